@@ -1,0 +1,22 @@
+//! The Microsoft Defender for Endpoint API: what we ask, what comes back, and what can go wrong.
+//!
+//! Nothing here knows about the console or the scheduler: `app/` names requests with
+//! [`FetchKey`], `fetch/` drives a [`Transport`], and `sim/` shares these model types.
+
+pub mod client;
+pub mod error;
+pub mod input;
+pub mod key;
+mod lenient;
+pub mod model;
+pub mod sanitize;
+pub mod transport;
+
+pub use error::{ApiError, ErrorKind};
+pub use input::{AlertId, InputError, parse_alert_id, parse_ip};
+pub use key::{Endpoint, FetchKey, FetchValue};
+pub use model::{Alert, IpStats, RelatedIp, Severity, Status};
+pub use transport::{Call, CallFuture, Page, Transport};
+
+/// The commercial API host; `--api-url` / `MDE_API_URL` override it.
+pub const DEFAULT_API_URL: &str = "https://api.security.microsoft.com";

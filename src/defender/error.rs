@@ -1,0 +1,254 @@
+//! What can go wrong talking to the API, mapped by HTTP status (never by the body's `code`,
+//! which real throttling replies set to the string `"429"`).
+
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use super::sanitize;
+
+/// The kind of failure; it decides retries, the pane's wording and the CLI's exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    /// 400: the API rejected the input (an IP it does not accept, a malformed id).
+    InvalidInput,
+    /// 401: missing, invalid or expired token.
+    Unauthorized,
+    /// 403: valid token without the permission (`Ip.Read.All`, `Alert.Read.All`).
+    Forbidden,
+    /// 404: unknown alert or outside retention.
+    NotFound,
+    /// 429: over the quota; wait for `Retry-After`.
+    Throttled,
+    /// 5xx: the service failed; worth retrying.
+    Server,
+    /// No answer in time.
+    Timeout,
+    /// Could not connect, TLS failure, connection reset.
+    Network,
+    /// The body was not the JSON we expected.
+    Decode,
+    /// Any other status, or a request we refused to send (e.g. a cross-origin next link).
+    Protocol,
+}
+
+impl ErrorKind {
+    /// Whether trying again later can succeed (the scheduler retries these with backoff).
+    pub fn is_transient(self) -> bool {
+        matches!(self, Self::Server | Self::Timeout | Self::Network)
+    }
+
+    /// The process exit code the one-shot commands use; documented in README.
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Self::InvalidInput => 3,
+            Self::NotFound => 4,
+            Self::Unauthorized => 5,
+            Self::Forbidden => 6,
+            Self::Throttled => 7,
+            Self::Server => 8,
+            Self::Timeout | Self::Network => 9,
+            Self::Decode | Self::Protocol => 10,
+        }
+    }
+}
+
+/// A failed call, with what the analyst needs to act on it. Cheap to clone: it travels in
+/// messages and stays in pane state.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", self.sentence())]
+pub struct ApiError {
+    pub kind: ErrorKind,
+    /// HTTP status, when there was a response.
+    pub status: Option<u16>,
+    /// The server's message (sanitised) or our own description.
+    pub message: String,
+    /// The body's `target`: a correlation id for Microsoft support.
+    pub target: Option<String>,
+    /// From `Retry-After`, or from the quota window named in a 429 message.
+    pub retry_after: Option<Duration>,
+}
+
+impl ApiError {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            status: None,
+            message: message.into(),
+            target: None,
+            retry_after: None,
+        }
+    }
+
+    /// Builds the error for a non-success response from its status, headers and body.
+    pub fn from_response(status: u16, retry_after_header: Option<&str>, body: &[u8]) -> Self {
+        let kind = match status {
+            400 => ErrorKind::InvalidInput,
+            401 => ErrorKind::Unauthorized,
+            403 => ErrorKind::Forbidden,
+            404 => ErrorKind::NotFound,
+            429 => ErrorKind::Throttled,
+            500..=599 => ErrorKind::Server,
+            _ => ErrorKind::Protocol,
+        };
+        let envelope = serde_json::from_slice::<ErrorEnvelope>(body)
+            .ok()
+            .map(|e| e.error);
+        let message = envelope
+            .as_ref()
+            .and_then(|e| e.message.as_deref())
+            .filter(|m| !m.trim().is_empty())
+            .map(sanitize::one_line)
+            .unwrap_or_else(|| default_message(status));
+        let target = envelope
+            .as_ref()
+            .and_then(|e| e.target.as_deref())
+            .map(sanitize::one_line);
+        let retry_after = (kind == ErrorKind::Throttled)
+            .then(|| {
+                retry_after_header
+                    .and_then(parse_retry_after)
+                    .or_else(|| quota_window(&message))
+            })
+            .flatten();
+        Self {
+            kind,
+            status: Some(status),
+            message,
+            target,
+            retry_after,
+        }
+    }
+
+    /// A body that is not the JSON we expect: keep a short, sanitised excerpt for the analyst.
+    pub fn decode(detail: impl std::fmt::Display, body: &[u8]) -> Self {
+        let text = String::from_utf8_lossy(body);
+        let mut excerpt: String = sanitize::one_line(&text).chars().take(80).collect();
+        if text.chars().count() > 80 {
+            excerpt.push('…');
+        }
+        let mut e = Self::new(
+            ErrorKind::Decode,
+            format!("unexpected response body ({detail}): {excerpt}"),
+        );
+        e.status = Some(200);
+        e
+    }
+
+    /// One clear sentence for the status bar, a pane, or stderr.
+    pub fn sentence(&self) -> String {
+        let what = match self.kind {
+            ErrorKind::InvalidInput => "the API rejected the request as invalid",
+            ErrorKind::Unauthorized => "not signed in: the token is missing, invalid or expired",
+            ErrorKind::Forbidden => "access denied: the app lacks a permission",
+            ErrorKind::NotFound => "not found",
+            ErrorKind::Throttled => "throttled by the API",
+            ErrorKind::Server => "the API had a server error",
+            ErrorKind::Timeout => "the API did not answer in time",
+            ErrorKind::Network => "could not reach the API",
+            ErrorKind::Decode => "the API sent a response we could not read",
+            ErrorKind::Protocol => "unexpected response from the API",
+        };
+        let mut s = String::from(what);
+        if let Some(status) = self.status.filter(|_| self.kind != ErrorKind::Decode) {
+            s.push_str(&format!(" (HTTP {status})"));
+        }
+        if !self.message.is_empty() {
+            s.push_str(": ");
+            s.push_str(&self.message);
+        }
+        if let Some(wait) = self.retry_after {
+            s.push_str(&format!("; retry after {}s", wait.as_secs()));
+        }
+        if let Some(target) = &self.target {
+            s.push_str(&format!(" [request id {target}]"));
+        }
+        s
+    }
+}
+
+#[derive(Deserialize)]
+struct ErrorEnvelope {
+    error: ErrorBody,
+}
+
+#[derive(Deserialize)]
+struct ErrorBody {
+    message: Option<String>,
+    target: Option<String>,
+}
+
+fn default_message(status: u16) -> String {
+    match status {
+        401 => "Unauthorized".into(),
+        403 => "Forbidden".into(),
+        404 => "Not Found".into(),
+        429 => "Too Many Requests".into(),
+        _ => String::new(),
+    }
+}
+
+/// `Retry-After` in delta-seconds (what the API documents). HTTP dates are not used by MDE.
+fn parse_retry_after(value: &str) -> Option<Duration> {
+    value.trim().parse::<u64>().ok().map(Duration::from_secs)
+}
+
+/// The window in "maximum allowed 100 per 00:01:00": the longest a fresh window can take.
+pub fn quota_window(message: &str) -> Option<Duration> {
+    let tail = message.rsplit_once(" per ")?.1.trim();
+    let hms: String = tail
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == ':')
+        .collect();
+    let mut parts = hms.split(':').map(|p| p.parse::<u64>().ok());
+    let (h, m, s) = (parts.next()??, parts.next()??, parts.next()??);
+    Some(Duration::from_secs(h * 3600 + m * 60 + s))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn throttle_reads_retry_after_then_the_quota_window() {
+        let body = br#"{"error":{"code":"429","message":"API calls quota exceeded! maximum allowed 100 per 00:01:00","target":"abc"}}"#;
+        let e = ApiError::from_response(429, Some("17"), body);
+        assert_eq!(e.kind, ErrorKind::Throttled);
+        assert_eq!(e.retry_after, Some(Duration::from_secs(17)));
+        assert_eq!(e.target.as_deref(), Some("abc"));
+        let e = ApiError::from_response(429, None, body);
+        assert_eq!(e.retry_after, Some(Duration::from_secs(60)));
+        let hourly = br#"{"error":{"code":"429","message":"maximum allowed 1500 per 01:00:00"}}"#;
+        assert_eq!(
+            ApiError::from_response(429, None, hourly).retry_after,
+            Some(Duration::from_secs(3600))
+        );
+    }
+
+    #[test]
+    fn status_decides_the_kind_not_the_code() {
+        let body = br#"{"error":{"code":"TooManyRequests","message":"nope"}}"#;
+        assert_eq!(
+            ApiError::from_response(400, None, body).kind,
+            ErrorKind::InvalidInput
+        );
+        assert_eq!(
+            ApiError::from_response(503, None, b"<html>").kind,
+            ErrorKind::Server
+        );
+        assert_eq!(
+            ApiError::from_response(418, None, b"").kind,
+            ErrorKind::Protocol
+        );
+    }
+
+    #[test]
+    fn server_text_is_sanitised_in_errors() {
+        let body = "{\"error\":{\"message\":\"bad \\u001b]0;pwned\\u0007 thing\",\"target\":\"t\\u202e1\"}}";
+        let e = ApiError::from_response(400, None, body.as_bytes());
+        assert_eq!(e.message, "bad  thing");
+        assert_eq!(e.target.as_deref(), Some("t\u{FFFD}1"));
+        let d = ApiError::decode("expected value", b"\x1b[2J{\"value\": [ ...");
+        assert!(!d.message.contains('\u{1b}'));
+    }
+}

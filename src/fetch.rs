@@ -1,0 +1,14 @@
+//! The only road to the network: a scheduler task that keeps every endpoint inside the API's
+//! sliding-window limits, coalesces identical requests, and pauses on 429.
+//!
+//! Nothing here knows about the console; it takes [`FetchRequest`]s and answers with
+//! [`FetchEvent`]s.
+
+pub mod budget;
+pub mod limits;
+pub mod scheduler;
+pub mod status;
+
+pub use limits::{RateLimits, Window};
+pub use scheduler::{FetchEvent, FetchHandle, FetchRequest, SchedulerConfig, spawn};
+pub use status::{BudgetStatus, EndpointBudget, Priority, Ticket, WindowStatus};

@@ -1,0 +1,1 @@
+//! Exact sliding-window budget per endpoint. (Being written.)

@@ -1,0 +1,78 @@
+//! Plain data the scheduler publishes and the console reads: no clocks, no channels.
+
+use std::time::Duration;
+
+use crate::defender::Endpoint;
+
+/// Identifies one request from the console, so a stale answer can be recognised and dropped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct Ticket(pub u64);
+
+/// Who is waiting for an answer; higher runs first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Priority {
+    /// `expand` and other bulk work.
+    Batch,
+    /// Guesswork about what the analyst opens next.
+    Prefetch,
+    /// On screen now, not directly asked for.
+    Visible,
+    /// The analyst just asked.
+    Foreground,
+}
+
+/// One sliding window's use, as of when the status was published.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WindowStatus {
+    pub limit: u32,
+    pub window: Duration,
+    pub used: u32,
+}
+
+impl WindowStatus {
+    pub fn left(&self) -> u32 {
+        self.limit.saturating_sub(self.used)
+    }
+}
+
+/// One endpoint's budget.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndpointBudget {
+    pub endpoint: Endpoint,
+    pub windows: Vec<WindowStatus>,
+    /// Time left in a pause after a 429, as of publication. The scheduler republishes every
+    /// second while paused, so the console can show a countdown without reading a clock.
+    pub paused_for: Option<Duration>,
+    /// Calls sent to this endpoint since start (retries and pages included).
+    pub calls: u64,
+    /// 429 answers received since start.
+    pub throttled: u64,
+}
+
+impl EndpointBudget {
+    /// The tightest window: the fewest calls left.
+    pub fn tightest(&self) -> Option<&WindowStatus> {
+        self.windows.iter().min_by_key(|w| w.left())
+    }
+}
+
+/// What the status bar shows.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct BudgetStatus {
+    pub endpoints: Vec<EndpointBudget>,
+    /// Requests waiting for budget or a free slot.
+    pub queued: usize,
+    /// Requests on the wire now.
+    pub in_flight: usize,
+}
+
+impl BudgetStatus {
+    pub fn endpoint(&self, e: Endpoint) -> Option<&EndpointBudget> {
+        self.endpoints.iter().find(|b| b.endpoint == e)
+    }
+
+    /// The longest pause in force, if any endpoint is paused.
+    pub fn paused_for(&self) -> Option<Duration> {
+        self.endpoints.iter().filter_map(|e| e.paused_for).max()
+    }
+}
