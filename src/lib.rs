@@ -1,6 +1,15 @@
 //! mde-triage: a keyboard-driven console for pivoting through Microsoft Defender for Endpoint
 //! IPs and alerts under the API's rate limits.
+//!
+//! `defender` speaks the API, `fetch` schedules every call, `app` is the pure console core,
+//! `ui` draws it, `tui` runs the loop, `sim` is the simulated tenant, `commands` wires them.
 
+pub mod app;
+pub mod cli;
+pub mod commands;
+pub mod config;
 pub mod defender;
 pub mod fetch;
 pub mod sim;
+pub mod tui;
+pub mod ui;

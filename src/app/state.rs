@@ -1,0 +1,137 @@
+//! Everything the console shows, owned by one task. Panes derive their content from the data
+//! `store` and the current [`Location`]; nothing here is written by background tasks.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+use tui_input::Input;
+
+use super::history::{History, Location};
+use super::remote::Remote;
+use crate::defender::{Alert, AlertId, FetchKey, FetchValue, IpStats, RelatedIp};
+use crate::fetch::{BudgetStatus, Ticket};
+
+/// Which pane keys go to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Focus {
+    #[default]
+    Input,
+    Alerts,
+    Details,
+    Ips,
+}
+
+impl Focus {
+    pub const ORDER: [Focus; 4] = [Focus::Input, Focus::Alerts, Focus::Details, Focus::Ips];
+}
+
+/// The console's whole state.
+#[derive(Debug, Default)]
+pub struct State {
+    /// A loud banner, e.g. `SIMULATED TENANT`; `None` for a real tenant.
+    pub banner: Option<String>,
+    /// Where the API is, for the title bar.
+    pub api_host: String,
+    pub input: Input,
+    /// Why the last submitted input was refused; cleared when the input changes.
+    pub input_error: Option<String>,
+    pub focus: Focus,
+    pub history: History,
+    /// Every answer this session, by request. Back/forward read from here: no API call.
+    pub store: HashMap<FetchKey, Remote<FetchValue>>,
+    pub budget: BudgetStatus,
+    /// The latest failure, for the status bar.
+    pub last_error: Option<String>,
+    pub show_help: bool,
+    pub details_scroll: u16,
+    /// Advances on each animation tick.
+    pub spinner: usize,
+    pub(crate) next_ticket: u64,
+    /// Set when something visible changed; the loop redraws and clears it.
+    pub dirty: bool,
+    pub quit: bool,
+}
+
+static IDLE: Remote<FetchValue> = Remote::Idle;
+
+impl State {
+    pub fn new(banner: Option<String>, api_host: impl Into<String>) -> Self {
+        Self {
+            banner,
+            api_host: api_host.into(),
+            dirty: true,
+            ..Self::default()
+        }
+    }
+
+    pub fn location(&self) -> Option<&Location> {
+        self.history.current()
+    }
+
+    pub fn remote(&self, key: &FetchKey) -> &Remote<FetchValue> {
+        self.store.get(key).unwrap_or(&IDLE)
+    }
+
+    /// Stats of `ip`: `Some(None)` means the API said 404 (not seen in the org).
+    pub fn stats_of(&self, ip: IpAddr) -> Option<Option<&IpStats>> {
+        match self.remote(&FetchKey::IpStats(ip)).value()? {
+            FetchValue::Stats(s) => Some(s.as_ref()),
+            _ => None,
+        }
+    }
+
+    /// The alerts of `ip`, newest first, once loaded.
+    pub fn alerts_of(&self, ip: IpAddr) -> Option<&[Alert]> {
+        match self.remote(&FetchKey::IpAlerts(ip)).value()? {
+            FetchValue::Alerts(a) => Some(a),
+            _ => None,
+        }
+    }
+
+    pub fn related_ips_of(&self, id: &AlertId) -> Option<&[RelatedIp]> {
+        match self.remote(&FetchKey::AlertIps(id.clone())).value()? {
+            FetchValue::Ips(ips) => Some(ips),
+            _ => None,
+        }
+    }
+
+    /// The alert opened at the current location, if its data is loaded.
+    pub fn open_alert(&self) -> Option<&Alert> {
+        let loc = self.location()?;
+        let id = loc.alert.as_ref()?;
+        self.alerts_of(loc.ip)?.iter().find(|a| a.id == id.as_str())
+    }
+
+    /// Whether something on screen animates (spinner or countdown): the loop ticks only then.
+    pub fn animating(&self) -> bool {
+        self.budget.paused_for().is_some()
+            || self
+                .visible_keys()
+                .iter()
+                .any(|k| self.remote(k).is_loading())
+    }
+
+    /// The requests whose state is on screen now.
+    pub fn visible_keys(&self) -> Vec<FetchKey> {
+        let Some(loc) = self.location() else {
+            return Vec::new();
+        };
+        let mut keys = vec![FetchKey::IpStats(loc.ip), FetchKey::IpAlerts(loc.ip)];
+        if let Some(id) = &loc.alert {
+            keys.push(FetchKey::AlertIps(id.clone()));
+            if let Some(ips) = self.related_ips_of(id) {
+                keys.extend(
+                    ips.iter()
+                        .filter_map(RelatedIp::addr)
+                        .map(FetchKey::IpStats),
+                );
+            }
+        }
+        keys
+    }
+
+    pub(crate) fn ticket(&mut self) -> Ticket {
+        self.next_ticket += 1;
+        Ticket(self.next_ticket)
+    }
+}

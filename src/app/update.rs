@@ -1,0 +1,371 @@
+//! `update`: the only place state changes. Pure: it reads no clock and does no I/O; it returns
+//! the [`Cmd`]s for the loop to run.
+
+use crossterm::event::{Event, KeyEvent, KeyEventKind};
+use tui_input::backend::crossterm::EventHandler;
+
+use super::history::Location;
+use super::keymap::{Action, action_for, is_interrupt};
+use super::msg::{Cmd, Msg};
+use super::remote::Remote;
+use super::state::{Focus, State};
+use crate::defender::{FetchKey, FetchValue, RelatedIp, parse_ip};
+use crate::fetch::{FetchRequest, Priority};
+
+/// Rows moved by PageUp/PageDown.
+const PAGE: usize = 10;
+
+pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
+    let mut cmds = Vec::new();
+    match msg {
+        Msg::Key(key) => on_key(state, key, &mut cmds),
+        Msg::Paste(text) => on_paste(state, &text),
+        Msg::Resize => state.dirty = true,
+        Msg::Tick => {
+            state.spinner = state.spinner.wrapping_add(1);
+            state.dirty = true;
+        }
+        Msg::Budget(budget) => {
+            if state.budget != budget {
+                state.budget = budget;
+                state.dirty = true;
+            }
+        }
+        Msg::Retrying {
+            key,
+            attempt,
+            max,
+            error,
+        } => {
+            if let Some(Remote::Loading { retry, .. }) = state.store.get_mut(&key) {
+                *retry = Some((attempt, max));
+                state.last_error = Some(format!("{key}: {error} (retrying {attempt}/{max})"));
+                state.dirty = true;
+            }
+        }
+        Msg::Fetched {
+            key,
+            ticket,
+            result,
+            at,
+        } => on_fetched(state, key, ticket, result, at, &mut cmds),
+    }
+    cmds
+}
+
+fn on_key(state: &mut State, key: KeyEvent, cmds: &mut Vec<Cmd>) {
+    if key.kind == KeyEventKind::Release {
+        return;
+    }
+    state.dirty = true;
+    if is_interrupt(&key) {
+        quit(state, cmds);
+        return;
+    }
+    let action = action_for(&key);
+    if state.show_help {
+        match action {
+            Some(Action::Quit) => quit(state, cmds),
+            Some(Action::Help | Action::Dismiss) => state.show_help = false,
+            _ => {}
+        }
+        return;
+    }
+    if state.focus == Focus::Input {
+        match action {
+            Some(Action::Submit) => submit_input(state, cmds),
+            Some(Action::Dismiss) => state.focus = Focus::Alerts,
+            Some(Action::NextPane | Action::PrevPane) => {
+                cycle_focus(state, action == Some(Action::NextPane))
+            }
+            // Everything else is typing: q, [, j and friends are characters here.
+            _ => {
+                if state.input.handle_event(&Event::Key(key)).is_some() {
+                    state.input_error = None;
+                }
+            }
+        }
+        return;
+    }
+    let Some(action) = action else { return };
+    match action {
+        Action::Quit => quit(state, cmds),
+        Action::Help => state.show_help = true,
+        Action::FocusInput => state.focus = Focus::Input,
+        Action::Dismiss => {}
+        Action::NextPane => cycle_focus(state, true),
+        Action::PrevPane => cycle_focus(state, false),
+        Action::Down => move_selection(state, 1),
+        Action::Up => move_selection(state, -1),
+        Action::PageDown => move_selection(state, PAGE as isize),
+        Action::PageUp => move_selection(state, -(PAGE as isize)),
+        Action::Top => move_selection(state, isize::MIN / 2),
+        Action::Bottom => move_selection(state, isize::MAX / 2),
+        Action::Back => {
+            if state.history.back() {
+                arrive(state, cmds);
+            }
+        }
+        Action::Forward => {
+            if state.history.forward() {
+                arrive(state, cmds);
+            }
+        }
+        Action::Refresh => refresh(state, cmds),
+        Action::Submit => match state.focus {
+            Focus::Alerts => open_selected_alert(state, cmds),
+            Focus::Ips => pivot_to_selected_ip(state, cmds),
+            Focus::Input | Focus::Details => {}
+        },
+    }
+}
+
+fn quit(state: &mut State, cmds: &mut Vec<Cmd>) {
+    state.quit = true;
+    cmds.push(Cmd::Quit);
+}
+
+fn on_paste(state: &mut State, text: &str) {
+    // One line, no controls: a pasted indicator often carries a trailing newline.
+    let flat: String = crate::defender::sanitize::one_line(text).trim().to_owned();
+    let value = format!("{}{}", state.input.value(), flat);
+    state.input = tui_input::Input::new(value);
+    state.focus = Focus::Input;
+    state.input_error = None;
+    state.dirty = true;
+}
+
+fn submit_input(state: &mut State, cmds: &mut Vec<Cmd>) {
+    match parse_ip(state.input.value()) {
+        Ok(ip) => {
+            state.input.reset();
+            state.input_error = None;
+            go(state, Location::ip(ip), cmds);
+            state.focus = Focus::Alerts;
+        }
+        Err(e) => state.input_error = Some(e.to_string()),
+    }
+}
+
+fn open_selected_alert(state: &mut State, cmds: &mut Vec<Cmd>) {
+    let Some(loc) = state.location().cloned() else {
+        return;
+    };
+    let Some(alert) = state.alerts_of(loc.ip).and_then(|a| a.get(loc.alert_row)) else {
+        return;
+    };
+    let Ok(id) = crate::defender::parse_alert_id(&alert.id) else {
+        state.last_error = Some(format!(
+            "alert id '{}' is not one the API accepts",
+            alert.id
+        ));
+        return;
+    };
+    go(
+        state,
+        Location {
+            alert: Some(id),
+            ip_row: 0,
+            ..loc
+        },
+        cmds,
+    );
+    state.focus = Focus::Ips;
+}
+
+fn pivot_to_selected_ip(state: &mut State, cmds: &mut Vec<Cmd>) {
+    let Some(loc) = state.location() else { return };
+    let Some(id) = &loc.alert else { return };
+    let Some(entry) = state.related_ips_of(id).and_then(|ips| ips.get(loc.ip_row)) else {
+        return;
+    };
+    match entry.addr() {
+        Some(ip) => {
+            go(state, Location::ip(ip), cmds);
+            state.focus = Focus::Alerts;
+        }
+        None => {
+            state.last_error = Some(format!("'{}' is not an IP address; cannot pivot", entry.id))
+        }
+    }
+}
+
+/// Visits a new place and asks for what it shows.
+fn go(state: &mut State, loc: Location, cmds: &mut Vec<Cmd>) {
+    state.history.visit(loc);
+    arrive(state, cmds);
+}
+
+/// Shows the current location, fetching only what the store lacks.
+fn arrive(state: &mut State, cmds: &mut Vec<Cmd>) {
+    state.details_scroll = 0;
+    let Some(loc) = state.location().cloned() else {
+        return;
+    };
+    state.focus = if loc.alert.is_some() {
+        Focus::Ips
+    } else {
+        Focus::Alerts
+    };
+    ensure(state, FetchKey::IpStats(loc.ip), Priority::Foreground, cmds);
+    ensure(
+        state,
+        FetchKey::IpAlerts(loc.ip),
+        Priority::Foreground,
+        cmds,
+    );
+    if let Some(id) = loc.alert {
+        ensure(
+            state,
+            FetchKey::AlertIps(id.clone()),
+            Priority::Foreground,
+            cmds,
+        );
+        related_stats(state, &id, cmds);
+    }
+}
+
+/// The prevalence of each related IP, as the analyst will want it next to the list.
+fn related_stats(state: &mut State, id: &crate::defender::AlertId, cmds: &mut Vec<Cmd>) {
+    let ips: Vec<_> = state
+        .related_ips_of(id)
+        .map(|ips| ips.iter().filter_map(RelatedIp::addr).collect())
+        .unwrap_or_default();
+    for ip in ips {
+        ensure(state, FetchKey::IpStats(ip), Priority::Visible, cmds);
+    }
+}
+
+/// Requests `key` unless it is loaded, loading, or failed (failures wait for `r`).
+fn ensure(state: &mut State, key: FetchKey, priority: Priority, cmds: &mut Vec<Cmd>) {
+    if !state.remote(&key).is_settled_or_pending() {
+        fetch(state, key, priority, cmds);
+    }
+}
+
+fn fetch(state: &mut State, key: FetchKey, priority: Priority, cmds: &mut Vec<Cmd>) {
+    let ticket = state.ticket();
+    state.store.insert(
+        key.clone(),
+        Remote::Loading {
+            ticket,
+            retry: None,
+        },
+    );
+    cmds.push(Cmd::Fetch(FetchRequest {
+        key,
+        ticket,
+        priority,
+    }));
+}
+
+/// `r`: asks again for what is on screen; related IPs' stats only where they failed.
+fn refresh(state: &mut State, cmds: &mut Vec<Cmd>) {
+    let Some(loc) = state.location().cloned() else {
+        return;
+    };
+    let mut main = vec![FetchKey::IpStats(loc.ip), FetchKey::IpAlerts(loc.ip)];
+    if let Some(id) = &loc.alert {
+        main.push(FetchKey::AlertIps(id.clone()));
+    }
+    for key in state.visible_keys() {
+        let failed = matches!(state.remote(&key), Remote::Failed { .. });
+        if (main.contains(&key) || failed) && !state.remote(&key).is_loading() {
+            fetch(state, key, Priority::Foreground, cmds);
+        }
+    }
+    state.last_error = None;
+}
+
+fn on_fetched(
+    state: &mut State,
+    key: FetchKey,
+    ticket: crate::fetch::Ticket,
+    result: Result<FetchValue, crate::defender::ApiError>,
+    at: chrono::DateTime<chrono::Utc>,
+    cmds: &mut Vec<Cmd>,
+) {
+    let expected =
+        matches!(state.store.get(&key), Some(Remote::Loading { ticket: t, .. }) if *t == ticket);
+    if !expected {
+        return; // stale: refreshed since, or never asked
+    }
+    let remote = match result {
+        Ok(mut value) => {
+            if let FetchValue::Alerts(alerts) = &mut value {
+                // Newest first; rows keep this order so selections stay put.
+                alerts.sort_by(|a, b| b.alert_creation_time.cmp(&a.alert_creation_time));
+            }
+            Remote::Ready { value, as_of: at }
+        }
+        Err(error) => {
+            state.last_error = Some(format!("{key}: {error}"));
+            Remote::Failed { error }
+        }
+    };
+    state.store.insert(key.clone(), remote);
+    if state.visible_keys().contains(&key) {
+        state.dirty = true;
+    }
+    if let (FetchKey::AlertIps(id), Some(loc)) = (&key, state.location())
+        && loc.alert.as_ref() == Some(id)
+    {
+        related_stats(state, &id.clone(), cmds);
+    }
+    clamp_selection(state);
+}
+
+fn cycle_focus(state: &mut State, forward: bool) {
+    let order = Focus::ORDER;
+    let i = order.iter().position(|f| *f == state.focus).unwrap_or(0);
+    let n = order.len();
+    state.focus = order[if forward {
+        (i + 1) % n
+    } else {
+        (i + n - 1) % n
+    }];
+}
+
+fn move_selection(state: &mut State, delta: isize) {
+    if state.focus == Focus::Details {
+        let scroll = state.details_scroll as isize + delta;
+        state.details_scroll = scroll.clamp(0, u16::MAX as isize) as u16;
+        return;
+    }
+    let (alerts_len, ips_len) = list_lengths(state);
+    let focus = state.focus;
+    let Some(loc) = state.history.current_mut() else {
+        return;
+    };
+    let (row, len) = match focus {
+        Focus::Alerts => (&mut loc.alert_row, alerts_len),
+        Focus::Ips => (&mut loc.ip_row, ips_len),
+        _ => return,
+    };
+    if len > 0 {
+        *row = (*row as isize)
+            .saturating_add(delta)
+            .clamp(0, len as isize - 1) as usize;
+    }
+}
+
+fn list_lengths(state: &State) -> (usize, usize) {
+    let Some(loc) = state.location() else {
+        return (0, 0);
+    };
+    let alerts = state.alerts_of(loc.ip).map_or(0, <[_]>::len);
+    let ips = loc
+        .alert
+        .as_ref()
+        .and_then(|id| state.related_ips_of(id))
+        .map_or(0, <[_]>::len);
+    (alerts, ips)
+}
+
+fn clamp_selection(state: &mut State) {
+    let (alerts_len, ips_len) = list_lengths(state);
+    if let Some(loc) = state.history.current_mut() {
+        loc.alert_row = loc.alert_row.min(alerts_len.saturating_sub(1));
+        loc.ip_row = loc.ip_row.min(ips_len.saturating_sub(1));
+    }
+}

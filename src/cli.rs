@@ -1,0 +1,126 @@
+//! The command line (DESIGN.md section 6). These names are a contract: scripts depend on them.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::fetch::RateLimits;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "mde-triage",
+    version,
+    about = "Pivot through Microsoft Defender for Endpoint IPs and alerts, inside the API's rate limits."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Accepted before or after the subcommand.
+#[derive(Debug, Clone, Args, Default)]
+pub struct GlobalArgs {
+    /// API base URL [default: https://api.security.microsoft.com]
+    #[arg(long, global = true, env = "MDE_API_URL", value_name = "URL")]
+    pub api_url: Option<String>,
+    /// Per-endpoint call budget, e.g. 100/1m,1500/1h (the API's limits) or 20/10s,200/1h;
+    /// for `sim`, the simulated API's own limits
+    #[arg(long, global = true, value_name = "SPEC")]
+    pub rate_limit: Option<RateLimits>,
+    /// Configuration file (read from a later release; accepted now)
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Named tenant profile from the configuration file (later release; accepted now)
+    #[arg(long, global = true, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// Cloud: public, us, eu, uk, au, gcc, gcc-high, dod... (later release; accepted now)
+    #[arg(long, global = true, value_name = "NAME")]
+    pub cloud: Option<String>,
+    /// Case to record into (later release; accepted now)
+    #[arg(long, global = true, value_name = "NAME")]
+    pub case: Option<String>,
+    /// Bypass the response cache (later release; accepted now)
+    #[arg(long, global = true)]
+    pub no_cache: bool,
+    /// Never touch the network; serve from the cache (later release; accepted now)
+    #[arg(long, global = true)]
+    pub offline: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// The console against the configured tenant (the default)
+    Tui,
+    /// The console against a built-in simulated tenant: try it with no account
+    Demo(DemoArgs),
+    /// Run the simulated tenant alone; prints its URL and a token
+    Sim(SimArgs),
+    /// Prevalence and related alerts of one IP
+    Ip {
+        /// IPv4 or IPv6; defanged forms such as 10[.]1[.]2[.]3 are accepted
+        ip: String,
+        /// Print JSON instead of a table
+        #[arg(long)]
+        json: bool,
+    },
+    /// Related IPs of one alert
+    Alert {
+        /// Alert id, e.g. 636688558380765161_2136280442
+        id: String,
+        /// Print JSON instead of a table
+        #[arg(long)]
+        json: bool,
+    },
+    /// Breadth-first pivot from seed IPs under the budget (later release)
+    Expand {
+        /// Seed IPs, or - to read them from stdin
+        seeds: Vec<String>,
+        #[arg(long, default_value_t = 1)]
+        depth: u32,
+    },
+    /// Check configuration, token, reachability and permissions (later release)
+    Doctor,
+    /// List saved cases (later release)
+    Cases,
+    /// Export a case for a ticket (later release)
+    Export {
+        case: String,
+        #[arg(long, value_parser = ["md", "json", "csv"])]
+        format: String,
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Clone, Args, Default)]
+pub struct DemoArgs {
+    /// Added to every simulated API answer, to feel a slow tenant
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    pub latency_ms: u64,
+    /// Share of simulated API calls that fail with a 5xx (0.0 to 1.0)
+    #[arg(long, value_name = "P", default_value_t = 0.0, value_parser = probability)]
+    pub fail_rate: f64,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SimArgs {
+    /// Address to listen on; loopback unless you mean it
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Added to every API answer
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    pub latency_ms: u64,
+    /// Share of API calls that fail with a 5xx (0.0 to 1.0)
+    #[arg(long, value_name = "P", default_value_t = 0.0, value_parser = probability)]
+    pub fail_rate: f64,
+}
+
+fn probability(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(p) if (0.0..=1.0).contains(&p) => Ok(p),
+        _ => Err(format!("'{s}' is not a probability between 0.0 and 1.0")),
+    }
+}

@@ -1,0 +1,118 @@
+//! What each subcommand does, and how its failures become exit codes.
+
+pub mod console;
+pub mod oneshot;
+pub mod simulator;
+
+use std::fmt;
+use std::sync::Arc;
+
+use crate::config::Settings;
+use crate::defender::client::{Client, ClientConfig, StaticToken};
+use crate::defender::{ApiError, InputError};
+use crate::fetch::{FetchEvent, FetchHandle, SchedulerConfig};
+
+/// Exit codes that are not an API error kind (those are in `ErrorKind::exit_code`).
+pub mod exit {
+    pub const INTERNAL: u8 = 1;
+    /// Bad usage or invalid input caught before any call (clap uses 2 for usage too).
+    pub const INPUT: u8 = 2;
+    /// Missing token, unusable URL or other configuration problem.
+    pub const CONFIG: u8 = 11;
+    /// The subcommand exists in the contract but not yet in this build.
+    pub const UNAVAILABLE: u8 = 12;
+}
+
+/// A command's failure: one clear sentence and an exit code.
+#[derive(Debug)]
+pub struct Failure {
+    pub code: u8,
+    pub message: String,
+}
+
+impl Failure {
+    pub fn new(code: u8, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn config(message: impl Into<String>) -> Self {
+        Self::new(exit::CONFIG, message)
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl From<ApiError> for Failure {
+    fn from(e: ApiError) -> Self {
+        Self::new(e.kind.exit_code(), e.sentence())
+    }
+}
+
+impl From<InputError> for Failure {
+    fn from(e: InputError) -> Self {
+        Self::new(exit::INPUT, e.to_string())
+    }
+}
+
+impl From<anyhow::Error> for Failure {
+    fn from(e: anyhow::Error) -> Self {
+        Self::new(exit::INTERNAL, format!("{e:#}"))
+    }
+}
+
+/// The token for a real tenant, or a clear sentence on how to provide one.
+pub fn require_token() -> Result<String, Failure> {
+    crate::config::token_from_env().ok_or_else(|| {
+        Failure::config(
+            "no API token: set MDE_TOKEN to a bearer token for https://api.securitycenter.microsoft.com \
+             (sign-in support arrives in a later release), or try `mde-triage demo`",
+        )
+    })
+}
+
+/// Builds the HTTP client and starts the scheduler in front of it: the only road to the API.
+pub fn connect(
+    api_url: &str,
+    token: String,
+    settings: &Settings,
+) -> Result<
+    (
+        FetchHandle,
+        tokio::sync::mpsc::UnboundedReceiver<FetchEvent>,
+    ),
+    Failure,
+> {
+    let client = Client::new(
+        ClientConfig {
+            base_url: api_url.to_owned(),
+            timeout: settings.timeout,
+        },
+        Arc::new(StaticToken::new(token)),
+    )
+    .map_err(|e| Failure::config(e.sentence()))?;
+    let config = SchedulerConfig {
+        limits: settings.limits.clone(),
+        ..SchedulerConfig::default()
+    };
+    Ok(crate::fetch::spawn(Arc::new(client), config))
+}
+
+/// The host part of a URL, for the title bar.
+pub fn host_of(url: &str) -> String {
+    reqwest::Url::parse(url)
+        .ok()
+        .and_then(|u| {
+            u.host_str().map(|h| match u.port() {
+                Some(p) => format!("{h}:{p}"),
+                None => h.to_owned(),
+            })
+        })
+        .unwrap_or_else(|| url.to_owned())
+}

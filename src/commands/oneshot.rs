@@ -1,0 +1,263 @@
+//! `ip` and `alert`: one answer for scripts, as a table or as JSON with a stable shape.
+
+use std::collections::HashMap;
+use std::io::Write as _;
+use std::net::IpAddr;
+
+use serde::Serialize;
+use tokio::sync::mpsc::UnboundedReceiver;
+
+use super::{Failure, connect, require_token};
+use crate::config::Settings;
+use crate::defender::{Alert, ApiError, FetchKey, FetchValue, IpStats, parse_alert_id, parse_ip};
+use crate::fetch::{FetchEvent, FetchHandle, FetchRequest, Priority, Ticket};
+
+/// `mde-triage ip <IP> [--json]`: the input is checked before anything is sent.
+pub async fn ip(settings: &Settings, raw: &str, json: bool) -> Result<(), Failure> {
+    let ip = parse_ip(raw)?;
+    let (fetch, events) = connect(&settings.api_url, require_token()?, settings)?;
+    let mut answers = fetch_all(
+        &fetch,
+        events,
+        vec![FetchKey::IpStats(ip), FetchKey::IpAlerts(ip)],
+    )
+    .await;
+    let stats = match answers.remove(&FetchKey::IpStats(ip)) {
+        Some(Ok(FetchValue::Stats(s))) => s,
+        Some(Err(e)) => return Err(e.into()),
+        _ => None,
+    };
+    let mut alerts = match answers.remove(&FetchKey::IpAlerts(ip)) {
+        Some(Ok(FetchValue::Alerts(a))) => a,
+        Some(Err(e)) => return Err(e.into()),
+        _ => Vec::new(),
+    };
+    alerts.sort_by(|a, b| b.alert_creation_time.cmp(&a.alert_creation_time));
+    let report = IpReport {
+        ip,
+        stats: stats.as_ref().map(StatsJson::from),
+        alerts: alerts.iter().map(AlertJson::from).collect(),
+    };
+    if json {
+        print_json(&report)
+    } else {
+        print_lines(&ip_table(&report))
+    }
+}
+
+/// `mde-triage alert <ID> [--json]`.
+pub async fn alert(settings: &Settings, raw: &str, json: bool) -> Result<(), Failure> {
+    let id = parse_alert_id(raw)?;
+    let key = FetchKey::AlertIps(id.clone());
+    let (fetch, events) = connect(&settings.api_url, require_token()?, settings)?;
+    let ips = match fetch_all(&fetch, events, vec![key.clone()])
+        .await
+        .remove(&key)
+    {
+        Some(Ok(FetchValue::Ips(ips))) => ips,
+        Some(Err(e)) => return Err(e.into()),
+        _ => Vec::new(),
+    };
+    let report = AlertReport {
+        alert: id.to_string(),
+        ips: ips.into_iter().map(|i| i.id).collect(),
+    };
+    if json {
+        print_json(&report)
+    } else {
+        let mut lines = vec![format!(
+            "{} related IPs of alert {}",
+            report.ips.len(),
+            report.alert
+        )];
+        lines.extend(report.ips.iter().map(|ip| format!("  {ip}")));
+        print_lines(&lines)
+    }
+}
+
+/// Asks the scheduler for `keys` and waits for every answer, telling stderr about retries and
+/// throttling so a script's operator knows why it waits.
+async fn fetch_all(
+    fetch: &FetchHandle,
+    mut events: UnboundedReceiver<FetchEvent>,
+    keys: Vec<FetchKey>,
+) -> HashMap<FetchKey, Result<FetchValue, ApiError>> {
+    for (i, key) in keys.iter().enumerate() {
+        fetch.request(FetchRequest {
+            key: key.clone(),
+            ticket: Ticket(i as u64 + 1),
+            priority: Priority::Foreground,
+        });
+    }
+    let mut answers = HashMap::new();
+    let mut told_pause = false;
+    while answers.len() < keys.len() {
+        match events.recv().await {
+            Some(FetchEvent::Done { key, result, .. }) => {
+                answers.insert(key, result);
+            }
+            Some(FetchEvent::Retrying {
+                key,
+                attempt,
+                max,
+                error,
+            }) => {
+                eprintln!("mde-triage: {key}: {error}; retrying ({attempt}/{max})");
+            }
+            Some(FetchEvent::Budget(b)) => match b.paused_for() {
+                Some(p) if !told_pause => {
+                    eprintln!(
+                        "mde-triage: throttled by the API; waiting {}s",
+                        p.as_secs_f64().ceil()
+                    );
+                    told_pause = true;
+                }
+                None => told_pause = false,
+                _ => {}
+            },
+            None => break,
+        }
+    }
+    answers
+}
+
+#[derive(Serialize)]
+struct IpReport {
+    ip: IpAddr,
+    stats: Option<StatsJson>,
+    alerts: Vec<AlertJson>,
+}
+
+#[derive(Serialize)]
+struct StatsJson {
+    prevalence: u64,
+    first_seen: Option<String>,
+    last_seen: Option<String>,
+}
+
+impl From<&IpStats> for StatsJson {
+    fn from(s: &IpStats) -> Self {
+        Self {
+            prevalence: s.prevalence().unwrap_or(0),
+            first_seen: s
+                .org_first_seen
+                .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)),
+            last_seen: s
+                .org_last_seen
+                .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct AlertJson {
+    id: String,
+    title: String,
+    severity: String,
+    status: String,
+    category: Option<String>,
+    created: Option<String>,
+    device: Option<String>,
+    user: Option<String>,
+    detection_source: Option<String>,
+    mitre_techniques: Vec<String>,
+    incident_id: Option<i64>,
+}
+
+impl From<&Alert> for AlertJson {
+    fn from(a: &Alert) -> Self {
+        Self {
+            id: a.id.clone(),
+            title: a.title.clone(),
+            severity: a.severity.as_str().to_owned(),
+            status: a.status.as_str().to_owned(),
+            category: a.category.clone(),
+            created: a
+                .alert_creation_time
+                .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)),
+            device: a.device().map(str::to_owned),
+            user: a.related_user.as_ref().map(|u| u.display()),
+            detection_source: a.detection_source.clone(),
+            mitre_techniques: a.mitre_techniques.clone(),
+            incident_id: a.incident_id,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct AlertReport {
+    alert: String,
+    ips: Vec<String>,
+}
+
+fn ip_table(r: &IpReport) -> Vec<String> {
+    let mut lines = Vec::new();
+    match &r.stats {
+        Some(s) if s.prevalence > 0 => lines.push(format!(
+            "{}  prevalence {} devices · first seen {} · last seen {}",
+            r.ip,
+            s.prevalence,
+            s.first_seen.as_deref().unwrap_or("-"),
+            s.last_seen.as_deref().unwrap_or("-"),
+        )),
+        _ => lines.push(format!("{}  not seen in the org", r.ip)),
+    }
+    if r.alerts.is_empty() {
+        lines.push("no related alerts".into());
+        return lines;
+    }
+    lines.push(format!("{} related alerts:", r.alerts.len()));
+    let rows: Vec<[String; 6]> = r
+        .alerts
+        .iter()
+        .map(|a| {
+            [
+                a.severity.clone(),
+                a.status.clone(),
+                a.created
+                    .as_deref()
+                    .map(|c| c.chars().take(16).collect::<String>().replace('T', " "))
+                    .unwrap_or_default(),
+                a.device.clone().unwrap_or_default(),
+                a.id.clone(),
+                a.title.replace('\n', " "),
+            ]
+        })
+        .collect();
+    let header = ["SEVERITY", "STATUS", "CREATED", "DEVICE", "ID", "TITLE"].map(String::from);
+    let mut widths = header.clone().map(|h| h.chars().count());
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    for row in std::iter::once(&header).chain(&rows) {
+        let mut line = String::new();
+        for (i, cell) in row.iter().enumerate() {
+            if i + 1 == row.len() {
+                line.push_str(cell);
+            } else {
+                line.push_str(&format!("{cell:<w$}  ", w = widths[i]));
+            }
+        }
+        lines.push(line);
+    }
+    lines
+}
+
+fn print_json<T: Serialize>(value: &T) -> Result<(), Failure> {
+    let text = serde_json::to_string_pretty(value)
+        .map_err(|e| Failure::new(super::exit::INTERNAL, e.to_string()))?;
+    print_lines(&[text])
+}
+
+/// Writes to stdout; a closed pipe (`| head`) is not an error worth a message.
+fn print_lines(lines: &[String]) -> Result<(), Failure> {
+    let mut out = std::io::stdout().lock();
+    for line in lines {
+        if writeln!(out, "{line}").is_err() {
+            break;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,188 @@
+//! The event loop, and entering/leaving the real terminal.
+//!
+//! [`run`] takes the backend and the input stream as parameters, so tests drive the very same
+//! loop with `TestBackend` and scripted keys. It redraws only when `update` marked the state
+//! dirty and the inbox is drained, and ticks only while something animates: idle is idle.
+
+use std::io;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use crossterm::event::{Event, EventStream};
+use futures_util::{FutureExt as _, Stream, StreamExt as _};
+use ratatui::Terminal;
+use ratatui::backend::Backend;
+use tokio::sync::mpsc::UnboundedReceiver;
+use tokio::time::{Interval, MissedTickBehavior};
+
+use crate::app::{Cmd, Msg, State, update};
+use crate::fetch::{FetchEvent, FetchHandle};
+use crate::ui;
+
+/// Spinner frame rate while something loads; nothing ticks otherwise.
+const ANIMATION: Duration = Duration::from_millis(120);
+
+/// Runs the console until the analyst quits or the input ends. Returns the final state.
+pub async fn run<B, S>(
+    terminal: &mut Terminal<B>,
+    mut input: S,
+    mut state: State,
+    fetch: FetchHandle,
+    mut events: UnboundedReceiver<FetchEvent>,
+) -> anyhow::Result<State>
+where
+    B: Backend,
+    B::Error: Send + Sync + 'static,
+    S: Stream<Item = io::Result<Event>> + Unpin,
+{
+    let mut ticker: Option<Interval> = None;
+    terminal.draw(|f| ui::draw(&state, f))?;
+    state.dirty = false;
+    loop {
+        let first = tokio::select! {
+            biased;
+            ev = input.next() => match ev {
+                Some(ev) => input_msg(ev.context("reading the terminal")?),
+                None => break, // stdin closed
+            },
+            ev = events.recv() => Some(fetch_msg(ev.context("the fetch scheduler stopped unexpectedly")?)),
+            () = tick(&mut ticker) => Some(Msg::Tick),
+        };
+        // Take everything already waiting before drawing once.
+        let mut inbox: Vec<Msg> = first.into_iter().collect();
+        while let Ok(ev) = events.try_recv() {
+            inbox.push(fetch_msg(ev));
+        }
+        while let Some(Some(ev)) = input.next().now_or_never() {
+            inbox.extend(input_msg(ev.context("reading the terminal")?));
+        }
+        for msg in inbox {
+            for cmd in update(&mut state, msg) {
+                match cmd {
+                    Cmd::Fetch(request) => fetch.request(request),
+                    Cmd::Quit => {}
+                }
+            }
+        }
+        if state.quit {
+            break;
+        }
+        if state.dirty {
+            terminal.draw(|f| ui::draw(&state, f))?;
+            state.dirty = false;
+        }
+        match (state.animating(), ticker.is_some()) {
+            (true, false) => {
+                let mut t = tokio::time::interval(ANIMATION);
+                t.set_missed_tick_behavior(MissedTickBehavior::Skip);
+                t.reset(); // the first tick comes after one period, not at once
+                ticker = Some(t);
+            }
+            (false, true) => ticker = None,
+            _ => {}
+        }
+    }
+    Ok(state)
+}
+
+fn input_msg(event: Event) -> Option<Msg> {
+    match event {
+        Event::Key(key) => Some(Msg::Key(key)),
+        Event::Paste(text) => Some(Msg::Paste(text)),
+        Event::Resize(..) => Some(Msg::Resize),
+        _ => None,
+    }
+}
+
+fn fetch_msg(event: FetchEvent) -> Msg {
+    match event {
+        FetchEvent::Done {
+            key,
+            ticket,
+            result,
+            at,
+        } => Msg::Fetched {
+            key,
+            ticket,
+            result,
+            at,
+        },
+        FetchEvent::Retrying {
+            key,
+            attempt,
+            max,
+            error,
+        } => Msg::Retrying {
+            key,
+            attempt,
+            max,
+            error,
+        },
+        FetchEvent::Budget(b) => Msg::Budget(b),
+    }
+}
+
+async fn tick(ticker: &mut Option<Interval>) {
+    match ticker {
+        Some(t) => {
+            t.tick().await;
+        }
+        None => std::future::pending().await,
+    }
+}
+
+/// Runs the console in the real terminal: raw mode, alternate screen, bracketed paste, restored
+/// on every exit path (return, error, panic, SIGTERM/SIGHUP/SIGINT).
+pub async fn run_in_terminal(
+    state: State,
+    fetch: FetchHandle,
+    events: UnboundedReceiver<FetchEvent>,
+) -> anyhow::Result<()> {
+    install_panic_hook();
+    let mut terminal =
+        ratatui::try_init().context("cannot start the terminal UI (is this a terminal?)")?;
+    let _ = crossterm::execute!(io::stdout(), crossterm::event::EnableBracketedPaste);
+    let result = tokio::select! {
+        r = run(&mut terminal, EventStream::new(), state, fetch, events) => r.map(drop),
+        sig = termination() => {
+            tracing::info!(signal = sig, "stopping on signal");
+            Ok(())
+        }
+    };
+    restore();
+    result
+}
+
+fn restore() {
+    let _ = crossterm::execute!(io::stdout(), crossterm::event::DisableBracketedPaste);
+    ratatui::restore();
+}
+
+/// A panic anywhere, a background task included, restores the terminal and ends the process:
+/// a console whose fetcher died would only pretend to work.
+fn install_panic_hook() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        restore();
+        tracing::error!(%info, "panic");
+        previous(info);
+        std::process::exit(101);
+    }));
+}
+
+/// Resolves when a signal asks us to stop. Ctrl-C in raw mode is a key, handled by `update`.
+async fn termination() -> &'static str {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut hup), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::hangup()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = term.recv() => "SIGTERM",
+        _ = hup.recv() => "SIGHUP",
+        _ = int.recv() => "SIGINT",
+    }
+}

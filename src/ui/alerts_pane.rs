@@ -1,0 +1,116 @@
+//! The current IP's related alerts, newest first; severity coloured and written out.
+//! Only the rows in view are built, so 10,000 alerts cost what 30 do.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::text::Line;
+use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, TableState};
+
+use super::format::{as_of, pending, short_time, truncate};
+use super::theme;
+use crate::app::{Focus, Remote, State};
+use crate::defender::{FetchKey, Severity};
+
+pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
+    let mut block = Block::bordered().border_style(super::border(state, Focus::Alerts));
+    let Some(loc) = state.location() else {
+        block = block.title(Line::from(" Alerts ").style(theme::TITLE));
+        let text = vec![
+            Line::from("Type an IP address above and press Enter."),
+            Line::styled(
+                "You will see its prevalence and its related alerts here.",
+                theme::MUTED,
+            ),
+        ];
+        frame.render_widget(Paragraph::new(text).block(block), area);
+        return;
+    };
+    let key = FetchKey::IpAlerts(loc.ip);
+    let remote = state.remote(&key);
+    let alerts = state.alerts_of(loc.ip).unwrap_or_default();
+    block = block.title(Line::from(format!(" Alerts · {} ", loc.ip)).style(theme::TITLE));
+    if let Remote::Ready { as_of: at, .. } = remote {
+        block = block
+            .title(Line::from(severity_counts(alerts)).right_aligned())
+            .title_bottom(Line::styled(format!(" {} ", as_of(at)), theme::MUTED).right_aligned());
+    }
+    if let Some(status) = pending(remote, &key, state.spinner) {
+        frame.render_widget(Paragraph::new(status).block(block), area);
+        return;
+    }
+    if alerts.is_empty() {
+        let text = vec![
+            Line::from("No alerts for this IP."),
+            Line::styled("That is an answer, not an error.", theme::MUTED),
+        ];
+        frame.render_widget(Paragraph::new(text).block(block), area);
+        return;
+    }
+    let inner = block.inner(area);
+    let rows_in_view = inner.height.saturating_sub(1).max(1) as usize; // minus the header
+    let selected = loc.alert_row.min(alerts.len() - 1);
+    let offset = selected.saturating_sub(rows_in_view - 1);
+    let wide = inner.width >= 90;
+    let rows = alerts.iter().skip(offset).take(rows_in_view).map(|a| {
+        let mut cells = vec![
+            Cell::from(severity_label(&a.severity)).style(theme::severity(&a.severity)),
+            Cell::from(a.status.to_string()),
+            Cell::from(short_time(a.alert_creation_time.as_ref())),
+        ];
+        if wide {
+            cells.push(Cell::from(truncate(a.device().unwrap_or("—"), 24)));
+        }
+        cells.push(Cell::from(a.title.replace('\n', " ")));
+        Row::new(cells)
+    });
+    let mut widths = vec![
+        Constraint::Length(6),
+        Constraint::Length(10),
+        Constraint::Length(16),
+    ];
+    let mut header = vec!["Sev", "Status", "Created"];
+    if wide {
+        widths.push(Constraint::Length(24));
+        header.push("Device");
+    }
+    widths.push(Constraint::Fill(1));
+    header.push("Title");
+    let table = Table::new(rows, widths)
+        .header(Row::new(header).style(theme::HEADER))
+        .row_highlight_style(if state.focus == Focus::Alerts {
+            theme::SELECTED
+        } else {
+            theme::TITLE
+        })
+        .highlight_symbol("▶")
+        .block(block);
+    let mut table_state = TableState::default().with_selected(Some(selected - offset));
+    frame.render_stateful_widget(table, area, &mut table_state);
+}
+
+fn severity_label(s: &Severity) -> String {
+    match s {
+        Severity::Informational => "Info".into(),
+        Severity::UnSpecified | Severity::Missing => "—".into(),
+        other => truncate(other.as_str(), 6),
+    }
+}
+
+/// " 3 High · 2 Med · 1 Low " for the pane title.
+fn severity_counts(alerts: &[crate::defender::Alert]) -> Vec<ratatui::text::Span<'static>> {
+    let mut spans = vec![ratatui::text::Span::raw(format!(" {} ", alerts.len()))];
+    for (sev, name) in [
+        (Severity::High, "High"),
+        (Severity::Medium, "Med"),
+        (Severity::Low, "Low"),
+    ] {
+        let n = alerts.iter().filter(|a| a.severity == sev).count();
+        if n > 0 {
+            spans.push(ratatui::text::Span::styled(
+                format!("{n} {name} "),
+                theme::severity(&sev),
+            ));
+        }
+    }
+    spans
+}

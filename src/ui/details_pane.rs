@@ -1,0 +1,105 @@
+//! The opened alert: every field an analyst reads before deciding, scrollable.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph, Wrap};
+
+use super::format::time;
+use super::theme;
+use crate::app::{Focus, State};
+use crate::defender::Alert;
+
+pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
+    let block = Block::bordered()
+        .border_style(super::border(state, Focus::Details))
+        .title(Line::from(" Alert ").style(theme::TITLE));
+    let lines = match (state.location(), state.open_alert()) {
+        (_, Some(alert)) => describe(alert),
+        (Some(loc), None) if loc.alert.is_some() => {
+            vec![Line::styled(
+                "The alert's details are not loaded (its IP's alert list is not here).",
+                theme::MUTED,
+            )]
+        }
+        _ => vec![Line::styled(
+            "Select an alert and press Enter to open it.",
+            theme::MUTED,
+        )],
+    };
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .scroll((state.details_scroll, 0))
+            .block(block),
+        area,
+    );
+}
+
+fn describe(a: &Alert) -> Vec<Line<'static>> {
+    let mut lines = vec![
+        Line::styled(a.title.replace('\n', " "), theme::TITLE),
+        Line::from(vec![
+            Span::styled(a.severity.to_string(), theme::severity(&a.severity)),
+            Span::raw(format!(" · {} · {}", a.status, a.id)),
+        ]),
+    ];
+    let mut field = |label: &str, value: Option<String>| {
+        if let Some(v) = value.filter(|v| !v.is_empty()) {
+            lines.push(Line::from(vec![
+                Span::styled(format!("{label:<11}"), theme::LABEL),
+                Span::raw(v),
+            ]));
+        }
+    };
+    field("Category", a.category.clone());
+    field(
+        "MITRE",
+        (!a.mitre_techniques.is_empty()).then(|| a.mitre_techniques.join(", ")),
+    );
+    field("Device", a.device().map(str::to_owned));
+    field("User", a.related_user.as_ref().map(|u| u.display()));
+    field("Created", Some(time(a.alert_creation_time.as_ref())));
+    field(
+        "First event",
+        a.first_event_time.as_ref().map(|t| time(Some(t))),
+    );
+    field(
+        "Last event",
+        a.last_event_time.as_ref().map(|t| time(Some(t))),
+    );
+    field("Resolved", a.resolved_time.as_ref().map(|t| time(Some(t))));
+    field("Source", a.detection_source.clone());
+    field(
+        "Threat",
+        a.threat_family_name
+            .clone()
+            .or_else(|| a.threat_name.clone()),
+    );
+    field("Incident", a.incident_id.map(|i| i.to_string()));
+    field("Assigned", a.assigned_to.clone());
+    field(
+        "Verdict",
+        a.classification.clone().map(|c| match &a.determination {
+            Some(d) => format!("{c} / {d}"),
+            None => c,
+        }),
+    );
+    if !a.description.is_empty() {
+        lines.push(Line::raw(""));
+        lines.extend(a.description.lines().map(|l| Line::raw(l.to_owned())));
+    }
+    for c in &a.comments {
+        lines.push(Line::raw(""));
+        lines.push(Line::styled(
+            format!(
+                "{} · {}",
+                c.created_by.as_deref().unwrap_or("?"),
+                time(c.created_time.as_ref())
+            ),
+            theme::MUTED,
+        ));
+        lines.push(Line::raw(c.comment.clone()));
+    }
+    lines
+}

@@ -1,0 +1,130 @@
+//! Small formatting helpers shared by the panes.
+
+use chrono::{DateTime, Utc};
+use ratatui::text::{Line, Span};
+
+use super::theme;
+use crate::app::Remote;
+use crate::defender::{ApiError, ErrorKind, FetchKey};
+
+const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
+
+pub fn spinner(tick: usize) -> &'static str {
+    SPINNER[tick % SPINNER.len()]
+}
+
+/// 63515 → "63,515".
+pub fn count(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+pub fn time(t: Option<&DateTime<Utc>>) -> String {
+    t.map_or_else(
+        || "—".to_owned(),
+        |t| t.format("%Y-%m-%d %H:%M:%SZ").to_string(),
+    )
+}
+
+/// Compact, for table cells: "2026-11-20 09:14".
+pub fn short_time(t: Option<&DateTime<Utc>>) -> String {
+    t.map_or_else(
+        || "—".to_owned(),
+        |t| t.format("%Y-%m-%d %H:%M").to_string(),
+    )
+}
+
+pub fn as_of(t: &DateTime<Utc>) -> String {
+    format!("as of {}", t.format("%H:%M:%S UTC"))
+}
+
+/// `636688558380765161_2136280442` → `636688…0442` when space is short.
+pub fn short_id(id: &str, max: usize) -> String {
+    let n = id.chars().count();
+    if n <= max || max < 6 {
+        return id.to_owned();
+    }
+    let head: String = id.chars().take(max - 5).collect();
+    let tail: String = id.chars().skip(n - 4).collect();
+    format!("{head}…{tail}")
+}
+
+/// Cuts `s` to `max` columns with an ellipsis (char-based; the panes hold narrow text).
+pub fn truncate(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_owned()
+    } else if max == 0 {
+        String::new()
+    } else {
+        let mut t: String = s.chars().take(max - 1).collect();
+        t.push('…');
+        t
+    }
+}
+
+/// What a pane says when it has no value to show: idle, loading, or failed.
+pub fn pending<T>(remote: &Remote<T>, key: &FetchKey, tick: usize) -> Option<Vec<Line<'static>>> {
+    match remote {
+        Remote::Ready { .. } => None,
+        Remote::Idle => Some(vec![Line::styled("not requested", theme::MUTED)]),
+        Remote::Loading { retry: None, .. } => Some(vec![Line::from(format!(
+            "{} loading {key}…",
+            spinner(tick)
+        ))]),
+        Remote::Loading {
+            retry: Some((n, max)),
+            ..
+        } => Some(vec![
+            Line::from(format!("{} loading {key}…", spinner(tick))),
+            Line::styled(format!("server trouble, retrying {n}/{max}"), theme::WARN),
+        ]),
+        Remote::Failed { error } => Some(failure(error, key)),
+    }
+}
+
+/// An error as the analyst should read it, with what to do about it.
+pub fn failure(error: &ApiError, key: &FetchKey) -> Vec<Line<'static>> {
+    let hint = match error.kind {
+        ErrorKind::Unauthorized => "check the token (MDE_TOKEN) and the tenant; r to retry",
+        ErrorKind::Forbidden => match key {
+            FetchKey::IpAlerts(_) => "the app needs the Alert.Read.All permission",
+            _ => "the app needs the Ip.Read.All permission",
+        },
+        ErrorKind::NotFound => "unknown alert, or outside the retention period",
+        ErrorKind::Throttled => "over the API quota; r to retry after the countdown",
+        ErrorKind::Server | ErrorKind::Timeout | ErrorKind::Network => "r to retry",
+        ErrorKind::InvalidInput => "the API refused this value",
+        ErrorKind::Decode | ErrorKind::Protocol => "the answer was unusable; r to retry",
+    };
+    vec![
+        Line::from(vec![
+            Span::styled("✗ ", theme::ERROR),
+            Span::styled(error.sentence(), theme::ERROR),
+        ]),
+        Line::styled(hint, theme::MUTED),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats() {
+        assert_eq!(count(63515), "63,515");
+        assert_eq!(count(999), "999");
+        assert_eq!(count(1_000_000), "1,000,000");
+        assert_eq!(
+            short_id("636688558380765161_2136280442", 12),
+            "6366885…0442"
+        );
+        assert_eq!(truncate("abcdef", 4), "abc…");
+    }
+}

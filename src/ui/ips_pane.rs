@@ -1,0 +1,82 @@
+//! The opened alert's related IPs, each with its prevalence as it arrives: the pivot list.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::text::Line;
+use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, TableState};
+
+use super::format::{count, pending, spinner};
+use super::theme;
+use crate::app::{Focus, Remote, State};
+use crate::defender::FetchKey;
+
+pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
+    let block = Block::bordered()
+        .border_style(super::border(state, Focus::Ips))
+        .title(Line::from(" Related IPs ").style(theme::TITLE));
+    let Some(loc) = state.location() else {
+        frame.render_widget(block, area);
+        return;
+    };
+    let Some(id) = &loc.alert else {
+        let text = vec![Line::styled(
+            "Open an alert to see the IPs it involves.",
+            theme::MUTED,
+        )];
+        frame.render_widget(Paragraph::new(text).block(block), area);
+        return;
+    };
+    let key = FetchKey::AlertIps(id.clone());
+    if let Some(status) = pending(state.remote(&key), &key, state.spinner) {
+        frame.render_widget(
+            Paragraph::new(status)
+                .wrap(ratatui::widgets::Wrap { trim: true })
+                .block(block),
+            area,
+        );
+        return;
+    }
+    let ips = state.related_ips_of(id).unwrap_or_default();
+    if ips.is_empty() {
+        let text = vec![Line::from("No related IPs for this alert.")];
+        frame.render_widget(Paragraph::new(text).block(block), area);
+        return;
+    }
+    let block = block.title_bottom(Line::styled(" Enter: pivot ", theme::MUTED).right_aligned());
+    let inner = block.inner(area);
+    let rows_in_view = inner.height.max(1) as usize;
+    let selected = loc.ip_row.min(ips.len() - 1);
+    let offset = selected.saturating_sub(rows_in_view - 1);
+    let rows = ips.iter().skip(offset).take(rows_in_view).map(|entry| {
+        let (text, style) = match entry.addr() {
+            None => ("not an IP".to_owned(), theme::ERROR),
+            Some(ip) => prevalence(state, ip),
+        };
+        Row::new(vec![
+            Cell::from(entry.id.clone()),
+            Cell::from(text).style(style),
+        ])
+    });
+    let table = Table::new(rows, [Constraint::Fill(1), Constraint::Length(12)])
+        .row_highlight_style(if state.focus == Focus::Ips {
+            theme::SELECTED
+        } else {
+            theme::TITLE
+        })
+        .highlight_symbol("▶")
+        .block(block);
+    let mut table_state = TableState::default().with_selected(Some(selected - offset));
+    frame.render_stateful_widget(table, area, &mut table_state);
+}
+
+fn prevalence(state: &State, ip: std::net::IpAddr) -> (String, ratatui::style::Style) {
+    match state.remote(&FetchKey::IpStats(ip)) {
+        Remote::Idle => ("".into(), theme::MUTED),
+        Remote::Loading { .. } => (spinner(state.spinner).into(), theme::MUTED),
+        Remote::Failed { .. } => ("error".into(), theme::ERROR),
+        Remote::Ready { .. } => match state.stats_of(ip).flatten().and_then(|s| s.prevalence()) {
+            Some(n) if n > 0 => (format!("{} dev", count(n)), theme::LABEL),
+            _ => ("not seen".into(), theme::WARN),
+        },
+    }
+}

@@ -1,0 +1,60 @@
+//! Prevalence of the current IP: devices in the org that talked to it, first and last seen.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph, Wrap};
+
+use super::format::{as_of, count, pending, time};
+use super::theme;
+use crate::app::{Remote, State};
+use crate::defender::FetchKey;
+
+pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
+    let block = Block::bordered()
+        .border_style(theme::BORDER)
+        .title(Line::from(" Prevalence ").style(theme::TITLE));
+    let Some(loc) = state.location() else {
+        let text = vec![Line::styled("No IP yet.", theme::MUTED)];
+        frame.render_widget(Paragraph::new(text).block(block), area);
+        return;
+    };
+    let key = FetchKey::IpStats(loc.ip);
+    let remote = state.remote(&key);
+    let mut lines = vec![Line::styled(loc.ip.to_string(), theme::TITLE)];
+    if let Some(status) = pending(remote, &key, state.spinner) {
+        lines.extend(status);
+    } else if let Remote::Ready { as_of: at, .. } = remote {
+        match state.stats_of(loc.ip).flatten() {
+            Some(stats) if stats.seen_in_org() => {
+                let n = stats.prevalence().unwrap_or(0);
+                lines.push(Line::from(vec![
+                    Span::styled("devices ", theme::LABEL),
+                    Span::styled(count(n), theme::TITLE),
+                ]));
+                lines.push(field("first", &time(stats.org_first_seen.as_ref())));
+                lines.push(field("last ", &time(stats.org_last_seen.as_ref())));
+            }
+            // A 404 and a zero count both mean the org never talked to it.
+            _ => {
+                lines.push(Line::styled("not seen in the org", theme::WARN));
+                lines.push(Line::styled(
+                    "no device connected to it in the look-back window",
+                    theme::MUTED,
+                ));
+            }
+        }
+        lines.push(Line::styled(as_of(at), theme::MUTED));
+    }
+    frame.render_widget(
+        Paragraph::new(lines).wrap(Wrap { trim: true }).block(block),
+        area,
+    );
+}
+
+fn field(label: &str, value: &str) -> Line<'static> {
+    Line::from(vec![
+        Span::styled(format!("{label} "), theme::LABEL),
+        Span::raw(value.to_owned()),
+    ])
+}

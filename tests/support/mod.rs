@@ -1,0 +1,135 @@
+//! Shared test helpers: keys, fixtures, and a rendered screen as text.
+#![allow(dead_code)]
+
+use std::net::IpAddr;
+
+use chrono::{DateTime, TimeZone, Utc};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use mde_triage::app::{Cmd, Msg, State, update};
+use mde_triage::defender::model::ODataList;
+use mde_triage::defender::{
+    Alert, AlertId, FetchKey, FetchValue, IpStats, RelatedIp, parse_alert_id,
+};
+use mde_triage::fetch::{FetchRequest, Ticket};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+pub const DOC_IP: &str = "10.209.67.177";
+pub const DOC_ALERT: &str = "636688558380765161_2136280442";
+
+pub fn fixture(name: &str) -> String {
+    let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+pub fn ip(s: &str) -> IpAddr {
+    s.parse().unwrap()
+}
+
+pub fn alert_id(s: &str) -> AlertId {
+    parse_alert_id(s).unwrap()
+}
+
+/// A fixed "now" so snapshots do not depend on the clock.
+pub fn at() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 22, 14, 2, 11).unwrap()
+}
+
+pub fn key(code: KeyCode) -> Msg {
+    Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))
+}
+
+pub fn ch(c: char) -> Msg {
+    key(KeyCode::Char(c))
+}
+
+pub fn ctrl(c: char) -> Msg {
+    Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL))
+}
+
+/// Types `text` into whatever has focus.
+pub fn type_text(state: &mut State, text: &str) -> Vec<Cmd> {
+    text.chars().flat_map(|c| update(state, ch(c))).collect()
+}
+
+pub fn fetches(cmds: &[Cmd]) -> Vec<FetchRequest> {
+    cmds.iter()
+        .filter_map(|c| match c {
+            Cmd::Fetch(r) => Some(r.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The doc's stats example (63515 devices).
+pub fn doc_stats() -> IpStats {
+    serde_json::from_str(&fixture("ip-stats.example.json")).unwrap()
+}
+
+/// Alerts for the doc IP: the doc's example alert plus the doc's alert id, with times.
+pub fn doc_alerts() -> Vec<Alert> {
+    let list: ODataList<Alert> =
+        serde_json::from_str(&fixture("ip-related-alerts.example.json")).unwrap();
+    let mut alerts = list.value;
+    let mut doc: Alert = serde_json::from_str(&fixture("get-alert.example.json")).unwrap();
+    doc.id = DOC_ALERT.into();
+    doc.severity = mde_triage::defender::Severity::High;
+    alerts.push(doc);
+    alerts
+}
+
+pub fn related(ips: &[&str]) -> Vec<RelatedIp> {
+    ips.iter().map(|i| RelatedIp { id: (*i).into() }).collect()
+}
+
+/// Answers every fetch in `cmds` from `answer`, as the scheduler would.
+pub fn answer_all(
+    state: &mut State,
+    cmds: Vec<Cmd>,
+    answer: &dyn Fn(&FetchKey) -> FetchValue,
+) -> Vec<Cmd> {
+    let mut follow_ups = Vec::new();
+    for r in fetches(&cmds) {
+        let value = answer(&r.key);
+        follow_ups.extend(update(
+            state,
+            Msg::Fetched {
+                key: r.key,
+                ticket: r.ticket,
+                result: Ok(value),
+                at: at(),
+            },
+        ));
+    }
+    follow_ups
+}
+
+pub fn fetched(key: FetchKey, ticket: Ticket, value: FetchValue) -> Msg {
+    Msg::Fetched {
+        key,
+        ticket,
+        result: Ok(value),
+        at: at(),
+    }
+}
+
+/// The screen as text, one line per row (trailing spaces trimmed).
+pub fn render(state: &State, width: u16, height: u16) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    terminal.draw(|f| mde_triage::ui::draw(state, f)).unwrap();
+    screen_text(terminal.backend().buffer())
+}
+
+pub fn screen_text(buffer: &ratatui::buffer::Buffer) -> String {
+    let area = buffer.area;
+    let mut out = String::new();
+    for y in 0..area.height {
+        let mut line = String::new();
+        for x in 0..area.width {
+            line.push_str(buffer[(x, y)].symbol());
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}

@@ -1,0 +1,289 @@
+//! Pure `update` tests: messages in, state and commands out. No terminal, no network.
+
+mod support;
+
+use crossterm::event::KeyCode;
+use mde_triage::app::{Cmd, Focus, Msg, Remote, State, update};
+use mde_triage::defender::{ApiError, ErrorKind, FetchKey, FetchValue};
+use mde_triage::fetch::{BudgetStatus, Priority};
+use support::*;
+
+fn submitted(state: &mut State, text: &str) -> Vec<Cmd> {
+    let mut cmds = update(state, key(KeyCode::Esc));
+    cmds.extend(update(state, ch('/')));
+    cmds.extend(type_text(state, text));
+    cmds.extend(update(state, key(KeyCode::Enter)));
+    cmds
+}
+
+/// The demo's shape: the doc IP has the doc alerts; the doc alert has two related IPs.
+fn tenant(key: &FetchKey) -> FetchValue {
+    match key {
+        FetchKey::IpStats(_) => FetchValue::Stats(Some(doc_stats())),
+        FetchKey::IpAlerts(i) if *i == ip(DOC_IP) => FetchValue::Alerts(doc_alerts()),
+        FetchKey::IpAlerts(_) => FetchValue::Alerts(vec![]),
+        FetchKey::AlertIps(_) => FetchValue::Ips(related(&["104.80.104.128", "23.203.232.228"])),
+    }
+}
+
+#[test]
+fn submitting_an_ip_asks_for_stats_and_alerts_in_the_foreground() {
+    let mut s = State::new(None, "api");
+    let cmds = submitted(&mut s, DOC_IP);
+    let keys: Vec<_> = fetches(&cmds)
+        .into_iter()
+        .map(|r| (r.key, r.priority))
+        .collect();
+    assert_eq!(
+        keys,
+        vec![
+            (FetchKey::IpStats(ip(DOC_IP)), Priority::Foreground),
+            (FetchKey::IpAlerts(ip(DOC_IP)), Priority::Foreground)
+        ]
+    );
+    assert_eq!(s.focus, Focus::Alerts);
+    assert_eq!(s.input.value(), "");
+    assert!(s.remote(&FetchKey::IpStats(ip(DOC_IP))).is_loading());
+    assert!(s.animating(), "a spinner runs while loading");
+}
+
+#[test]
+fn defanged_input_is_normalised_and_invalid_input_makes_no_call() {
+    let mut s = State::new(None, "api");
+    let cmds = submitted(&mut s, " 10[.]209[.]67[.]177 ");
+    assert_eq!(fetches(&cmds)[0].key, FetchKey::IpStats(ip(DOC_IP)));
+
+    let mut s = State::new(None, "api");
+    let cmds = submitted(&mut s, "10.209.67");
+    assert!(fetches(&cmds).is_empty());
+    assert!(
+        s.input_error
+            .as_deref()
+            .unwrap()
+            .contains("not an IPv4 or IPv6 address")
+    );
+    assert_eq!(
+        s.focus,
+        Focus::Input,
+        "the analyst can fix the input in place"
+    );
+    assert_eq!(s.input.value(), "10.209.67", "nothing typed is lost");
+    update(&mut s, key(KeyCode::Backspace));
+    assert_eq!(s.input_error, None, "editing clears the complaint");
+}
+
+#[test]
+fn keys_typed_into_the_input_are_text_but_ctrl_c_quits() {
+    let mut s = State::new(None, "api");
+    assert_eq!(s.focus, Focus::Input, "a fresh console waits for an IP");
+    let cmds = type_text(&mut s, "q[]jk?/");
+    assert!(cmds.is_empty());
+    assert!(!s.quit);
+    assert_eq!(s.input.value(), "q[]jk?/");
+    assert_eq!(update(&mut s, ctrl('c')), vec![Cmd::Quit]);
+    assert!(s.quit);
+}
+
+#[test]
+fn the_whole_pivot_loop_and_free_back_forward() {
+    let mut s = State::new(None, "api");
+    let cmds = submitted(&mut s, DOC_IP);
+    answer_all(&mut s, cmds, &tenant);
+    assert_eq!(
+        s.stats_of(ip(DOC_IP)).flatten().unwrap().prevalence(),
+        Some(63515)
+    );
+    assert!(!s.animating(), "idle once everything arrived");
+
+    // Alerts are newest first; find the doc alert's row and open it.
+    let row = s
+        .alerts_of(ip(DOC_IP))
+        .unwrap()
+        .iter()
+        .position(|a| a.id == DOC_ALERT)
+        .unwrap();
+    for _ in 0..row {
+        update(&mut s, ch('j'));
+    }
+    let cmds = update(&mut s, key(KeyCode::Enter));
+    assert_eq!(fetches(&cmds).len(), 1);
+    assert_eq!(
+        fetches(&cmds)[0].key,
+        FetchKey::AlertIps(alert_id(DOC_ALERT))
+    );
+    assert_eq!(s.focus, Focus::Ips);
+    assert_eq!(s.open_alert().unwrap().id, DOC_ALERT);
+
+    // The related IPs arrive; each one's prevalence is asked for, as Visible work.
+    let follow = answer_all(&mut s, cmds, &tenant);
+    let visible: Vec<_> = fetches(&follow)
+        .into_iter()
+        .map(|r| (r.key, r.priority))
+        .collect();
+    assert_eq!(
+        visible,
+        vec![
+            (FetchKey::IpStats(ip("104.80.104.128")), Priority::Visible),
+            (FetchKey::IpStats(ip("23.203.232.228")), Priority::Visible),
+        ]
+    );
+    answer_all(&mut s, follow, &tenant);
+
+    // Pivot to 104.80.104.128: its stats are already here, only its alerts are asked for.
+    let cmds = update(&mut s, key(KeyCode::Enter));
+    assert_eq!(
+        fetches(&cmds)
+            .iter()
+            .map(|r| r.key.clone())
+            .collect::<Vec<_>>(),
+        vec![FetchKey::IpAlerts(ip("104.80.104.128"))]
+    );
+    answer_all(&mut s, cmds, &tenant);
+    assert_eq!(s.location().unwrap().ip, ip("104.80.104.128"));
+    assert_eq!(s.history.entries().len(), 3);
+
+    // Back twice, forward twice: no API call at all, and selections are restored.
+    assert!(fetches(&update(&mut s, key(KeyCode::Backspace))).is_empty());
+    assert_eq!(
+        s.location().unwrap().alert.as_ref().unwrap().as_str(),
+        DOC_ALERT
+    );
+    assert_eq!(s.focus, Focus::Ips);
+    assert!(fetches(&update(&mut s, ch('['))).is_empty());
+    assert_eq!(s.location().unwrap().ip, ip(DOC_IP));
+    assert_eq!(
+        s.location().unwrap().alert_row,
+        row,
+        "the selection is where it was"
+    );
+    assert!(fetches(&update(&mut s, ch(']'))).is_empty());
+    assert!(fetches(&update(&mut s, ch(']'))).is_empty());
+    assert_eq!(s.location().unwrap().ip, ip("104.80.104.128"));
+    assert!(
+        !update(&mut s, ch(']'))
+            .iter()
+            .any(|c| matches!(c, Cmd::Fetch(_))),
+        "nothing past the end"
+    );
+}
+
+#[test]
+fn a_stale_answer_is_dropped_after_refresh() {
+    let mut s = State::new(None, "api");
+    let first = submitted(&mut s, DOC_IP);
+    let old = fetches(&first);
+    answer_all(&mut s, first, &tenant);
+    let refresh = fetches(&update(&mut s, ch('r')));
+    assert_eq!(refresh.len(), 2, "r asks again for what is on screen");
+    assert!(
+        fetches(&update(&mut s, ch('r'))).is_empty(),
+        "what is on its way is not asked twice"
+    );
+    let stats_key = FetchKey::IpStats(ip(DOC_IP));
+    // An answer for the old ticket arrives late: ignored, still loading.
+    update(
+        &mut s,
+        fetched(stats_key.clone(), old[0].ticket, FetchValue::Stats(None)),
+    );
+    assert!(s.remote(&stats_key).is_loading());
+    update(
+        &mut s,
+        fetched(
+            stats_key.clone(),
+            refresh[0].ticket,
+            FetchValue::Stats(Some(doc_stats())),
+        ),
+    );
+    assert!(matches!(s.remote(&stats_key), Remote::Ready { .. }));
+}
+
+#[test]
+fn failures_are_shown_and_r_retries_them() {
+    let mut s = State::new(None, "api");
+    let reqs = fetches(&submitted(&mut s, DOC_IP));
+    let err = ApiError::from_response(
+        403,
+        None,
+        br#"{"error":{"code":"Forbidden","message":"no"}}"#,
+    );
+    update(
+        &mut s,
+        Msg::Fetched {
+            key: reqs[1].key.clone(),
+            ticket: reqs[1].ticket,
+            result: Err(err),
+            at: at(),
+        },
+    );
+    assert!(
+        matches!(s.remote(&reqs[1].key), Remote::Failed { error } if error.kind == ErrorKind::Forbidden)
+    );
+    assert!(s.last_error.as_deref().unwrap().contains("access denied"));
+    // Back and forth does not hammer a failing endpoint; r does retry it.
+    let again = fetches(&update(&mut s, ch('r')));
+    assert!(again.iter().any(|r| r.key == reqs[1].key));
+    assert_eq!(s.last_error, None);
+}
+
+#[test]
+fn retries_and_budget_reach_the_state() {
+    let mut s = State::new(None, "api");
+    let reqs = fetches(&submitted(&mut s, DOC_IP));
+    let err = ApiError::from_response(503, None, b"");
+    update(
+        &mut s,
+        Msg::Retrying {
+            key: reqs[0].key.clone(),
+            attempt: 1,
+            max: 3,
+            error: err,
+        },
+    );
+    assert!(matches!(
+        s.remote(&reqs[0].key),
+        Remote::Loading {
+            retry: Some((1, 3)),
+            ..
+        }
+    ));
+    s.dirty = false;
+    update(
+        &mut s,
+        Msg::Budget(BudgetStatus {
+            queued: 2,
+            in_flight: 1,
+            endpoints: vec![],
+        }),
+    );
+    assert!(s.dirty);
+    assert_eq!(s.budget.queued, 2);
+}
+
+#[test]
+fn help_overlay_takes_keys_until_closed() {
+    let mut s = State::new(None, "api");
+    update(&mut s, key(KeyCode::Esc));
+    update(&mut s, ch('?'));
+    assert!(s.show_help);
+    update(&mut s, ch('j'));
+    assert!(s.show_help);
+    update(&mut s, key(KeyCode::Esc));
+    assert!(!s.show_help);
+    update(&mut s, ch('?'));
+    assert_eq!(update(&mut s, ch('q')), vec![Cmd::Quit]);
+}
+
+#[test]
+fn tab_cycles_panes_and_pasting_lands_in_the_input() {
+    let mut s = State::new(None, "api");
+    update(&mut s, key(KeyCode::Tab));
+    assert_eq!(s.focus, Focus::Alerts);
+    update(&mut s, key(KeyCode::BackTab));
+    update(&mut s, key(KeyCode::BackTab));
+    assert_eq!(s.focus, Focus::Ips);
+    update(&mut s, Msg::Paste("10[.]209[.]67[.]177\n".into()));
+    assert_eq!(s.focus, Focus::Input);
+    assert_eq!(s.input.value(), "10[.]209[.]67[.]177");
+    let cmds = update(&mut s, key(KeyCode::Enter));
+    assert_eq!(fetches(&cmds).len(), 2);
+}
