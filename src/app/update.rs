@@ -294,7 +294,7 @@ fn on_fetched(
         Ok(mut value) => {
             if let FetchValue::Alerts(alerts) = &mut value {
                 // Newest first; rows keep this order so selections stay put.
-                alerts.sort_by(|a, b| b.alert_creation_time.cmp(&a.alert_creation_time));
+                crate::defender::model::newest_first(alerts);
             }
             Remote::Ready { value, as_of: at }
         }

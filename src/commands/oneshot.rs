@@ -32,7 +32,7 @@ pub async fn ip(settings: &Settings, raw: &str, json: bool) -> Result<(), Failur
         Some(Err(e)) => return Err(e.into()),
         _ => Vec::new(),
     };
-    alerts.sort_by(|a, b| b.alert_creation_time.cmp(&a.alert_creation_time));
+    crate::defender::model::newest_first(&mut alerts);
     let report = IpReport {
         ip,
         stats: stats.as_ref().map(StatsJson::from),

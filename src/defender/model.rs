@@ -104,6 +104,11 @@ pub struct Alert {
     pub evidence: Vec<Evidence>,
 }
 
+/// Orders alerts newest first, the order every view and report uses.
+pub fn newest_first(alerts: &mut [Alert]) {
+    alerts.sort_by_key(|a| std::cmp::Reverse(a.alert_creation_time));
+}
+
 impl Alert {
     /// The device to show: its DNS name, else its machine id.
     pub fn device(&self) -> Option<&str> {

@@ -50,7 +50,7 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
     let rows_in_view = inner.height.saturating_sub(1).max(1) as usize; // minus the header
     let selected = loc.alert_row.min(alerts.len() - 1);
     let offset = selected.saturating_sub(rows_in_view - 1);
-    let wide = inner.width >= 90;
+    let wide = inner.width >= 76;
     let rows = alerts.iter().skip(offset).take(rows_in_view).map(|a| {
         let mut cells = vec![
             Cell::from(severity_label(&a.severity)).style(theme::severity(&a.severity)),
@@ -98,7 +98,10 @@ fn severity_label(s: &Severity) -> String {
 
 /// " 3 High · 2 Med · 1 Low " for the pane title.
 fn severity_counts(alerts: &[crate::defender::Alert]) -> Vec<ratatui::text::Span<'static>> {
-    let mut spans = vec![ratatui::text::Span::raw(format!(" {} ", alerts.len()))];
+    let mut spans = vec![ratatui::text::Span::raw(format!(
+        " {} alerts ",
+        alerts.len()
+    ))];
     for (sev, name) in [
         (Severity::High, "High"),
         (Severity::Medium, "Med"),

@@ -47,7 +47,7 @@ fn describe(a: &Alert) -> Vec<Line<'static>> {
     let mut field = |label: &str, value: Option<String>| {
         if let Some(v) = value.filter(|v| !v.is_empty()) {
             lines.push(Line::from(vec![
-                Span::styled(format!("{label:<11}"), theme::LABEL),
+                Span::styled(format!("{label:<12}"), theme::LABEL),
                 Span::raw(v),
             ]));
         }

@@ -14,7 +14,17 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
     let block = Block::bordered()
         .border_style(super::border(state, Focus::Input))
         .title(Line::from(" IP address ").style(theme::TITLE))
-        .title_bottom(Line::from(Span::styled(format!(" {hint} "), style)).right_aligned());
+        .title_bottom(
+            Line::from(Span::styled(
+                if hint.is_empty() {
+                    hint
+                } else {
+                    format!(" {hint} ")
+                },
+                style,
+            ))
+            .right_aligned(),
+        );
     let inner = block.inner(area);
     let width = inner.width.max(1) as usize;
     let scroll = state.input.visual_scroll(width.saturating_sub(1));
@@ -45,7 +55,12 @@ fn hint(state: &State) -> (String, ratatui::style::Style) {
     }
     let value = state.input.value();
     if value.trim().is_empty() {
-        return ("Enter to look up · Esc to leave".into(), theme::MUTED);
+        let hint = if state.focus == Focus::Input {
+            "Enter to look up · Esc to leave"
+        } else {
+            ""
+        };
+        return (hint.into(), theme::MUTED);
     }
     match parse_ip(value) {
         Ok(ip) if ip.to_string() != value.trim() => (format!("✓ {ip}"), theme::OK),

@@ -21,7 +21,7 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
             truncate(err, r.width.saturating_sub(1) as usize),
             theme::ERROR,
         ),
-        None => Line::styled("? help · q quit", theme::MUTED),
+        None => Line::styled("? help ", theme::MUTED),
     };
     frame.render_widget(Paragraph::new(right.right_aligned()), r);
 }
@@ -30,7 +30,7 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
 /// endpoint's tightest window, or its 429 countdown.
 fn budget_spans(state: &State) -> Vec<Span<'static>> {
     let b = &state.budget;
-    let mut spans = vec![Span::styled(" budget ", theme::LABEL)];
+    let mut spans = vec![Span::raw(" ")];
     for (i, e) in b.endpoints.iter().enumerate() {
         if i > 0 {
             spans.push(Span::styled(" · ", theme::MUTED));
@@ -62,7 +62,7 @@ fn budget_spans(state: &State) -> Vec<Span<'static>> {
         spans.push(Span::styled("…", theme::MUTED));
     }
     spans.push(Span::styled(
-        format!(" │ {} running {} queued ", b.in_flight, b.queued),
+        format!(" │ {} running · {} queued ", b.in_flight, b.queued),
         theme::MUTED,
     ));
     spans

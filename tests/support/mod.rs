@@ -1,6 +1,8 @@
 //! Shared test helpers: keys, fixtures, and a rendered screen as text.
 #![allow(dead_code)]
 
+pub mod watched;
+
 use std::net::IpAddr;
 
 use chrono::{DateTime, TimeZone, Utc};

@@ -1,0 +1,255 @@
+//! End to end: the real loop (`tui::run`) with scripted keys, the real scheduler and HTTP client,
+//! against the simulator on 127.0.0.1:0. Waits on screen text and the simulator's request log,
+//! never on bare sleeps.
+
+mod support;
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use mde_triage::app::{Remote, State};
+use mde_triage::defender::client::{Client, ClientConfig, StaticToken};
+use mde_triage::defender::{Call, FetchKey, FetchValue, Transport};
+use mde_triage::fetch::{SchedulerConfig, spawn};
+use mde_triage::sim::{self, SimConfig};
+use ratatui::Terminal;
+use support::watched::WatchedBackend;
+use support::*;
+use tokio::sync::{mpsc, watch};
+
+struct Console {
+    keys: mpsc::UnboundedSender<std::io::Result<Event>>,
+    screen: watch::Receiver<String>,
+    run: tokio::task::JoinHandle<anyhow::Result<State>>,
+}
+
+impl Console {
+    fn start(sim: &sim::SimHandle) -> Self {
+        let client = Client::new(
+            ClientConfig {
+                base_url: sim.url.clone(),
+                timeout: Duration::from_secs(10),
+            },
+            Arc::new(StaticToken::new(sim.token.clone())),
+        )
+        .unwrap();
+        let (fetch, events) = spawn(Arc::new(client), SchedulerConfig::default());
+        let (backend, screen) = WatchedBackend::new(120, 40);
+        let (keys, rx) = mpsc::unbounded_channel();
+        let input =
+            futures_util::stream::unfold(
+                rx,
+                |mut rx| async move { rx.recv().await.map(|e| (e, rx)) },
+            );
+        let state = State::new(Some("SIMULATED TENANT".into()), sim.url.clone());
+        let run = tokio::spawn(async move {
+            let mut terminal = Terminal::new(backend).unwrap();
+            mde_triage::tui::run(&mut terminal, Box::pin(input), state, fetch, events).await
+        });
+        Self { keys, screen, run }
+    }
+
+    fn press(&self, code: KeyCode) {
+        self.keys
+            .send(Ok(Event::Key(KeyEvent::new(code, KeyModifiers::NONE))))
+            .unwrap();
+    }
+
+    fn type_text(&self, text: &str) {
+        text.chars().for_each(|c| self.press(KeyCode::Char(c)));
+    }
+
+    /// Waits until the screen satisfies `pred`; fails with the last screen after 10 s.
+    async fn wait_for(&mut self, what: &str, pred: impl Fn(&str) -> bool) -> String {
+        let waited =
+            tokio::time::timeout(Duration::from_secs(10), self.screen.wait_for(|s| pred(s))).await;
+        match waited {
+            Ok(Ok(screen)) => screen.clone(),
+            _ => panic!("waiting for {what}; screen was:\n{}", *self.screen.borrow()),
+        }
+    }
+}
+
+/// Row of `item` in a list as the console orders it.
+async fn row_of(client: &Client, key: FetchKey, item: &str) -> usize {
+    match client.call(Call::first(key)).await.unwrap().value {
+        FetchValue::Alerts(mut alerts) => {
+            mde_triage::defender::model::newest_first(&mut alerts);
+            alerts.iter().position(|a| a.id == item).unwrap()
+        }
+        FetchValue::Ips(ips) => ips.iter().position(|i| i.id == item).unwrap(),
+        FetchValue::Stats(_) => unreachable!(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pivot_loop_against_the_simulator_with_free_back() {
+    let sim = sim::start(
+        SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+        SimConfig::default(),
+    )
+    .await
+    .unwrap();
+    let probe = Client::new(
+        ClientConfig {
+            base_url: sim.url.clone(),
+            timeout: Duration::from_secs(10),
+        },
+        Arc::new(StaticToken::new(sim.token.clone())),
+    )
+    .unwrap();
+    let alert_row = row_of(&probe, FetchKey::IpAlerts(ip(DOC_IP)), DOC_ALERT).await;
+    let ip_row = row_of(
+        &probe,
+        FetchKey::AlertIps(alert_id(DOC_ALERT)),
+        "104.80.104.128",
+    )
+    .await;
+
+    let mut console = Console::start(&sim);
+    console
+        .wait_for("the start screen", |s| s.contains("SIMULATED TENANT"))
+        .await;
+
+    console.type_text(DOC_IP);
+    console.press(KeyCode::Enter);
+    let screen = console
+        .wait_for("prevalence and alerts", |s| {
+            s.contains("63,515") && s.contains(" alerts ")
+        })
+        .await;
+    assert!(
+        screen.contains("2017-07-30 13:36:06Z") && screen.contains("2017-08-29 13:32:59Z"),
+        "{screen}"
+    );
+
+    (0..alert_row).for_each(|_| console.press(KeyCode::Char('j')));
+    console.press(KeyCode::Enter);
+    console
+        .wait_for("the alert's related IPs", |s| {
+            s.contains("104.80.104.128") && s.contains("23.203.232.228")
+        })
+        .await;
+    let screen = console
+        .wait_for("the related IPs' prevalence", |s| !s.contains("loading"))
+        .await;
+    assert!(
+        screen.contains(DOC_ALERT),
+        "details show the opened alert:\n{screen}"
+    );
+
+    (0..ip_row).for_each(|_| console.press(KeyCode::Char('j')));
+    console.press(KeyCode::Enter);
+    let screen = console
+        .wait_for("the pivot", |s| {
+            s.contains("Alerts · 104.80.104.128") && !s.contains("loading")
+        })
+        .await;
+    assert!(
+        screen.lines().next().unwrap().contains("› 104.80.104.128"),
+        "breadcrumb:\n{screen}"
+    );
+
+    let asked = sim.requests().len();
+    console.press(KeyCode::Backspace);
+    console.press(KeyCode::Backspace);
+    let screen = console
+        .wait_for("back at the first IP", |s| {
+            s.contains("Alerts · 10.209.67.177")
+        })
+        .await;
+    assert!(screen.contains("63,515"));
+    console.press(KeyCode::Char(']'));
+    console
+        .wait_for("forward to the alert", |s| s.contains("Enter: pivot"))
+        .await;
+    console.press(KeyCode::Char('['));
+    console
+        .wait_for("back again", |s| !s.contains("Enter: pivot"))
+        .await;
+    console.press(KeyCode::Char('q'));
+    let state = console.run.await.unwrap().unwrap();
+
+    // Back and forward asked nothing: no new request reached the simulator and none is pending.
+    assert_eq!(
+        sim.requests().len(),
+        asked,
+        "{:#?}",
+        &sim.requests()[asked..]
+    );
+    assert!(
+        state
+            .store
+            .values()
+            .all(|r| matches!(r, Remote::Ready { .. }))
+    );
+    let paths: Vec<_> = sim.requests().iter().map(|r| r.path.clone()).collect();
+    assert_eq!(
+        paths
+            .iter()
+            .filter(|p| p.as_str() == "/api/ips/10.209.67.177/stats")
+            .count(),
+        1,
+        "{paths:#?}"
+    );
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_input_makes_no_request_and_the_console_stays_usable() {
+    let sim = sim::start(
+        SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+        SimConfig::default(),
+    )
+    .await
+    .unwrap();
+    let mut console = Console::start(&sim);
+    console
+        .wait_for("the start screen", |s| s.contains("SIMULATED TENANT"))
+        .await;
+    console.type_text("10.209.67.1777");
+    console.press(KeyCode::Enter);
+    console
+        .wait_for("the complaint", |s| {
+            s.contains("is not an IPv4 or IPv6 address")
+        })
+        .await;
+    console.press(KeyCode::Backspace);
+    console.press(KeyCode::Enter);
+    console
+        .wait_for("the lookup", |s| s.contains("Alerts · 10.209.67.177"))
+        .await;
+    console
+        .keys
+        .send(Ok(Event::Key(KeyEvent::new(
+            KeyCode::Char('c'),
+            KeyModifiers::CONTROL,
+        ))))
+        .unwrap();
+    console.run.await.unwrap().unwrap();
+    assert!(sim.requests().iter().all(|r| !r.path.contains("1777")));
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_failures_show_in_the_pane_not_as_a_crash() {
+    let config = SimConfig {
+        fail_rate: 1.0,
+        ..SimConfig::default()
+    };
+    let sim = sim::start(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), config)
+        .await
+        .unwrap();
+    let mut console = Console::start(&sim);
+    console.type_text(DOC_IP);
+    console.press(KeyCode::Enter);
+    // Under the real clock the scheduler's backoff takes a few seconds; the pane says so first.
+    console
+        .wait_for("a retry notice", |s| s.contains("retrying"))
+        .await;
+    console.press(KeyCode::Char('q'));
+    console.run.await.unwrap().unwrap();
+    sim.shutdown().await;
+}

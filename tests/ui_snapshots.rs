@@ -1,0 +1,211 @@
+//! Screens as text snapshots (insta), one per pane state, at 80×24 and 120×40, plus tiny
+//! terminals. Styled assertions where colour carries meaning.
+
+mod support;
+
+use crossterm::event::KeyCode;
+use mde_triage::app::{Msg, State, update};
+use mde_triage::defender::{ApiError, FetchKey, FetchValue, IpStats};
+use mde_triage::fetch::{BudgetStatus, EndpointBudget, WindowStatus};
+use support::*;
+
+fn budget() -> BudgetStatus {
+    use mde_triage::defender::Endpoint;
+    use std::time::Duration;
+    let w = |used| {
+        vec![
+            WindowStatus {
+                limit: 100,
+                window: Duration::from_secs(60),
+                used,
+            },
+            WindowStatus {
+                limit: 1500,
+                window: Duration::from_secs(3600),
+                used,
+            },
+        ]
+    };
+    BudgetStatus {
+        endpoints: vec![
+            EndpointBudget {
+                endpoint: Endpoint::IpStats,
+                windows: w(3),
+                paused_for: None,
+                calls: 3,
+                throttled: 0,
+            },
+            EndpointBudget {
+                endpoint: Endpoint::IpAlerts,
+                windows: w(2),
+                paused_for: None,
+                calls: 2,
+                throttled: 0,
+            },
+            EndpointBudget {
+                endpoint: Endpoint::AlertIps,
+                windows: w(1),
+                paused_for: None,
+                calls: 1,
+                throttled: 0,
+            },
+        ],
+        queued: 0,
+        in_flight: 0,
+    }
+}
+
+fn fresh() -> State {
+    let mut s = State::new(Some("SIMULATED TENANT".into()), "127.0.0.1:41234");
+    update(&mut s, Msg::Budget(budget()));
+    s
+}
+
+fn tenant(key: &FetchKey) -> FetchValue {
+    match key {
+        FetchKey::IpStats(i) if *i == ip(DOC_IP) => FetchValue::Stats(Some(doc_stats())),
+        FetchKey::IpStats(i) if *i == ip("23.203.232.228") => FetchValue::Stats(None),
+        FetchKey::IpStats(_) => FetchValue::Stats(Some(IpStats {
+            organization_prevalence: Some(4120),
+            ..doc_stats()
+        })),
+        FetchKey::IpAlerts(i) if *i == ip(DOC_IP) => FetchValue::Alerts(doc_alerts()),
+        FetchKey::IpAlerts(_) => FetchValue::Alerts(vec![]),
+        FetchKey::AlertIps(_) => FetchValue::Ips(related(&["104.80.104.128", "23.203.232.228"])),
+    }
+}
+
+fn looked_up(answer: bool) -> State {
+    let mut s = fresh();
+    type_text(&mut s, DOC_IP);
+    let cmds = update(&mut s, key(KeyCode::Enter));
+    if answer {
+        answer_all(&mut s, cmds, &tenant);
+    }
+    s
+}
+
+fn alert_open() -> State {
+    let mut s = looked_up(true);
+    let row = s
+        .alerts_of(ip(DOC_IP))
+        .unwrap()
+        .iter()
+        .position(|a| a.id == DOC_ALERT)
+        .unwrap();
+    for _ in 0..row {
+        update(&mut s, ch('j'));
+    }
+    let cmds = update(&mut s, key(KeyCode::Enter));
+    let follow = answer_all(&mut s, cmds, &tenant);
+    answer_all(&mut s, follow, &tenant);
+    s
+}
+
+macro_rules! screens {
+    ($($name:ident => $state:expr;)+) => {$(
+        #[test]
+        fn $name() {
+            let s = $state;
+            insta::assert_snapshot!(concat!(stringify!($name), "_80x24"), render(&s, 80, 24));
+            insta::assert_snapshot!(concat!(stringify!($name), "_120x40"), render(&s, 120, 40));
+        }
+    )+};
+}
+
+screens! {
+    start => fresh();
+    typing_invalid => { let mut s = fresh(); type_text(&mut s, "10.209.67"); s };
+    typing_defanged => { let mut s = fresh(); type_text(&mut s, "10[.]209[.]67[.]177"); s };
+    submitted_invalid => { let mut s = fresh(); type_text(&mut s, "10.0.0.1/24"); update(&mut s, key(KeyCode::Enter)); s };
+    loading => looked_up(false);
+    ip_ready => looked_up(true);
+    alert_opened => alert_open();
+    help => { let mut s = alert_open(); update(&mut s, ch('?')); s };
+    not_seen_and_no_alerts => {
+        let mut s = fresh();
+        type_text(&mut s, "198.51.100.7");
+        let cmds = update(&mut s, key(KeyCode::Enter));
+        answer_all(&mut s, cmds, &|k| match k {
+            FetchKey::IpStats(_) => FetchValue::Stats(None),
+            _ => FetchValue::Alerts(vec![]),
+        });
+        s
+    };
+    errors => {
+        let mut s = fresh();
+        type_text(&mut s, DOC_IP);
+        let cmds = update(&mut s, key(KeyCode::Enter));
+        for (i, r) in fetches(&cmds).into_iter().enumerate() {
+            let error = if i == 0 {
+                ApiError::from_response(403, None, br#"{"error":{"code":"Forbidden","message":"Missing role","target":"43f4cb08"}}"#)
+            } else {
+                ApiError::from_response(500, None, b"")
+            };
+            update(&mut s, Msg::Fetched { key: r.key, ticket: r.ticket, result: Err(error), at: at() });
+        }
+        s
+    };
+    throttled => {
+        let mut s = looked_up(false);
+        let mut b = budget();
+        b.endpoints[1].paused_for = Some(std::time::Duration::from_secs(42));
+        b.endpoints[0].windows[0].used = 100;
+        b.queued = 3;
+        update(&mut s, Msg::Budget(b));
+        s
+    };
+}
+
+#[test]
+fn tiny_terminals_do_not_panic_and_say_so() {
+    let s = alert_open();
+    for (w, h) in [(20, 6), (1, 1), (59, 15), (0, 0)] {
+        let text = render(&s, w, h);
+        if w >= 20 {
+            assert!(text.contains("too small"), "{w}x{h}: {text}");
+        }
+    }
+    insta::assert_snapshot!("tiny_20x6", render(&s, 20, 6));
+}
+
+#[test]
+fn hostile_server_text_cannot_reach_the_terminal() {
+    let mut s = fresh();
+    type_text(&mut s, DOC_IP);
+    let cmds = update(&mut s, key(KeyCode::Enter));
+    let body = r#"{"value":[{"id":"1_2","severity":"High","title":"evil\u001b]0;pwned\u0007 \u202etxt.exe\u200b","alertCreationTime":"2026-11-20T10:00:00Z"}]}"#;
+    let alerts: mde_triage::defender::model::ODataList<mde_triage::defender::Alert> =
+        serde_json::from_str(body).unwrap();
+    answer_all(&mut s, cmds, &|k| match k {
+        FetchKey::IpStats(_) => FetchValue::Stats(Some(doc_stats())),
+        _ => FetchValue::Alerts(alerts.value.clone()),
+    });
+    let text = render(&s, 120, 40);
+    assert!(text.contains("evil \u{FFFD}txt.exe\u{FFFD}"), "{text}");
+    assert!(!text.contains('\u{1b}') && !text.contains('\u{202e}') && !text.contains('\u{200b}'));
+}
+
+#[test]
+fn severity_is_coloured_and_written() {
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+    use ratatui::style::Color;
+    let s = looked_up(true);
+    let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
+    terminal.draw(|f| mde_triage::ui::draw(&s, f)).unwrap();
+    let buf = terminal.backend().buffer();
+    let text = screen_text(buf);
+    let (y, line) = text
+        .lines()
+        .enumerate()
+        .find(|(_, l)| l.contains("High") && l.contains("│▶") || l.contains(" High "))
+        .unwrap();
+    let x = line
+        .chars()
+        .position(|_| true)
+        .map(|_| line.find("High").unwrap())
+        .unwrap();
+    let col = line[..x].chars().count() as u16;
+    assert_eq!(buf[(col, y as u16)].fg, Color::Red, "High is red: {line}");
+}
