@@ -1,11 +1,17 @@
 //! The simulated MDE tenant: an axum server with the real routes, status codes, bearer checks,
 //! sliding-window limits answering 429, a request log, latency and fault injection.
-//! (Interface fixed; the body is being written.)
+
+pub mod dataset;
+mod routes;
 
 use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use tokio::sync::oneshot;
+
 use crate::fetch::RateLimits;
+pub use dataset::Dataset;
 
 /// How the simulator behaves.
 #[derive(Debug, Clone)]
@@ -14,10 +20,19 @@ pub struct SimConfig {
     pub limits: RateLimits,
     /// Added to every API answer.
     pub latency: Duration,
-    /// Probability (0..=1) that an API call fails with a 5xx.
+    /// Probability (0..=1) that an API call fails with a 500.
     pub fail_rate: f64,
     /// The bearer token the API accepts; random when `None`.
     pub token: Option<String>,
+    /// Alerts per page before `@odata.nextLink` is used.
+    pub page_size: usize,
+    /// Client credentials the token endpoint accepts.
+    pub client_id: String,
+    pub client_secret: String,
+    /// Seed for fault injection and the random token.
+    pub seed: u64,
+    /// The tenant's data; the demo story by default.
+    pub dataset: Arc<Dataset>,
 }
 
 impl Default for SimConfig {
@@ -27,6 +42,11 @@ impl Default for SimConfig {
             latency: Duration::ZERO,
             fail_rate: 0.0,
             token: None,
+            page_size: 100,
+            client_id: "sim-client".into(),
+            client_secret: "sim-secret".into(),
+            seed: 0x5eed,
+            dataset: Arc::new(Dataset::demo()),
         }
     }
 }
@@ -40,25 +60,54 @@ pub struct LoggedRequest {
     pub status: u16,
 }
 
-/// A running simulator; dropping it does not stop it, call [`SimHandle::shutdown`].
+/// A running simulator; call [`SimHandle::shutdown`] to stop it.
 pub struct SimHandle {
     /// Base URL, e.g. `http://127.0.0.1:41234`.
     pub url: String,
     /// The bearer token to use.
     pub token: String,
+    log: Arc<Mutex<Vec<LoggedRequest>>>,
+    stop: oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<()>,
 }
 
 impl SimHandle {
     /// Every request answered so far, oldest first.
     pub fn requests(&self) -> Vec<LoggedRequest> {
-        todo!()
+        self.log.lock().map(|l| l.clone()).unwrap_or_default()
     }
 
-    pub async fn shutdown(self) {}
+    /// Stops accepting, lets requests in progress finish.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(());
+        let _ = self.task.await;
+    }
 }
 
 /// Binds `addr` (use port 0 for any) and serves until shut down.
 pub async fn start(addr: SocketAddr, config: SimConfig) -> std::io::Result<SimHandle> {
-    let _ = (addr, config);
-    todo!("simulator body")
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    let local = listener.local_addr()?;
+    let token = config.token.clone().unwrap_or_else(|| {
+        let mut rng = fastrand::Rng::with_seed(config.seed ^ u64::from(local.port()));
+        format!("sim-{:016x}{:016x}", rng.u64(..), rng.u64(..))
+    });
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let router = routes::router(config, token.clone(), log.clone());
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let serve = axum::serve(listener, router).with_graceful_shutdown(async {
+            let _ = stopped.await;
+        });
+        if let Err(e) = serve.await {
+            tracing::error!(error = %e, "simulator stopped");
+        }
+    });
+    Ok(SimHandle {
+        url: format!("http://{local}"),
+        token,
+        log,
+        stop,
+        task,
+    })
 }

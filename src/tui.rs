@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use crossterm::event::{Event, EventStream};
-use futures_util::{FutureExt as _, Stream, StreamExt as _};
+use futures_util::{Stream, StreamExt as _};
 use ratatui::Terminal;
 use ratatui::backend::Backend;
 use tokio::sync::mpsc::UnboundedReceiver;
@@ -48,13 +48,12 @@ where
             ev = events.recv() => Some(fetch_msg(ev.context("the fetch scheduler stopped unexpectedly")?)),
             () = tick(&mut ticker) => Some(Msg::Tick),
         };
-        // Take everything already waiting before drawing once.
+        // Take every answer already waiting before drawing once. Input is not drained this way:
+        // crossterm's EventStream keeps the first waker it saw, so polling it with a throwaway
+        // waker (`now_or_never`) would leave the loop deaf to the next key.
         let mut inbox: Vec<Msg> = first.into_iter().collect();
         while let Ok(ev) = events.try_recv() {
             inbox.push(fetch_msg(ev));
-        }
-        while let Some(Some(ev)) = input.next().now_or_never() {
-            inbox.extend(input_msg(ev.context("reading the terminal")?));
         }
         for msg in inbox {
             for cmd in update(&mut state, msg) {
@@ -87,7 +86,10 @@ where
 
 fn input_msg(event: Event) -> Option<Msg> {
     match event {
-        Event::Key(key) => Some(Msg::Key(key)),
+        Event::Key(key) => {
+            tracing::trace!(?key, "key");
+            Some(Msg::Key(key))
+        }
         Event::Paste(text) => Some(Msg::Paste(text)),
         Event::Resize(..) => Some(Msg::Resize),
         _ => None,

@@ -1,1 +1,193 @@
-//! Exact sliding-window budget per endpoint. (Being written.)
+//! Exact sliding-window budget for one endpoint: the start time of every recent call, checked
+//! against every window. Not a token bucket: a bucket as large as the window lets about twice
+//! the limit through inside one window (DESIGN.md section 4).
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use super::limits::RateLimits;
+use super::status::WindowStatus;
+
+#[derive(Debug, Clone)]
+pub struct Budget {
+    limits: RateLimits,
+    /// Start instants of calls within the longest window, oldest first.
+    log: VecDeque<Instant>,
+    paused_until: Option<Instant>,
+    /// Calls sent since start, retries and pages included.
+    pub calls: u64,
+    /// 429 answers since start.
+    pub throttled: u64,
+}
+
+impl Budget {
+    pub fn new(limits: RateLimits) -> Self {
+        Self {
+            limits,
+            log: VecDeque::new(),
+            paused_until: None,
+            calls: 0,
+            throttled: 0,
+        }
+    }
+
+    /// Calls started in the window `(now - window, now]`.
+    fn used(&self, now: Instant, window: Duration) -> usize {
+        // The log is sorted: count from the newest end while entries are still inside.
+        self.log
+            .iter()
+            .rev()
+            .take_while(|t| **t + window > now)
+            .count()
+    }
+
+    fn forget_old(&mut self, now: Instant) {
+        let horizon = self.limits.horizon();
+        while self.log.front().is_some_and(|t| *t + horizon <= now) {
+            self.log.pop_front();
+        }
+    }
+
+    pub fn paused(&self, now: Instant) -> bool {
+        self.paused_until.is_some_and(|t| t > now)
+    }
+
+    pub fn paused_for(&self, now: Instant) -> Option<Duration> {
+        self.paused_until.filter(|t| *t > now).map(|t| t - now)
+    }
+
+    /// Whether a call may start now, leaving `reserve` (a fraction of each window) untouched.
+    /// The analyst's requests use `reserve = 0.0`; prefetch and batch work keep a reserve.
+    pub fn has_room(&self, now: Instant, reserve: f64) -> bool {
+        !self.paused(now)
+            && self.limits.0.iter().all(|w| {
+                let kept = (f64::from(w.limit) * reserve).ceil() as usize;
+                self.used(now, w.window) + kept < w.limit as usize
+            })
+    }
+
+    /// The earliest instant at which every window has room (and no pause holds), with `reserve`
+    /// as in [`Budget::has_room`].
+    pub fn next_free_at(&self, now: Instant, reserve: f64) -> Instant {
+        let mut at = now;
+        for w in &self.limits.0 {
+            let allowed = (w.limit as usize)
+                .saturating_sub((f64::from(w.limit) * reserve).ceil() as usize)
+                .max(1);
+            let in_window: Vec<&Instant> =
+                self.log.iter().filter(|t| **t + w.window > now).collect();
+            if in_window.len() >= allowed {
+                // Room comes when enough of the oldest calls have left this window.
+                let leaving = in_window[in_window.len() - allowed];
+                at = at.max(*leaving + w.window);
+            }
+        }
+        match self.paused_until {
+            Some(p) if p > at => p,
+            _ => at,
+        }
+    }
+
+    /// The next instant some call leaves some window: when the published status changes.
+    pub fn next_change(&self, now: Instant) -> Option<Instant> {
+        self.limits
+            .0
+            .iter()
+            .filter_map(|w| {
+                self.log
+                    .iter()
+                    .find(|t| **t + w.window > now)
+                    .map(|t| *t + w.window)
+            })
+            .min()
+    }
+
+    pub fn record(&mut self, now: Instant) {
+        self.forget_old(now);
+        self.log.push_back(now);
+        self.calls += 1;
+    }
+
+    /// A 429: no call until `until`. A longer pause in force is kept.
+    pub fn pause(&mut self, until: Instant) {
+        self.throttled += 1;
+        if self.paused_until.is_none_or(|p| p < until) {
+            self.paused_until = Some(until);
+        }
+    }
+
+    /// How long until a fresh call fits, for a 429 without `Retry-After`: until the oldest call
+    /// leaves the fullest window.
+    pub fn wait_for_room(&self, now: Instant) -> Duration {
+        self.next_free_at(now, 0.0).saturating_duration_since(now)
+    }
+
+    pub fn status(&self, now: Instant) -> Vec<WindowStatus> {
+        self.limits
+            .0
+            .iter()
+            .map(|w| WindowStatus {
+                limit: w.limit,
+                window: w.window,
+                used: self.used(now, w.window) as u32,
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn secs(n: u64) -> Duration {
+        Duration::from_secs(n)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn windows_fill_and_free_exactly() {
+        let mut b = Budget::new("3/10s,5/1m".parse().unwrap());
+        let t0 = Instant::now();
+        for _ in 0..3 {
+            assert!(b.has_room(t0, 0.0));
+            b.record(t0);
+        }
+        assert!(!b.has_room(t0, 0.0));
+        assert_eq!(b.next_free_at(t0, 0.0), t0 + secs(10));
+        assert!(
+            b.has_room(t0 + secs(10), 0.0),
+            "a call leaves the window exactly 10 s later"
+        );
+        b.record(t0 + secs(10));
+        b.record(t0 + secs(10));
+        // 5 calls in the minute: the next one waits for the first to leave the 1 m window.
+        assert_eq!(b.next_free_at(t0 + secs(10), 0.0), t0 + secs(60));
+        assert_eq!(b.status(t0 + secs(10))[1].used, 5);
+        assert_eq!(b.status(t0 + secs(10))[0].used, 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn reserve_keeps_room_for_the_analyst() {
+        let mut b = Budget::new("10/1m".parse().unwrap());
+        let t0 = Instant::now();
+        for _ in 0..8 {
+            b.record(t0);
+        }
+        assert!(!b.has_room(t0, 0.2), "prefetch stops at 8 of 10");
+        assert!(b.has_room(t0, 0.0), "the analyst still has 2");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn pauses_hold_and_the_longest_wins() {
+        let mut b = Budget::new("10/1m".parse().unwrap());
+        let t0 = Instant::now();
+        b.pause(t0 + secs(7));
+        b.pause(t0 + secs(3));
+        assert!(!b.has_room(t0 + secs(6), 0.0));
+        assert_eq!(b.next_free_at(t0, 0.0), t0 + secs(7));
+        assert_eq!(b.paused_for(t0 + secs(2)), Some(secs(5)));
+        assert!(b.has_room(t0 + secs(7), 0.0));
+        assert_eq!(b.throttled, 2);
+    }
+}

@@ -1,7 +1,9 @@
-//! The scheduler task: queue, budget, in-flight limit, coalescing, 429 pauses, retries.
-//! (Interface fixed; the body is being written.)
+//! The scheduler's interface: requests in, events out. The task itself is in `actor`.
+
+mod actor;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use tokio::sync::mpsc;
@@ -21,6 +23,13 @@ pub struct SchedulerConfig {
     pub max_pages: usize,
     /// Attempts for transient failures (5xx, timeouts, network), the first included.
     pub max_attempts: u32,
+    /// Share of each window that Prefetch and Batch work leave for the analyst.
+    pub reserve: f64,
+    /// Backoff before the first retry; doubles per attempt, jittered, capped at `max_backoff`.
+    pub first_backoff: Duration,
+    pub max_backoff: Duration,
+    /// Shortest pause after a 429 that names no `Retry-After`.
+    pub min_throttle_pause: Duration,
 }
 
 impl Default for SchedulerConfig {
@@ -30,6 +39,10 @@ impl Default for SchedulerConfig {
             max_in_flight: 4,
             max_pages: 10,
             max_attempts: 3,
+            reserve: 0.2,
+            first_backoff: Duration::from_secs(1),
+            max_backoff: Duration::from_secs(30),
+            min_throttle_pause: Duration::from_secs(5),
         }
     }
 }
@@ -52,7 +65,7 @@ pub enum FetchEvent {
         result: Result<FetchValue, ApiError>,
         at: DateTime<Utc>,
     },
-    /// A transient failure; attempt `attempt` of `max` comes after a backoff.
+    /// A transient failure; attempt number `attempt` (of `max` allowed) comes after a backoff.
     Retrying {
         key: FetchKey,
         attempt: u32,
@@ -70,7 +83,7 @@ pub struct FetchHandle {
 }
 
 #[derive(Debug)]
-enum Command {
+pub(super) enum Command {
     Request(FetchRequest),
     Cancel(Ticket),
 }
@@ -91,6 +104,8 @@ pub fn spawn(
     transport: Arc<dyn Transport>,
     config: SchedulerConfig,
 ) -> (FetchHandle, mpsc::UnboundedReceiver<FetchEvent>) {
-    let _ = (transport, config);
-    todo!("scheduler body")
+    let (tx, commands) = mpsc::unbounded_channel();
+    let (events, rx) = mpsc::unbounded_channel();
+    tokio::spawn(actor::Actor::new(transport, config, events).run(commands));
+    (FetchHandle { tx }, rx)
 }

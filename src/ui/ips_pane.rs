@@ -23,7 +23,12 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
             "Open an alert to see the IPs it involves.",
             theme::MUTED,
         )];
-        frame.render_widget(Paragraph::new(text).block(block), area);
+        frame.render_widget(
+            Paragraph::new(text)
+                .wrap(ratatui::widgets::Wrap { trim: true })
+                .block(block),
+            area,
+        );
         return;
     };
     let key = FetchKey::AlertIps(id.clone());

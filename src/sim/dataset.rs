@@ -1,0 +1,213 @@
+//! The simulated tenant's data: the demo story in `assets/demo-tenant.json`, or a synthetic
+//! tenant of any size for scale tests.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr};
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use serde::Deserialize;
+
+use crate::defender::{Alert, IpStats, Severity, Status};
+
+const DEMO: &str = include_str!("../../assets/demo-tenant.json");
+
+/// Which fields carry the prevalence, as the API has sent it over the years.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Shape {
+    /// `organizationPrevalence` as a number (today's docs).
+    #[default]
+    Current,
+    /// `orgPrevalence` as a string (2018–2020 docs).
+    Legacy,
+    /// Both, as observed in a real reply.
+    Both,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IpEntry {
+    pub ip: IpAddr,
+    #[serde(default)]
+    pub prevalence: u64,
+    pub first_seen: Option<DateTime<Utc>>,
+    pub last_seen: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub shape: Shape,
+    /// Answer stats with 404 instead of a zero count.
+    #[serde(default)]
+    pub not_found: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SimAlert {
+    pub alert: Alert,
+    pub related_ips: Vec<IpAddr>,
+}
+
+#[derive(Debug, Deserialize)]
+struct File {
+    ips: Vec<IpEntry>,
+    alerts: Vec<SimAlert>,
+}
+
+/// What the stats endpoint answers for an IP.
+pub enum StatsAnswer {
+    Found(IpStats),
+    NotFound,
+}
+
+#[derive(Debug, Clone)]
+pub struct Dataset {
+    ips: HashMap<IpAddr, IpEntry>,
+    /// Newest first.
+    alerts: Vec<SimAlert>,
+}
+
+impl Dataset {
+    /// The demo incident (see the comment at the top of the asset).
+    pub fn demo() -> Self {
+        let file: File =
+            serde_json::from_str(DEMO).expect("the embedded demo tenant is valid JSON");
+        Self::from_parts(file.ips, file.alerts)
+    }
+
+    fn from_parts(ips: Vec<IpEntry>, mut alerts: Vec<SimAlert>) -> Self {
+        alerts.sort_by_key(|a| std::cmp::Reverse(a.alert.alert_creation_time));
+        Self {
+            ips: ips.into_iter().map(|e| (e.ip, e)).collect(),
+            alerts,
+        }
+    }
+
+    /// A deterministic tenant with `n_ips` internal IPs and about as many alerts, each alert
+    /// linking two or three of them.
+    pub fn synthetic(n_ips: usize, seed: u64) -> Self {
+        let mut rng = fastrand::Rng::with_seed(seed);
+        let start = Utc
+            .with_ymd_and_hms(2026, 1, 1, 0, 0, 0)
+            .single()
+            .unwrap_or_default();
+        let ip = |i: usize| IpAddr::V4(Ipv4Addr::from(0x0A00_0000u32 + 1 + i as u32));
+        let ips = (0..n_ips)
+            .map(|i| IpEntry {
+                ip: ip(i),
+                prevalence: rng.u64(1..5000),
+                first_seen: Some(start + Duration::minutes(rng.i64(0..100_000))),
+                last_seen: Some(start + Duration::minutes(rng.i64(100_000..400_000))),
+                shape: Shape::Current,
+                not_found: false,
+            })
+            .collect();
+        let severities = [
+            Severity::High,
+            Severity::Medium,
+            Severity::Low,
+            Severity::Informational,
+        ];
+        let statuses = [Status::New, Status::InProgress, Status::Resolved];
+        let alerts = (0..n_ips)
+            .map(|i| {
+                let related = (0..rng.usize(2..=3))
+                    .map(|_| ip(rng.usize(0..n_ips.max(1))))
+                    .collect();
+                SimAlert {
+                    alert: Alert {
+                        id: format!("da6386{:014}_{}", i, rng.u32(..)),
+                        title: format!("Synthetic alert {i}"),
+                        severity: severities[rng.usize(..severities.len())].clone(),
+                        status: statuses[rng.usize(..statuses.len())].clone(),
+                        category: Some("SuspiciousActivity".into()),
+                        computer_dns_name: Some(format!(
+                            "host-{:05}.contoso.local",
+                            rng.usize(0..n_ips.max(1))
+                        )),
+                        alert_creation_time: Some(start + Duration::minutes(rng.i64(0..400_000))),
+                        ..Alert::default()
+                    },
+                    related_ips: related,
+                }
+            })
+            .collect();
+        Self::from_parts(ips, alerts)
+    }
+
+    pub fn stats(&self, ip: IpAddr) -> StatsAnswer {
+        let Some(e) = self.ips.get(&ip) else {
+            // Never seen: the shape a real reply had (both fields, zero, null times).
+            return StatsAnswer::Found(shaped(ip, 0, None, None, Shape::Both));
+        };
+        if e.not_found {
+            return StatsAnswer::NotFound;
+        }
+        StatsAnswer::Found(shaped(ip, e.prevalence, e.first_seen, e.last_seen, e.shape))
+    }
+
+    /// Alerts whose related IPs include `ip`, newest first.
+    pub fn alerts_of(&self, ip: IpAddr) -> Vec<&Alert> {
+        self.alerts
+            .iter()
+            .filter(|a| a.related_ips.contains(&ip))
+            .map(|a| &a.alert)
+            .collect()
+    }
+
+    pub fn alert(&self, id: &str) -> Option<&SimAlert> {
+        self.alerts.iter().find(|a| a.alert.id == id)
+    }
+}
+
+fn shaped(
+    ip: IpAddr,
+    n: u64,
+    first: Option<DateTime<Utc>>,
+    last: Option<DateTime<Utc>>,
+    shape: Shape,
+) -> IpStats {
+    IpStats {
+        ip_address: Some(ip.to_string()),
+        organization_prevalence: (shape != Shape::Legacy).then_some(n),
+        org_prevalence: (shape != Shape::Current).then_some(n),
+        org_first_seen: first,
+        org_last_seen: last,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn demo_holds_the_documentation_examples() {
+        let d = Dataset::demo();
+        let StatsAnswer::Found(s) = d.stats("10.209.67.177".parse().unwrap()) else {
+            panic!()
+        };
+        assert_eq!(s.prevalence(), Some(63515));
+        assert_eq!(
+            s.org_first_seen.unwrap().to_rfc3339(),
+            "2017-07-30T13:36:06+00:00"
+        );
+        let a = d.alert("636688558380765161_2136280442").unwrap();
+        for ip in ["104.80.104.128", "23.203.232.228"] {
+            assert!(a.related_ips.contains(&ip.parse().unwrap()));
+        }
+        let rare: IpAddr = "203.0.113.66".parse().unwrap();
+        let devices: std::collections::HashSet<_> =
+            d.alerts_of(rare).iter().map(|a| a.device()).collect();
+        assert_eq!(
+            devices.len(),
+            3,
+            "the rare IP is shared by alerts on three devices"
+        );
+    }
+
+    #[test]
+    fn synthetic_is_deterministic() {
+        let a = Dataset::synthetic(500, 7);
+        let b = Dataset::synthetic(500, 7);
+        assert_eq!(a.alerts.len(), 500);
+        assert_eq!(a.alerts[0].alert.id, b.alerts[0].alert.id);
+    }
+}

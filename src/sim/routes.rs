@@ -1,0 +1,325 @@
+//! The simulator's routes: the three API endpoints, the token endpoint and the request log,
+//! answering with the real status codes and body shapes (FACTS.md sections 2, 3 and 5).
+
+// Handlers short-circuit with a ready `Response` through `?`; boxing it would only add noise.
+#![allow(clippy::result_large_err)]
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::extract::{Form, Path, Query, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::{Value, json};
+use tokio::time::Instant;
+
+use super::dataset::StatsAnswer;
+use super::{LoggedRequest, SimConfig};
+use crate::defender::Endpoint;
+use crate::fetch::budget::Budget;
+
+struct Shared {
+    config: SimConfig,
+    token: String,
+    budgets: Mutex<HashMap<Endpoint, Budget>>,
+    rng: Mutex<fastrand::Rng>,
+    log: Arc<Mutex<Vec<LoggedRequest>>>,
+}
+
+type S = State<Arc<Shared>>;
+
+pub fn router(config: SimConfig, token: String, log: Arc<Mutex<Vec<LoggedRequest>>>) -> Router {
+    let budgets = Endpoint::ALL
+        .iter()
+        .map(|e| (*e, Budget::new(config.limits.clone())))
+        .collect();
+    let rng = fastrand::Rng::with_seed(config.seed);
+    let shared = Arc::new(Shared {
+        config,
+        token,
+        budgets: Mutex::new(budgets),
+        rng: Mutex::new(rng),
+        log,
+    });
+    Router::new()
+        .route("/api/ips/{ip}/stats", get(ip_stats))
+        .route("/api/ips/{ip}/alerts", get(ip_alerts))
+        .route("/api/alerts/{id}/ips", get(alert_ips))
+        .route("/api/alerts/{id}", get(one_alert))
+        .route("/{tenant}/oauth2/v2.0/token", post(issue_token))
+        .layer(middleware::from_fn_with_state(shared.clone(), record))
+        .route("/_sim/requests", get(requests))
+        .with_state(shared)
+}
+
+/// Logs every answered request (the log route itself excepted).
+async fn record(State(s): S, req: Request, next: Next) -> Response {
+    let method = req.method().to_string();
+    let path = req
+        .uri()
+        .path_and_query()
+        .map_or_else(|| req.uri().path().to_owned(), |p| p.to_string());
+    let response = next.run(req).await;
+    let status = response.status().as_u16();
+    tracing::info!(%method, %path, status, "sim");
+    if let Ok(mut log) = s.log.lock() {
+        log.push(LoggedRequest {
+            method,
+            path,
+            status,
+        });
+    }
+    response
+}
+
+async fn requests(State(s): S) -> Response {
+    let log = s.log.lock().map(|l| l.clone()).unwrap_or_default();
+    axum::Json(log).into_response()
+}
+
+fn error(status: StatusCode, code: &str, message: &str) -> Response {
+    let target = format!(
+        "{:08x}-sim0-4000-8000-{:012x}",
+        fastrand::u32(..),
+        fastrand::u64(..) & 0xffff_ffff_ffff
+    );
+    (
+        status,
+        axum::Json(json!({"error": {"code": code, "message": message, "target": target}})),
+    )
+        .into_response()
+}
+
+/// What every API call goes through, in the API's order: latency, token, quota, faults.
+async fn gate(s: &Shared, endpoint: Endpoint, headers: &HeaderMap) -> Result<(), Response> {
+    if !s.config.latency.is_zero() {
+        tokio::time::sleep(s.config.latency).await;
+    }
+    let expected = format!("Bearer {}", s.token);
+    if headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        != Some(expected.as_str())
+    {
+        return Err(error(
+            StatusCode::UNAUTHORIZED,
+            "Unauthorized",
+            "Invalid Authorization payload.",
+        ));
+    }
+    throttle(s, endpoint)?;
+    let fail = s
+        .rng
+        .lock()
+        .map(|mut r| r.f64() < s.config.fail_rate)
+        .unwrap_or(false);
+    if fail {
+        return Err(error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "InternalServerError",
+            "",
+        ));
+    }
+    Ok(())
+}
+
+/// Exact sliding windows per endpoint; a refused call does not count.
+fn throttle(s: &Shared, endpoint: Endpoint) -> Result<(), Response> {
+    let now = Instant::now();
+    let Ok(mut budgets) = s.budgets.lock() else {
+        return Ok(());
+    };
+    let Some(budget) = budgets.get_mut(&endpoint) else {
+        return Ok(());
+    };
+    if budget.has_room(now, 0.0) {
+        budget.record(now);
+        return Ok(());
+    }
+    let full = budget.status(now).into_iter().find(|w| w.used >= w.limit);
+    let wait = budget.wait_for_room(now).as_secs_f64().ceil().max(1.0) as u64;
+    let (limit, window) = full.map_or((0, 0), |w| (w.limit, w.window.as_secs()));
+    let message = format!(
+        "API calls quota exceeded! maximum allowed {limit} per {:02}:{:02}:{:02}",
+        window / 3600,
+        window / 60 % 60,
+        window % 60
+    );
+    let mut response = error(StatusCode::TOO_MANY_REQUESTS, "429", &message);
+    if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
+        response.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    Err(response)
+}
+
+fn parse_ip(raw: &str) -> Result<IpAddr, Response> {
+    raw.parse().map_err(|_| {
+        error(
+            StatusCode::BAD_REQUEST,
+            "InvalidIpAddress",
+            &format!("Invalid IP address: {raw}"),
+        )
+    })
+}
+
+fn base(headers: &HeaderMap) -> String {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
+    format!("http://{host}")
+}
+
+async fn ip_stats(
+    State(s): S,
+    Path(raw): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(r) = gate(&s, Endpoint::IpStats, &headers).await {
+        return r;
+    }
+    let ip = match parse_ip(&raw) {
+        Ok(ip) => ip,
+        Err(r) => return r,
+    };
+    if let Some(h) = q.get("lookBackHours")
+        && !h.parse::<u32>().is_ok_and(|h| (1..=720).contains(&h))
+    {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "InvalidInput",
+            "lookBackHours must be between 1 and 720",
+        );
+    }
+    match s.config.dataset.stats(ip) {
+        StatsAnswer::NotFound => error(
+            StatusCode::NOT_FOUND,
+            "ResourceNotFound",
+            &format!("IP {ip} was not found"),
+        ),
+        StatsAnswer::Found(stats) => {
+            let mut body = serde_json::to_value(&stats).unwrap_or(Value::Null);
+            if let Value::Object(map) = &mut body {
+                let context = format!(
+                    "{}/api/$metadata#microsoft.windowsDefenderATP.api.InOrgIPStats",
+                    base(&headers)
+                );
+                map.insert("@odata.context".into(), Value::String(context));
+            }
+            axum::Json(body).into_response()
+        }
+    }
+}
+
+async fn ip_alerts(
+    State(s): S,
+    Path(raw): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(r) = gate(&s, Endpoint::IpAlerts, &headers).await {
+        return r;
+    }
+    let ip = match parse_ip(&raw) {
+        Ok(ip) => ip,
+        Err(r) => return r,
+    };
+    let all = s.config.dataset.alerts_of(ip);
+    let skip: usize = q.get("$skip").and_then(|v| v.parse().ok()).unwrap_or(0);
+    let page = s.config.page_size.max(1);
+    let value: Vec<_> = all.iter().skip(skip).take(page).collect();
+    let mut body = json!({"@odata.context": format!("{}/api/$metadata#Alerts", base(&headers)), "value": value});
+    if skip + page < all.len() {
+        body["@odata.nextLink"] = Value::String(format!(
+            "{}/api/ips/{ip}/alerts?$skip={}",
+            base(&headers),
+            skip + page
+        ));
+    }
+    axum::Json(body).into_response()
+}
+
+async fn alert_ips(State(s): S, Path(id): Path<String>, headers: HeaderMap) -> Response {
+    if let Err(r) = gate(&s, Endpoint::AlertIps, &headers).await {
+        return r;
+    }
+    match s.config.dataset.alert(&id) {
+        None => error(
+            StatusCode::NOT_FOUND,
+            "ResourceNotFound",
+            &format!("Alert {id} was not found"),
+        ),
+        Some(a) => {
+            let value: Vec<_> = a
+                .related_ips
+                .iter()
+                .map(|ip| json!({"id": ip.to_string()}))
+                .collect();
+            axum::Json(json!({"@odata.context": format!("{}/api/$metadata#Ips", base(&headers)), "value": value}))
+                .into_response()
+        }
+    }
+}
+
+/// `GET /api/alerts/{id}`: not used by the console yet; counted against the alert-IPs limit.
+async fn one_alert(State(s): S, Path(id): Path<String>, headers: HeaderMap) -> Response {
+    if let Err(r) = gate(&s, Endpoint::AlertIps, &headers).await {
+        return r;
+    }
+    match s.config.dataset.alert(&id) {
+        None => error(
+            StatusCode::NOT_FOUND,
+            "ResourceNotFound",
+            &format!("Alert {id} was not found"),
+        ),
+        Some(a) => axum::Json(&a.alert).into_response(),
+    }
+}
+
+/// Client credentials, with the AADSTS-style errors Entra ID gives.
+async fn issue_token(
+    State(s): S,
+    Path(_tenant): Path<String>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    let aad = |status: StatusCode, error: &str, code: u32, text: &str| {
+        let body = json!({
+            "error": error,
+            "error_description": format!("AADSTS{code}: {text} Trace ID: 00000000-0000-0000-0000-000000000000"),
+            "error_codes": [code],
+            "timestamp": chrono::Utc::now().format("%Y-%m-%d %H:%M:%SZ").to_string(),
+        });
+        (status, axum::Json(body)).into_response()
+    };
+    if form.get("grant_type").map(String::as_str) != Some("client_credentials") {
+        return aad(
+            StatusCode::BAD_REQUEST,
+            "unsupported_grant_type",
+            70003,
+            "The app requested an unsupported grant type.",
+        );
+    }
+    if form.get("client_id") != Some(&s.config.client_id) {
+        return aad(
+            StatusCode::BAD_REQUEST,
+            "unauthorized_client",
+            700016,
+            "Application not found in the directory.",
+        );
+    }
+    if form.get("client_secret") != Some(&s.config.client_secret) {
+        return aad(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            7000215,
+            "Invalid client secret provided.",
+        );
+    }
+    axum::Json(json!({"token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599, "access_token": s.token}))
+        .into_response()
+}
