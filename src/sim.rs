@@ -29,6 +29,9 @@ pub struct SimConfig {
     /// Client credentials the token endpoint accepts.
     pub client_id: String,
     pub client_secret: String,
+    /// Application roles the token carries; an endpoint whose permission is missing answers
+    /// 403, as the API does for a registration without that consent.
+    pub roles: Vec<String>,
     /// Seed for fault injection and the random token.
     pub seed: u64,
     /// The tenant's data; the demo story by default.
@@ -45,6 +48,7 @@ impl Default for SimConfig {
             page_size: 100,
             client_id: "sim-client".into(),
             client_secret: "sim-secret".into(),
+            roles: vec!["Ip.Read.All".into(), "Alert.Read.All".into()],
             seed: 0x5eed,
             dataset: Arc::new(Dataset::demo()),
         }

@@ -188,12 +188,12 @@ impl Transport for Client {
 /// Decodes one successful body for `key`. Malformed JSON becomes a Decode error, never a panic.
 pub fn decode_page(key: &FetchKey, body: &[u8]) -> Result<Page, ApiError> {
     fn list<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<ODataList<T>, ApiError> {
-        serde_json::from_slice(body).map_err(|e| ApiError::decode(e, body))
+        serde_json::from_slice(body).map_err(|e| ApiError::from_json(&e, body))
     }
     Ok(match key {
         FetchKey::IpStats(_) => {
             let stats: IpStats =
-                serde_json::from_slice(body).map_err(|e| ApiError::decode(e, body))?;
+                serde_json::from_slice(body).map_err(|e| ApiError::from_json(&e, body))?;
             Page {
                 value: FetchValue::Stats(Some(stats)),
                 next_link: None,

@@ -122,9 +122,42 @@ impl ApiError {
 
     /// A body that is not the JSON we expect: keep a short, sanitised excerpt for the analyst.
     pub fn decode(detail: impl std::fmt::Display, body: &[u8]) -> Self {
+        Self::decode_at(detail, body, 0)
+    }
+
+    /// A JSON error, with the excerpt taken around the place where parsing stopped, which is
+    /// what the analyst (or the person they forward it to) needs to see.
+    pub fn from_json(e: &serde_json::Error, body: &[u8]) -> Self {
         let text = String::from_utf8_lossy(body);
-        let mut excerpt: String = sanitize::one_line(&text).chars().take(80).collect();
-        if text.chars().count() > 80 {
+        let line_start: usize = text
+            .split_inclusive('\n')
+            .take(e.line().saturating_sub(1))
+            .map(str::len)
+            .sum();
+        let at = (line_start + e.column()).min(text.len());
+        Self::decode_at(e, body, at)
+    }
+
+    fn decode_at(detail: impl std::fmt::Display, body: &[u8], at: usize) -> Self {
+        const BEFORE: usize = 40;
+        const WIDTH: usize = 80;
+        let text = String::from_utf8_lossy(body);
+        let mut start = at.saturating_sub(BEFORE).min(text.len());
+        while !text.is_char_boundary(start) {
+            start -= 1;
+        }
+        let window = &text[start..];
+        // Runs of whitespace (indentation) say nothing; fold them so the excerpt shows content.
+        let folded = sanitize::one_line(window)
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        let mut excerpt = String::new();
+        if start > 0 {
+            excerpt.push('…');
+        }
+        excerpt.extend(folded.chars().take(WIDTH));
+        if folded.chars().count() > WIDTH {
             excerpt.push('…');
         }
         let mut e = Self::new(

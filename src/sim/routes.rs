@@ -111,6 +111,16 @@ async fn gate(s: &Shared, endpoint: Endpoint, headers: &HeaderMap) -> Result<(),
             "Invalid Authorization payload.",
         ));
     }
+    let role = required_role(endpoint);
+    if !s.config.roles.iter().any(|r| r == role) {
+        return Err(error(
+            StatusCode::FORBIDDEN,
+            "Forbidden",
+            &format!(
+                "The application does not have any of the required application permissions ({role}) to access the resource."
+            ),
+        ));
+    }
     throttle(s, endpoint)?;
     let fail = s
         .rng
@@ -125,6 +135,14 @@ async fn gate(s: &Shared, endpoint: Endpoint, headers: &HeaderMap) -> Result<(),
         ));
     }
     Ok(())
+}
+
+/// The application permission each endpoint needs (FACTS.md section 2).
+fn required_role(endpoint: Endpoint) -> &'static str {
+    match endpoint {
+        Endpoint::IpStats | Endpoint::AlertIps => "Ip.Read.All",
+        Endpoint::IpAlerts => "Alert.Read.All",
+    }
 }
 
 /// Exact sliding windows per endpoint; a refused call does not count.
