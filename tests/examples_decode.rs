@@ -207,15 +207,16 @@ fn the_token_response_example_is_well_formed() {
     assert!(v["expires_in"].is_number() || v["expires_in"].is_string());
 }
 
-/// Serves canned answers: (path, status, extra header, body).
-async fn replay(
-    routes: Vec<(
-        &'static str,
-        u16,
-        Option<(&'static str, &'static str)>,
-        String,
-    )>,
-) -> String {
+/// One canned answer: path, status, an extra header, body.
+type Canned = (
+    &'static str,
+    u16,
+    Option<(&'static str, &'static str)>,
+    String,
+);
+
+/// Serves canned answers.
+async fn replay(routes: Vec<Canned>) -> String {
     let mut router = Router::new();
     for (path, status, header, body) in routes {
         router = router.route(
