@@ -35,7 +35,11 @@ pub async fn ip(settings: &Settings, raw: &str, json: bool) -> Result<(), Failur
     crate::defender::model::newest_first(&mut alerts);
     let report = IpReport {
         ip,
-        stats: stats.as_ref().map(StatsJson::from),
+        // A 404 and a zero prevalence both mean "not seen in the org": one shape for scripts.
+        stats: stats
+            .as_ref()
+            .filter(|s| s.seen_in_org())
+            .map(StatsJson::from),
         alerts: alerts.iter().map(AlertJson::from).collect(),
     };
     if json {
