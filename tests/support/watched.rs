@@ -2,6 +2,8 @@
 //! for text to appear instead of sleeping.
 
 use std::convert::Infallible;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use ratatui::backend::{Backend, ClearType, TestBackend, WindowSize};
 use ratatui::buffer::Cell;
@@ -11,6 +13,8 @@ use tokio::sync::watch;
 pub struct WatchedBackend {
     inner: TestBackend,
     screen: watch::Sender<String>,
+    /// Frames flushed so far: how an idle test sees that nothing was redrawn.
+    pub frames: Arc<AtomicUsize>,
 }
 
 impl WatchedBackend {
@@ -20,6 +24,7 @@ impl WatchedBackend {
             Self {
                 inner: TestBackend::new(width, height),
                 screen: tx,
+                frames: Arc::new(AtomicUsize::new(0)),
             },
             rx,
         )
@@ -61,6 +66,7 @@ impl Backend for WatchedBackend {
     }
     fn flush(&mut self) -> Result<(), Infallible> {
         self.inner.flush()?;
+        self.frames.fetch_add(1, Ordering::SeqCst);
         self.screen
             .send_replace(super::screen_text(self.inner.buffer()));
         Ok(())
