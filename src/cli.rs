@@ -74,12 +74,20 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Breadth-first pivot from seed IPs under the budget (later release)
+    /// Breadth-first pivot from seed IPs under the budget; one JSON line per node
     Expand {
-        /// Seed IPs, or - to read them from stdin
+        /// Seed IPs (defanged forms accepted), or - to read them from stdin, one per line
+        #[arg(required = true)]
         seeds: Vec<String>,
+        /// IP hops from the seeds: 0 looks up the seeds only, 1 also their alerts' IPs, ...
         #[arg(long, default_value_t = 1)]
         depth: u32,
+        /// Hard stop: make at most this many requests
+        #[arg(long, value_name = "N")]
+        max_calls: Option<u64>,
+        /// Print what the first level costs and the least time the budget allows; call nothing
+        #[arg(long)]
+        plan: bool,
     },
     /// Check configuration, token, reachability and permissions (later release)
     Doctor,
@@ -116,6 +124,13 @@ pub struct SimArgs {
     /// Share of API calls that fail with a 5xx (0.0 to 1.0)
     #[arg(long, value_name = "P", default_value_t = 0.0, value_parser = probability)]
     pub fail_rate: f64,
+    /// Serve a generated tenant of N internal IPs (10.0.0.1 up) and about as many alerts,
+    /// instead of the demo story: for scale tests and benchmarks
+    #[arg(long, value_name = "N")]
+    pub synthetic: Option<usize>,
+    /// Seed for --synthetic and fault injection
+    #[arg(long, default_value_t = 0x5eed)]
+    pub seed: u64,
 }
 
 fn probability(s: &str) -> Result<f64, String> {

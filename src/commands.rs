@@ -1,6 +1,8 @@
 //! What each subcommand does, and how its failures become exit codes.
 
 pub mod console;
+pub mod expand;
+pub mod json;
 pub mod oneshot;
 pub mod simulator;
 
@@ -21,6 +23,8 @@ pub mod exit {
     pub const CONFIG: u8 = 11;
     /// The subcommand exists in the contract but not yet in this build.
     pub const UNAVAILABLE: u8 = 12;
+    /// Stopped by Ctrl-C after flushing what was done (128 + SIGINT, as shells expect).
+    pub const INTERRUPTED: u8 = 130;
 }
 
 /// A command's failure: one clear sentence and an exit code.

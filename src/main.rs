@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::Parser as _;
 use mde_triage::cli::{Cli, Command};
-use mde_triage::commands::{Failure, console, exit, oneshot, simulator};
+use mde_triage::commands::{Failure, console, exit, expand, oneshot, simulator};
 use mde_triage::config::{self, Settings};
 
 fn main() -> ExitCode {
@@ -40,7 +40,19 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
         Command::Sim(args) => simulator::run(&args, cli.global.rate_limit.clone()).await,
         Command::Ip { ip, json } => oneshot::ip(&settings, &ip, json).await,
         Command::Alert { id, json } => oneshot::alert(&settings, &id, json).await,
-        Command::Expand { .. } => Err(unavailable("expand", "the scheduler issue")),
+        Command::Expand {
+            seeds,
+            depth,
+            max_calls,
+            plan,
+        } => {
+            let options = expand::Options {
+                depth,
+                max_calls,
+                limits: settings.limits.clone(),
+            };
+            expand::run(&settings, &seeds, options, plan).await
+        }
         Command::Doctor => Err(unavailable("doctor", "the real-tenant issue")),
         Command::Cases => Err(unavailable("cases", "the cases issue")),
         Command::Export { .. } => Err(unavailable("export", "the cases issue")),

@@ -62,6 +62,11 @@ pub struct LoggedRequest {
     /// Path and query as received, e.g. `/api/ips/10.209.67.177/stats`.
     pub path: String,
     pub status: u16,
+    /// Milliseconds since the simulator started, when the answer left.
+    pub at_ms: u64,
+    /// The `Retry-After` seconds of a 429.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<u64>,
 }
 
 /// A running simulator; call [`SimHandle::shutdown`] to stop it.

@@ -7,9 +7,10 @@ use std::net::IpAddr;
 use serde::Serialize;
 use tokio::sync::mpsc::UnboundedReceiver;
 
+use super::json::{AlertJson, StatsJson};
 use super::{Failure, connect, require_token};
 use crate::config::Settings;
-use crate::defender::{Alert, ApiError, FetchKey, FetchValue, IpStats, parse_alert_id, parse_ip};
+use crate::defender::{ApiError, FetchKey, FetchValue, parse_alert_id, parse_ip};
 use crate::fetch::{FetchEvent, FetchHandle, FetchRequest, Priority, Ticket};
 
 /// `mde-triage ip <IP> [--json]`: the input is checked before anything is sent.
@@ -130,62 +131,6 @@ struct IpReport {
     ip: IpAddr,
     stats: Option<StatsJson>,
     alerts: Vec<AlertJson>,
-}
-
-#[derive(Serialize)]
-struct StatsJson {
-    prevalence: u64,
-    first_seen: Option<String>,
-    last_seen: Option<String>,
-}
-
-impl From<&IpStats> for StatsJson {
-    fn from(s: &IpStats) -> Self {
-        Self {
-            prevalence: s.prevalence().unwrap_or(0),
-            first_seen: s
-                .org_first_seen
-                .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)),
-            last_seen: s
-                .org_last_seen
-                .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)),
-        }
-    }
-}
-
-#[derive(Serialize)]
-struct AlertJson {
-    id: String,
-    title: String,
-    severity: String,
-    status: String,
-    category: Option<String>,
-    created: Option<String>,
-    device: Option<String>,
-    user: Option<String>,
-    detection_source: Option<String>,
-    mitre_techniques: Vec<String>,
-    incident_id: Option<i64>,
-}
-
-impl From<&Alert> for AlertJson {
-    fn from(a: &Alert) -> Self {
-        Self {
-            id: a.id.clone(),
-            title: a.title.clone(),
-            severity: a.severity.as_str().to_owned(),
-            status: a.status.as_str().to_owned(),
-            category: a.category.clone(),
-            created: a
-                .alert_creation_time
-                .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)),
-            device: a.device().map(str::to_owned),
-            user: a.related_user.as_ref().map(|u| u.display()),
-            detection_source: a.detection_source.clone(),
-            mitre_techniques: a.mitre_techniques.clone(),
-            incident_id: a.incident_id,
-        }
-    }
 }
 
 #[derive(Serialize)]

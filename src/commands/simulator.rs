@@ -11,6 +11,11 @@ pub async fn run(args: &SimArgs, limits: Option<crate::fetch::RateLimits>) -> Re
         limits: limits.unwrap_or_default(),
         latency: Duration::from_millis(args.latency_ms),
         fail_rate: args.fail_rate,
+        seed: args.seed,
+        dataset: std::sync::Arc::new(match args.synthetic {
+            Some(n) => sim::Dataset::synthetic(n, args.seed),
+            None => sim::Dataset::demo(),
+        }),
         ..SimConfig::default()
     };
     let limits_text = config.limits.to_string();

@@ -27,6 +27,26 @@ impl RateLimits {
     }
 }
 
+impl RateLimits {
+    /// From a fresh budget, the earliest start of the last of `calls` back-to-back calls on one
+    /// endpoint: call `i` waits until call `i - limit` has left each window. The floor for any
+    /// plan, and the yardstick the benchmarks measure the scheduler against.
+    pub fn min_time(&self, calls: usize) -> Duration {
+        let mut starts: Vec<Duration> = Vec::with_capacity(calls);
+        for i in 0..calls {
+            let at = self
+                .0
+                .iter()
+                .filter(|w| i >= w.limit as usize)
+                .map(|w| starts[i - w.limit as usize] + w.window)
+                .max()
+                .unwrap_or_default();
+            starts.push(at);
+        }
+        starts.last().copied().unwrap_or_default()
+    }
+}
+
 impl Default for RateLimits {
     fn default() -> Self {
         Self::api_default()
@@ -105,6 +125,16 @@ impl fmt::Display for RateLimits {
 }
 
 /// `60s` → `1m`, `3600s` → `1h`, else seconds.
+/// A wait for people: `0s`, `42s`, `2m 05s`, `1h 02m` (rounded up to the second).
+pub fn human(d: Duration) -> String {
+    let s = d.as_secs() + u64::from(d.subsec_nanos() > 0);
+    match s {
+        0..60 => format!("{s}s"),
+        60..3600 => format!("{}m {:02}s", s / 60, s % 60),
+        _ => format!("{}h {:02}m", s / 3600, s / 60 % 60),
+    }
+}
+
 pub fn span(d: Duration) -> String {
     let s = d.as_secs();
     if s.is_multiple_of(3600) {
@@ -132,5 +162,26 @@ mod tests {
         for bad in ["", "100", "0/1m", "10/1d", "x/1m", "10/0s"] {
             assert!(bad.parse::<RateLimits>().is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn waits_read_like_a_person_would_say_them() {
+        assert_eq!(human(Duration::ZERO), "0s");
+        assert_eq!(human(Duration::from_millis(200)), "1s");
+        assert_eq!(human(Duration::from_secs(125)), "2m 05s");
+        assert_eq!(human(Duration::from_secs(3720)), "1h 02m");
+    }
+
+    #[test]
+    fn minimum_time_for_a_backlog() {
+        let l: RateLimits = "10/1m".parse().unwrap();
+        assert_eq!(l.min_time(0), Duration::ZERO);
+        assert_eq!(l.min_time(10), Duration::ZERO);
+        assert_eq!(l.min_time(11), Duration::from_secs(60));
+        assert_eq!(l.min_time(25), Duration::from_secs(120));
+        // The hourly window binds after 100 calls even though the short one has room.
+        let l: RateLimits = "10/5s,100/1h".parse().unwrap();
+        assert_eq!(l.min_time(100), Duration::from_secs(45));
+        assert_eq!(l.min_time(101), Duration::from_secs(3600));
     }
 }

@@ -28,6 +28,7 @@ struct Shared {
     budgets: Mutex<HashMap<Endpoint, Budget>>,
     rng: Mutex<fastrand::Rng>,
     log: Arc<Mutex<Vec<LoggedRequest>>>,
+    started: Instant,
 }
 
 type S = State<Arc<Shared>>;
@@ -44,6 +45,7 @@ pub fn router(config: SimConfig, token: String, log: Arc<Mutex<Vec<LoggedRequest
         budgets: Mutex::new(budgets),
         rng: Mutex::new(rng),
         log,
+        started: Instant::now(),
     });
     Router::new()
         .route("/api/ips/{ip}/stats", get(ip_stats))
@@ -65,12 +67,19 @@ async fn record(State(s): S, req: Request, next: Next) -> Response {
         .map_or_else(|| req.uri().path().to_owned(), |p| p.to_string());
     let response = next.run(req).await;
     let status = response.status().as_u16();
+    let retry_after = response
+        .headers()
+        .get(header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok()?.parse().ok());
+    let at_ms = s.started.elapsed().as_millis() as u64;
     tracing::info!(%method, %path, status, "sim");
     if let Ok(mut log) = s.log.lock() {
         log.push(LoggedRequest {
             method,
             path,
             status,
+            at_ms,
+            retry_after,
         });
     }
     response
