@@ -715,3 +715,30 @@ fn latest_status(rx: &mut UnboundedReceiver<FetchEvent>) -> BudgetStatus {
     }
     last.expect("a status was published")
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_refused_call_does_not_use_the_window() {
+    // Another console spent the registration's budget: our first call is refused. The refusal
+    // is not counted, so after the pause our own window still has room for both calls.
+    let fake = Fake::new(|call, nth| {
+        if call.key == stats(1) && nth == 0 {
+            let mut e = ApiError::new(ErrorKind::Throttled, "429");
+            e.retry_after = Some(Duration::from_secs(2));
+            (Duration::ZERO, Err(e))
+        } else {
+            (Duration::ZERO, Ok(page(&call.key, None)))
+        }
+    });
+    let origin = Instant::now();
+    let (handle, mut rx) = start(&fake, config("2/1h"));
+    ask(&handle, stats(1), 1, Priority::Foreground);
+    sleep(Duration::from_millis(500)).await;
+    ask(&handle, stats(2), 2, Priority::Foreground);
+    let heard = until_closed(handle, &mut rx, origin).await;
+    assert_eq!(heard.done.len(), 2);
+    assert_eq!(
+        fake.times_of(&stats(1)),
+        vec![Duration::ZERO, Duration::from_secs(2)]
+    );
+    assert_eq!(fake.times_of(&stats(2)), vec![Duration::from_secs(2)]);
+}

@@ -110,6 +110,16 @@ impl Budget {
         self.calls += 1;
     }
 
+    /// Takes back the call started at `at`: the API refused it (429), and a refused call does
+    /// not use the quota (the simulator counts the same way). Without this, a client sharing a
+    /// registration would fill its own hourly window with refusals and stall for an hour. The
+    /// pause that follows every 429 is what keeps the client from storming.
+    pub fn unrecord(&mut self, at: Instant) {
+        if let Some(i) = self.log.iter().rposition(|t| *t == at) {
+            self.log.remove(i);
+        }
+    }
+
     /// A 429: no call until `until`. A longer pause in force is kept.
     pub fn pause(&mut self, until: Instant) {
         self.throttled += 1;

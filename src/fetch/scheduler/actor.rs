@@ -27,6 +27,8 @@ struct Job {
     failures: u32,
     /// Backoff: not before this instant.
     not_before: Option<Instant>,
+    /// When the current call was sent.
+    sent_at: Option<Instant>,
     /// Pages joined so far.
     acc: Option<FetchValue>,
     pages: usize,
@@ -117,6 +119,7 @@ impl Actor {
             seq: self.seq,
             failures: 0,
             not_before: None,
+            sent_at: None,
             acc: None,
             pages: 0,
             seen_links: HashSet::new(),
@@ -158,10 +161,11 @@ impl Actor {
                 .max_by_key(|(_, j)| (j.priority, std::cmp::Reverse(j.seq)))
                 .map(|(i, _)| i);
             let Some(i) = best else { break };
-            let job = self.queue.swap_remove(i);
+            let mut job = self.queue.swap_remove(i);
             if let Some(b) = self.budgets.get_mut(&job.key.endpoint()) {
                 b.record(now);
             }
+            job.sent_at = Some(now);
             let (key, call, transport) =
                 (job.key.clone(), job.call.clone(), self.transport.clone());
             self.running
@@ -219,6 +223,9 @@ impl Actor {
                 });
                 tracing::info!(%key, secs = pause.as_secs_f64(), "429: pausing endpoint");
                 budget.pause(now + pause);
+                if let Some(at) = job.sent_at {
+                    budget.unrecord(at);
+                }
                 self.queue.push(job); // a 429 is not a failed attempt; it waits its turn
             }
             Err(e) if e.kind.is_transient() && job.failures + 1 < self.config.max_attempts => {
