@@ -20,7 +20,8 @@ use crate::config::Settings;
 use crate::defender::{AlertId, FetchKey, FetchValue, IpStats, parse_alert_id, parse_ip};
 use crate::fetch::limits::human;
 use crate::fetch::{
-    BudgetStatus, FetchEvent, FetchHandle, FetchRequest, Priority, RateLimits, Ticket,
+    BudgetStatus, FetchEvent, FetchHandle, FetchRequest, Priority, RateLimits, SchedulerConfig,
+    Ticket,
 };
 
 /// What to walk.
@@ -32,6 +33,13 @@ pub struct Options {
     pub max_calls: Option<u64>,
     /// The client's per-endpoint windows, for the time estimates.
     pub limits: RateLimits,
+}
+
+impl Options {
+    /// What batch work may use of the windows: the scheduler keeps its reserve for the analyst.
+    pub fn batch_limits(&self) -> RateLimits {
+        self.limits.share(SchedulerConfig::default().reserve)
+    }
 }
 
 /// One line of output.
@@ -309,7 +317,7 @@ pub async fn walk(
     for ip in seeds.iter().filter(|ip| seen.insert(**ip)) {
         walk.visit_ip(*ip, 0);
     }
-    let limits = walk.options.limits.clone();
+    let limits = walk.options.batch_limits();
     let limits = &limits;
     let mut budget = BudgetStatus::default();
     tokio::pin!(stop);
@@ -390,16 +398,18 @@ pub fn read_seeds(args: &[String], stdin: impl std::io::BufRead) -> Result<Vec<I
 /// What `--plan` says: the first level's cost and the least time the budget allows for it.
 pub fn plan(seeds: &[IpAddr], options: &Options) -> String {
     let n = seeds.len();
-    let limits = &options.limits;
+    let share = options.batch_limits();
     let capped = options.max_calls.map_or(String::new(), |m| {
         format!(" (--max-calls {m} caps the walk)")
     });
     format!(
-        "level 0: {n} seed IP(s) cost {} calls ({n} stats, {n} ip-alerts); with {limits} per \
-         endpoint they need at least {}.\nLater levels depend on the answers: each new alert \
-         costs 1 call (alert-ips), each new IP 2; depth {} set{capped}. Nothing was called.",
+        "level 0: {n} seed IP(s) cost {} calls ({n} stats, {n} ip-alerts); batch work may use \
+         {share} of the {} per endpoint (the rest is kept for the analyst), so they need at \
+         least {}.\nLater levels depend on the answers: each new alert costs 1 call \
+         (alert-ips), each new IP 2; depth {} set{capped}. Nothing was called.",
         2 * n,
-        human(limits.min_time(n)),
+        options.limits,
+        human(share.min_time(n)),
         options.depth,
     )
 }

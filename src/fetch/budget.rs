@@ -62,10 +62,11 @@ impl Budget {
     /// The analyst's requests use `reserve = 0.0`; prefetch and batch work keep a reserve.
     pub fn has_room(&self, now: Instant, reserve: f64) -> bool {
         !self.paused(now)
-            && self.limits.0.iter().all(|w| {
-                let kept = (f64::from(w.limit) * reserve).ceil() as usize;
-                self.used(now, w.window) + kept < w.limit as usize
-            })
+            && self
+                .limits
+                .0
+                .iter()
+                .all(|w| self.used(now, w.window) < w.allowed(reserve) as usize)
     }
 
     /// The earliest instant at which every window has room (and no pause holds), with `reserve`
@@ -73,9 +74,7 @@ impl Budget {
     pub fn next_free_at(&self, now: Instant, reserve: f64) -> Instant {
         let mut at = now;
         for w in &self.limits.0 {
-            let allowed = (w.limit as usize)
-                .saturating_sub((f64::from(w.limit) * reserve).ceil() as usize)
-                .max(1);
+            let allowed = w.allowed(reserve) as usize;
             let in_window: Vec<&Instant> =
                 self.log.iter().filter(|t| **t + w.window > now).collect();
             if in_window.len() >= allowed {

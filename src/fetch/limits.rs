@@ -11,6 +11,15 @@ pub struct Window {
     pub window: Duration,
 }
 
+impl Window {
+    /// Calls a caller keeping `reserve` (a fraction of the window) untouched may make in it;
+    /// at least one, so reserved work still moves.
+    pub fn allowed(&self, reserve: f64) -> u32 {
+        let kept = (f64::from(self.limit) * reserve.clamp(0.0, 1.0)).ceil() as u32;
+        self.limit.saturating_sub(kept).max(1)
+    }
+}
+
 /// Every window must have room for a call to start.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RateLimits(pub Vec<Window>);
@@ -28,6 +37,19 @@ impl RateLimits {
 }
 
 impl RateLimits {
+    /// The windows as seen by work that keeps `reserve` for the analyst (prefetch, batch).
+    pub fn share(&self, reserve: f64) -> RateLimits {
+        RateLimits(
+            self.0
+                .iter()
+                .map(|w| Window {
+                    limit: w.allowed(reserve),
+                    window: w.window,
+                })
+                .collect(),
+        )
+    }
+
     /// From a fresh budget, the earliest start of the last of `calls` back-to-back calls on one
     /// endpoint: call `i` waits until call `i - limit` has left each window. The floor for any
     /// plan, and the yardstick the benchmarks measure the scheduler against.
