@@ -59,6 +59,7 @@ where
             for cmd in update(&mut state, msg) {
                 match cmd {
                     Cmd::Fetch(request) => fetch.request(request),
+                    Cmd::Reprioritize(ticket, priority) => fetch.reprioritize(ticket, priority),
                     Cmd::Quit => {}
                 }
             }

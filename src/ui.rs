@@ -12,6 +12,7 @@
 //! ```
 
 mod alerts_pane;
+mod budget_popup;
 mod details_pane;
 mod format;
 mod help;
@@ -65,6 +66,9 @@ pub fn draw(state: &State, frame: &mut Frame<'_>) {
     if state.show_help {
         help::render(frame, area);
     }
+    if state.show_budget {
+        budget_popup::render(state, frame, area);
+    }
 }
 
 fn too_small(frame: &mut Frame<'_>, area: Rect) {
@@ -81,7 +85,7 @@ fn too_small(frame: &mut Frame<'_>, area: Rect) {
 
 /// A pane's border style: highlighted when it has the keys.
 fn border(state: &State, pane: Focus) -> ratatui::style::Style {
-    if state.focus == pane && !state.show_help {
+    if state.focus == pane && !state.popup() {
         theme::FOCUS
     } else {
         theme::BORDER

@@ -75,6 +75,23 @@ impl Console {
     }
 }
 
+/// Waits until the simulator has answered each of `paths` (10 s at most).
+async fn wait_for_requests(sim: &sim::SimHandle, paths: &[String]) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let log: Vec<String> = sim.requests().into_iter().map(|r| r.path).collect();
+        let missing: Vec<&String> = paths.iter().filter(|p| !log.contains(p)).collect();
+        if missing.is_empty() {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "never requested: {missing:?}; log: {log:#?}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
 /// Row of `item` in a list as the console orders it.
 async fn row_of(client: &Client, key: FetchKey, item: &str) -> usize {
     match client.call(Call::first(key)).await.unwrap().value {
@@ -155,6 +172,28 @@ async fn pivot_loop_against_the_simulator_with_free_back() {
         "breadcrumb:\n{screen}"
     );
 
+    // Prefetch: the related IPs of the newest alerts of each IP the analyst stood on (three
+    // at most) are fetched ahead, in the background. Wait until they are in, then nothing
+    // else may be asked.
+    let mut prefetched = Vec::new();
+    for seen in [DOC_IP, "104.80.104.128"] {
+        let page = probe
+            .call(Call::first(FetchKey::IpAlerts(ip(seen))))
+            .await
+            .unwrap();
+        let FetchValue::Alerts(mut alerts) = page.value else {
+            panic!()
+        };
+        mde_triage::defender::model::newest_first(&mut alerts);
+        prefetched.extend(
+            alerts
+                .iter()
+                .take(3)
+                .map(|a| format!("/api/alerts/{}/ips", a.id)),
+        );
+    }
+    wait_for_requests(&sim, &prefetched).await;
+
     let asked = sim.requests().len();
     console.press(KeyCode::Backspace);
     console.press(KeyCode::Backspace);
@@ -195,6 +234,15 @@ async fn pivot_loop_against_the_simulator_with_free_back() {
             .filter(|p| p.as_str() == "/api/ips/10.209.67.177/stats")
             .count(),
         1,
+        "{paths:#?}"
+    );
+    // The opened alert was among the prefetched ones: the console asked for its related IPs
+    // once (the other request in the log is this test's probe, made before the console ran).
+    let doc_ips = format!("/api/alerts/{DOC_ALERT}/ips");
+    assert!(prefetched.contains(&doc_ips));
+    assert_eq!(
+        paths.iter().filter(|p| **p == doc_ips).count(),
+        2,
         "{paths:#?}"
     );
     sim.shutdown().await;

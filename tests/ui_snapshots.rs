@@ -3,6 +3,8 @@
 
 mod support;
 
+use std::time::Duration;
+
 use crossterm::event::KeyCode;
 use mde_triage::app::{Msg, State, update};
 use mde_triage::defender::{ApiError, FetchKey, FetchValue, IpStats};
@@ -34,6 +36,7 @@ fn budget() -> BudgetStatus {
                 paused_for: None,
                 calls: 3,
                 throttled: 0,
+                paused_total: Duration::ZERO,
             },
             EndpointBudget {
                 endpoint: Endpoint::IpAlerts,
@@ -41,6 +44,7 @@ fn budget() -> BudgetStatus {
                 paused_for: None,
                 calls: 2,
                 throttled: 0,
+                paused_total: Duration::ZERO,
             },
             EndpointBudget {
                 endpoint: Endpoint::AlertIps,
@@ -48,6 +52,7 @@ fn budget() -> BudgetStatus {
                 paused_for: None,
                 calls: 1,
                 throttled: 0,
+                paused_total: Duration::ZERO,
             },
         ],
         queued: 0,
@@ -80,7 +85,7 @@ fn looked_up(answer: bool) -> State {
     type_text(&mut s, DOC_IP);
     let cmds = update(&mut s, key(KeyCode::Enter));
     if answer {
-        answer_all(&mut s, cmds, &tenant);
+        settle(&mut s, cmds, &tenant);
     }
     s
 }
@@ -97,8 +102,7 @@ fn alert_open() -> State {
         update(&mut s, ch('j'));
     }
     let cmds = update(&mut s, key(KeyCode::Enter));
-    let follow = answer_all(&mut s, cmds, &tenant);
-    answer_all(&mut s, follow, &tenant);
+    settle(&mut s, cmds, &tenant);
     s
 }
 
@@ -146,15 +150,20 @@ screens! {
         }
         s
     };
-    throttled => {
-        let mut s = looked_up(false);
-        let mut b = budget();
-        b.endpoints[1].paused_for = Some(std::time::Duration::from_secs(42));
-        b.endpoints[0].windows[0].used = 100;
-        b.queued = 3;
-        update(&mut s, Msg::Budget(b));
-        s
-    };
+    throttled => throttled_state();
+    budget_popup => { let mut s = throttled_state(); update(&mut s, ch('b')); s };
+}
+
+fn throttled_state() -> State {
+    let mut s = looked_up(false);
+    let mut b = budget();
+    b.endpoints[1].paused_for = Some(Duration::from_secs(42));
+    b.endpoints[1].paused_total = Duration::from_secs(78);
+    b.endpoints[1].throttled = 2;
+    b.endpoints[0].windows[0].used = 100;
+    b.queued = 3;
+    update(&mut s, Msg::Budget(b));
+    s
 }
 
 #[test]

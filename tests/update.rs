@@ -88,11 +88,14 @@ fn keys_typed_into_the_input_are_text_but_ctrl_c_quits() {
 fn the_whole_pivot_loop_and_free_back_forward() {
     let mut s = State::new(None, "api");
     let cmds = submitted(&mut s, DOC_IP);
-    answer_all(&mut s, cmds, &tenant);
+    let prefetch = answer_all(&mut s, cmds, &tenant);
     assert_eq!(
         s.stats_of(ip(DOC_IP)).flatten().unwrap().prevalence(),
         Some(63515)
     );
+    // The related IPs of the newest alerts were fetched ahead (both alerts here).
+    assert_eq!(fetches(&prefetch).len(), 2);
+    answer_all(&mut s, prefetch, &tenant);
     assert!(!s.animating(), "idle once everything arrived");
 
     // Alerts are newest first; find the doc alert's row and open it.
@@ -105,17 +108,11 @@ fn the_whole_pivot_loop_and_free_back_forward() {
     for _ in 0..row {
         update(&mut s, ch('j'));
     }
-    let cmds = update(&mut s, key(KeyCode::Enter));
-    assert_eq!(fetches(&cmds).len(), 1);
-    assert_eq!(
-        fetches(&cmds)[0].key,
-        FetchKey::AlertIps(alert_id(DOC_ALERT))
-    );
+    // Its related IPs are already here (prefetched): only each one's prevalence is asked
+    // for, as Visible work.
+    let follow = update(&mut s, key(KeyCode::Enter));
     assert_eq!(s.focus, Focus::Ips);
     assert_eq!(s.open_alert().unwrap().id, DOC_ALERT);
-
-    // The related IPs arrive; each one's prevalence is asked for, as Visible work.
-    let follow = answer_all(&mut s, cmds, &tenant);
     let visible: Vec<_> = fetches(&follow)
         .into_iter()
         .map(|r| (r.key, r.priority))
@@ -286,4 +283,73 @@ fn tab_cycles_panes_and_pasting_lands_in_the_input() {
     assert_eq!(s.input.value(), "10[.]209[.]67[.]177");
     let cmds = update(&mut s, key(KeyCode::Enter));
     assert_eq!(fetches(&cmds).len(), 2);
+}
+
+#[test]
+fn budget_popup_opens_with_b_and_swaps_with_help() {
+    let mut s = State::new(None, "api");
+    update(&mut s, key(KeyCode::Esc));
+    update(&mut s, ch('b'));
+    assert!(s.show_budget && !s.show_help);
+    update(&mut s, ch('?'));
+    assert!(s.show_help && !s.show_budget, "one popup at a time");
+    update(&mut s, ch('b'));
+    assert!(s.show_budget);
+    update(&mut s, ch('b'));
+    assert!(!s.popup(), "b toggles");
+}
+
+#[test]
+fn the_newest_alerts_related_ips_are_prefetched_behind_the_analyst() {
+    let mut s = State::new(None, "api");
+    let cmds = submitted(&mut s, DOC_IP);
+    let follow = answer_all(&mut s, cmds, &tenant);
+    let prefetch: Vec<_> = fetches(&follow)
+        .into_iter()
+        .map(|r| (r.key, r.priority))
+        .collect();
+    let mut newest = doc_alerts();
+    mde_triage::defender::model::newest_first(&mut newest);
+    let expected: Vec<_> = newest
+        .iter()
+        .take(3)
+        .map(|a| (FetchKey::AlertIps(alert_id(&a.id)), Priority::Prefetch))
+        .collect();
+    assert_eq!(prefetch, expected);
+    // Opening a prefetched alert that is still loading raises it; it does not ask again.
+    update(&mut s, key(KeyCode::Home));
+    let cmds = update(&mut s, key(KeyCode::Enter));
+    assert!(
+        fetches(&cmds)
+            .iter()
+            .all(|r| !matches!(r.key, FetchKey::AlertIps(_))),
+        "{cmds:?}"
+    );
+    assert!(
+        cmds.iter()
+            .any(|c| matches!(c, Cmd::Reprioritize(_, Priority::Foreground)))
+    );
+}
+
+#[test]
+fn leaving_a_view_lowers_its_work_and_reuse_is_counted() {
+    let mut s = State::new(None, "api");
+    let first = submitted(&mut s, DOC_IP);
+    answer_all(&mut s, first, &tenant);
+    // A second IP, still loading when the analyst goes back.
+    let second = submitted(&mut s, "10.0.0.9");
+    let loading: Vec<_> = fetches(&second).into_iter().map(|r| r.ticket).collect();
+    assert_eq!(loading.len(), 2);
+    let cmds = update(&mut s, ch('['));
+    let lowered: Vec<_> = cmds
+        .iter()
+        .filter_map(|c| match c {
+            Cmd::Reprioritize(t, Priority::Prefetch) => Some(*t),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(lowered, loading);
+    assert!(fetches(&cmds).is_empty(), "back costs no call");
+    let hits: u64 = s.store_hits.values().sum();
+    assert_eq!(hits, 2, "stats and alerts of the first IP reused");
 }

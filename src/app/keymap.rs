@@ -20,6 +20,7 @@ pub enum Action {
     Back,
     Forward,
     Refresh,
+    Budget,
     Dismiss,
 }
 
@@ -139,6 +140,12 @@ pub static KEYMAP: &[Binding] = &[
         help: "refresh what is on screen",
     },
     Binding {
+        action: Action::Budget,
+        keys: &[c('b')],
+        label: "b",
+        help: "budget per endpoint: windows, calls, 429s, pauses",
+    },
+    Binding {
         action: Action::Help,
         keys: &[c('?')],
         label: "?",
@@ -148,7 +155,7 @@ pub static KEYMAP: &[Binding] = &[
         action: Action::Dismiss,
         keys: &[k(KeyCode::Esc)],
         label: "Esc",
-        help: "close help · leave the input",
+        help: "close a popup · leave the input",
     },
     Binding {
         action: Action::Quit,

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use crossterm::event::KeyEvent;
 
 use crate::defender::{ApiError, FetchKey, FetchValue};
-use crate::fetch::{BudgetStatus, FetchRequest, Ticket};
+use crate::fetch::{BudgetStatus, FetchRequest, Priority, Ticket};
 
 /// Everything that can change [`super::State`].
 #[derive(Debug, Clone)]
@@ -37,5 +37,8 @@ pub enum Msg {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Cmd {
     Fetch(FetchRequest),
+    /// The view this ticket serves came into sight (raise) or was left (lower; its answer still
+    /// fills the store, so coming back costs nothing). Never starts a call.
+    Reprioritize(Ticket, Priority),
     Quit,
 }

@@ -43,6 +43,10 @@ pub struct State {
     /// The latest failure, for the status bar.
     pub last_error: Option<String>,
     pub show_help: bool,
+    /// The `b` popup: the budget per endpoint.
+    pub show_budget: bool,
+    /// Answers reused from this session's store instead of calling again, per endpoint.
+    pub store_hits: HashMap<crate::defender::Endpoint, u64>,
     pub details_scroll: u16,
     /// Advances on each animation tick.
     pub spinner: usize,
@@ -109,6 +113,11 @@ impl State {
                 .visible_keys()
                 .iter()
                 .any(|k| self.remote(k).is_loading())
+    }
+
+    /// Whether a popup holds the keys.
+    pub fn popup(&self) -> bool {
+        self.show_help || self.show_budget
     }
 
     /// The requests whose state is on screen now.

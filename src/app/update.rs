@@ -63,10 +63,18 @@ fn on_key(state: &mut State, key: KeyEvent, cmds: &mut Vec<Cmd>) {
         return;
     }
     let action = action_for(&key);
-    if state.show_help {
+    if state.popup() {
         match action {
             Some(Action::Quit) => quit(state, cmds),
-            Some(Action::Help | Action::Dismiss) => state.show_help = false,
+            Some(Action::Dismiss) => (state.show_help, state.show_budget) = (false, false),
+            Some(Action::Help) => {
+                state.show_help = !state.show_help;
+                state.show_budget = false;
+            }
+            Some(Action::Budget) => {
+                state.show_budget = !state.show_budget;
+                state.show_help = false;
+            }
             _ => {}
         }
         return;
@@ -91,6 +99,7 @@ fn on_key(state: &mut State, key: KeyEvent, cmds: &mut Vec<Cmd>) {
     match action {
         Action::Quit => quit(state, cmds),
         Action::Help => state.show_help = true,
+        Action::Budget => state.show_budget = true,
         Action::FocusInput => state.focus = Focus::Input,
         Action::Dismiss => {}
         Action::NextPane => cycle_focus(state, true),
@@ -102,13 +111,17 @@ fn on_key(state: &mut State, key: KeyEvent, cmds: &mut Vec<Cmd>) {
         Action::Top => move_selection(state, isize::MIN / 2),
         Action::Bottom => move_selection(state, isize::MAX / 2),
         Action::Back => {
+            let before = state.visible_keys();
             if state.history.back() {
                 arrive(state, cmds);
+                demote_left_behind(state, &before, cmds);
             }
         }
         Action::Forward => {
+            let before = state.visible_keys();
             if state.history.forward() {
                 arrive(state, cmds);
+                demote_left_behind(state, &before, cmds);
             }
         }
         Action::Refresh => refresh(state, cmds),
@@ -192,8 +205,20 @@ fn pivot_to_selected_ip(state: &mut State, cmds: &mut Vec<Cmd>) {
 
 /// Visits a new place and asks for what it shows.
 fn go(state: &mut State, loc: Location, cmds: &mut Vec<Cmd>) {
+    let before = state.visible_keys();
     state.history.visit(loc);
     arrive(state, cmds);
+    demote_left_behind(state, &before, cmds);
+}
+
+/// Work still loading for a view the analyst left waits behind what is on screen now.
+fn demote_left_behind(state: &State, before: &[FetchKey], cmds: &mut Vec<Cmd>) {
+    let now = state.visible_keys();
+    for key in before.iter().filter(|k| !now.contains(k)) {
+        if let Remote::Loading { ticket, .. } = state.remote(key) {
+            cmds.push(Cmd::Reprioritize(*ticket, Priority::Prefetch));
+        }
+    }
 }
 
 /// Shows the current location, fetching only what the store lacks.
@@ -225,6 +250,27 @@ fn arrive(state: &mut State, cmds: &mut Vec<Cmd>) {
     }
 }
 
+/// Alerts whose related IPs are fetched ahead, newest first, when an IP's alerts arrive.
+const PREFETCH_ALERTS: usize = 3;
+
+/// The related IPs of the focused IP's newest alerts: the likely next step. Prefetch priority
+/// only spends budget above the analyst's reserve.
+fn prefetch_newest_alerts(state: &mut State, ip: std::net::IpAddr, cmds: &mut Vec<Cmd>) {
+    let ids: Vec<_> = state
+        .alerts_of(ip)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|a| crate::defender::parse_alert_id(&a.id).ok())
+        .take(PREFETCH_ALERTS)
+        .collect();
+    for id in ids {
+        let key = FetchKey::AlertIps(id);
+        if matches!(state.remote(&key), Remote::Idle) {
+            fetch(state, key, Priority::Prefetch, cmds);
+        }
+    }
+}
+
 /// The prevalence of each related IP, as the analyst will want it next to the list.
 fn related_stats(state: &mut State, id: &crate::defender::AlertId, cmds: &mut Vec<Cmd>) {
     let ips: Vec<_> = state
@@ -236,10 +282,19 @@ fn related_stats(state: &mut State, id: &crate::defender::AlertId, cmds: &mut Ve
     }
 }
 
-/// Requests `key` unless it is loaded, loading, or failed (failures wait for `r`).
+/// Requests `key` unless it is loaded, loading, or failed (failures wait for `r`). A loaded
+/// answer reused counts as a store hit; work already queued is raised to `priority`.
 fn ensure(state: &mut State, key: FetchKey, priority: Priority, cmds: &mut Vec<Cmd>) {
-    if !state.remote(&key).is_settled_or_pending() {
-        fetch(state, key, priority, cmds);
+    match state.remote(&key) {
+        Remote::Ready { .. } => {
+            *state.store_hits.entry(key.endpoint()).or_default() += 1;
+        }
+        Remote::Loading { ticket, .. } => {
+            // Already asked (say, prefetched, or left behind and now back): raise it.
+            cmds.push(Cmd::Reprioritize(*ticket, priority));
+        }
+        _ if state.remote(&key).is_settled_or_pending() => {}
+        _ => fetch(state, key, priority, cmds),
     }
 }
 
@@ -311,6 +366,11 @@ fn on_fetched(
         && loc.alert.as_ref() == Some(id)
     {
         related_stats(state, &id.clone(), cmds);
+    }
+    if let (FetchKey::IpAlerts(ip), Some(loc)) = (&key, state.location())
+        && loc.ip == *ip
+    {
+        prefetch_newest_alerts(state, *ip, cmds);
     }
     clamp_selection(state);
 }

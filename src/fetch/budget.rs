@@ -20,6 +20,8 @@ pub struct Budget {
     pub calls: u64,
     /// 429 answers since start.
     pub throttled: u64,
+    /// Time spent paused after 429s since start (overlapping pauses counted once).
+    pub paused_total: Duration,
 }
 
 impl Budget {
@@ -30,6 +32,7 @@ impl Budget {
             paused_until: None,
             calls: 0,
             throttled: 0,
+            paused_total: Duration::ZERO,
         }
     }
 
@@ -120,9 +123,11 @@ impl Budget {
     }
 
     /// A 429: no call until `until`. A longer pause in force is kept.
-    pub fn pause(&mut self, until: Instant) {
+    pub fn pause(&mut self, now: Instant, until: Instant) {
         self.throttled += 1;
-        if self.paused_until.is_none_or(|p| p < until) {
+        let from = self.paused_until.filter(|p| *p > now).unwrap_or(now);
+        if until > from {
+            self.paused_total += until - from;
             self.paused_until = Some(until);
         }
     }
@@ -191,12 +196,15 @@ mod tests {
     async fn pauses_hold_and_the_longest_wins() {
         let mut b = Budget::new("10/1m".parse().unwrap());
         let t0 = Instant::now();
-        b.pause(t0 + secs(7));
-        b.pause(t0 + secs(3));
+        b.pause(t0, t0 + secs(7));
+        b.pause(t0, t0 + secs(3));
         assert!(!b.has_room(t0 + secs(6), 0.0));
         assert_eq!(b.next_free_at(t0, 0.0), t0 + secs(7));
         assert_eq!(b.paused_for(t0 + secs(2)), Some(secs(5)));
         assert!(b.has_room(t0 + secs(7), 0.0));
         assert_eq!(b.throttled, 2);
+        assert_eq!(b.paused_total, secs(7), "overlapping pauses count once");
+        b.pause(t0 + secs(6), t0 + secs(10));
+        assert_eq!(b.paused_total, secs(10));
     }
 }

@@ -86,6 +86,7 @@ pub struct FetchHandle {
 pub(super) enum Command {
     Request(FetchRequest),
     Cancel(Ticket),
+    Reprioritize(Ticket, Priority),
 }
 
 impl FetchHandle {
@@ -96,6 +97,13 @@ impl FetchHandle {
     /// The ticket's owner moved on: drop the ticket, and the call if nobody else waits for it.
     pub fn cancel(&self, ticket: Ticket) {
         let _ = self.tx.send(Command::Cancel(ticket));
+    }
+
+    /// The ticket's view came into sight or left it: queued work for it moves to `priority`
+    /// (lowered only where no other ticket waits). Never starts work: a ticket already
+    /// answered is left alone, so raising costs no duplicate call.
+    pub fn reprioritize(&self, ticket: Ticket, priority: Priority) {
+        let _ = self.tx.send(Command::Reprioritize(ticket, priority));
     }
 }
 

@@ -47,6 +47,8 @@ pub struct EndpointBudget {
     pub calls: u64,
     /// 429 answers received since start.
     pub throttled: u64,
+    /// Time paused after 429s since start.
+    pub paused_total: Duration,
 }
 
 impl EndpointBudget {

@@ -40,7 +40,7 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
         Paragraph::new(text).scroll((0, scroll as u16)).block(block),
         area,
     );
-    if state.focus == Focus::Input && !state.show_help {
+    if state.focus == Focus::Input && !state.popup() {
         let x = state.input.visual_cursor().saturating_sub(scroll) as u16;
         frame.set_cursor_position(Position::new(
             inner.x + x.min(inner.width.saturating_sub(1)),

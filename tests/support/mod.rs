@@ -106,6 +106,14 @@ pub fn answer_all(
     follow_ups
 }
 
+/// Answers `cmds` and every request they lead to, until nothing more is asked.
+pub fn settle(state: &mut State, cmds: Vec<Cmd>, answer: &dyn Fn(&FetchKey) -> FetchValue) {
+    let mut pending = cmds;
+    while !fetches(&pending).is_empty() {
+        pending = answer_all(state, pending, answer);
+    }
+}
+
 pub fn fetched(key: FetchKey, ticket: Ticket, value: FetchValue) -> Msg {
     Msg::Fetched {
         key,

@@ -85,6 +85,7 @@ impl Actor {
                 cmd = commands.recv(), if open => match cmd {
                     Some(Command::Request(r)) => self.request(r),
                     Some(Command::Cancel(t)) => self.cancel(t),
+                    Some(Command::Reprioritize(t, p)) => self.reprioritize(t, p),
                     None => open = false,
                 },
                 Some(done) = self.running.join_next(), if !self.running.is_empty() => match done {
@@ -132,6 +133,18 @@ impl Actor {
         }
         // Queued work nobody waits for is dropped; a call in flight finishes and is discarded.
         self.queue.retain(|j| !j.waiters.is_empty());
+    }
+
+    fn reprioritize(&mut self, ticket: Ticket, priority: Priority) {
+        for job in self.queue.iter_mut().chain(self.in_flight.values_mut()) {
+            if !job.waiters.contains(&ticket) {
+                continue;
+            }
+            if priority > job.priority || job.waiters == [ticket] {
+                // In flight, the priority still matters for its next page or retry.
+                job.priority = priority;
+            }
+        }
     }
 
     fn reserve_for(&self, priority: Priority) -> f64 {
@@ -222,7 +235,7 @@ impl Actor {
                         .max(self.config.min_throttle_pause)
                 });
                 tracing::info!(%key, secs = pause.as_secs_f64(), "429: pausing endpoint");
-                budget.pause(now + pause);
+                budget.pause(now, now + pause);
                 if let Some(at) = job.sent_at {
                     budget.unrecord(at);
                 }
@@ -300,6 +313,7 @@ impl Actor {
                         paused_for: b.paused_for(now),
                         calls: b.calls,
                         throttled: b.throttled,
+                        paused_total: b.paused_total,
                     }
                 })
                 .collect(),
