@@ -300,6 +300,26 @@ async fn server_failures_show_in_the_pane_not_as_a_crash() {
     console
         .wait_for("a retry notice", |s| s.contains("retrying"))
         .await;
+    // The console answers keys while the scheduler waits to retry.
+    console.press(KeyCode::Char('?'));
+    console
+        .wait_for("help during the backoff", |s| {
+            s.contains("back along the trail")
+        })
+        .await;
+    console.press(KeyCode::Esc);
+    // After the last attempt: the error, said plainly, in the pane.
+    console
+        .wait_for("the final error in both panes", |s| {
+            s.matches("the API had a server error").count() >= 2 && !s.contains("retrying")
+        })
+        .await;
+    let calls = sim
+        .requests()
+        .iter()
+        .filter(|r| r.path.starts_with("/api/ips/"))
+        .count();
+    assert_eq!(calls, 6, "three attempts each for stats and alerts");
     console.press(KeyCode::Char('q'));
     console.run.await.unwrap().unwrap();
     sim.shutdown().await;

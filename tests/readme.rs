@@ -1,0 +1,45 @@
+//! README stays true: its key table is the key map itself, and the commands it documents parse.
+
+use clap::Parser as _;
+use mde_triage::app::KEYMAP;
+use mde_triage::cli::Cli;
+
+fn readme() -> String {
+    std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap()
+}
+
+fn key_table() -> String {
+    let mut table = String::from("| key | action |\n|---|---|\n");
+    for b in KEYMAP {
+        let label = b.label.replace('|', "\\|");
+        table.push_str(&format!("| `{label}` | {} |\n", b.help));
+    }
+    table
+}
+
+#[test]
+fn the_key_table_is_the_key_map() {
+    let table = key_table();
+    assert!(
+        readme().contains(&table),
+        "README's key table drifted from src/app/keymap.rs; paste this under '## Keys':\n\n{table}"
+    );
+}
+
+#[test]
+fn documented_command_lines_parse() {
+    for line in [
+        "mde-triage demo --latency-ms 800 --fail-rate 0.2",
+        "mde-triage sim --listen 127.0.0.1:8080 --rate-limit 10/5s,100/1h --synthetic 600",
+        "mde-triage ip 10[.]209[.]67[.]177 --json",
+        "mde-triage alert 636688558380765161_2136280442 --json",
+        "mde-triage expand 10.209.67.177 --depth 2 --max-calls 200",
+        "mde-triage expand - --plan",
+        "mde-triage --rate-limit 20/10s,200/1h tui",
+    ] {
+        let args = line.split_whitespace();
+        assert!(Cli::try_parse_from(args).is_ok(), "{line}");
+        let bin_less = line.trim_start_matches("mde-triage ");
+        assert!(readme().contains(bin_less), "README shows: {line}");
+    }
+}
