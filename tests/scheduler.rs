@@ -742,3 +742,34 @@ async fn a_refused_call_does_not_use_the_window() {
     );
     assert_eq!(fake.times_of(&stats(2)), vec![Duration::from_secs(2)]);
 }
+
+#[tokio::test(start_paused = true)]
+async fn left_work_is_lowered_and_work_back_in_sight_is_raised() {
+    // One call at a time, so the log shows the order of dispatch.
+    let fake = Fake::ok_after(Duration::ZERO);
+    let origin = Instant::now();
+    let (handle, mut rx) = start(
+        &fake,
+        SchedulerConfig {
+            reserve: 0.0,
+            max_in_flight: 1,
+            ..config("1/1m")
+        },
+    );
+    ask(&handle, stats(0), 100, Priority::Foreground); // fills the window
+    ask(&handle, stats(1), 1, Priority::Visible); // the analyst leaves this view...
+    ask(&handle, stats(2), 2, Priority::Visible);
+    ask(&handle, stats(3), 3, Priority::Batch); // ...and comes back to this one
+    ask(&handle, stats(4), 4, Priority::Batch);
+    ask(&handle, stats(2), 5, Priority::Visible); // stats(2) has two waiters
+    sleep(Duration::from_secs(1)).await;
+    handle.reprioritize(Ticket(1), Priority::Prefetch);
+    handle.reprioritize(Ticket(2), Priority::Batch); // another ticket still wants it: kept
+    handle.reprioritize(Ticket(4), Priority::Foreground);
+    handle.reprioritize(Ticket(99), Priority::Foreground); // unknown: starts nothing
+    let heard = until_closed(handle, &mut rx, origin).await;
+    let order: Vec<FetchKey> = fake.calls().into_iter().map(|(_, c)| c.key).collect();
+    assert_eq!(order, [stats(0), stats(4), stats(2), stats(1), stats(3)]);
+    assert_eq!(heard.done.len(), 6, "lowered work is still answered");
+    assert!(heard.done_for(99).is_empty());
+}
