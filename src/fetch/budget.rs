@@ -36,14 +36,15 @@ impl Budget {
         }
     }
 
+    /// Index of the oldest call still inside a `window`-long span ending at `now`. The log is
+    /// sorted, so this is a binary search: the scheduler asks often, with long queues.
+    fn first_inside(&self, now: Instant, window: Duration) -> usize {
+        self.log.partition_point(|t| *t + window <= now)
+    }
+
     /// Calls started in the window `(now - window, now]`.
     fn used(&self, now: Instant, window: Duration) -> usize {
-        // The log is sorted: count from the newest end while entries are still inside.
-        self.log
-            .iter()
-            .rev()
-            .take_while(|t| **t + window > now)
-            .count()
+        self.log.len() - self.first_inside(now, window)
     }
 
     fn forget_old(&mut self, now: Instant) {
@@ -78,12 +79,10 @@ impl Budget {
         let mut at = now;
         for w in &self.limits.0 {
             let allowed = w.allowed(reserve) as usize;
-            let in_window: Vec<&Instant> =
-                self.log.iter().filter(|t| **t + w.window > now).collect();
-            if in_window.len() >= allowed {
+            if self.used(now, w.window) >= allowed {
                 // Room comes when enough of the oldest calls have left this window.
-                let leaving = in_window[in_window.len() - allowed];
-                at = at.max(*leaving + w.window);
+                let leaving = self.log[self.log.len() - allowed];
+                at = at.max(leaving + w.window);
             }
         }
         match self.paused_until {
@@ -99,8 +98,7 @@ impl Budget {
             .iter()
             .filter_map(|w| {
                 self.log
-                    .iter()
-                    .find(|t| **t + w.window > now)
+                    .get(self.first_inside(now, w.window))
                     .map(|t| *t + w.window)
             })
             .min()

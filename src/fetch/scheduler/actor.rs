@@ -40,6 +40,8 @@ pub(super) struct Actor {
     config: SchedulerConfig,
     budgets: HashMap<Endpoint, Budget>,
     queue: Vec<Job>,
+    /// Keys in `queue`, so a new request finds out in O(1) that it coalesces with nothing.
+    queued_keys: HashSet<FetchKey>,
     in_flight: HashMap<FetchKey, Job>,
     running: JoinSet<(FetchKey, Result<Page, ApiError>)>,
     events: mpsc::UnboundedSender<FetchEvent>,
@@ -62,6 +64,7 @@ impl Actor {
             config,
             budgets,
             queue: Vec::new(),
+            queued_keys: HashSet::new(),
             in_flight: HashMap::new(),
             running: JoinSet::new(),
             events,
@@ -100,10 +103,12 @@ impl Actor {
     }
 
     fn request(&mut self, r: FetchRequest) {
-        let existing = self
-            .in_flight
-            .get_mut(&r.key)
-            .or_else(|| self.queue.iter_mut().find(|j| j.key == r.key));
+        let queued = self.queued_keys.contains(&r.key);
+        let existing = self.in_flight.get_mut(&r.key).or_else(|| {
+            queued
+                .then(|| self.queue.iter_mut().find(|j| j.key == r.key))
+                .flatten()
+        });
         if let Some(job) = existing {
             if !job.waiters.contains(&r.ticket) {
                 job.waiters.push(r.ticket);
@@ -112,7 +117,7 @@ impl Actor {
             return;
         }
         self.seq += 1;
-        self.queue.push(Job {
+        self.enqueue(Job {
             call: Call::first(r.key.clone()),
             key: r.key,
             waiters: vec![r.ticket],
@@ -133,6 +138,7 @@ impl Actor {
         }
         // Queued work nobody waits for is dropped; a call in flight finishes and is discarded.
         self.queue.retain(|j| !j.waiters.is_empty());
+        self.queued_keys = self.queue.iter().map(|j| j.key.clone()).collect();
     }
 
     fn reprioritize(&mut self, ticket: Ticket, priority: Priority) {
@@ -155,26 +161,40 @@ impl Actor {
         }
     }
 
-    /// When `job` could start, given its backoff and its endpoint's budget.
-    fn ready_at(&self, job: &Job, now: Instant) -> Instant {
-        let budget = &self.budgets[&job.key.endpoint()];
-        let free = budget.next_free_at(now, self.reserve_for(job.priority));
-        job.not_before.map_or(free, |nb| nb.max(free))
+    /// When work of `priority` could start on `endpoint`, as far as the budget goes.
+    fn free_at(&self, endpoint: Endpoint, priority: Priority, now: Instant) -> Instant {
+        self.budgets[&endpoint].next_free_at(now, self.reserve_for(priority))
+    }
+
+    /// The budget's answer for every endpoint and reserve class, computed once per decision
+    /// instead of once per queued job: the queue can hold thousands of batch requests.
+    fn free_table(&self, now: Instant) -> FreeTable {
+        let mut table = FreeTable::default();
+        for e in Endpoint::ALL {
+            table.0.push((
+                e,
+                self.free_at(e, Priority::Foreground, now),
+                self.free_at(e, Priority::Batch, now),
+            ));
+        }
+        table
     }
 
     /// Starts the best startable jobs: highest priority, then oldest; a full or paused endpoint
     /// never blocks the others.
     fn dispatch(&mut self, now: Instant) {
-        while self.running.len() < self.config.max_in_flight {
+        while self.running.len() < self.config.max_in_flight && !self.queue.is_empty() {
+            let free = self.free_table(now);
             let best = self
                 .queue
                 .iter()
                 .enumerate()
-                .filter(|(_, j)| self.ready_at(j, now) <= now)
+                .filter(|(_, j)| free.ready_at(j) <= now)
                 .max_by_key(|(_, j)| (j.priority, std::cmp::Reverse(j.seq)))
                 .map(|(i, _)| i);
             let Some(i) = best else { break };
             let mut job = self.queue.swap_remove(i);
+            self.queued_keys.remove(&job.key);
             if let Some(b) = self.budgets.get_mut(&job.key.endpoint()) {
                 b.record(now);
             }
@@ -185,6 +205,12 @@ impl Actor {
                 .spawn(async move { (key, transport.call(call).await) });
             self.in_flight.insert(job.key.clone(), job);
         }
+    }
+
+    /// Puts a job (back) in the queue.
+    fn enqueue(&mut self, job: Job) {
+        self.queued_keys.insert(job.key.clone());
+        self.queue.push(job);
     }
 
     fn finished(&mut self, key: FetchKey, result: Result<Page, ApiError>, now: Instant) {
@@ -215,7 +241,7 @@ impl Actor {
                             next_link: Some(link),
                         };
                         job.failures = 0;
-                        self.queue.push(job);
+                        self.enqueue(job);
                     }
                     Some(_) => {
                         tracing::warn!(%key, pages = job.pages, "stopped following next-page links (cap or loop)");
@@ -239,7 +265,7 @@ impl Actor {
                 if let Some(at) = job.sent_at {
                     budget.unrecord(at);
                 }
-                self.queue.push(job); // a 429 is not a failed attempt; it waits its turn
+                self.enqueue(job); // a 429 is not a failed attempt; it waits its turn
             }
             Err(e) if e.kind.is_transient() && job.failures + 1 < self.config.max_attempts => {
                 job.failures += 1;
@@ -251,7 +277,7 @@ impl Actor {
                     error: e,
                 });
                 job.not_before = Some(now + self.backoff(job.failures));
-                self.queue.push(job);
+                self.enqueue(job);
             }
             Err(e) => self.complete(job, Err(e)),
         }
@@ -282,7 +308,8 @@ impl Actor {
     }
 
     fn next_wake(&self, now: Instant) -> Option<Instant> {
-        let job_ready = self.queue.iter().map(|j| self.ready_at(j, now)).min();
+        let free = self.free_table(now);
+        let job_ready = self.queue.iter().map(|j| free.ready_at(j)).min();
         let window_change = self
             .budgets
             .values()
@@ -324,6 +351,29 @@ impl Actor {
             let _ = self.events.send(FetchEvent::Budget(status.clone()));
             self.published = Some(status);
         }
+    }
+}
+
+/// Per endpoint: when the analyst's work and when reserved work may next start.
+#[derive(Default)]
+struct FreeTable(Vec<(Endpoint, Instant, Instant)>);
+
+impl FreeTable {
+    /// When `job` could start, given its backoff and its endpoint's budget.
+    fn ready_at(&self, job: &Job) -> Instant {
+        let endpoint = job.key.endpoint();
+        let (_, analyst, reserved) = self
+            .0
+            .iter()
+            .find(|(e, ..)| *e == endpoint)
+            .copied()
+            .expect("every endpoint is in the table");
+        let free = if job.priority >= Priority::Visible {
+            analyst
+        } else {
+            reserved
+        };
+        job.not_before.map_or(free, |nb| nb.max(free))
     }
 }
 
