@@ -136,9 +136,11 @@ fn alert_ips(n: u32) -> FetchKey {
     FetchKey::AlertIps(parse_alert_id(&format!("da{n}")).unwrap())
 }
 
+/// Exact windows (no slack), so tests can assert exact instants; the slack has its own test.
 fn config(spec: &str) -> SchedulerConfig {
     SchedulerConfig {
         limits: spec.parse::<RateLimits>().unwrap(),
+        slack: Duration::ZERO,
         ..SchedulerConfig::default()
     }
 }
@@ -772,4 +774,26 @@ async fn left_work_is_lowered_and_work_back_in_sight_is_raised() {
     assert_eq!(order, [stats(0), stats(4), stats(2), stats(1), stats(3)]);
     assert_eq!(heard.done.len(), 6, "lowered work is still answered");
     assert!(heard.done_for(99).is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_default_slack_keeps_windows_apart_on_the_servers_clock() {
+    let fake = Fake::ok_after(Duration::ZERO);
+    let origin = Instant::now();
+    let cfg = SchedulerConfig {
+        limits: "2/5s,10/1m".parse().unwrap(),
+        ..SchedulerConfig::default()
+    };
+    let (handle, mut rx) = start(&fake, cfg);
+    for i in 0..5 {
+        ask(&handle, stats(i), u64::from(i), Priority::Foreground);
+    }
+    until_closed(handle, &mut rx, origin).await;
+    // 1% of 5 s: each pair of calls starts 5.05 s after the previous pair.
+    let ms: Vec<u128> = fake
+        .times_for(Endpoint::IpStats)
+        .iter()
+        .map(Duration::as_millis)
+        .collect();
+    assert_eq!(ms, [0, 0, 5050, 5050, 10100]);
 }

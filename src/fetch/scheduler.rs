@@ -30,6 +30,9 @@ pub struct SchedulerConfig {
     pub max_backoff: Duration,
     /// Shortest pause after a 429 that names no `Retry-After`.
     pub min_throttle_pause: Duration,
+    /// Longest margin a call stays counted past its window (1% of the window up to this), so
+    /// jitter between our clock and the server's cannot make two windows overlap there.
+    pub slack: Duration,
 }
 
 impl Default for SchedulerConfig {
@@ -43,6 +46,7 @@ impl Default for SchedulerConfig {
             first_backoff: Duration::from_secs(1),
             max_backoff: Duration::from_secs(30),
             min_throttle_pause: Duration::from_secs(5),
+            slack: Duration::from_millis(200),
         }
     }
 }

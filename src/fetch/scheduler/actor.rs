@@ -57,7 +57,12 @@ impl Actor {
     ) -> Self {
         let budgets = Endpoint::ALL
             .iter()
-            .map(|e| (*e, Budget::new(config.limits.clone())))
+            .map(|e| {
+                (
+                    *e,
+                    Budget::new(config.limits.clone()).with_slack(config.slack),
+                )
+            })
             .collect();
         Self {
             transport,
