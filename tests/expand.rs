@@ -232,3 +232,50 @@ async fn the_binary_writes_json_lines_and_plans_without_calling() {
     );
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ctrl_c_stops_cleanly_and_keeps_what_was_written() {
+    // Slow answers and a tight budget: the walk is still going when the signal comes.
+    let sim = sim_with(SimConfig {
+        latency: Duration::from_millis(200),
+        ..SimConfig::default()
+    })
+    .await;
+    let (url, token) = (sim.url.clone(), sim.token.clone());
+    let out = tokio::task::spawn_blocking(move || {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_mde-triage"))
+            .args(["--rate-limit", "2/1m", "expand", DOC_IP, "--depth", "3"])
+            .env("MDE_API_URL", url)
+            .env("MDE_TOKEN", token)
+            .env("MDE_TRIAGE_LOG", "off")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Wait for the first node on stdout, then interrupt.
+        let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+        let mut first = String::new();
+        std::io::BufRead::read_line(&mut stdout, &mut first).unwrap();
+        let status = Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let mut rest = String::new();
+        std::io::Read::read_to_string(&mut stdout, &mut rest).unwrap();
+        let output = child.wait_with_output().unwrap();
+        (first, rest, output)
+    })
+    .await
+    .unwrap();
+    let (first, rest, output) = out;
+    assert_eq!(output.status.code(), Some(130));
+    let node: Value = serde_json::from_str(&first).unwrap();
+    assert_eq!(node["ip"], DOC_IP);
+    for line in rest.lines() {
+        serde_json::from_str::<Value>(line).expect("every line written is whole");
+    }
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("interrupted"), "{stderr}");
+    sim.shutdown().await;
+}
