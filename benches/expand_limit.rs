@@ -87,6 +87,7 @@ async fn scenario(sim_limits: &str, client_limits: &str) -> Outcome {
             depth: DEPTH,
             max_calls: None,
             limits: client_limits.clone(),
+            reserve: SchedulerConfig::default().reserve,
         },
         |_| {},
         |_| {},

@@ -30,6 +30,10 @@ pub struct GlobalArgs {
     /// for `sim`, the simulated API's own limits
     #[arg(long, global = true, value_name = "SPEC")]
     pub rate_limit: Option<RateLimits>,
+    /// Share of each window kept for the analyst: prefetch and batch work (`expand`) only
+    /// spend above it. 0.0 to 1.0 [default: 0.2]
+    #[arg(long, global = true, value_name = "FRACTION", value_parser = probability)]
+    pub reserve: Option<f64>,
     /// Configuration file (read from a later release; accepted now)
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,

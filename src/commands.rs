@@ -103,6 +103,7 @@ pub fn connect(
     .map_err(|e| Failure::config(e.sentence()))?;
     let config = SchedulerConfig {
         limits: settings.limits.clone(),
+        reserve: settings.reserve,
         ..SchedulerConfig::default()
     };
     Ok(crate::fetch::spawn(Arc::new(client), config))

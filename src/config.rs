@@ -13,6 +13,8 @@ use crate::fetch::RateLimits;
 pub struct Settings {
     pub api_url: String,
     pub limits: RateLimits,
+    /// Share of each window prefetch and batch work leave to the analyst.
+    pub reserve: f64,
     /// One request's whole time limit.
     pub timeout: Duration,
 }
@@ -26,6 +28,9 @@ impl Settings {
                 .clone()
                 .unwrap_or_else(|| DEFAULT_API_URL.to_owned()),
             limits: global.rate_limit.clone().unwrap_or_default(),
+            reserve: global
+                .reserve
+                .unwrap_or(crate::fetch::SchedulerConfig::default().reserve),
             timeout: Duration::from_secs(30),
         }
     }

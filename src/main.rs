@@ -50,6 +50,7 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
                 depth,
                 max_calls,
                 limits: settings.limits.clone(),
+                reserve: settings.reserve,
             };
             expand::run(&settings, &seeds, options, plan).await
         }

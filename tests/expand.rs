@@ -68,6 +68,7 @@ async fn depth_two_over_the_demo_story_visits_each_node_once() {
             depth: 2,
             max_calls: None,
             limits: RateLimits::default(),
+            reserve: 0.2,
         },
     )
     .await;
@@ -128,6 +129,7 @@ async fn max_calls_is_a_hard_stop() {
             depth: 3,
             max_calls: Some(5),
             limits: RateLimits::default(),
+            reserve: 0.2,
         },
     )
     .await;
@@ -152,6 +154,7 @@ async fn errors_become_part_of_the_node() {
             depth: 1,
             max_calls: None,
             limits: RateLimits::default(),
+            reserve: 0.2,
         },
     )
     .await;
@@ -208,6 +211,15 @@ async fn the_binary_writes_json_lines_and_plans_without_calling() {
     assert!(plan.status.success());
     let text = String::from_utf8_lossy(&plan.stdout);
     assert!(text.contains("2 seed IP(s) cost 4 calls"), "{text}");
+    assert!(text.contains("80/1m,1200/1h of the 100/1m,1500/1h"), "{text}");
+    let plan = run(
+        vec!["--rate-limit", "10/5s", "--reserve", "0.5", "expand", "--plan", "10.0.0.1"],
+        "",
+    )
+    .await
+    .unwrap();
+    let text = String::from_utf8_lossy(&plan.stdout);
+    assert!(text.contains("may use 5/5s of the 10/5s"), "{text}");
     assert!(sim.requests().is_empty(), "--plan calls nothing");
 
     let out = run(vec!["expand", "10[.]209[.]67[.]177", "--depth", "1"], "")

@@ -20,8 +20,7 @@ use crate::config::Settings;
 use crate::defender::{AlertId, FetchKey, FetchValue, IpStats, parse_alert_id, parse_ip};
 use crate::fetch::limits::human;
 use crate::fetch::{
-    BudgetStatus, FetchEvent, FetchHandle, FetchRequest, Priority, RateLimits, SchedulerConfig,
-    Ticket,
+    BudgetStatus, FetchEvent, FetchHandle, FetchRequest, Priority, RateLimits, Ticket,
 };
 
 /// What to walk.
@@ -33,12 +32,14 @@ pub struct Options {
     pub max_calls: Option<u64>,
     /// The client's per-endpoint windows, for the time estimates.
     pub limits: RateLimits,
+    /// The share of each window the scheduler keeps for the analyst.
+    pub reserve: f64,
 }
 
 impl Options {
     /// What batch work may use of the windows: the scheduler keeps its reserve for the analyst.
     pub fn batch_limits(&self) -> RateLimits {
-        self.limits.share(SchedulerConfig::default().reserve)
+        self.limits.share(self.reserve)
     }
 }
 
@@ -404,8 +405,8 @@ pub fn plan(seeds: &[IpAddr], options: &Options) -> String {
     });
     format!(
         "level 0: {n} seed IP(s) cost {} calls ({n} stats, {n} ip-alerts); batch work may use \
-         {share} of the {} per endpoint (the rest is kept for the analyst), so they need at \
-         least {}.\nLater levels depend on the answers: each new alert costs 1 call \
+         {share} of the {} per endpoint (the rest is kept for the analyst; see --reserve), so \
+         they need at least {}.\nLater levels depend on the answers: each new alert costs 1 call \
          (alert-ips), each new IP 2; depth {} set{capped}. Nothing was called.",
         2 * n,
         options.limits,
