@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::defender::cloud::Cloud;
 use crate::fetch::RateLimits;
 
 #[derive(Debug, Parser)]
@@ -28,21 +29,21 @@ pub struct GlobalArgs {
     pub api_url: Option<String>,
     /// Per-endpoint call budget, e.g. 100/1m,1500/1h (the API's limits) or 20/10s,200/1h;
     /// for `sim`, the simulated API's own limits
-    #[arg(long, global = true, value_name = "SPEC")]
+    #[arg(long, global = true, env = "MDE_RATE_LIMIT", value_name = "SPEC")]
     pub rate_limit: Option<RateLimits>,
     /// Share of each window kept for the analyst: prefetch and batch work (`expand`) only
     /// spend above it. 0.0 to 1.0 [default: 0.2]
-    #[arg(long, global = true, value_name = "FRACTION", value_parser = probability)]
+    #[arg(long, global = true, env = "MDE_RESERVE", value_name = "FRACTION", value_parser = probability)]
     pub reserve: Option<f64>,
-    /// Configuration file (read from a later release; accepted now)
-    #[arg(long, global = true, value_name = "FILE")]
+    /// Configuration file [default: config.toml in the platform's config directory, if present]
+    #[arg(long, global = true, env = "MDE_TRIAGE_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Named tenant profile from the configuration file (later release; accepted now)
-    #[arg(long, global = true, value_name = "NAME")]
+    /// Named tenant profile from the configuration file
+    #[arg(long, global = true, env = "MDE_PROFILE", value_name = "NAME")]
     pub profile: Option<String>,
-    /// Cloud: public, us, eu, uk, au, gcc, gcc-high, dod... (later release; accepted now)
-    #[arg(long, global = true, value_name = "NAME")]
-    pub cloud: Option<String>,
+    /// API cloud or region: public, us, eu, uk, au, swa, ina, aea, legacy, gcc, gcc-high, dod
+    #[arg(long, global = true, env = "MDE_CLOUD", value_name = "NAME")]
+    pub cloud: Option<Cloud>,
     /// Case to record into (later release; accepted now)
     #[arg(long, global = true, value_name = "NAME")]
     pub case: Option<String>,

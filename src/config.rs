@@ -1,39 +1,106 @@
-//! Settings from flags and environment (flags win). The configuration file, profiles and clouds
-//! arrive with the real-tenant work; the precedence stays file < environment < flags.
+//! Settings from the configuration file, the environment and flags, in that order of
+//! precedence (flags win). clap folds each `MDE_*` variable into its flag, so "environment <
+//! flags" is clap's rule and this module adds the file underneath.
+
+pub mod file;
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::cli::GlobalArgs;
-use crate::defender::DEFAULT_API_URL;
-use crate::fetch::RateLimits;
+use crate::defender::cloud::Cloud;
+use crate::fetch::{RateLimits, SchedulerConfig};
+pub use file::{FileConfig, FileError, Layer};
 
 /// What a console or a one-shot command needs to reach the API.
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub api_url: String,
+    /// The cloud, for its sign-in authority (also when `api_url` overrides its host).
+    pub cloud: Cloud,
     pub limits: RateLimits,
     /// Share of each window prefetch and batch work leave to the analyst.
     pub reserve: f64,
     /// One request's whole time limit.
     pub timeout: Duration,
+    /// The configuration file read, if any.
+    pub config_file: Option<PathBuf>,
+    /// The profile used, if any.
+    pub profile: Option<String>,
 }
 
 impl Settings {
+    /// Flags and environment only, as if no file existed.
     pub fn from_args(global: &GlobalArgs) -> Self {
+        Self::merge(global, Layer::default(), None, None)
+    }
+
+    /// Reads the configuration file (`--config`, or the default one when it exists) and puts
+    /// flags and environment over it.
+    pub fn resolve(global: &GlobalArgs) -> Result<Self, FileError> {
+        let path = match &global.config {
+            Some(explicit) => Some(explicit.clone()),
+            None => default_config_path().filter(|p| p.exists()),
+        };
+        let Some(path) = path else {
+            if let Some(name) = &global.profile {
+                return Err(FileError {
+                    path: default_config_path().unwrap_or_else(|| "config.toml".into()),
+                    message: format!(
+                        "--profile {name} needs a configuration file, and there is none here \
+                         (see assets/config.sample.toml)"
+                    ),
+                });
+            }
+            return Ok(Self::from_args(global));
+        };
+        let file = FileConfig::load(&path)?;
+        let layer = file.layer(&path, global.profile.as_deref())?;
+        let profile = global.profile.clone().or(file.default_profile.clone());
+        Ok(Self::merge(global, layer, Some(path), profile))
+    }
+
+    fn merge(
+        global: &GlobalArgs,
+        file: Layer,
+        config_file: Option<PathBuf>,
+        profile: Option<String>,
+    ) -> Self {
+        // Within a level the explicit URL beats the cloud name; a higher level beats both.
+        let from_flags = global
+            .api_url
+            .clone()
+            .or_else(|| global.cloud.map(|c| c.api_url.to_owned()));
+        let from_file = file
+            .api_url
+            .clone()
+            .or_else(|| file.cloud.map(|c| c.api_url.to_owned()));
+        let cloud = global.cloud.or(file.cloud).unwrap_or_default();
         Self {
-            // clap already folded MDE_API_URL into the flag.
-            api_url: global
-                .api_url
+            api_url: from_flags
+                .or(from_file)
+                .unwrap_or_else(|| cloud.api_url.to_owned()),
+            cloud,
+            limits: global
+                .rate_limit
                 .clone()
-                .unwrap_or_else(|| DEFAULT_API_URL.to_owned()),
-            limits: global.rate_limit.clone().unwrap_or_default(),
+                .or(file.rate_limit)
+                .unwrap_or_default(),
             reserve: global
                 .reserve
-                .unwrap_or(crate::fetch::SchedulerConfig::default().reserve),
-            timeout: Duration::from_secs(30),
+                .or(file.reserve)
+                .unwrap_or(SchedulerConfig::default().reserve),
+            timeout: Duration::from_secs(file.timeout_secs.unwrap_or(30)),
+            config_file,
+            profile,
         }
     }
+}
+
+/// `config.toml` in the platform's configuration directory (on Linux
+/// `~/.config/mde-triage/config.toml`).
+pub fn default_config_path() -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", "mde-triage").map(|d| d.config_dir().join("config.toml"))
 }
 
 /// The bearer token from `MDE_TOKEN`: never from a flag, so it stays out of shell history and

@@ -4,6 +4,7 @@
 //! [`FetchKey`], `fetch/` drives a [`Transport`], and `sim/` shares these model types.
 
 pub mod client;
+pub mod cloud;
 pub mod error;
 pub mod input;
 pub mod key;

@@ -33,7 +33,12 @@ fn main() -> ExitCode {
 }
 
 async fn dispatch(cli: Cli) -> Result<(), Failure> {
-    let settings = Settings::from_args(&cli.global);
+    // The simulator needs no tenant settings; everything else reads the file, if any.
+    let settings = if matches!(cli.command, Some(Command::Sim(_))) {
+        Settings::from_args(&cli.global)
+    } else {
+        Settings::resolve(&cli.global).map_err(|e| Failure::config(e.to_string()))?
+    };
     match cli.command.unwrap_or(Command::Tui) {
         Command::Tui => console::tui(&settings).await,
         Command::Demo(args) => console::demo(&settings, &args).await,

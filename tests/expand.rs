@@ -211,9 +211,20 @@ async fn the_binary_writes_json_lines_and_plans_without_calling() {
     assert!(plan.status.success());
     let text = String::from_utf8_lossy(&plan.stdout);
     assert!(text.contains("2 seed IP(s) cost 4 calls"), "{text}");
-    assert!(text.contains("80/1m,1200/1h of the 100/1m,1500/1h"), "{text}");
+    assert!(
+        text.contains("80/1m,1200/1h of the 100/1m,1500/1h"),
+        "{text}"
+    );
     let plan = run(
-        vec!["--rate-limit", "10/5s", "--reserve", "0.5", "expand", "--plan", "10.0.0.1"],
+        vec![
+            "--rate-limit",
+            "10/5s",
+            "--reserve",
+            "0.5",
+            "expand",
+            "--plan",
+            "10.0.0.1",
+        ],
         "",
     )
     .await

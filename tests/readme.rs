@@ -36,6 +36,7 @@ fn documented_command_lines_parse() {
         "mde-triage expand 10.209.67.177 --depth 2 --max-calls 200",
         "mde-triage expand - --plan",
         "mde-triage --rate-limit 20/10s,200/1h tui",
+        "mde-triage --cloud eu tui",
     ] {
         let args = line.split_whitespace();
         assert!(Cli::try_parse_from(args).is_ok(), "{line}");

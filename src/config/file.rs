@@ -1,0 +1,155 @@
+//! The configuration file: TOML, strict. Unknown keys and bad values are refused with the
+//! file, the line and what was expected, never ignored: a typo in a rate limit must not
+//! silently fall back to the default and storm a shared registration.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Deserializer};
+
+use crate::defender::cloud::Cloud;
+use crate::fetch::RateLimits;
+
+/// The whole file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    /// The profile used when `--profile` is not given.
+    pub default_profile: Option<String>,
+    /// Settings for every profile; a profile's own values win.
+    #[serde(default)]
+    pub settings: Layer,
+    /// Named tenants.
+    #[serde(default)]
+    pub profiles: BTreeMap<String, Layer>,
+}
+
+/// One level of settings (the file's `[settings]`, or a profile). Every key is optional.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Layer {
+    #[serde(default, deserialize_with = "parsed")]
+    pub cloud: Option<Cloud>,
+    #[serde(default, deserialize_with = "url")]
+    pub api_url: Option<String>,
+    #[serde(default, deserialize_with = "parsed")]
+    pub rate_limit: Option<RateLimits>,
+    #[serde(default, deserialize_with = "fraction")]
+    pub reserve: Option<f64>,
+    #[serde(default, deserialize_with = "timeout")]
+    pub timeout_secs: Option<u64>,
+}
+
+/// A file that could not be used, said with where and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}: {message}", path.display())]
+pub struct FileError {
+    pub path: PathBuf,
+    pub message: String,
+}
+
+impl FileConfig {
+    /// Reads and checks `path`.
+    pub fn load(path: &Path) -> Result<Self, FileError> {
+        let text = std::fs::read_to_string(path).map_err(|e| FileError {
+            path: path.to_owned(),
+            message: format!("cannot read it: {e}"),
+        })?;
+        Self::parse(path, &text)
+    }
+
+    pub fn parse(path: &Path, text: &str) -> Result<Self, FileError> {
+        toml::from_str(text).map_err(|e| FileError {
+            path: path.to_owned(),
+            message: describe(&e, text),
+        })
+    }
+
+    /// The profile's values over `[settings]`; `None` names the default profile, if any.
+    pub fn layer(&self, path: &Path, profile: Option<&str>) -> Result<Layer, FileError> {
+        let Some(name) = profile.or(self.default_profile.as_deref()) else {
+            return Ok(self.settings.clone());
+        };
+        let Some(p) = self.profiles.get(name) else {
+            let known: Vec<&str> = self.profiles.keys().map(String::as_str).collect();
+            return Err(FileError {
+                path: path.to_owned(),
+                message: format!(
+                    "no profile '{name}' (profiles here: {})",
+                    if known.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        known.join(", ")
+                    }
+                ),
+            });
+        };
+        Ok(p.clone().over(&self.settings))
+    }
+}
+
+impl Layer {
+    /// This layer's values, with `base` filling the gaps.
+    pub fn over(self, base: &Layer) -> Layer {
+        Layer {
+            cloud: self.cloud.or(base.cloud),
+            api_url: self.api_url.or_else(|| base.api_url.clone()),
+            rate_limit: self.rate_limit.or_else(|| base.rate_limit.clone()),
+            reserve: self.reserve.or(base.reserve),
+            timeout_secs: self.timeout_secs.or(base.timeout_secs),
+        }
+    }
+}
+
+/// "line 4, column 14: ..." from the TOML error, on one line, without the snippet.
+fn describe(e: &toml::de::Error, text: &str) -> String {
+    let position = e.span().map(|span| {
+        let before = &text[..span.start.min(text.len())];
+        let line = before.matches('\n').count() + 1;
+        let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+        format!("line {line}, column {column}: ")
+    });
+    format!("{}{}", position.unwrap_or_default(), e.message().trim())
+}
+
+fn parsed<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: std::str::FromStr,
+    T::Err: std::fmt::Display,
+{
+    let s = String::deserialize(d)?;
+    s.parse().map(Some).map_err(serde::de::Error::custom)
+}
+
+fn url<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let s = String::deserialize(d)?;
+    match reqwest::Url::parse(s.trim()) {
+        Ok(u) if matches!(u.scheme(), "https" | "http") => Ok(Some(s.trim().to_owned())),
+        _ => Err(serde::de::Error::custom(format!(
+            "'{s}' is not an http(s) URL (expected e.g. https://eu.api.security.microsoft.com)"
+        ))),
+    }
+}
+
+fn fraction<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    let v = f64::deserialize(d)?;
+    if (0.0..=1.0).contains(&v) {
+        Ok(Some(v))
+    } else {
+        Err(serde::de::Error::custom(format!(
+            "{v} is not a fraction between 0.0 and 1.0 (e.g. 0.2 keeps a fifth of each window)"
+        )))
+    }
+}
+
+fn timeout<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    let v = u64::deserialize(d)?;
+    if (1..=600).contains(&v) {
+        Ok(Some(v))
+    } else {
+        Err(serde::de::Error::custom(format!(
+            "{v} is not a timeout between 1 and 600 seconds"
+        )))
+    }
+}

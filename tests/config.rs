@@ -1,0 +1,267 @@
+//! The configuration file: precedence (file < environment < flags), profiles, and a precise
+//! message for each kind of bad file. The binary runs with its own config directory, so the
+//! developer's real configuration never leaks in.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use mde_triage::cli::GlobalArgs;
+use mde_triage::config::{FileConfig, Settings};
+
+/// A fresh directory for one test.
+fn scratch() -> PathBuf {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "mde-triage-config-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn write(dir: &Path, text: &str) -> PathBuf {
+    let path = dir.join("config.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// Runs `expand --plan`, which prints the limits and reserve in force and calls nothing.
+fn plan(home: &Path, env: &[(&str, &str)], args: &[&str]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_mde-triage"));
+    cmd.args(args)
+        .args(["expand", "--plan", "10.0.0.1"])
+        .env("XDG_CONFIG_HOME", home)
+        .env("HOME", home)
+        .env("MDE_TRIAGE_LOG", "off");
+    for var in [
+        "MDE_RATE_LIMIT",
+        "MDE_RESERVE",
+        "MDE_PROFILE",
+        "MDE_CLOUD",
+        "MDE_TRIAGE_CONFIG",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.envs(env.iter().copied());
+    cmd.output().unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn the_default_file_is_read_and_environment_then_flags_win() {
+    let home = scratch();
+    std::fs::create_dir_all(home.join("mde-triage")).unwrap();
+    std::fs::write(
+        home.join("mde-triage/config.toml"),
+        "[settings]\nrate_limit = \"50/1m\"\nreserve = 0.5\n",
+    )
+    .unwrap();
+    let file = plan(&home, &[], &[]);
+    assert!(
+        stdout(&file).contains("may use 25/1m of the 50/1m"),
+        "{}",
+        stderr(&file)
+    );
+    let env = plan(&home, &[("MDE_RATE_LIMIT", "40/1m")], &[]);
+    assert!(
+        stdout(&env).contains("may use 20/1m of the 40/1m"),
+        "{}",
+        stdout(&env)
+    );
+    let flag = plan(
+        &home,
+        &[("MDE_RATE_LIMIT", "40/1m")],
+        &["--rate-limit", "30/1m", "--reserve", "0"],
+    );
+    assert!(
+        stdout(&flag).contains("may use 30/1m of the 30/1m"),
+        "{}",
+        stdout(&flag)
+    );
+}
+
+#[test]
+fn profiles_select_a_tenant_and_unknown_ones_are_named() {
+    let home = scratch();
+    let path = write(
+        &home,
+        r#"
+default_profile = "a"
+[settings]
+rate_limit = "60/1m"
+[profiles.a]
+reserve = 0.5
+[profiles.b]
+rate_limit = "10/1m"
+reserve = 0.0
+"#,
+    );
+    let config = path.to_str().unwrap();
+    let default = plan(&home, &[], &["--config", config]);
+    assert!(
+        stdout(&default).contains("may use 30/1m of the 60/1m"),
+        "{}",
+        stderr(&default)
+    );
+    let b = plan(&home, &[("MDE_PROFILE", "b")], &["--config", config]);
+    assert!(
+        stdout(&b).contains("may use 10/1m of the 10/1m"),
+        "{}",
+        stderr(&b)
+    );
+    let missing = plan(&home, &[], &["--config", config, "--profile", "c"]);
+    assert_eq!(missing.status.code(), Some(11));
+    let err = stderr(&missing);
+    assert!(
+        err.contains("no profile 'c' (profiles here: a, b)"),
+        "{err}"
+    );
+    assert_eq!(err.trim().lines().count(), 1, "one sentence: {err}");
+}
+
+#[test]
+fn clouds_and_urls_resolve_by_level() {
+    let dir = scratch();
+    let path = write(
+        &dir,
+        "[settings]\ncloud = \"eu\"\n[profiles.lab]\napi_url = \"http://127.0.0.1:8080\"\n",
+    );
+    let resolve = |global: GlobalArgs| Settings::resolve(&global).unwrap();
+    let base = GlobalArgs {
+        config: Some(path.clone()),
+        ..GlobalArgs::default()
+    };
+    let s = resolve(base.clone());
+    assert_eq!(s.api_url, "https://eu.api.security.microsoft.com");
+    assert_eq!(s.cloud.name, "eu");
+    // A profile's URL beats the file-wide cloud, and keeps the cloud for sign-in.
+    let s = resolve(GlobalArgs {
+        profile: Some("lab".into()),
+        ..base.clone()
+    });
+    assert_eq!(s.api_url, "http://127.0.0.1:8080");
+    assert_eq!(s.cloud.name, "eu");
+    // A cloud named on the command line beats any URL in the file.
+    let s = resolve(GlobalArgs {
+        profile: Some("lab".into()),
+        cloud: Some("gcc-high".parse().unwrap()),
+        ..base.clone()
+    });
+    assert_eq!(s.api_url, "https://api-gov.securitycenter.microsoft.us");
+    assert_eq!(s.cloud.authority, "https://login.microsoftonline.us");
+    // And an explicit URL beats everything.
+    let s = resolve(GlobalArgs {
+        api_url: Some("https://api.securitycenter.microsoft.com".into()),
+        cloud: Some("us".parse().unwrap()),
+        ..base
+    });
+    assert_eq!(s.api_url, "https://api.securitycenter.microsoft.com");
+}
+
+#[test]
+fn each_kind_of_bad_file_gets_a_precise_message() {
+    let cases = [
+        (
+            "[settings]\nrate_limt = \"10/1m\"\n",
+            "line 2, column 1",
+            "unknown field `rate_limt`",
+        ),
+        (
+            "[settings]\nrate_limit = \"10 per minute\"\n",
+            "line 2, column 14",
+            "bad rate limit '10 per minute'",
+        ),
+        (
+            "[settings]\ncloud = \"mars\"\n",
+            "line 2, column 9",
+            "expected one of: public, us, eu",
+        ),
+        (
+            "[settings]\nreserve = 1.5\n",
+            "line 2, column 11",
+            "not a fraction between 0.0 and 1.0",
+        ),
+        (
+            "[settings]\nreserve = \"lots\"\n",
+            "line 2, column 11",
+            "invalid type: string",
+        ),
+        (
+            "[settings]\ntimeout_secs = 0\n",
+            "line 2, column 16",
+            "between 1 and 600 seconds",
+        ),
+        (
+            "[profiles.x]\napi_url = \"ftp://host\"\n",
+            "line 2, column 11",
+            "is not an http(s) URL",
+        ),
+        (
+            "[settings\nrate_limit = \"10/1m\"\n",
+            "line 1, column 10",
+            "",
+        ),
+        (
+            "colour = \"blue\"\n",
+            "line 1, column 1",
+            "unknown field `colour`",
+        ),
+    ];
+    for (text, at, what) in cases {
+        let err = FileConfig::parse(Path::new("/etc/mde.toml"), text).unwrap_err();
+        let message = err.to_string();
+        assert!(message.starts_with("/etc/mde.toml: "), "{message}");
+        assert!(message.contains(at), "{text:?}: {message}");
+        assert!(message.contains(what), "{text:?}: {message}");
+        assert!(!message.contains('\n'), "one line: {message:?}");
+    }
+}
+
+#[test]
+fn a_broken_or_missing_file_stops_with_exit_11_before_any_call() {
+    let home = scratch();
+    let path = write(&home, "[settings]\nrate_limit = \"fast\"\n");
+    let out = plan(&home, &[], &["--config", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(11));
+    let err = stderr(&out);
+    assert!(
+        err.contains("config.toml: line 2, column 14: bad rate limit 'fast'"),
+        "{err}"
+    );
+    let out = plan(&home, &[], &["--config", "/nonexistent/mde.toml"]);
+    assert_eq!(out.status.code(), Some(11));
+    assert!(
+        stderr(&out).contains("/nonexistent/mde.toml: cannot read it"),
+        "{}",
+        stderr(&out)
+    );
+    let out = plan(&home, &[], &["--profile", "prod"]);
+    assert_eq!(out.status.code(), Some(11));
+    assert!(
+        stderr(&out).contains("--profile prod needs a configuration file"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn the_sample_config_in_assets_is_valid() {
+    let path = Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/assets/config.sample.toml"
+    ));
+    let file = FileConfig::load(path).unwrap();
+    assert_eq!(file.default_profile.as_deref(), Some("contoso"));
+    let gov = file.layer(path, Some("fabrikam-gov")).unwrap();
+    assert_eq!(gov.rate_limit.unwrap().to_string(), "50/1m,750/1h");
+    assert_eq!(gov.reserve, Some(0.2), "inherited from [settings]");
+}
