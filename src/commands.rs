@@ -10,7 +10,8 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::config::Settings;
-use crate::defender::client::{Client, ClientConfig, StaticToken};
+use crate::defender::auth::{AppCredentials, ClientCredentials, Secret};
+use crate::defender::client::{Client, ClientConfig, StaticToken, TokenSource};
 use crate::defender::{ApiError, InputError};
 use crate::fetch::{FetchEvent, FetchHandle, SchedulerConfig};
 
@@ -71,20 +72,65 @@ impl From<anyhow::Error> for Failure {
     }
 }
 
-/// The token for a real tenant, or a clear sentence on how to provide one.
-pub fn require_token() -> Result<String, Failure> {
-    crate::config::token_from_env().ok_or_else(|| {
-        Failure::config(
-            "no API token: set MDE_TOKEN to a bearer token for https://api.securitycenter.microsoft.com \
-             (sign-in support arrives in a later release), or try `mde-triage demo`",
-        )
-    })
+/// Where tokens come from, tried in this order (README, "Credentials"):
+/// 1. `MDE_TOKEN`, a ready bearer token;
+/// 2. app-only client credentials: `AZURE_TENANT_ID`, `AZURE_CLIENT_ID` and
+///    `AZURE_CLIENT_SECRET` or `AZURE_CLIENT_SECRET_FILE`, signing in at `AZURE_AUTHORITY_HOST`
+///    (default: the cloud's authority).
+///
+/// Secrets come from the environment or a file only: never from a flag, so they stay out of
+/// shell history and `ps`.
+pub fn credentials(settings: &Settings) -> Result<Arc<dyn TokenSource>, Failure> {
+    if let Some(token) = crate::config::token_from_env() {
+        return Ok(Arc::new(StaticToken::new(token)));
+    }
+    let var = |name: &str| {
+        std::env::var(name)
+            .ok()
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    };
+    let (Some(tenant), Some(client_id)) = (var("AZURE_TENANT_ID"), var("AZURE_CLIENT_ID")) else {
+        return Err(Failure::config(
+            "no credentials: set MDE_TOKEN to a bearer token, or AZURE_TENANT_ID, AZURE_CLIENT_ID \
+             and AZURE_CLIENT_SECRET (or AZURE_CLIENT_SECRET_FILE) for an app registration; or \
+             try `mde-triage demo`",
+        ));
+    };
+    let secret = match (var("AZURE_CLIENT_SECRET"), var("AZURE_CLIENT_SECRET_FILE")) {
+        (Some(secret), _) => Secret::new(secret),
+        (None, Some(path)) => {
+            let text = std::fs::read_to_string(&path).map_err(|e| {
+                Failure::config(format!("cannot read AZURE_CLIENT_SECRET_FILE {path}: {e}"))
+            })?;
+            Secret::new(text.trim())
+        }
+        (None, None) => {
+            return Err(Failure::config(
+                "AZURE_TENANT_ID and AZURE_CLIENT_ID are set but no secret: set \
+                 AZURE_CLIENT_SECRET or AZURE_CLIENT_SECRET_FILE",
+            ));
+        }
+    };
+    let authority =
+        var("AZURE_AUTHORITY_HOST").unwrap_or_else(|| settings.cloud.authority.to_owned());
+    let source = ClientCredentials::new(
+        AppCredentials {
+            authority,
+            tenant,
+            client_id,
+            secret,
+        },
+        settings.timeout,
+    )
+    .map_err(|e| Failure::config(e.sentence()))?;
+    Ok(Arc::new(source))
 }
 
 /// Builds the HTTP client and starts the scheduler in front of it: the only road to the API.
 pub fn connect(
     api_url: &str,
-    token: String,
+    tokens: Arc<dyn TokenSource>,
     settings: &Settings,
 ) -> Result<
     (
@@ -98,7 +144,7 @@ pub fn connect(
             base_url: api_url.to_owned(),
             timeout: settings.timeout,
         },
-        Arc::new(StaticToken::new(token)),
+        tokens,
     )
     .map_err(|e| Failure::config(e.sentence()))?;
     let config = SchedulerConfig {

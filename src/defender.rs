@@ -3,6 +3,7 @@
 //! Nothing here knows about the console or the scheduler: `app/` names requests with
 //! [`FetchKey`], `fetch/` drives a [`Transport`], and `sim/` shares these model types.
 
+pub mod auth;
 pub mod client;
 pub mod cloud;
 pub mod error;

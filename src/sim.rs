@@ -29,6 +29,9 @@ pub struct SimConfig {
     /// Client credentials the token endpoint accepts.
     pub client_id: String,
     pub client_secret: String,
+    /// Lifetime of tokens from the token endpoint (`expires_in`); they are accepted a few
+    /// seconds longer, as Entra ID allows for clock skew.
+    pub token_lifetime: Duration,
     /// Application roles the token carries; an endpoint whose permission is missing answers
     /// 403, as the API does for a registration without that consent.
     pub roles: Vec<String>,
@@ -49,6 +52,7 @@ impl Default for SimConfig {
             client_id: "sim-client".into(),
             client_secret: "sim-secret".into(),
             roles: vec!["Ip.Read.All".into(), "Alert.Read.All".into()],
+            token_lifetime: Duration::from_secs(3599),
             seed: 0x5eed,
             dataset: Arc::new(Dataset::demo()),
         }

@@ -1,18 +1,19 @@
 //! `tui` and `demo`: the console against a tenant, or against the in-process simulator.
 
 use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
 use std::time::Duration;
 
-use super::{Failure, connect, host_of, require_token};
+use super::{Failure, connect, credentials, host_of};
 use crate::app::State;
 use crate::cli::DemoArgs;
 use crate::config::Settings;
+use crate::defender::client::StaticToken;
 use crate::sim::{self, SimConfig};
 
 /// The console against the configured tenant.
 pub async fn tui(settings: &Settings) -> Result<(), Failure> {
-    let token = require_token()?;
-    let (fetch, events) = connect(&settings.api_url, token, settings)?;
+    let (fetch, events) = connect(&settings.api_url, credentials(settings)?, settings)?;
     let state = State::new(None, host_of(&settings.api_url));
     crate::tui::run_in_terminal(state, fetch, events).await?;
     Ok(())
@@ -34,7 +35,8 @@ pub async fn demo(settings: &Settings, args: &DemoArgs) -> Result<(), Failure> {
         )
     })?;
     tracing::info!(url = %sim.url, "demo simulator started");
-    let (fetch, events) = connect(&sim.url, sim.token.clone(), settings)?;
+    let tokens = Arc::new(StaticToken::new(sim.token.clone()));
+    let (fetch, events) = connect(&sim.url, tokens, settings)?;
     let state = State::new(Some("SIMULATED TENANT".into()), host_of(&sim.url));
     let result = crate::tui::run_in_terminal(state, fetch, events).await;
     tracing::info!(requests = sim.requests().len(), "demo simulator answered");

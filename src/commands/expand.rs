@@ -15,7 +15,7 @@ use serde::Serialize;
 use tokio::sync::mpsc::UnboundedReceiver;
 
 use super::json::StatsJson;
-use super::{Failure, connect, exit, require_token};
+use super::{Failure, connect, credentials, exit};
 use crate::config::Settings;
 use crate::defender::{AlertId, FetchKey, FetchValue, IpStats, parse_alert_id, parse_ip};
 use crate::fetch::limits::human;
@@ -427,7 +427,7 @@ pub async fn run(
         println!("{}", plan(&seeds, &options));
         return Ok(());
     }
-    let (fetch, mut events) = connect(&settings.api_url, require_token()?, settings)?;
+    let (fetch, mut events) = connect(&settings.api_url, credentials(settings)?, settings)?;
     let mut display = ProgressDisplay::new();
     let mut out = std::io::stdout().lock();
     let mut closed = false;

@@ -8,7 +8,7 @@ use serde::Serialize;
 use tokio::sync::mpsc::UnboundedReceiver;
 
 use super::json::{AlertJson, StatsJson};
-use super::{Failure, connect, require_token};
+use super::{Failure, connect, credentials};
 use crate::config::Settings;
 use crate::defender::{ApiError, FetchKey, FetchValue, parse_alert_id, parse_ip};
 use crate::fetch::{FetchEvent, FetchHandle, FetchRequest, Priority, Ticket};
@@ -16,7 +16,7 @@ use crate::fetch::{FetchEvent, FetchHandle, FetchRequest, Priority, Ticket};
 /// `mde-triage ip <IP> [--json]`: the input is checked before anything is sent.
 pub async fn ip(settings: &Settings, raw: &str, json: bool) -> Result<(), Failure> {
     let ip = parse_ip(raw)?;
-    let (fetch, events) = connect(&settings.api_url, require_token()?, settings)?;
+    let (fetch, events) = connect(&settings.api_url, credentials(settings)?, settings)?;
     let mut answers = fetch_all(
         &fetch,
         events,
@@ -54,7 +54,7 @@ pub async fn ip(settings: &Settings, raw: &str, json: bool) -> Result<(), Failur
 pub async fn alert(settings: &Settings, raw: &str, json: bool) -> Result<(), Failure> {
     let id = parse_alert_id(raw)?;
     let key = FetchKey::AlertIps(id.clone());
-    let (fetch, events) = connect(&settings.api_url, require_token()?, settings)?;
+    let (fetch, events) = connect(&settings.api_url, credentials(settings)?, settings)?;
     let ips = match fetch_all(&fetch, events, vec![key.clone()])
         .await
         .remove(&key)

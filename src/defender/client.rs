@@ -21,6 +21,12 @@ pub type TokenFuture<'a> = Pin<Box<dyn Future<Output = Result<String, ApiError>>
 /// Where bearer tokens come from. Full sign-in comes later; today: `MDE_TOKEN`.
 pub trait TokenSource: Send + Sync + 'static {
     fn token(&self) -> TokenFuture<'_>;
+
+    /// The API refused `token` (401). Forget it if it can be renewed, and say whether a retry
+    /// with a fresh one makes sense: a fixed token cannot be renewed.
+    fn invalidate(&self, _token: &str) -> bool {
+        false
+    }
 }
 
 /// A ready bearer token, e.g. from `MDE_TOKEN`. `Debug` never shows it.
@@ -142,9 +148,22 @@ impl Client {
         Ok(url)
     }
 
+    /// One call; a 401 with a renewable token is retried once with a fresh one (a token
+    /// revoked or expired early), then reported.
     async fn send(&self, call: Call) -> Result<Page, ApiError> {
-        let url = self.url_for(&call)?;
         let token = self.tokens.token().await?;
+        match self.send_with(&call, &token).await {
+            Err(e) if e.kind == ErrorKind::Unauthorized && self.tokens.invalidate(&token) => {
+                tracing::info!("401: renewing the token and trying once more");
+                let fresh = self.tokens.token().await?;
+                self.send_with(&call, &fresh).await
+            }
+            other => other,
+        }
+    }
+
+    async fn send_with(&self, call: &Call, token: &str) -> Result<Page, ApiError> {
+        let url = self.url_for(call)?;
         let response = self
             .http
             .get(url)
@@ -231,7 +250,7 @@ async fn read_capped(mut response: reqwest::Response) -> Result<Vec<u8>, ApiErro
 }
 
 /// Transport failures, described without the URL (no secrets live there, but keep it short).
-fn transport_error(e: reqwest::Error) -> ApiError {
+pub(crate) fn transport_error(e: reqwest::Error) -> ApiError {
     if e.is_timeout() {
         ApiError::new(ErrorKind::Timeout, "no answer before the timeout")
     } else if e.is_connect() {
@@ -252,7 +271,7 @@ fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
     cause.to_string()
 }
 
-fn is_loopback(url: &Url) -> bool {
+pub(crate) fn is_loopback(url: &Url) -> bool {
     let Some(host) = url.host_str() else {
         return false;
     };

@@ -14,6 +14,8 @@ pub enum ErrorKind {
     InvalidInput,
     /// 401: missing, invalid or expired token.
     Unauthorized,
+    /// The token endpoint refused to sign in (wrong secret, unknown app or tenant, consent).
+    SignIn,
     /// 403: valid token without the permission (`Ip.Read.All`, `Alert.Read.All`).
     Forbidden,
     /// 404: unknown alert or outside retention.
@@ -49,6 +51,7 @@ impl ErrorKind {
             Self::Server => 8,
             Self::Timeout | Self::Network => 9,
             Self::Decode | Self::Protocol => 10,
+            Self::SignIn => 13,
         }
     }
 }
@@ -173,6 +176,7 @@ impl ApiError {
         let what = match self.kind {
             ErrorKind::InvalidInput => "the API rejected the request as invalid",
             ErrorKind::Unauthorized => "not signed in: the token is missing, invalid or expired",
+            ErrorKind::SignIn => "sign-in refused by Entra ID",
             ErrorKind::Forbidden => "access denied: the app lacks a permission",
             ErrorKind::NotFound => "not found",
             ErrorKind::Throttled => "throttled by the API",

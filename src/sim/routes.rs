@@ -29,7 +29,12 @@ struct Shared {
     rng: Mutex<fastrand::Rng>,
     log: Arc<Mutex<Vec<LoggedRequest>>>,
     started: Instant,
+    /// Tokens from the token endpoint, with the instant each stops being accepted.
+    issued: Mutex<HashMap<String, Instant>>,
 }
+
+/// How long past `expires_in` an issued token is still accepted (clock skew).
+const SKEW: std::time::Duration = std::time::Duration::from_secs(5);
 
 type S = State<Arc<Shared>>;
 
@@ -46,6 +51,7 @@ pub fn router(config: SimConfig, token: String, log: Arc<Mutex<Vec<LoggedRequest
         rng: Mutex::new(rng),
         log,
         started: Instant::now(),
+        issued: Mutex::new(HashMap::new()),
     });
     Router::new()
         .route("/api/ips/{ip}/stats", get(ip_stats))
@@ -55,6 +61,7 @@ pub fn router(config: SimConfig, token: String, log: Arc<Mutex<Vec<LoggedRequest
         .route("/{tenant}/oauth2/v2.0/token", post(issue_token))
         .layer(middleware::from_fn_with_state(shared.clone(), record))
         .route("/_sim/requests", get(requests))
+        .route("/_sim/revoke", post(revoke))
         .with_state(shared)
 }
 
@@ -85,6 +92,17 @@ async fn record(State(s): S, req: Request, next: Next) -> Response {
     response
 }
 
+/// Revokes every token the token endpoint issued: the next API call with one gets a 401, as
+/// after a secret rotation or a revoked consent.
+async fn revoke(State(s): S) -> Response {
+    if let Ok(mut issued) = s.issued.lock() {
+        for until in issued.values_mut() {
+            *until = Instant::now();
+        }
+    }
+    StatusCode::NO_CONTENT.into_response()
+}
+
 async fn requests(State(s): S) -> Response {
     let log = s.log.lock().map(|l| l.clone()).unwrap_or_default();
     axum::Json(log).into_response()
@@ -108,17 +126,20 @@ async fn gate(s: &Shared, endpoint: Endpoint, headers: &HeaderMap) -> Result<(),
     if !s.config.latency.is_zero() {
         tokio::time::sleep(s.config.latency).await;
     }
-    let expected = format!("Bearer {}", s.token);
-    if headers
+    let presented = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        != Some(expected.as_str())
-    {
-        return Err(error(
-            StatusCode::UNAUTHORIZED,
-            "Unauthorized",
-            "Invalid Authorization payload.",
-        ));
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    let issued_until = s.issued.lock().ok().and_then(|m| m.get(presented).copied());
+    let accepted = presented == s.token || issued_until.is_some_and(|t| Instant::now() < t);
+    if !accepted {
+        let message = if issued_until.is_some() {
+            "The access token has expired."
+        } else {
+            "Invalid Authorization payload."
+        };
+        return Err(error(StatusCode::UNAUTHORIZED, "Unauthorized", message));
     }
     let role = required_role(endpoint);
     if !s.config.roles.iter().any(|r| r == role) {
@@ -347,6 +368,25 @@ async fn issue_token(
             "Invalid client secret provided.",
         );
     }
-    axum::Json(json!({"token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599, "access_token": s.token}))
+    let scope = form.get("scope").map(String::as_str).unwrap_or("");
+    if !scope.ends_with("/.default") {
+        return aad(
+            StatusCode::BAD_REQUEST,
+            "invalid_scope",
+            1002012,
+            "The provided value for scope is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier.",
+        );
+    }
+    let token = format!(
+        "sim-cc-{:016x}{:016x}",
+        fastrand::u64(..),
+        fastrand::u64(..)
+    );
+    let lifetime = s.config.token_lifetime;
+    if let Ok(mut issued) = s.issued.lock() {
+        issued.insert(token.clone(), Instant::now() + lifetime + SKEW);
+    }
+    let secs = lifetime.as_secs();
+    axum::Json(json!({"token_type": "Bearer", "expires_in": secs, "ext_expires_in": secs, "access_token": token}))
         .into_response()
 }

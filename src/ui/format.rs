@@ -93,6 +93,7 @@ pub fn pending<T>(remote: &Remote<T>, key: &FetchKey, tick: usize) -> Option<Vec
 pub fn failure(error: &ApiError, key: &FetchKey) -> Vec<Line<'static>> {
     let hint = match error.kind {
         ErrorKind::Unauthorized => "check the token (MDE_TOKEN) and the tenant; r to retry",
+        ErrorKind::SignIn => "check AZURE_TENANT_ID, AZURE_CLIENT_ID and the secret; r to retry",
         ErrorKind::Forbidden => match key {
             FetchKey::IpAlerts(_) => "the app needs the Alert.Read.All permission",
             _ => "the app needs the Ip.Read.All permission",

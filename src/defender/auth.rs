@@ -1,0 +1,231 @@
+//! App-only sign-in (OAuth 2.0 client credentials against Entra ID) with a token cache that
+//! one task refreshes before expiry, however many requests wait. Written by hand: `oauth2` 5
+//! and `azure_identity` 1 are tied to reqwest 0.12 (DESIGN.md section 10), and this is one
+//! form POST and one JSON answer.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use reqwest::Url;
+use serde::Deserialize;
+use tokio::time::Instant;
+
+use super::client::{TokenFuture, TokenSource};
+use super::error::{ApiError, ErrorKind};
+use super::sanitize;
+
+/// The scope that works for every API host (FACTS.md section 4: the legacy resource).
+pub const API_SCOPE: &str = "https://api.securitycenter.microsoft.com/.default";
+
+/// A secret that never shows: no `Display`, and `Debug` prints a placeholder.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Self {
+        Self(s.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+/// Where and as whom to sign in.
+#[derive(Debug, Clone)]
+pub struct AppCredentials {
+    /// e.g. `https://login.microsoftonline.com`, or the simulator's URL.
+    pub authority: String,
+    pub tenant: String,
+    pub client_id: String,
+    pub secret: Secret,
+}
+
+struct Cached {
+    token: String,
+    /// Refresh from here on: a margin before the token's end.
+    refresh_at: Instant,
+}
+
+/// Client-credentials tokens, cached.
+pub struct ClientCredentials {
+    http: reqwest::Client,
+    token_url: Url,
+    creds: AppCredentials,
+    cache: Mutex<Option<Cached>>,
+    /// Held while a token is fetched, so concurrent requests wait for one refresh.
+    refreshing: tokio::sync::Mutex<()>,
+}
+
+impl std::fmt::Debug for ClientCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientCredentials")
+            .field("token_url", &self.token_url.as_str())
+            .field("client_id", &self.creds.client_id)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Deserialize)]
+struct TokenAnswer {
+    access_token: String,
+    #[serde(default)]
+    expires_in: Option<serde_json::Value>,
+}
+
+#[derive(Deserialize)]
+struct AadError {
+    error: Option<String>,
+    error_description: Option<String>,
+}
+
+impl ClientCredentials {
+    /// Refuses an authority that would send the secret in clear text off this machine.
+    pub fn new(creds: AppCredentials, timeout: Duration) -> Result<Self, ApiError> {
+        let base = Url::parse(creds.authority.trim()).map_err(|e| {
+            ApiError::new(
+                ErrorKind::Protocol,
+                format!(
+                    "'{}' is not a usable sign-in authority: {e}",
+                    creds.authority
+                ),
+            )
+        })?;
+        if base.scheme() != "https" && !super::client::is_loopback(&base) {
+            return Err(ApiError::new(
+                ErrorKind::Protocol,
+                "refusing to send a client secret over plain http: the authority must be https",
+            ));
+        }
+        let mut token_url = base;
+        token_url
+            .path_segments_mut()
+            .map_err(|_| ApiError::new(ErrorKind::Protocol, "the authority cannot take a path"))?
+            .pop_if_empty()
+            .extend([creds.tenant.as_str(), "oauth2", "v2.0", "token"]);
+        let http = reqwest::Client::builder()
+            .timeout(timeout)
+            .user_agent(concat!("mde-triage/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| ApiError::new(ErrorKind::Network, e.to_string()))?;
+        Ok(Self {
+            http,
+            token_url,
+            creds,
+            cache: Mutex::new(None),
+            refreshing: tokio::sync::Mutex::new(()),
+        })
+    }
+
+    fn cached(&self) -> Option<String> {
+        let cache = self.cache.lock().ok()?;
+        cache
+            .as_ref()
+            .filter(|c| Instant::now() < c.refresh_at)
+            .map(|c| c.token.clone())
+    }
+
+    async fn fetch(&self) -> Result<Cached, ApiError> {
+        let response = self
+            .http
+            .post(self.token_url.clone())
+            .form(&[
+                ("grant_type", "client_credentials"),
+                ("client_id", self.creds.client_id.as_str()),
+                ("client_secret", self.creds.secret.expose()),
+                ("scope", API_SCOPE),
+            ])
+            .send()
+            .await
+            .map_err(|e| {
+                let mut err = super::client::transport_error(e);
+                err.message = format!("sign-in: {}", err.message);
+                err
+            })?;
+        let status = response.status();
+        let body = response.bytes().await.unwrap_or_default();
+        if !status.is_success() {
+            return Err(sign_in_error(status.as_u16(), &body));
+        }
+        let answer: TokenAnswer =
+            serde_json::from_slice(&body).map_err(|e| ApiError::from_json(&e, &body))?;
+        let lifetime = Duration::from_secs(
+            answer
+                .expires_in
+                .as_ref()
+                .and_then(|v| v.as_u64().or_else(|| v.as_str()?.parse().ok()))
+                .unwrap_or(3599),
+        );
+        // Refresh a tenth of the lifetime early (five minutes at most), so no request carries
+        // a token that dies on the way.
+        let margin = (lifetime / 10).min(Duration::from_secs(300));
+        tracing::info!(secs = lifetime.as_secs(), "signed in (client credentials)");
+        Ok(Cached {
+            token: answer.access_token,
+            refresh_at: Instant::now() + lifetime - margin,
+        })
+    }
+}
+
+impl TokenSource for ClientCredentials {
+    fn token(&self) -> TokenFuture<'_> {
+        Box::pin(async move {
+            if let Some(token) = self.cached() {
+                return Ok(token);
+            }
+            let _one_at_a_time = self.refreshing.lock().await;
+            // Another request may have refreshed while this one waited.
+            if let Some(token) = self.cached() {
+                return Ok(token);
+            }
+            let fresh = self.fetch().await?;
+            let token = fresh.token.clone();
+            if let Ok(mut cache) = self.cache.lock() {
+                *cache = Some(fresh);
+            }
+            Ok(token)
+        })
+    }
+
+    fn invalidate(&self, token: &str) -> bool {
+        if let Ok(mut cache) = self.cache.lock()
+            && cache.as_ref().is_some_and(|c| c.token == token)
+        {
+            *cache = None;
+        }
+        true
+    }
+}
+
+/// Entra ID's refusal, in one sentence: the AADSTS code and its description, without the
+/// trace and correlation ids and timestamps it appends.
+fn sign_in_error(status: u16, body: &[u8]) -> ApiError {
+    let parsed: Option<AadError> = serde_json::from_slice(body).ok();
+    let description = parsed
+        .as_ref()
+        .and_then(|e| e.error_description.as_deref())
+        .map(|d| d.split(" Trace ID:").next().unwrap_or(d))
+        .map(sanitize::one_line);
+    let code = parsed.as_ref().and_then(|e| e.error.clone());
+    let mut e = ApiError::new(
+        if status >= 500 {
+            ErrorKind::Server
+        } else {
+            ErrorKind::SignIn
+        },
+        match (code, description) {
+            (Some(code), Some(d)) => format!("{code}: {d}"),
+            (None, Some(d)) => d,
+            (Some(code), None) => code,
+            (None, None) => format!("HTTP {status} from the token endpoint"),
+        },
+    );
+    e.status = Some(status);
+    e
+}

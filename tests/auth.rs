@@ -1,0 +1,286 @@
+//! App-only sign-in against the simulator's token endpoint: end to end through the binary,
+//! a wrong secret, a secret file, one refresh however many requests wait, expiry, a 401
+//! mid-session, and no secret in any output, log or `Debug`.
+
+mod support;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::Arc;
+use std::time::Duration;
+
+use mde_triage::defender::auth::{AppCredentials, ClientCredentials, Secret};
+use mde_triage::defender::client::{Client, ClientConfig};
+use mde_triage::defender::{Call, FetchKey, Transport};
+use mde_triage::sim::{self, SimConfig, SimHandle};
+use support::{DOC_IP, ip};
+
+const SECRET: &str = "sim-secret";
+
+async fn sim_with(config: SimConfig) -> SimHandle {
+    let any: SocketAddr = "127.0.0.1:0".parse().unwrap();
+    sim::start(any, config).await.unwrap()
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("mde-triage-auth-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The binary with app credentials in its environment and its own state directory for logs.
+async fn run(
+    sim: &SimHandle,
+    secret: Option<&str>,
+    extra: &[(&str, String)],
+    home: &PathBuf,
+) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_mde-triage"));
+    cmd.args(["ip", DOC_IP, "--json"])
+        .env_remove("MDE_TOKEN")
+        .env_remove("AZURE_CLIENT_SECRET")
+        .env_remove("AZURE_CLIENT_SECRET_FILE")
+        .env("MDE_API_URL", &sim.url)
+        .env("AZURE_AUTHORITY_HOST", &sim.url)
+        .env("AZURE_TENANT_ID", "contoso.onmicrosoft.com")
+        .env("AZURE_CLIENT_ID", "sim-client")
+        .env("MDE_TRIAGE_LOG", "trace")
+        .env("HOME", home)
+        .env("XDG_STATE_HOME", home.join("state"))
+        .env("XDG_CONFIG_HOME", home.join("config"));
+    if let Some(s) = secret {
+        cmd.env("AZURE_CLIENT_SECRET", s);
+    }
+    cmd.envs(extra.iter().map(|(k, v)| (*k, v.as_str())));
+    tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap()
+}
+
+fn paths(sim: &SimHandle) -> Vec<(String, u16)> {
+    sim.requests()
+        .into_iter()
+        .map(|r| (r.path, r.status))
+        .collect()
+}
+
+/// Every log file written under `home`, concatenated.
+fn logs(home: &Path) -> String {
+    let mut text = String::new();
+    let mut dirs = vec![home.to_path_buf()];
+    while let Some(d) = dirs.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else {
+                text.push_str(&std::fs::read_to_string(&p).unwrap_or_default());
+            }
+        }
+    }
+    text
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn client_credentials_end_to_end_through_the_binary() {
+    let sim = sim_with(SimConfig::default()).await;
+    let home = scratch("e2e");
+    let out = run(&sim, Some(SECRET), &[], &home).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["stats"]["prevalence"], 63515);
+    let log = paths(&sim);
+    assert_eq!(
+        log[0],
+        ("/contoso.onmicrosoft.com/oauth2/v2.0/token".into(), 200)
+    );
+    assert_eq!(log.len(), 3, "one sign-in for both calls: {log:?}");
+    let written = logs(&home);
+    assert!(written.contains("signed in"), "the log says so");
+    assert!(!written.contains(SECRET), "the secret is never logged");
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_wrong_secret_is_one_sentence_and_its_own_exit_code() {
+    let sim = sim_with(SimConfig::default()).await;
+    let home = scratch("wrong");
+    let wrong = "wrong-secret-Zq8~value";
+    let out = run(&sim, Some(wrong), &[], &home).await;
+    assert_eq!(out.status.code(), Some(13));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("sign-in refused by Entra ID"), "{err}");
+    assert!(
+        err.contains("AADSTS7000215: Invalid client secret provided."),
+        "{err}"
+    );
+    assert!(!err.contains("Trace ID"), "noise stripped: {err}");
+    assert!(!err.contains(wrong) && !logs(&home).contains(wrong));
+    assert!(out.stdout.is_empty());
+    // Nothing reached the API.
+    assert!(paths(&sim).iter().all(|(p, _)| !p.starts_with("/api/")));
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_secret_can_come_from_a_file() {
+    let sim = sim_with(SimConfig::default()).await;
+    let home = scratch("file");
+    let file = home.join("secret");
+    std::fs::write(&file, format!("{SECRET}\n")).unwrap();
+    let extra = [("AZURE_CLIENT_SECRET_FILE", file.display().to_string())];
+    let out = run(&sim, None, &extra, &home).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let missing = [("AZURE_CLIENT_SECRET_FILE", "/nonexistent/secret".to_owned())];
+    let out = run(&sim, None, &missing, &home).await;
+    assert_eq!(out.status.code(), Some(11));
+    sim.shutdown().await;
+}
+
+fn client(sim: &SimHandle, secret: &str) -> (Client, Arc<ClientCredentials>) {
+    let tokens = Arc::new(
+        ClientCredentials::new(
+            AppCredentials {
+                authority: sim.url.clone(),
+                tenant: "contoso".into(),
+                client_id: "sim-client".into(),
+                secret: Secret::new(secret),
+            },
+            Duration::from_secs(10),
+        )
+        .unwrap(),
+    );
+    let client = Client::new(
+        ClientConfig {
+            base_url: sim.url.clone(),
+            timeout: Duration::from_secs(10),
+        },
+        tokens.clone(),
+    )
+    .unwrap();
+    (client, tokens)
+}
+
+fn token_posts(sim: &SimHandle) -> usize {
+    paths(sim)
+        .iter()
+        .filter(|(p, _)| p.ends_with("/token"))
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn one_sign_in_however_many_requests_wait() {
+    let sim = sim_with(SimConfig::default()).await;
+    let (client, _) = client(&sim, SECRET);
+    let calls: Vec<_> = (1..=10)
+        .map(|i| {
+            let c = client.clone();
+            tokio::spawn(async move {
+                c.call(Call::first(FetchKey::IpStats(ip(&format!("10.0.0.{i}")))))
+                    .await
+            })
+        })
+        .collect();
+    for c in calls {
+        assert!(c.await.unwrap().is_ok());
+    }
+    assert_eq!(token_posts(&sim), 1);
+    // Still valid: later calls reuse it.
+    client
+        .call(Call::first(FetchKey::IpStats(ip(DOC_IP))))
+        .await
+        .unwrap();
+    assert_eq!(token_posts(&sim), 1);
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_token_past_its_refresh_point_is_renewed_before_use() {
+    // A zero lifetime puts the refresh point at the moment of issue: every call signs in
+    // again first (the simulator still accepts each token for its clock-skew allowance).
+    let sim = sim_with(SimConfig {
+        token_lifetime: Duration::ZERO,
+        ..SimConfig::default()
+    })
+    .await;
+    let (client, _) = client(&sim, SECRET);
+    for _ in 0..3 {
+        client
+            .call(Call::first(FetchKey::IpStats(ip(DOC_IP))))
+            .await
+            .unwrap();
+    }
+    assert_eq!(token_posts(&sim), 3);
+    assert!(paths(&sim).iter().all(|(_, status)| *status == 200));
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_401_mid_session_renews_the_token_once() {
+    let sim = sim_with(SimConfig::default()).await;
+    let (client, _) = client(&sim, SECRET);
+    client
+        .call(Call::first(FetchKey::IpStats(ip(DOC_IP))))
+        .await
+        .unwrap();
+    let revoked = reqwest::Client::new()
+        .post(format!("{}/_sim/revoke", sim.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), 204);
+    client
+        .call(Call::first(FetchKey::IpStats(ip(DOC_IP))))
+        .await
+        .unwrap();
+    let statuses: Vec<u16> = paths(&sim).into_iter().map(|(_, s)| s).collect();
+    assert_eq!(statuses, [200, 200, 401, 200, 200], "{:?}", paths(&sim));
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sign_in_refusals_are_not_retried_and_plain_http_is_refused() {
+    let sim = sim_with(SimConfig::default()).await;
+    let (client, _) = client(&sim, "nope");
+    let err = client
+        .call(Call::first(FetchKey::IpStats(ip(DOC_IP))))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind.exit_code(), 13);
+    assert_eq!(token_posts(&sim), 1);
+    sim.shutdown().await;
+    let remote = ClientCredentials::new(
+        AppCredentials {
+            authority: "http://login.example.com".into(),
+            tenant: "t".into(),
+            client_id: "c".into(),
+            secret: Secret::new("s3cr3t"),
+        },
+        Duration::from_secs(1),
+    );
+    assert!(remote.unwrap_err().message.contains("https"));
+}
+
+#[test]
+fn debug_output_never_shows_a_secret() {
+    let creds = AppCredentials {
+        authority: "https://login.microsoftonline.com".into(),
+        tenant: "t".into(),
+        client_id: "c".into(),
+        secret: Secret::new("s3cr3t-value"),
+    };
+    assert!(!format!("{creds:?}").contains("s3cr3t-value"));
+    let source = ClientCredentials::new(creds, Duration::from_secs(1)).unwrap();
+    assert!(!format!("{source:?}").contains("s3cr3t-value"));
+}
