@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use crate::config::Settings;
 use crate::defender::auth::{AppCredentials, ClientCredentials, Secret};
+use crate::defender::azure_cli::AzureCli;
 use crate::defender::client::{Client, ClientConfig, StaticToken, TokenSource};
 use crate::defender::{ApiError, InputError};
 use crate::fetch::{FetchEvent, FetchHandle, SchedulerConfig};
@@ -76,7 +77,8 @@ impl From<anyhow::Error> for Failure {
 /// 1. `MDE_TOKEN`, a ready bearer token;
 /// 2. app-only client credentials: `AZURE_TENANT_ID`, `AZURE_CLIENT_ID` and
 ///    `AZURE_CLIENT_SECRET` or `AZURE_CLIENT_SECRET_FILE`, signing in at `AZURE_AUTHORITY_HOST`
-///    (default: the cloud's authority).
+///    (default: the cloud's authority);
+/// 3. the Azure CLI's session, when `az` is on `PATH`.
 ///
 /// Secrets come from the environment or a file only: never from a flag, so they stay out of
 /// shell history and `ps`.
@@ -91,10 +93,14 @@ pub fn credentials(settings: &Settings) -> Result<Arc<dyn TokenSource>, Failure>
             .filter(|v| !v.is_empty())
     };
     let (Some(tenant), Some(client_id)) = (var("AZURE_TENANT_ID"), var("AZURE_CLIENT_ID")) else {
+        if let Some(cli) = AzureCli::find() {
+            tracing::info!(?cli, "credentials: the Azure CLI's session");
+            return Ok(Arc::new(cli));
+        }
         return Err(Failure::config(
             "no credentials: set MDE_TOKEN to a bearer token, or AZURE_TENANT_ID, AZURE_CLIENT_ID \
-             and AZURE_CLIENT_SECRET (or AZURE_CLIENT_SECRET_FILE) for an app registration; or \
-             try `mde-triage demo`",
+             and AZURE_CLIENT_SECRET (or AZURE_CLIENT_SECRET_FILE) for an app registration, or \
+             install the Azure CLI and run `az login`; or try `mde-triage demo`",
         ));
     };
     let secret = match (var("AZURE_CLIENT_SECRET"), var("AZURE_CLIENT_SECRET_FILE")) {

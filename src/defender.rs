@@ -4,6 +4,7 @@
 //! [`FetchKey`], `fetch/` drives a [`Transport`], and `sim/` shares these model types.
 
 pub mod auth;
+pub mod azure_cli;
 pub mod client;
 pub mod cloud;
 pub mod error;

@@ -284,3 +284,89 @@ fn debug_output_never_shows_a_secret() {
     let source = ClientCredentials::new(creds, Duration::from_secs(1)).unwrap();
     assert!(!format!("{source:?}").contains("s3cr3t-value"));
 }
+
+/// A stand-in `az` that checks its arguments, counts its calls, and prints `answer` (or fails).
+fn fake_az(dir: &Path, answer: &str, ok: bool) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt as _;
+    let bin = dir.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let script = format!(
+        "#!/bin/sh\n\
+         echo call >> '{calls}'\n\
+         [ \"$*\" = 'account get-access-token --resource https://api.securitycenter.microsoft.com --output json' ] || {{ echo \"ERROR: unexpected arguments $*\" >&2; exit 2; }}\n\
+         {body}\n",
+        calls = dir.join("calls").display(),
+        body = if ok {
+            // Builtins only: PATH holds nothing but this directory.
+            format!("printf '%s\\n' '{answer}'")
+        } else {
+            format!("echo \"{answer}\" >&2; exit 1")
+        }
+    );
+    let az = bin.join("az");
+    std::fs::write(&az, script).unwrap();
+    std::fs::set_permissions(&az, std::fs::Permissions::from_mode(0o755)).unwrap();
+    bin
+}
+
+async fn run_with_az(sim: &SimHandle, bin: &Path, args: &[&str]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_mde-triage"));
+    cmd.args(args)
+        .env_remove("MDE_TOKEN")
+        .env_remove("AZURE_TENANT_ID")
+        .env_remove("AZURE_CLIENT_ID")
+        .env("PATH", bin)
+        .env("MDE_API_URL", &sim.url)
+        .env("MDE_TRIAGE_LOG", "off");
+    tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_azure_cli_session_is_used_when_nothing_else_is_set() {
+    let sim = sim_with(SimConfig::default()).await;
+    let home = scratch("az");
+    let in_an_hour = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 3600;
+    let answer = format!(
+        r#"{{"accessToken": "{}", "expiresOn": "2026-11-23 03:00:00.000000", "expires_on": {in_an_hour}, "tokenType": "Bearer"}}"#,
+        sim.token
+    );
+    let bin = fake_az(&home, &answer, true);
+    let out = run_with_az(&sim, &bin, &["ip", DOC_IP, "--json"]).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Two API calls, one `az` run: the token is cached.
+    let calls = std::fs::read_to_string(home.join("calls")).unwrap();
+    assert_eq!(calls.lines().count(), 1);
+    assert_eq!(paths(&sim).len(), 2);
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_azure_cli_without_a_session_says_what_to_do() {
+    let sim = sim_with(SimConfig::default()).await;
+    let home = scratch("az-out");
+    let bin = fake_az(
+        &home,
+        "ERROR: Please run 'az login' to setup account.",
+        false,
+    );
+    let out = run_with_az(&sim, &bin, &["ip", DOC_IP]).await;
+    assert_eq!(out.status.code(), Some(13));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("Please run 'az login' to setup account."),
+        "{err}"
+    );
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(paths(&sim).is_empty(), "nothing reached the API");
+    sim.shutdown().await;
+}

@@ -22,6 +22,10 @@ async fn run(url: &str, token: Option<&str>, args: &[&str]) -> Output {
     cmd.args(args)
         .env("MDE_API_URL", url)
         .env_remove("MDE_TOKEN")
+        .env_remove("AZURE_TENANT_ID")
+        .env_remove("AZURE_CLIENT_ID")
+        // No `az` to fall back on: the credential sources are exactly what the test sets.
+        .env("PATH", "")
         .env("MDE_TRIAGE_LOG", "off")
         .env("NO_COLOR", "1");
     if let Some(t) = token {

@@ -53,14 +53,72 @@ struct Cached {
     refresh_at: Instant,
 }
 
+impl Cached {
+    /// A token living `lifetime` from now, renewed a tenth of it early (five minutes at most),
+    /// so no request carries a token that dies on the way.
+    fn new(token: String, lifetime: Duration) -> Self {
+        let margin = (lifetime / 10).min(Duration::from_secs(300));
+        Self {
+            token,
+            refresh_at: Instant::now() + lifetime - margin,
+        }
+    }
+}
+
+/// A token kept in memory and renewed by one task at a time, whatever the source.
+#[derive(Default)]
+pub(crate) struct TokenCache {
+    cache: Mutex<Option<Cached>>,
+    /// Held while a token is fetched, so concurrent requests wait for one renewal.
+    renewing: tokio::sync::Mutex<()>,
+}
+
+impl TokenCache {
+    fn fresh(&self) -> Option<String> {
+        let cache = self.cache.lock().ok()?;
+        cache
+            .as_ref()
+            .filter(|c| Instant::now() < c.refresh_at)
+            .map(|c| c.token.clone())
+    }
+
+    /// The cached token, or a new one from `fetch` (token and lifetime).
+    pub(crate) async fn get<F, Fut>(&self, fetch: F) -> Result<String, ApiError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<(String, Duration), ApiError>>,
+    {
+        if let Some(token) = self.fresh() {
+            return Ok(token);
+        }
+        let _one_at_a_time = self.renewing.lock().await;
+        // Another request may have renewed it while this one waited.
+        if let Some(token) = self.fresh() {
+            return Ok(token);
+        }
+        let (token, lifetime) = fetch().await?;
+        if let Ok(mut cache) = self.cache.lock() {
+            *cache = Some(Cached::new(token.clone(), lifetime));
+        }
+        Ok(token)
+    }
+
+    /// Forgets `token` if it is the one cached.
+    pub(crate) fn forget(&self, token: &str) {
+        if let Ok(mut cache) = self.cache.lock()
+            && cache.as_ref().is_some_and(|c| c.token == token)
+        {
+            *cache = None;
+        }
+    }
+}
+
 /// Client-credentials tokens, cached.
 pub struct ClientCredentials {
     http: reqwest::Client,
     token_url: Url,
     creds: AppCredentials,
-    cache: Mutex<Option<Cached>>,
-    /// Held while a token is fetched, so concurrent requests wait for one refresh.
-    refreshing: tokio::sync::Mutex<()>,
+    cache: TokenCache,
 }
 
 impl std::fmt::Debug for ClientCredentials {
@@ -118,20 +176,11 @@ impl ClientCredentials {
             http,
             token_url,
             creds,
-            cache: Mutex::new(None),
-            refreshing: tokio::sync::Mutex::new(()),
+            cache: TokenCache::default(),
         })
     }
 
-    fn cached(&self) -> Option<String> {
-        let cache = self.cache.lock().ok()?;
-        cache
-            .as_ref()
-            .filter(|c| Instant::now() < c.refresh_at)
-            .map(|c| c.token.clone())
-    }
-
-    async fn fetch(&self) -> Result<Cached, ApiError> {
+    async fn fetch(&self) -> Result<(String, Duration), ApiError> {
         let response = self
             .http
             .post(self.token_url.clone())
@@ -162,43 +211,18 @@ impl ClientCredentials {
                 .and_then(|v| v.as_u64().or_else(|| v.as_str()?.parse().ok()))
                 .unwrap_or(3599),
         );
-        // Refresh a tenth of the lifetime early (five minutes at most), so no request carries
-        // a token that dies on the way.
-        let margin = (lifetime / 10).min(Duration::from_secs(300));
         tracing::info!(secs = lifetime.as_secs(), "signed in (client credentials)");
-        Ok(Cached {
-            token: answer.access_token,
-            refresh_at: Instant::now() + lifetime - margin,
-        })
+        Ok((answer.access_token, lifetime))
     }
 }
 
 impl TokenSource for ClientCredentials {
     fn token(&self) -> TokenFuture<'_> {
-        Box::pin(async move {
-            if let Some(token) = self.cached() {
-                return Ok(token);
-            }
-            let _one_at_a_time = self.refreshing.lock().await;
-            // Another request may have refreshed while this one waited.
-            if let Some(token) = self.cached() {
-                return Ok(token);
-            }
-            let fresh = self.fetch().await?;
-            let token = fresh.token.clone();
-            if let Ok(mut cache) = self.cache.lock() {
-                *cache = Some(fresh);
-            }
-            Ok(token)
-        })
+        Box::pin(self.cache.get(|| self.fetch()))
     }
 
     fn invalidate(&self, token: &str) -> bool {
-        if let Ok(mut cache) = self.cache.lock()
-            && cache.as_ref().is_some_and(|c| c.token == token)
-        {
-            *cache = None;
-        }
+        self.cache.forget(token);
         true
     }
 }
