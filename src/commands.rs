@@ -1,6 +1,7 @@
 //! What each subcommand does, and how its failures become exit codes.
 
 pub mod console;
+pub mod doctor;
 pub mod expand;
 pub mod json;
 pub mod oneshot;
@@ -25,6 +26,8 @@ pub mod exit {
     pub const CONFIG: u8 = 11;
     /// The subcommand exists in the contract but not yet in this build.
     pub const UNAVAILABLE: u8 = 12;
+    /// `doctor` found at least one problem.
+    pub const DOCTOR: u8 = 14;
     /// Stopped by Ctrl-C after flushing what was done (128 + SIGINT, as shells expect).
     pub const INTERRUPTED: u8 = 130;
 }
@@ -83,8 +86,16 @@ impl From<anyhow::Error> for Failure {
 /// Secrets come from the environment or a file only: never from a flag, so they stay out of
 /// shell history and `ps`.
 pub fn credentials(settings: &Settings) -> Result<Arc<dyn TokenSource>, Failure> {
+    credential_source(settings).map(|(source, _)| source)
+}
+
+/// [`credentials`], with a line saying which source was chosen (for `doctor`).
+pub fn credential_source(settings: &Settings) -> Result<(Arc<dyn TokenSource>, String), Failure> {
     if let Some(token) = crate::config::token_from_env() {
-        return Ok(Arc::new(StaticToken::new(token)));
+        return Ok((
+            Arc::new(StaticToken::new(token)),
+            "MDE_TOKEN (a ready bearer token)".into(),
+        ));
     }
     let var = |name: &str| {
         std::env::var(name)
@@ -95,7 +106,8 @@ pub fn credentials(settings: &Settings) -> Result<Arc<dyn TokenSource>, Failure>
     let (Some(tenant), Some(client_id)) = (var("AZURE_TENANT_ID"), var("AZURE_CLIENT_ID")) else {
         if let Some(cli) = AzureCli::find() {
             tracing::info!(?cli, "credentials: the Azure CLI's session");
-            return Ok(Arc::new(cli));
+            let about = format!("the Azure CLI's session ({})", cli.program().display());
+            return Ok((Arc::new(cli), about));
         }
         return Err(Failure::config(
             "no credentials: set MDE_TOKEN to a bearer token, or AZURE_TENANT_ID, AZURE_CLIENT_ID \
@@ -120,6 +132,8 @@ pub fn credentials(settings: &Settings) -> Result<Arc<dyn TokenSource>, Failure>
     };
     let authority =
         var("AZURE_AUTHORITY_HOST").unwrap_or_else(|| settings.cloud.authority.to_owned());
+    let about =
+        format!("app registration {client_id} in tenant {tenant}, signing in at {authority}");
     let source = ClientCredentials::new(
         AppCredentials {
             authority,
@@ -130,7 +144,7 @@ pub fn credentials(settings: &Settings) -> Result<Arc<dyn TokenSource>, Failure>
         settings.timeout,
     )
     .map_err(|e| Failure::config(e.sentence()))?;
-    Ok(Arc::new(source))
+    Ok((Arc::new(source), about))
 }
 
 /// Builds the HTTP client and starts the scheduler in front of it: the only road to the API.

@@ -9,6 +9,7 @@ pub mod client;
 pub mod cloud;
 pub mod error;
 pub mod input;
+pub mod jwt;
 pub mod key;
 mod lenient;
 pub mod model;

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::Parser as _;
 use mde_triage::cli::{Cli, Command};
-use mde_triage::commands::{Failure, console, exit, expand, oneshot, simulator};
+use mde_triage::commands::{Failure, console, doctor, exit, expand, oneshot, simulator};
 use mde_triage::config::{self, Settings};
 
 fn main() -> ExitCode {
@@ -33,6 +33,10 @@ fn main() -> ExitCode {
 }
 
 async fn dispatch(cli: Cli) -> Result<(), Failure> {
+    // `doctor` reports a broken configuration as one of its checks instead of stopping on it.
+    if matches!(cli.command, Some(Command::Doctor)) {
+        return doctor::run(&cli.global).await;
+    }
     // The simulator needs no tenant settings; everything else reads the file, if any.
     let settings = if matches!(cli.command, Some(Command::Sim(_))) {
         Settings::from_args(&cli.global)
@@ -59,7 +63,7 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
             };
             expand::run(&settings, &seeds, options, plan).await
         }
-        Command::Doctor => Err(unavailable("doctor", "the real-tenant issue")),
+        Command::Doctor => doctor::run(&cli.global).await,
         Command::Cases => Err(unavailable("cases", "the cases issue")),
         Command::Export { .. } => Err(unavailable("export", "the cases issue")),
     }

@@ -103,7 +103,11 @@ pub async fn start(addr: SocketAddr, config: SimConfig) -> std::io::Result<SimHa
     let local = listener.local_addr()?;
     let token = config.token.clone().unwrap_or_else(|| {
         let mut rng = fastrand::Rng::with_seed(config.seed ^ u64::from(local.port()));
-        format!("sim-{:016x}{:016x}", rng.u64(..), rng.u64(..))
+        let signature = format!("sim-{:016x}{:016x}", rng.u64(..), rng.u64(..));
+        // JWT-shaped like Entra ID's, so `doctor` reads roles and audience the same way; it
+        // never expires (a year is forever for a simulator).
+        routes::claims(&config, std::time::Duration::from_secs(365 * 86_400))
+            .to_unsigned_token(&signature)
     });
     let log = Arc::new(Mutex::new(Vec::new()));
     let router = routes::router(config, token.clone(), log.clone());

@@ -52,6 +52,11 @@ impl AzureCli {
             })
     }
 
+    /// The `az` program found.
+    pub fn program(&self) -> &Path {
+        &self.program
+    }
+
     async fn fetch(&self) -> Result<(String, Duration), ApiError> {
         let program = self.program.clone();
         let output = tokio::task::spawn_blocking(move || {

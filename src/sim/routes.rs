@@ -20,6 +20,7 @@ use tokio::time::Instant;
 use super::dataset::StatsAnswer;
 use super::{LoggedRequest, SimConfig};
 use crate::defender::Endpoint;
+use crate::defender::jwt::Claims;
 use crate::fetch::budget::Budget;
 
 struct Shared {
@@ -90,6 +91,21 @@ async fn record(State(s): S, req: Request, next: Next) -> Response {
         });
     }
     response
+}
+
+/// What the simulator's tokens say: the API's audience, the configured roles, an expiry.
+pub(super) fn claims(config: &SimConfig, lifetime: std::time::Duration) -> Claims {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    Claims {
+        aud: Some("https://api.securitycenter.microsoft.com".into()),
+        roles: config.roles.clone(),
+        exp: Some((now + lifetime).as_secs()),
+        tid: Some("00000000-0000-0000-0000-00000000517e".into()),
+        appid: Some(config.client_id.clone()),
+        scp: None,
+    }
 }
 
 /// Revokes every token the token endpoint issued: the next API call with one gets a 401, as
@@ -377,12 +393,13 @@ async fn issue_token(
             "The provided value for scope is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier.",
         );
     }
-    let token = format!(
+    let lifetime = s.config.token_lifetime;
+    let signature = format!(
         "sim-cc-{:016x}{:016x}",
         fastrand::u64(..),
         fastrand::u64(..)
     );
-    let lifetime = s.config.token_lifetime;
+    let token = claims(&s.config, lifetime).to_unsigned_token(&signature);
     if let Ok(mut issued) = s.issued.lock() {
         issued.insert(token.clone(), Instant::now() + lifetime + SKEW);
     }

@@ -1,0 +1,162 @@
+//! `doctor` through the binary against the simulator: all checks pass on a good setup, and
+//! each broken piece fails its own check with a remedy while the others still run.
+
+mod support;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use mde_triage::sim::{self, SimConfig, SimHandle};
+
+async fn sim_with(config: SimConfig) -> SimHandle {
+    let any: SocketAddr = "127.0.0.1:0".parse().unwrap();
+    sim::start(any, config).await.unwrap()
+}
+
+fn home(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("mde-triage-doctor-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+async fn doctor(url: &str, env: &[(&str, &str)], home: &PathBuf) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_mde-triage"));
+    cmd.arg("doctor")
+        .env("MDE_API_URL", url)
+        .env_remove("MDE_TOKEN")
+        .env_remove("AZURE_TENANT_ID")
+        .env_remove("AZURE_CLIENT_ID")
+        .env_remove("AZURE_CLIENT_SECRET")
+        .env("PATH", "")
+        .env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env("XDG_STATE_HOME", home.join("state"))
+        .env("MDE_TRIAGE_LOG", "off")
+        .envs(env.iter().copied());
+    tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap()
+}
+
+fn lines(o: &Output) -> Vec<String> {
+    String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+fn line<'a>(lines: &'a [String], check: &str) -> &'a str {
+    lines
+        .iter()
+        .find(|l| l[7..].starts_with(check))
+        .unwrap_or_else(|| panic!("no {check} line in {lines:#?}"))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_check_passes_on_a_good_setup_and_probes_cost_three_calls() {
+    let sim = sim_with(SimConfig::default()).await;
+    let out = doctor(&sim.url, &[("MDE_TOKEN", &sim.token)], &home("good")).await;
+    let all = lines(&out);
+    assert!(out.status.success(), "{all:#?}");
+    assert_eq!(all.len(), 8, "{all:#?}");
+    assert!(all.iter().all(|l| l.starts_with("[ ok ]")), "{all:#?}");
+    assert!(line(&all, "token").contains("permissions: Ip.Read.All, Alert.Read.All"));
+    // Same machine, same clock: the skew reads as a second at most.
+    let clock = line(&all, "clock");
+    let skew: i64 = clock
+        .split_whitespace()
+        .find(|w| w.starts_with('+') || w.starts_with('-'))
+        .and_then(|w| w.parse().ok())
+        .unwrap_or_else(|| panic!("a skew in {clock}"));
+    assert!(skew.abs() <= 1, "{clock}");
+    let api: Vec<String> = sim
+        .requests()
+        .into_iter()
+        .map(|r| r.path)
+        .filter(|p| p.starts_with("/api/"))
+        .collect();
+    assert_eq!(api.len(), 3, "one probe per endpoint: {api:?}");
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_missing_permission_is_named_with_its_remedy() {
+    let sim = sim_with(SimConfig {
+        roles: vec!["Ip.Read.All".into()],
+        ..SimConfig::default()
+    })
+    .await;
+    let out = doctor(&sim.url, &[("MDE_TOKEN", &sim.token)], &home("role")).await;
+    assert_eq!(out.status.code(), Some(14));
+    let all = lines(&out);
+    let token = line(&all, "token");
+    assert!(
+        token.starts_with("[FAIL]") && token.contains("missing Alert.Read.All"),
+        "{token}"
+    );
+    let probe = line(&all, "ip-alerts");
+    assert!(probe.starts_with("[FAIL]"), "{probe}");
+    assert!(
+        probe.contains("grant the WindowsDefenderATP application permission Alert.Read.All"),
+        "{probe}"
+    );
+    assert!(line(&all, "stats").starts_with("[ ok ]"));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("2 of 8 checks failed"), "{err}");
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_wrong_secret_fails_the_token_check_and_skips_nothing_else() {
+    let sim = sim_with(SimConfig::default()).await;
+    let env = [
+        ("AZURE_TENANT_ID", "contoso"),
+        ("AZURE_CLIENT_ID", "sim-client"),
+        ("AZURE_CLIENT_SECRET", "not-it"),
+        ("AZURE_AUTHORITY_HOST", sim.url.as_str()),
+    ];
+    let out = doctor(&sim.url, &env, &home("secret")).await;
+    assert_eq!(out.status.code(), Some(14));
+    let all = lines(&out);
+    assert!(line(&all, "credentials").contains("app registration sim-client"));
+    let token = line(&all, "token");
+    assert!(
+        token.contains("AADSTS7000215") && token.contains("check the tenant, client id and secret"),
+        "{token}"
+    );
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("not-it"));
+    assert!(line(&all, "API host").starts_with("[ ok ]"));
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn no_credentials_a_broken_config_and_an_unreachable_host_each_fail_their_check() {
+    let dir = home("broken");
+    let config = dir.join("broken.toml");
+    std::fs::write(&config, "[settings]\nrate_limit = \"lots\"\n").unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    drop(listener);
+    let out = doctor(
+        &url,
+        &[("MDE_TRIAGE_CONFIG", config.to_str().unwrap())],
+        &dir,
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(14));
+    let all = lines(&out);
+    let cfg = line(&all, "config");
+    assert!(
+        cfg.starts_with("[FAIL]") && cfg.contains("line 2, column 14"),
+        "{cfg}"
+    );
+    assert!(line(&all, "credentials").contains("no credentials"));
+    let host = line(&all, "API host");
+    assert!(
+        host.starts_with("[FAIL]") && host.contains("cannot connect"),
+        "{host}"
+    );
+    assert!(line(&all, "permissions").contains("not probed"));
+}
