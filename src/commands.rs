@@ -103,6 +103,9 @@ pub fn credential_source(settings: &Settings) -> Result<(Arc<dyn TokenSource>, S
             .map(|v| v.trim().to_owned())
             .filter(|v| !v.is_empty())
     };
+    if var("MDE_SIGN_IN").is_some_and(|v| v.eq_ignore_ascii_case("device-code")) {
+        return device_code(settings, &var);
+    }
     let (Some(tenant), Some(client_id)) = (var("AZURE_TENANT_ID"), var("AZURE_CLIENT_ID")) else {
         if let Some(cli) = AzureCli::find() {
             tracing::info!(?cli, "credentials: the Azure CLI's session");
@@ -144,6 +147,33 @@ pub fn credential_source(settings: &Settings) -> Result<(Arc<dyn TokenSource>, S
         settings.timeout,
     )
     .map_err(|e| Failure::config(e.sentence()))?;
+    Ok((Arc::new(source), about))
+}
+
+/// Delegated sign-in by device code, asked for with `MDE_SIGN_IN=device-code`: the code and
+/// URL go to stderr, before any screen is drawn.
+fn device_code(
+    settings: &Settings,
+    var: &dyn Fn(&str) -> Option<String>,
+) -> Result<(Arc<dyn TokenSource>, String), Failure> {
+    let tenant = var("AZURE_TENANT_ID").unwrap_or_else(|| "organizations".into());
+    let client_id = var("AZURE_CLIENT_ID")
+        .unwrap_or_else(|| crate::defender::device_code::DEFAULT_PUBLIC_CLIENT.into());
+    let authority =
+        var("AZURE_AUTHORITY_HOST").unwrap_or_else(|| settings.cloud.authority.to_owned());
+    let prompt: crate::defender::device_code::Prompt = Arc::new(|message: &str| {
+        eprintln!("mde-triage: {message}");
+    });
+    let source = crate::defender::device_code::DeviceCode::new(
+        &authority,
+        &tenant,
+        &client_id,
+        prompt,
+        settings.timeout,
+    )
+    .map_err(|e| Failure::config(e.sentence()))?;
+    let about =
+        format!("device-code sign-in as a user of {tenant} (client {client_id}) at {authority}");
     Ok((Arc::new(source), about))
 }
 

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod azure_cli;
 pub mod client;
 pub mod cloud;
+pub mod device_code;
 pub mod error;
 pub mod input;
 pub mod jwt;

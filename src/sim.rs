@@ -2,6 +2,7 @@
 //! sliding-window limits answering 429, a request log, latency and fault injection.
 
 pub mod dataset;
+mod identity;
 mod routes;
 
 use std::net::SocketAddr;
@@ -29,6 +30,10 @@ pub struct SimConfig {
     /// Client credentials the token endpoint accepts.
     pub client_id: String,
     pub client_secret: String,
+    /// The `interval` (seconds) a device-code sign-in tells the client to poll at.
+    pub device_code_interval: u64,
+    /// "authorization_pending" answers before the simulated user approves a device code.
+    pub device_code_polls: u32,
     /// Lifetime of tokens from the token endpoint (`expires_in`); they are accepted a few
     /// seconds longer, as Entra ID allows for clock skew.
     pub token_lifetime: Duration,
@@ -53,6 +58,8 @@ impl Default for SimConfig {
             client_secret: "sim-secret".into(),
             roles: vec!["Ip.Read.All".into(), "Alert.Read.All".into()],
             token_lifetime: Duration::from_secs(3599),
+            device_code_interval: 1,
+            device_code_polls: 2,
             seed: 0x5eed,
             dataset: Arc::new(Dataset::demo()),
         }
@@ -106,7 +113,7 @@ pub async fn start(addr: SocketAddr, config: SimConfig) -> std::io::Result<SimHa
         let signature = format!("sim-{:016x}{:016x}", rng.u64(..), rng.u64(..));
         // JWT-shaped like Entra ID's, so `doctor` reads roles and audience the same way; it
         // never expires (a year is forever for a simulator).
-        routes::claims(&config, std::time::Duration::from_secs(365 * 86_400))
+        identity::claims(&config, std::time::Duration::from_secs(365 * 86_400))
             .to_unsigned_token(&signature)
     });
     let log = Arc::new(Mutex::new(Vec::new()));

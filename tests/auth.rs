@@ -370,3 +370,108 @@ async fn an_azure_cli_without_a_session_says_what_to_do() {
     assert!(paths(&sim).is_empty(), "nothing reached the API");
     sim.shutdown().await;
 }
+
+fn quick_device_codes() -> SimConfig {
+    // The simulated user approves after two polls, and asks for no wait between them.
+    SimConfig {
+        device_code_interval: 0,
+        device_code_polls: 2,
+        ..SimConfig::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn device_code_sign_in_shows_the_code_polls_and_then_renews_without_asking() {
+    use mde_triage::defender::device_code::DeviceCode;
+    let sim = sim_with(SimConfig {
+        token_lifetime: Duration::ZERO, // every later call renews
+        ..quick_device_codes()
+    })
+    .await;
+    let shown = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let prompt = {
+        let shown = shown.clone();
+        Arc::new(move |m: &str| shown.lock().unwrap().push(m.to_owned()))
+    };
+    let source = Arc::new(
+        DeviceCode::new(
+            &sim.url,
+            "organizations",
+            "sim-public",
+            prompt,
+            Duration::from_secs(10),
+        )
+        .unwrap(),
+    );
+    let client = Client::new(
+        ClientConfig {
+            base_url: sim.url.clone(),
+            timeout: Duration::from_secs(10),
+        },
+        source,
+    )
+    .unwrap();
+    for _ in 0..3 {
+        client
+            .call(Call::first(FetchKey::IpStats(ip(DOC_IP))))
+            .await
+            .unwrap();
+    }
+    let shown = shown.lock().unwrap().clone();
+    assert_eq!(shown.len(), 1, "asked once: {shown:?}");
+    assert!(
+        shown[0].contains("https://microsoft.com/devicelogin")
+            && shown[0].contains("enter the code")
+    );
+    let log: Vec<(String, u16)> = paths(&sim);
+    let device = "/organizations/oauth2/v2.0/devicecode".to_owned();
+    let token = "/organizations/oauth2/v2.0/token".to_owned();
+    let stats = format!("/api/ips/{DOC_IP}/stats");
+    assert_eq!(
+        log,
+        [
+            (device, 200),
+            (token.clone(), 400), // authorization_pending
+            (token.clone(), 400),
+            (token.clone(), 200),
+            (stats.clone(), 200),
+            (token.clone(), 200), // refresh token, no new code
+            (stats.clone(), 200),
+            (token, 200),
+            (stats, 200),
+        ]
+    );
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn device_code_through_the_binary_prints_the_code_on_stderr() {
+    let sim = sim_with(quick_device_codes()).await;
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_mde-triage"));
+    cmd.args(["ip", DOC_IP, "--json"])
+        .env_remove("MDE_TOKEN")
+        .env_remove("AZURE_CLIENT_ID")
+        .env_remove("AZURE_CLIENT_SECRET")
+        .env("MDE_SIGN_IN", "device-code")
+        .env("AZURE_TENANT_ID", "contoso")
+        .env("AZURE_AUTHORITY_HOST", &sim.url)
+        .env("MDE_API_URL", &sim.url)
+        .env("PATH", "")
+        .env("MDE_TRIAGE_LOG", "off");
+    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("To sign in, use a web browser to open the page"),
+        "{err}"
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["stats"]["prevalence"], 63515);
+    sim.shutdown().await;
+}

@@ -13,7 +13,11 @@ use crate::sim::{self, SimConfig};
 
 /// The console against the configured tenant.
 pub async fn tui(settings: &Settings) -> Result<(), Failure> {
-    let (fetch, events) = connect(&settings.api_url, credentials(settings)?, settings)?;
+    let tokens = credentials(settings)?;
+    // Sign in before the screen switches: a device code must be readable, and a refused
+    // sign-in is better said once on stderr than in every pane.
+    tokens.token().await?;
+    let (fetch, events) = connect(&settings.api_url, tokens, settings)?;
     let state = State::new(None, host_of(&settings.api_url));
     crate::tui::run_in_terminal(state, fetch, events).await?;
     Ok(())

@@ -229,7 +229,7 @@ impl TokenSource for ClientCredentials {
 
 /// Entra ID's refusal, in one sentence: the AADSTS code and its description, without the
 /// trace and correlation ids and timestamps it appends.
-fn sign_in_error(status: u16, body: &[u8]) -> ApiError {
+pub(crate) fn sign_in_error(status: u16, body: &[u8]) -> ApiError {
     let parsed: Option<AadError> = serde_json::from_slice(body).ok();
     let description = parsed
         .as_ref()

@@ -9,7 +9,7 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
-use axum::extract::{Form, Path, Query, Request, State};
+use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -18,26 +18,30 @@ use serde_json::{Value, json};
 use tokio::time::Instant;
 
 use super::dataset::StatsAnswer;
+use super::identity;
 use super::{LoggedRequest, SimConfig};
 use crate::defender::Endpoint;
-use crate::defender::jwt::Claims;
 use crate::fetch::budget::Budget;
 
-struct Shared {
-    config: SimConfig,
-    token: String,
-    budgets: Mutex<HashMap<Endpoint, Budget>>,
-    rng: Mutex<fastrand::Rng>,
-    log: Arc<Mutex<Vec<LoggedRequest>>>,
-    started: Instant,
+pub(super) struct Shared {
+    pub(super) config: SimConfig,
+    pub(super) token: String,
+    pub(super) budgets: Mutex<HashMap<Endpoint, Budget>>,
+    pub(super) rng: Mutex<fastrand::Rng>,
+    pub(super) log: Arc<Mutex<Vec<LoggedRequest>>>,
+    pub(super) started: Instant,
     /// Tokens from the token endpoint, with the instant each stops being accepted.
-    issued: Mutex<HashMap<String, Instant>>,
+    pub(super) issued: Mutex<HashMap<String, Instant>>,
+    /// Device-code sign-ins waiting for the (simulated) user.
+    pub(super) device_codes: Mutex<HashMap<String, identity::Pending>>,
+    /// Refresh tokens not yet used (each is good once, as Entra rotates them).
+    pub(super) refresh_tokens: Mutex<std::collections::HashSet<String>>,
 }
 
 /// How long past `expires_in` an issued token is still accepted (clock skew).
-const SKEW: std::time::Duration = std::time::Duration::from_secs(5);
+pub(super) const SKEW: std::time::Duration = std::time::Duration::from_secs(5);
 
-type S = State<Arc<Shared>>;
+pub(super) type S = State<Arc<Shared>>;
 
 pub fn router(config: SimConfig, token: String, log: Arc<Mutex<Vec<LoggedRequest>>>) -> Router {
     let budgets = Endpoint::ALL
@@ -53,16 +57,22 @@ pub fn router(config: SimConfig, token: String, log: Arc<Mutex<Vec<LoggedRequest
         log,
         started: Instant::now(),
         issued: Mutex::new(HashMap::new()),
+        device_codes: Mutex::new(HashMap::new()),
+        refresh_tokens: Mutex::new(std::collections::HashSet::new()),
     });
     Router::new()
         .route("/api/ips/{ip}/stats", get(ip_stats))
         .route("/api/ips/{ip}/alerts", get(ip_alerts))
         .route("/api/alerts/{id}/ips", get(alert_ips))
         .route("/api/alerts/{id}", get(one_alert))
-        .route("/{tenant}/oauth2/v2.0/token", post(issue_token))
+        .route("/{tenant}/oauth2/v2.0/token", post(identity::token))
+        .route(
+            "/{tenant}/oauth2/v2.0/devicecode",
+            post(identity::device_code),
+        )
         .layer(middleware::from_fn_with_state(shared.clone(), record))
         .route("/_sim/requests", get(requests))
-        .route("/_sim/revoke", post(revoke))
+        .route("/_sim/revoke", post(identity::revoke))
         .with_state(shared)
 }
 
@@ -91,32 +101,6 @@ async fn record(State(s): S, req: Request, next: Next) -> Response {
         });
     }
     response
-}
-
-/// What the simulator's tokens say: the API's audience, the configured roles, an expiry.
-pub(super) fn claims(config: &SimConfig, lifetime: std::time::Duration) -> Claims {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    Claims {
-        aud: Some("https://api.securitycenter.microsoft.com".into()),
-        roles: config.roles.clone(),
-        exp: Some((now + lifetime).as_secs()),
-        tid: Some("00000000-0000-0000-0000-00000000517e".into()),
-        appid: Some(config.client_id.clone()),
-        scp: None,
-    }
-}
-
-/// Revokes every token the token endpoint issued: the next API call with one gets a 401, as
-/// after a secret rotation or a revoked consent.
-async fn revoke(State(s): S) -> Response {
-    if let Ok(mut issued) = s.issued.lock() {
-        for until in issued.values_mut() {
-            *until = Instant::now();
-        }
-    }
-    StatusCode::NO_CONTENT.into_response()
 }
 
 async fn requests(State(s): S) -> Response {
@@ -343,67 +327,4 @@ async fn one_alert(State(s): S, Path(id): Path<String>, headers: HeaderMap) -> R
         ),
         Some(a) => axum::Json(&a.alert).into_response(),
     }
-}
-
-/// Client credentials, with the AADSTS-style errors Entra ID gives.
-async fn issue_token(
-    State(s): S,
-    Path(_tenant): Path<String>,
-    Form(form): Form<HashMap<String, String>>,
-) -> Response {
-    let aad = |status: StatusCode, error: &str, code: u32, text: &str| {
-        let body = json!({
-            "error": error,
-            "error_description": format!("AADSTS{code}: {text} Trace ID: 00000000-0000-0000-0000-000000000000"),
-            "error_codes": [code],
-            "timestamp": chrono::Utc::now().format("%Y-%m-%d %H:%M:%SZ").to_string(),
-        });
-        (status, axum::Json(body)).into_response()
-    };
-    if form.get("grant_type").map(String::as_str) != Some("client_credentials") {
-        return aad(
-            StatusCode::BAD_REQUEST,
-            "unsupported_grant_type",
-            70003,
-            "The app requested an unsupported grant type.",
-        );
-    }
-    if form.get("client_id") != Some(&s.config.client_id) {
-        return aad(
-            StatusCode::BAD_REQUEST,
-            "unauthorized_client",
-            700016,
-            "Application not found in the directory.",
-        );
-    }
-    if form.get("client_secret") != Some(&s.config.client_secret) {
-        return aad(
-            StatusCode::UNAUTHORIZED,
-            "invalid_client",
-            7000215,
-            "Invalid client secret provided.",
-        );
-    }
-    let scope = form.get("scope").map(String::as_str).unwrap_or("");
-    if !scope.ends_with("/.default") {
-        return aad(
-            StatusCode::BAD_REQUEST,
-            "invalid_scope",
-            1002012,
-            "The provided value for scope is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier.",
-        );
-    }
-    let lifetime = s.config.token_lifetime;
-    let signature = format!(
-        "sim-cc-{:016x}{:016x}",
-        fastrand::u64(..),
-        fastrand::u64(..)
-    );
-    let token = claims(&s.config, lifetime).to_unsigned_token(&signature);
-    if let Ok(mut issued) = s.issued.lock() {
-        issued.insert(token.clone(), Instant::now() + lifetime + SKEW);
-    }
-    let secs = lifetime.as_secs();
-    axum::Json(json!({"token_type": "Bearer", "expires_in": secs, "ext_expires_in": secs, "access_token": token}))
-        .into_response()
 }

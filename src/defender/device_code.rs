@@ -1,0 +1,238 @@
+//! Delegated sign-in by device code (RFC 8628 as Entra ID speaks it): the analyst opens a URL
+//! on any device and enters a code; we poll until they have. Then the refresh token renews the
+//! access token without asking again. For headless boxes and SSH sessions, where no browser
+//! can open (FACTS.md section 4 names this flow for that case).
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use reqwest::Url;
+use serde::Deserialize;
+
+use super::auth::{API_SCOPE, Secret, TokenCache};
+use super::client::{TokenFuture, TokenSource};
+use super::error::{ApiError, ErrorKind};
+
+/// The Azure CLI's public client id: a first-party app every tenant knows, used when no
+/// `AZURE_CLIENT_ID` names the organisation's own public client.
+pub const DEFAULT_PUBLIC_CLIENT: &str = "04b07795-8ddb-461a-bbee-02f9e1bf7b46";
+
+/// Shows the "open this page and enter this code" message to the analyst.
+pub type Prompt = Arc<dyn Fn(&str) + Send + Sync>;
+
+/// Device-code sign-in, then refresh tokens.
+pub struct DeviceCode {
+    http: reqwest::Client,
+    base: Url,
+    tenant: String,
+    client_id: String,
+    prompt: Prompt,
+    refresh: Mutex<Option<Secret>>,
+    cache: TokenCache,
+}
+
+impl std::fmt::Debug for DeviceCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeviceCode")
+            .field("authority", &self.base.as_str())
+            .field("tenant", &self.tenant)
+            .field("client_id", &self.client_id)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Deserialize)]
+struct CodeAnswer {
+    device_code: String,
+    message: String,
+    #[serde(default = "default_interval")]
+    interval: u64,
+    #[serde(default = "default_expiry")]
+    expires_in: u64,
+}
+
+fn default_interval() -> u64 {
+    5
+}
+
+fn default_expiry() -> u64 {
+    900
+}
+
+#[derive(Deserialize)]
+struct TokenAnswer {
+    access_token: String,
+    #[serde(default)]
+    refresh_token: Option<String>,
+    #[serde(default)]
+    expires_in: Option<serde_json::Value>,
+}
+
+#[derive(Deserialize)]
+struct Refusal {
+    error: String,
+}
+
+impl DeviceCode {
+    /// `tenant` may be `organizations` for any work account.
+    pub fn new(
+        authority: &str,
+        tenant: &str,
+        client_id: &str,
+        prompt: Prompt,
+        timeout: Duration,
+    ) -> Result<Self, ApiError> {
+        let base = Url::parse(authority.trim()).map_err(|e| {
+            ApiError::new(
+                ErrorKind::Protocol,
+                format!("'{authority}' is not a usable sign-in authority: {e}"),
+            )
+        })?;
+        if base.scheme() != "https" && !super::client::is_loopback(&base) {
+            return Err(ApiError::new(
+                ErrorKind::Protocol,
+                "refusing to sign in over plain http: the authority must be https",
+            ));
+        }
+        let http = reqwest::Client::builder()
+            .timeout(timeout)
+            .user_agent(concat!("mde-triage/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| ApiError::new(ErrorKind::Network, e.to_string()))?;
+        Ok(Self {
+            http,
+            base,
+            tenant: tenant.to_owned(),
+            client_id: client_id.to_owned(),
+            prompt,
+            refresh: Mutex::new(None),
+            cache: TokenCache::default(),
+        })
+    }
+
+    fn endpoint(&self, last: &str) -> Url {
+        let mut url = self.base.clone();
+        if let Ok(mut segments) = url.path_segments_mut() {
+            segments
+                .pop_if_empty()
+                .extend([self.tenant.as_str(), "oauth2", "v2.0", last]);
+        }
+        url
+    }
+
+    async fn post(&self, last: &str, form: &[(&str, &str)]) -> Result<(u16, Vec<u8>), ApiError> {
+        let response = self
+            .http
+            .post(self.endpoint(last))
+            .form(form)
+            .send()
+            .await
+            .map_err(|e| {
+                let mut err = super::client::transport_error(e);
+                err.message = format!("sign-in: {}", err.message);
+                err
+            })?;
+        let status = response.status().as_u16();
+        let body = response.bytes().await.unwrap_or_default().to_vec();
+        Ok((status, body))
+    }
+
+    /// Keeps the refresh token and returns the access token with its lifetime.
+    fn accept(&self, body: &[u8]) -> Result<(String, Duration), ApiError> {
+        let answer: TokenAnswer =
+            serde_json::from_slice(body).map_err(|e| ApiError::from_json(&e, body))?;
+        if let (Some(r), Ok(mut slot)) = (answer.refresh_token, self.refresh.lock()) {
+            *slot = Some(Secret::new(r));
+        }
+        let lifetime = answer
+            .expires_in
+            .as_ref()
+            .and_then(|v| v.as_u64().or_else(|| v.as_str()?.parse().ok()))
+            .unwrap_or(3599);
+        Ok((answer.access_token, Duration::from_secs(lifetime)))
+    }
+
+    async fn renew(&self, refresh: &Secret) -> Result<(String, Duration), ApiError> {
+        let (status, body) = self
+            .post(
+                "token",
+                &[
+                    ("grant_type", "refresh_token"),
+                    ("client_id", &self.client_id),
+                    ("refresh_token", refresh.expose()),
+                    ("scope", API_SCOPE),
+                ],
+            )
+            .await?;
+        if status == 200 {
+            tracing::info!("token renewed with the refresh token");
+            return self.accept(&body);
+        }
+        Err(super::auth::sign_in_error(status, &body))
+    }
+
+    async fn sign_in(&self) -> Result<(String, Duration), ApiError> {
+        let (status, body) = self
+            .post(
+                "devicecode",
+                &[("client_id", &self.client_id), ("scope", API_SCOPE)],
+            )
+            .await?;
+        if status != 200 {
+            return Err(super::auth::sign_in_error(status, &body));
+        }
+        let code: CodeAnswer =
+            serde_json::from_slice(&body).map_err(|e| ApiError::from_json(&e, &body))?;
+        (self.prompt)(&super::sanitize::one_line(&code.message));
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(code.expires_in);
+        let mut interval = Duration::from_secs(code.interval);
+        loop {
+            tokio::time::sleep(interval).await;
+            let (status, body) = self
+                .post(
+                    "token",
+                    &[
+                        ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
+                        ("client_id", &self.client_id),
+                        ("device_code", &code.device_code),
+                    ],
+                )
+                .await?;
+            if status == 200 {
+                tracing::info!("signed in (device code)");
+                return self.accept(&body);
+            }
+            match serde_json::from_slice::<Refusal>(&body).map(|r| r.error) {
+                Ok(e) if e == "authorization_pending" => {}
+                // RFC 8628: poll five seconds slower from now on.
+                Ok(e) if e == "slow_down" => interval += Duration::from_secs(5),
+                _ => return Err(super::auth::sign_in_error(status, &body)),
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(ApiError::new(
+                    ErrorKind::SignIn,
+                    "the device code expired before the sign-in was completed",
+                ));
+            }
+        }
+    }
+
+    async fn fetch(&self) -> Result<(String, Duration), ApiError> {
+        let refresh = self.refresh.lock().ok().and_then(|r| r.clone());
+        match refresh {
+            Some(r) => self.renew(&r).await,
+            None => self.sign_in().await,
+        }
+    }
+}
+
+impl TokenSource for DeviceCode {
+    fn token(&self) -> TokenFuture<'_> {
+        Box::pin(self.cache.get(|| self.fetch()))
+    }
+
+    fn invalidate(&self, token: &str) -> bool {
+        self.cache.forget(token);
+        true
+    }
+}
