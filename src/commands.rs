@@ -1,6 +1,7 @@
 //! What each subcommand does, and how its failures become exit codes.
 
 pub mod console;
+pub mod credentials;
 pub mod doctor;
 pub mod expand;
 pub mod json;
@@ -11,11 +12,10 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::config::Settings;
-use crate::defender::auth::{AppCredentials, ClientCredentials, Secret};
-use crate::defender::azure_cli::AzureCli;
-use crate::defender::client::{Client, ClientConfig, StaticToken, TokenSource};
+use crate::defender::client::{Client, ClientConfig, TokenSource};
 use crate::defender::{ApiError, InputError};
 use crate::fetch::{FetchEvent, FetchHandle, SchedulerConfig};
+pub use credentials::{credential_source, credentials};
 
 /// Exit codes that are not an API error kind (those are in `ErrorKind::exit_code`).
 pub mod exit {
@@ -74,107 +74,6 @@ impl From<anyhow::Error> for Failure {
     fn from(e: anyhow::Error) -> Self {
         Self::new(exit::INTERNAL, format!("{e:#}"))
     }
-}
-
-/// Where tokens come from, tried in this order (README, "Credentials"):
-/// 1. `MDE_TOKEN`, a ready bearer token;
-/// 2. app-only client credentials: `AZURE_TENANT_ID`, `AZURE_CLIENT_ID` and
-///    `AZURE_CLIENT_SECRET` or `AZURE_CLIENT_SECRET_FILE`, signing in at `AZURE_AUTHORITY_HOST`
-///    (default: the cloud's authority);
-/// 3. the Azure CLI's session, when `az` is on `PATH`.
-///
-/// Secrets come from the environment or a file only: never from a flag, so they stay out of
-/// shell history and `ps`.
-pub fn credentials(settings: &Settings) -> Result<Arc<dyn TokenSource>, Failure> {
-    credential_source(settings).map(|(source, _)| source)
-}
-
-/// [`credentials`], with a line saying which source was chosen (for `doctor`).
-pub fn credential_source(settings: &Settings) -> Result<(Arc<dyn TokenSource>, String), Failure> {
-    if let Some(token) = crate::config::token_from_env() {
-        return Ok((
-            Arc::new(StaticToken::new(token)),
-            "MDE_TOKEN (a ready bearer token)".into(),
-        ));
-    }
-    let var = |name: &str| {
-        std::env::var(name)
-            .ok()
-            .map(|v| v.trim().to_owned())
-            .filter(|v| !v.is_empty())
-    };
-    if var("MDE_SIGN_IN").is_some_and(|v| v.eq_ignore_ascii_case("device-code")) {
-        return device_code(settings, &var);
-    }
-    let (Some(tenant), Some(client_id)) = (var("AZURE_TENANT_ID"), var("AZURE_CLIENT_ID")) else {
-        if let Some(cli) = AzureCli::find() {
-            tracing::info!(?cli, "credentials: the Azure CLI's session");
-            let about = format!("the Azure CLI's session ({})", cli.program().display());
-            return Ok((Arc::new(cli), about));
-        }
-        return Err(Failure::config(
-            "no credentials: set MDE_TOKEN to a bearer token, or AZURE_TENANT_ID, AZURE_CLIENT_ID \
-             and AZURE_CLIENT_SECRET (or AZURE_CLIENT_SECRET_FILE) for an app registration, or \
-             install the Azure CLI and run `az login`; or try `mde-triage demo`",
-        ));
-    };
-    let secret = match (var("AZURE_CLIENT_SECRET"), var("AZURE_CLIENT_SECRET_FILE")) {
-        (Some(secret), _) => Secret::new(secret),
-        (None, Some(path)) => {
-            let text = std::fs::read_to_string(&path).map_err(|e| {
-                Failure::config(format!("cannot read AZURE_CLIENT_SECRET_FILE {path}: {e}"))
-            })?;
-            Secret::new(text.trim())
-        }
-        (None, None) => {
-            return Err(Failure::config(
-                "AZURE_TENANT_ID and AZURE_CLIENT_ID are set but no secret: set \
-                 AZURE_CLIENT_SECRET or AZURE_CLIENT_SECRET_FILE",
-            ));
-        }
-    };
-    let authority =
-        var("AZURE_AUTHORITY_HOST").unwrap_or_else(|| settings.cloud.authority.to_owned());
-    let about =
-        format!("app registration {client_id} in tenant {tenant}, signing in at {authority}");
-    let source = ClientCredentials::new(
-        AppCredentials {
-            authority,
-            tenant,
-            client_id,
-            secret,
-        },
-        settings.timeout,
-    )
-    .map_err(|e| Failure::config(e.sentence()))?;
-    Ok((Arc::new(source), about))
-}
-
-/// Delegated sign-in by device code, asked for with `MDE_SIGN_IN=device-code`: the code and
-/// URL go to stderr, before any screen is drawn.
-fn device_code(
-    settings: &Settings,
-    var: &dyn Fn(&str) -> Option<String>,
-) -> Result<(Arc<dyn TokenSource>, String), Failure> {
-    let tenant = var("AZURE_TENANT_ID").unwrap_or_else(|| "organizations".into());
-    let client_id = var("AZURE_CLIENT_ID")
-        .unwrap_or_else(|| crate::defender::device_code::DEFAULT_PUBLIC_CLIENT.into());
-    let authority =
-        var("AZURE_AUTHORITY_HOST").unwrap_or_else(|| settings.cloud.authority.to_owned());
-    let prompt: crate::defender::device_code::Prompt = Arc::new(|message: &str| {
-        eprintln!("mde-triage: {message}");
-    });
-    let source = crate::defender::device_code::DeviceCode::new(
-        &authority,
-        &tenant,
-        &client_id,
-        prompt,
-        settings.timeout,
-    )
-    .map_err(|e| Failure::config(e.sentence()))?;
-    let about =
-        format!("device-code sign-in as a user of {tenant} (client {client_id}) at {authority}");
-    Ok((Arc::new(source), about))
 }
 
 /// Builds the HTTP client and starts the scheduler in front of it: the only road to the API.

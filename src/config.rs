@@ -27,6 +27,36 @@ pub struct Settings {
     pub config_file: Option<PathBuf>,
     /// The profile used, if any.
     pub profile: Option<String>,
+    /// Which credential source to use (`MDE_SIGN_IN` still wins).
+    pub sign_in: SignIn,
+}
+
+/// A credential source, chosen explicitly or `auto` (README, "Connecting to a real tenant").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SignIn {
+    #[default]
+    Auto,
+    Token,
+    ClientSecret,
+    AzureCli,
+    DeviceCode,
+}
+
+impl std::str::FromStr for SignIn {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "auto" => Ok(Self::Auto),
+            "token" => Ok(Self::Token),
+            "client-secret" => Ok(Self::ClientSecret),
+            "azure-cli" => Ok(Self::AzureCli),
+            "device-code" => Ok(Self::DeviceCode),
+            other => Err(format!(
+                "unknown sign-in '{other}' (expected auto, token, client-secret, azure-cli or device-code)"
+            )),
+        }
+    }
 }
 
 impl Settings {
@@ -93,6 +123,7 @@ impl Settings {
             timeout: Duration::from_secs(file.timeout_secs.unwrap_or(30)),
             config_file,
             profile,
+            sign_in: file.sign_in.unwrap_or_default(),
         }
     }
 }

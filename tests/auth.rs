@@ -475,3 +475,53 @@ async fn device_code_through_the_binary_prints_the_code_on_stderr() {
     assert_eq!(v["stats"]["prevalence"], 63515);
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_explicit_sign_in_choice_is_obeyed_and_a_bad_one_named() {
+    let sim = sim_with(SimConfig::default()).await;
+    let home = scratch("choice");
+    std::fs::create_dir_all(home.join("config/mde-triage")).unwrap();
+    std::fs::write(
+        home.join("config/mde-triage/config.toml"),
+        "[settings]\nsign_in = \"azure-cli\"\n",
+    )
+    .unwrap();
+    let run = |extra: Option<&'static str>| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_mde-triage"));
+        cmd.args(["ip", DOC_IP])
+            .env("MDE_TOKEN", &sim.token)
+            .env("MDE_API_URL", &sim.url)
+            .env_remove("MDE_SIGN_IN")
+            .env("PATH", "")
+            .env("HOME", &home)
+            .env("XDG_CONFIG_HOME", home.join("config"))
+            .env("MDE_TRIAGE_LOG", "off");
+        if let Some(choice) = extra {
+            cmd.env("MDE_SIGN_IN", choice);
+        }
+        tokio::task::spawn_blocking(move || cmd.output().unwrap())
+    };
+    // The file asks for the Azure CLI: MDE_TOKEN is not used behind its back.
+    let out = run(None).await.unwrap();
+    assert_eq!(out.status.code(), Some(11));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("sign-in is set to azure-cli but `az` is not on PATH"),
+        "{err}"
+    );
+    // The environment overrides the file.
+    let out = run(Some("token")).await.unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = run(Some("kerberos")).await.unwrap();
+    assert_eq!(out.status.code(), Some(11));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("MDE_SIGN_IN: unknown sign-in 'kerberos'"),
+        "{err}"
+    );
+    sim.shutdown().await;
+}

@@ -215,6 +215,11 @@ fn each_kind_of_bad_file_gets_a_precise_message() {
             "line 1, column 1",
             "unknown field `colour`",
         ),
+        (
+            "[settings]\nsign_in = \"kerberos\"\n",
+            "line 2, column 11",
+            "unknown sign-in 'kerberos' (expected auto, token",
+        ),
     ];
     for (text, at, what) in cases {
         let err = FileConfig::parse(Path::new("/etc/mde.toml"), text).unwrap_err();

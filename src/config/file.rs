@@ -38,6 +38,9 @@ pub struct Layer {
     pub reserve: Option<f64>,
     #[serde(default, deserialize_with = "timeout")]
     pub timeout_secs: Option<u64>,
+    /// auto, token, client-secret, azure-cli or device-code.
+    #[serde(default, deserialize_with = "parsed")]
+    pub sign_in: Option<super::SignIn>,
 }
 
 /// A file that could not be used, said with where and why.
@@ -97,6 +100,7 @@ impl Layer {
             rate_limit: self.rate_limit.or_else(|| base.rate_limit.clone()),
             reserve: self.reserve.or(base.reserve),
             timeout_secs: self.timeout_secs.or(base.timeout_secs),
+            sign_in: self.sign_in.or(base.sign_in),
         }
     }
 }

@@ -1,0 +1,140 @@
+//! Where tokens come from. Automatic order (README, "Connecting to a real tenant"):
+//! 1. `MDE_TOKEN`, a ready bearer token;
+//! 2. app-only client credentials: `AZURE_TENANT_ID`, `AZURE_CLIENT_ID` and
+//!    `AZURE_CLIENT_SECRET` or `AZURE_CLIENT_SECRET_FILE`;
+//! 3. the Azure CLI's session, when `az` is on `PATH`.
+//!
+//! Device-code sign-in is never guessed (it needs the analyst at a browser): it, or any other
+//! source, is chosen with `MDE_SIGN_IN` or the config file's `sign_in`. Secrets come from the
+//! environment or a file only: never from a flag, so they stay out of shell history and `ps`.
+
+use std::sync::Arc;
+
+use super::Failure;
+use crate::config::{Settings, SignIn};
+use crate::defender::auth::{AppCredentials, ClientCredentials, Secret};
+use crate::defender::azure_cli::AzureCli;
+use crate::defender::client::{StaticToken, TokenSource};
+use crate::defender::device_code::{DEFAULT_PUBLIC_CLIENT, DeviceCode, Prompt};
+
+type Source = (Arc<dyn TokenSource>, String);
+
+/// The token source for `settings`.
+pub fn credentials(settings: &Settings) -> Result<Arc<dyn TokenSource>, Failure> {
+    credential_source(settings).map(|(source, _)| source)
+}
+
+/// [`credentials`], with a line saying which source was chosen (for `doctor`).
+pub fn credential_source(settings: &Settings) -> Result<Source, Failure> {
+    let choice = match var("MDE_SIGN_IN") {
+        Some(v) => v
+            .parse::<SignIn>()
+            .map_err(|e| Failure::config(format!("MDE_SIGN_IN: {e}")))?,
+        None => settings.sign_in,
+    };
+    match choice {
+        SignIn::Token => token().ok_or_else(|| {
+            Failure::config("sign-in is set to token but MDE_TOKEN is empty or unset")
+        }),
+        SignIn::ClientSecret => client_secret(settings)?.ok_or_else(|| {
+            Failure::config(
+                "sign-in is set to client-secret: set AZURE_TENANT_ID and AZURE_CLIENT_ID (and \
+                 AZURE_CLIENT_SECRET or AZURE_CLIENT_SECRET_FILE)",
+            )
+        }),
+        SignIn::AzureCli => azure_cli()
+            .ok_or_else(|| Failure::config("sign-in is set to azure-cli but `az` is not on PATH")),
+        SignIn::DeviceCode => device_code(settings),
+        SignIn::Auto => {
+            if let Some(source) = token() {
+                return Ok(source);
+            }
+            if let Some(source) = client_secret(settings)? {
+                return Ok(source);
+            }
+            azure_cli().ok_or_else(|| {
+                Failure::config(
+                    "no credentials: set MDE_TOKEN to a bearer token, or AZURE_TENANT_ID, \
+                     AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (or AZURE_CLIENT_SECRET_FILE) for \
+                     an app registration, or install the Azure CLI and run `az login`, or set \
+                     MDE_SIGN_IN=device-code; or try `mde-triage demo`",
+                )
+            })
+        }
+    }
+}
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name)
+        .ok()
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+fn authority(settings: &Settings) -> String {
+    var("AZURE_AUTHORITY_HOST").unwrap_or_else(|| settings.cloud.authority.to_owned())
+}
+
+fn token() -> Option<Source> {
+    let token = crate::config::token_from_env()?;
+    Some((
+        Arc::new(StaticToken::new(token)),
+        "MDE_TOKEN (a ready bearer token)".into(),
+    ))
+}
+
+/// `None` when the app's tenant and id are not both set.
+fn client_secret(settings: &Settings) -> Result<Option<Source>, Failure> {
+    let (Some(tenant), Some(client_id)) = (var("AZURE_TENANT_ID"), var("AZURE_CLIENT_ID")) else {
+        return Ok(None);
+    };
+    let secret = match (var("AZURE_CLIENT_SECRET"), var("AZURE_CLIENT_SECRET_FILE")) {
+        (Some(secret), _) => Secret::new(secret),
+        (None, Some(path)) => {
+            let text = std::fs::read_to_string(&path).map_err(|e| {
+                Failure::config(format!("cannot read AZURE_CLIENT_SECRET_FILE {path}: {e}"))
+            })?;
+            Secret::new(text.trim())
+        }
+        (None, None) => {
+            return Err(Failure::config(
+                "AZURE_TENANT_ID and AZURE_CLIENT_ID are set but no secret: set \
+                 AZURE_CLIENT_SECRET or AZURE_CLIENT_SECRET_FILE",
+            ));
+        }
+    };
+    let authority = authority(settings);
+    let about =
+        format!("app registration {client_id} in tenant {tenant}, signing in at {authority}");
+    let source = ClientCredentials::new(
+        AppCredentials {
+            authority,
+            tenant,
+            client_id,
+            secret,
+        },
+        settings.timeout,
+    )
+    .map_err(|e| Failure::config(e.sentence()))?;
+    Ok(Some((Arc::new(source), about)))
+}
+
+fn azure_cli() -> Option<Source> {
+    let cli = AzureCli::find()?;
+    tracing::info!(?cli, "credentials: the Azure CLI's session");
+    let about = format!("the Azure CLI's session ({})", cli.program().display());
+    Some((Arc::new(cli), about))
+}
+
+/// The code and URL go to stderr, before any screen is drawn.
+fn device_code(settings: &Settings) -> Result<Source, Failure> {
+    let tenant = var("AZURE_TENANT_ID").unwrap_or_else(|| "organizations".into());
+    let client_id = var("AZURE_CLIENT_ID").unwrap_or_else(|| DEFAULT_PUBLIC_CLIENT.into());
+    let authority = authority(settings);
+    let prompt: Prompt = Arc::new(|message: &str| eprintln!("mde-triage: {message}"));
+    let source = DeviceCode::new(&authority, &tenant, &client_id, prompt, settings.timeout)
+        .map_err(|e| Failure::config(e.sentence()))?;
+    let about =
+        format!("device-code sign-in as a user of {tenant} (client {client_id}) at {authority}");
+    Ok((Arc::new(source), about))
+}
