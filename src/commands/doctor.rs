@@ -236,7 +236,10 @@ async fn reach_check(settings: &Settings, report: &mut Report) -> bool {
             let what = if e.is_timeout() {
                 "no answer in time".to_owned()
             } else {
-                format!("cannot connect: {}", root_cause(&e))
+                format!(
+                    "cannot connect: {}",
+                    crate::defender::client::root_cause(&e)
+                )
             };
             report.add(Check::fail(
                 "API host",
@@ -339,12 +342,4 @@ async fn permission_checks(settings: &Settings, source: Arc<dyn TokenSource>, re
         };
         report.add(check);
     }
-}
-
-fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut cause = e;
-    while let Some(next) = cause.source() {
-        cause = next;
-    }
-    cause.to_string()
 }

@@ -146,32 +146,13 @@ struct AadError {
 impl ClientCredentials {
     /// Refuses an authority that would send the secret in clear text off this machine.
     pub fn new(creds: AppCredentials, timeout: Duration) -> Result<Self, ApiError> {
-        let base = Url::parse(creds.authority.trim()).map_err(|e| {
-            ApiError::new(
-                ErrorKind::Protocol,
-                format!(
-                    "'{}' is not a usable sign-in authority: {e}",
-                    creds.authority
-                ),
-            )
-        })?;
-        if base.scheme() != "https" && !super::client::is_loopback(&base) {
-            return Err(ApiError::new(
-                ErrorKind::Protocol,
-                "refusing to send a client secret over plain http: the authority must be https",
-            ));
-        }
+        let (base, http) = sign_in_client(&creds.authority, timeout)?;
         let mut token_url = base;
         token_url
             .path_segments_mut()
             .map_err(|_| ApiError::new(ErrorKind::Protocol, "the authority cannot take a path"))?
             .pop_if_empty()
             .extend([creds.tenant.as_str(), "oauth2", "v2.0", "token"]);
-        let http = reqwest::Client::builder()
-            .timeout(timeout)
-            .user_agent(concat!("mde-triage/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| ApiError::new(ErrorKind::Network, e.to_string()))?;
         Ok(Self {
             http,
             token_url,
@@ -225,6 +206,32 @@ impl TokenSource for ClientCredentials {
         self.cache.forget(token);
         true
     }
+}
+
+/// The authority's URL and an HTTP client for it. Refuses an authority that would send a
+/// secret or a code in clear text off this machine.
+pub(crate) fn sign_in_client(
+    authority: &str,
+    timeout: Duration,
+) -> Result<(Url, reqwest::Client), ApiError> {
+    let base = Url::parse(authority.trim()).map_err(|e| {
+        ApiError::new(
+            ErrorKind::Protocol,
+            format!("'{authority}' is not a usable sign-in authority: {e}"),
+        )
+    })?;
+    if base.scheme() != "https" && !super::client::is_loopback(&base) {
+        return Err(ApiError::new(
+            ErrorKind::Protocol,
+            "refusing to sign in over plain http: the authority must be https",
+        ));
+    }
+    let http = reqwest::Client::builder()
+        .timeout(timeout)
+        .user_agent(concat!("mde-triage/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| ApiError::new(ErrorKind::Network, e.to_string()))?;
+    Ok((base, http))
 }
 
 /// Entra ID's refusal, in one sentence: the AADSTS code and its description, without the

@@ -82,23 +82,7 @@ impl DeviceCode {
         prompt: Prompt,
         timeout: Duration,
     ) -> Result<Self, ApiError> {
-        let base = Url::parse(authority.trim()).map_err(|e| {
-            ApiError::new(
-                ErrorKind::Protocol,
-                format!("'{authority}' is not a usable sign-in authority: {e}"),
-            )
-        })?;
-        if base.scheme() != "https" && !super::client::is_loopback(&base) {
-            return Err(ApiError::new(
-                ErrorKind::Protocol,
-                "refusing to sign in over plain http: the authority must be https",
-            ));
-        }
-        let http = reqwest::Client::builder()
-            .timeout(timeout)
-            .user_agent(concat!("mde-triage/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| ApiError::new(ErrorKind::Network, e.to_string()))?;
+        let (base, http) = super::auth::sign_in_client(authority, timeout)?;
         Ok(Self {
             http,
             base,
