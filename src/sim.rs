@@ -40,6 +40,8 @@ pub struct SimConfig {
     /// Application roles the token carries; an endpoint whose permission is missing answers
     /// 403, as the API does for a registration without that consent.
     pub roles: Vec<String>,
+    /// Seconds the simulator's `Date` header is off from the real clock (0: hyper's own).
+    pub clock_offset_secs: i64,
     /// Seed for fault injection and the random token.
     pub seed: u64,
     /// The tenant's data; the demo story by default.
@@ -60,6 +62,7 @@ impl Default for SimConfig {
             token_lifetime: Duration::from_secs(3599),
             device_code_interval: 1,
             device_code_polls: 2,
+            clock_offset_secs: 0,
             seed: 0x5eed,
             dataset: Arc::new(Dataset::demo()),
         }

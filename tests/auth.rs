@@ -347,6 +347,20 @@ async fn the_azure_cli_session_is_used_when_nothing_else_is_set() {
     let calls = std::fs::read_to_string(home.join("calls")).unwrap();
     assert_eq!(calls.lines().count(), 1);
     assert_eq!(paths(&sim).len(), 2);
+
+    // A token at the end of its life is asked for again before each use.
+    let now = in_an_hour - 3600;
+    let answer = format!(r#"{{"accessToken": "{}", "expires_on": {now}}}"#, sim.token);
+    let home = scratch("az-expiring");
+    let bin = fake_az(&home, &answer, true);
+    let out = run_with_az(&sim, &bin, &["ip", DOC_IP]).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let calls = std::fs::read_to_string(home.join("calls")).unwrap();
+    assert_eq!(calls.lines().count(), 2, "one `az` run per call");
     sim.shutdown().await;
 }
 

@@ -160,3 +160,25 @@ async fn no_credentials_a_broken_config_and_an_unreachable_host_each_fail_their_
     );
     assert!(line(&all, "permissions").contains("not probed"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_clock_ten_minutes_off_fails_the_clock_check() {
+    let sim = sim_with(SimConfig {
+        clock_offset_secs: 600,
+        ..SimConfig::default()
+    })
+    .await;
+    let out = doctor(&sim.url, &[("MDE_TOKEN", &sim.token)], &home("clock")).await;
+    assert_eq!(out.status.code(), Some(14));
+    let all = lines(&out);
+    let clock = line(&all, "clock");
+    assert!(
+        clock.starts_with("[FAIL]")
+            && ["-599 s", "-600 s", "-601 s"]
+                .iter()
+                .any(|s| clock.contains(s)),
+        "{clock}"
+    );
+    assert!(clock.contains("set the system clock"), "{clock}");
+    sim.shutdown().await;
+}

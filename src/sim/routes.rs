@@ -73,7 +73,21 @@ pub fn router(config: SimConfig, token: String, log: Arc<Mutex<Vec<LoggedRequest
         .layer(middleware::from_fn_with_state(shared.clone(), record))
         .route("/_sim/requests", get(requests))
         .route("/_sim/revoke", post(identity::revoke))
+        .layer(middleware::from_fn_with_state(shared.clone(), skewed_date))
         .with_state(shared)
+}
+
+/// A `Date` header off by `SimConfig::clock_offset_secs`, for `doctor`'s clock check.
+async fn skewed_date(State(s): S, req: Request, next: Next) -> Response {
+    let mut response = next.run(req).await;
+    let offset = s.config.clock_offset_secs;
+    if offset != 0 {
+        let at = chrono::Utc::now() + chrono::Duration::seconds(offset);
+        if let Ok(v) = HeaderValue::from_str(&at.format("%a, %d %b %Y %H:%M:%S GMT").to_string()) {
+            response.headers_mut().insert(header::DATE, v);
+        }
+    }
+    response
 }
 
 /// Logs every answered request (the log route itself excepted).
