@@ -94,7 +94,7 @@ pub enum Command {
         #[arg(long)]
         plan: bool,
     },
-    /// Check configuration, token, reachability and permissions (later release)
+    /// Check configuration, credentials, token, reachability, clock and permissions
     Doctor,
     /// List saved cases (later release)
     Cases,
