@@ -31,11 +31,11 @@ async fn round(n: u32) {
     };
     let (handle, mut events) = spawn(Arc::new(Instant), config);
     for i in 0..n {
-        handle.request(FetchRequest {
-            key: FetchKey::IpStats(IpAddr::V4(Ipv4Addr::from(0x0A00_0000 + i))),
-            ticket: Ticket(u64::from(i)),
-            priority: [Priority::Foreground, Priority::Batch][i as usize % 2],
-        });
+        handle.request(FetchRequest::new(
+            FetchKey::IpStats(IpAddr::V4(Ipv4Addr::from(0x0A00_0000 + i))),
+            Ticket(u64::from(i)),
+            [Priority::Foreground, Priority::Batch][i as usize % 2],
+        ));
     }
     let mut done = 0;
     while done < n {

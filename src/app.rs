@@ -1,6 +1,7 @@
 //! The console's pure core: [`State`], the [`Msg`]s that change it, and the [`Cmd`]s it asks the
 //! loop to run. No I/O, no clocks, no async here: `update` is a plain function, easy to test.
 
+pub mod casework;
 pub mod history;
 pub mod keymap;
 pub mod msg;
@@ -10,7 +11,7 @@ pub mod update;
 
 pub use history::{History, Location};
 pub use keymap::{Action, Binding, KEYMAP};
-pub use msg::{Cmd, Msg};
+pub use msg::{Cmd, Msg, Record};
 pub use remote::Remote;
-pub use state::{Focus, State};
+pub use state::{CaseView, Editor, Focus, NoteDraft, State};
 pub use update::update;

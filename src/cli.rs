@@ -44,15 +44,20 @@ pub struct GlobalArgs {
     /// API cloud or region: public, us, eu, uk, au, swa, ina, aea, legacy, gcc, gcc-high, dod
     #[arg(long, global = true, env = "MDE_CLOUD", value_name = "NAME")]
     pub cloud: Option<Cloud>,
-    /// Case to record into (later release; accepted now)
-    #[arg(long, global = true, value_name = "NAME")]
+    /// Case to record into (reopened if it exists). The console records into today's case
+    /// when none is named; `ip`, `alert` and `expand` record only with this flag
+    #[arg(long, global = true, env = "MDE_CASE", value_name = "NAME", value_parser = case_name)]
     pub case: Option<String>,
-    /// Bypass the response cache (later release; accepted now)
+    /// Ask the API for everything instead of serving cached answers (answers are still stored)
     #[arg(long, global = true)]
     pub no_cache: bool,
-    /// Never touch the network; serve from the cache (later release; accepted now)
-    #[arg(long, global = true)]
+    /// Never touch the network: serve cached answers whatever their age
+    #[arg(long, global = true, conflicts_with = "no_cache")]
     pub offline: bool,
+    /// Directory of the database (cache and cases)
+    /// [default: the platform's data directory, e.g. ~/.local/share/mde-triage]
+    #[arg(long, global = true, env = "MDE_TRIAGE_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -96,14 +101,18 @@ pub enum Command {
     },
     /// Check configuration, credentials, token, reachability, clock and permissions
     Doctor,
-    /// List saved cases (later release)
+    /// List saved cases, most recent first
     Cases,
-    /// Export a case for a ticket (later release)
+    /// Export a case for a ticket: Markdown, JSON or CSV
     Export {
-        case: String,
-        #[arg(long, value_parser = ["md", "json", "csv"])]
-        format: String,
-        #[arg(short, long)]
+        /// The case's name, as `cases` lists it
+        #[arg(value_name = "CASE")]
+        name: String,
+        /// md (pastes into a ticket), json or csv
+        #[arg(long, default_value = "md")]
+        format: crate::report::Format,
+        /// Write to this file instead of stdout
+        #[arg(short, long, value_name = "FILE")]
         output: Option<PathBuf>,
     },
 }
@@ -136,6 +145,17 @@ pub struct SimArgs {
     /// Seed for --synthetic and fault injection
     #[arg(long, default_value_t = 0x5eed)]
     pub seed: u64,
+}
+
+/// A case name: printable, one line, not too long (it names report files too).
+fn case_name(s: &str) -> Result<String, String> {
+    let name = s.trim();
+    if name.is_empty() || name.chars().count() > 80 || name.chars().any(char::is_control) {
+        return Err(format!(
+            "'{s}' is not a usable case name (1 to 80 printable characters)"
+        ));
+    }
+    Ok(name.to_owned())
 }
 
 fn probability(s: &str) -> Result<f64, String> {

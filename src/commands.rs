@@ -1,11 +1,13 @@
 //! What each subcommand does, and how its failures become exit codes.
 
+pub mod cases;
 pub mod console;
 pub mod credentials;
 pub mod doctor;
 pub mod expand;
 pub mod json;
 pub mod oneshot;
+pub mod session;
 pub mod simulator;
 
 use std::fmt;
@@ -14,7 +16,7 @@ use std::sync::Arc;
 use crate::config::Settings;
 use crate::defender::client::{Client, ClientConfig, TokenSource};
 use crate::defender::{ApiError, InputError};
-use crate::fetch::{FetchEvent, FetchHandle, SchedulerConfig};
+use crate::fetch::{FetchEvent, FetchHandle, Memory, SchedulerConfig};
 pub use credentials::{credential_source, credentials};
 
 /// Exit codes that are not an API error kind (those are in `ErrorKind::exit_code`).
@@ -24,10 +26,14 @@ pub mod exit {
     pub const INPUT: u8 = 2;
     /// Missing token, unusable URL or other configuration problem.
     pub const CONFIG: u8 = 11;
-    /// The subcommand exists in the contract but not yet in this build.
-    pub const UNAVAILABLE: u8 = 12;
+    // 12 was "not in this build yet"; every subcommand exists now, and the code stays unused
+    // so that scripts never see it mean something else.
     /// `doctor` found at least one problem.
     pub const DOCTOR: u8 = 14;
+    /// `--offline` and an answer was not in the cache (`ErrorKind::Offline`).
+    pub const OFFLINE: u8 = 15;
+    /// No such case (`export`).
+    pub const NO_CASE: u8 = 16;
     /// Stopped by Ctrl-C after flushing what was done (128 + SIGINT, as shells expect).
     pub const INTERRUPTED: u8 = 130;
 }
@@ -77,10 +83,12 @@ impl From<anyhow::Error> for Failure {
 }
 
 /// Builds the HTTP client and starts the scheduler in front of it: the only road to the API.
+/// With `memory`, the scheduler serves cached answers and remembers the calls of the last hour.
 pub fn connect(
     api_url: &str,
     tokens: Arc<dyn TokenSource>,
     settings: &Settings,
+    memory: Option<Arc<dyn Memory>>,
 ) -> Result<
     (
         FetchHandle,
@@ -99,9 +107,14 @@ pub fn connect(
     let config = SchedulerConfig {
         limits: settings.limits.clone(),
         reserve: settings.reserve,
+        cache: settings.cache,
         ..SchedulerConfig::default()
     };
-    Ok(crate::fetch::spawn(Arc::new(client), config))
+    Ok(crate::fetch::spawn_with_memory(
+        Arc::new(client),
+        config,
+        memory,
+    ))
 }
 
 /// The host part of a URL, for the title bar.

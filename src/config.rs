@@ -29,6 +29,12 @@ pub struct Settings {
     pub profile: Option<String>,
     /// Which credential source to use (`MDE_SIGN_IN` still wins).
     pub sign_in: SignIn,
+    /// The directory of the database (cache and cases); `None` when no home is known.
+    pub data_dir: Option<PathBuf>,
+    /// How the cache is used: freshness per endpoint, `--no-cache`, `--offline`.
+    pub cache: crate::fetch::CachePolicy,
+    /// `--case NAME`: the case to record into.
+    pub case: Option<String>,
 }
 
 /// A credential source, chosen explicitly or `auto` (README, "Connecting to a real tenant").
@@ -124,7 +130,43 @@ impl Settings {
             config_file,
             profile,
             sign_in: file.sign_in.unwrap_or_default(),
+            data_dir: global
+                .data_dir
+                .clone()
+                .or(file.data_dir)
+                .or_else(crate::store::default_dir),
+            cache: crate::fetch::CachePolicy {
+                ttl: file.cache_ttl.unwrap_or_default().resolve(),
+                bypass: global.no_cache,
+                offline: global.offline,
+            },
+            case: global.case.clone(),
         }
+    }
+}
+
+impl Settings {
+    /// Which tenant cached answers and remembered calls belong to: the API, the profile and
+    /// the tenant id when known. Answers from one tenant never serve another.
+    pub fn scope(&self) -> String {
+        let tenant = std::env::var("AZURE_TENANT_ID").unwrap_or_default();
+        format!(
+            "{} profile={} tenant={}",
+            self.api_url.trim_end_matches('/'),
+            self.profile.as_deref().unwrap_or("-"),
+            if tenant.trim().is_empty() {
+                "-"
+            } else {
+                tenant.trim()
+            }
+        )
+    }
+
+    /// The database file, if there is a directory for it.
+    pub fn database(&self) -> Option<PathBuf> {
+        self.data_dir
+            .as_ref()
+            .map(|d| d.join(crate::store::FILE_NAME))
     }
 }
 

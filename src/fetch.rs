@@ -5,10 +5,14 @@
 //! [`FetchEvent`]s.
 
 pub mod budget;
+pub mod cache;
 pub mod limits;
 pub mod scheduler;
 pub mod status;
 
+pub use cache::{CachePolicy, CacheUse, Memory, Origin, Ttl};
 pub use limits::{RateLimits, Window};
-pub use scheduler::{FetchEvent, FetchHandle, FetchRequest, SchedulerConfig, spawn};
+pub use scheduler::{
+    FetchEvent, FetchHandle, FetchRequest, SchedulerConfig, spawn, spawn_with_memory,
+};
 pub use status::{BudgetStatus, EndpointBudget, Priority, Ticket, WindowStatus};

@@ -5,11 +5,14 @@
 //! `ui` draws it, `tui` runs the loop, `sim` is the simulated tenant, `commands` wires them.
 
 pub mod app;
+pub mod case;
 pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod defender;
 pub mod fetch;
+pub mod report;
 pub mod sim;
+pub mod store;
 pub mod tui;
 pub mod ui;

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::Parser as _;
 use mde_triage::cli::{Cli, Command};
-use mde_triage::commands::{Failure, console, doctor, exit, expand, oneshot, simulator};
+use mde_triage::commands::{Failure, cases, console, doctor, exit, expand, oneshot, simulator};
 use mde_triage::config::{self, Settings};
 
 fn main() -> ExitCode {
@@ -64,16 +64,13 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
             expand::run(&settings, &seeds, options, plan).await
         }
         Command::Doctor => doctor::run(&cli.global).await,
-        Command::Cases => Err(unavailable("cases", "the cases issue")),
-        Command::Export { .. } => Err(unavailable("export", "the cases issue")),
+        Command::Cases => cases::list(&settings),
+        Command::Export {
+            name,
+            format,
+            output,
+        } => cases::export(&settings, &name, format, output.as_deref()),
     }
-}
-
-fn unavailable(name: &str, when: &str) -> Failure {
-    Failure::new(
-        exit::UNAVAILABLE,
-        format!("`{name}` is not available in this build yet (it arrives with {when})"),
-    )
 }
 
 /// Logs go to a daily file (never the TUI's screen), or to stderr for the simulator. Level from

@@ -19,6 +19,13 @@ use crate::app::{Cmd, Msg, State, update};
 use crate::fetch::{FetchEvent, FetchHandle};
 use crate::ui;
 
+mod recorder;
+pub use recorder::Recorder;
+
+/// How often ages on screen ("as of 12 min ago") are brought up to date; a redraw follows
+/// only when one reads differently.
+const CLOCK: Duration = Duration::from_secs(60);
+
 /// Spinner frame rate while something loads; nothing ticks otherwise.
 const ANIMATION: Duration = Duration::from_millis(120);
 
@@ -29,6 +36,7 @@ pub async fn run<B, S>(
     mut state: State,
     fetch: FetchHandle,
     mut events: UnboundedReceiver<FetchEvent>,
+    mut recorder: Option<Recorder>,
 ) -> anyhow::Result<State>
 where
     B: Backend,
@@ -36,17 +44,29 @@ where
     S: Stream<Item = io::Result<Event>> + Unpin,
 {
     let mut ticker: Option<Interval> = None;
+    let mut clock = tokio::time::interval(CLOCK);
+    clock.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut start = vec![Msg::Clock(chrono::Utc::now()), Msg::Start];
+    if recorder.is_none() && state.case.is_some() {
+        tracing::warn!("a case without a recorder: nothing will be saved");
+    }
     terminal.draw(|f| ui::draw(&state, f))?;
     state.dirty = false;
     loop {
-        let first = tokio::select! {
-            biased;
-            ev = input.next() => match ev {
-                Some(ev) => input_msg(ev.context("reading the terminal")?),
-                None => break, // stdin closed
-            },
-            ev = events.recv() => Some(fetch_msg(ev.context("the fetch scheduler stopped unexpectedly")?)),
-            () = tick(&mut ticker) => Some(Msg::Tick),
+        let first = if !start.is_empty() {
+            Some(start.remove(0))
+        } else {
+            tokio::select! {
+                biased;
+                ev = input.next() => match ev {
+                    Some(ev) => input_msg(ev.context("reading the terminal")?),
+                    None => break, // stdin closed
+                },
+                ev = events.recv() => Some(fetch_msg(ev.context("the fetch scheduler stopped unexpectedly")?)),
+                Some(h) = health(&mut recorder) => Some(recorder::health_msg(h)),
+                _ = clock.tick() => Some(Msg::Clock(chrono::Utc::now())),
+                () = tick(&mut ticker) => Some(Msg::Tick),
+            }
         };
         // Take every answer already waiting before drawing once. Input is not drained this way:
         // crossterm's EventStream keeps the first waker it saw, so polling it with a throwaway
@@ -60,6 +80,16 @@ where
                 match cmd {
                     Cmd::Fetch(request) => fetch.request(request),
                     Cmd::Reprioritize(ticket, priority) => fetch.reprioritize(ticket, priority),
+                    Cmd::Record(record) => {
+                        if let Some(r) = &recorder {
+                            r.record(record);
+                        }
+                    }
+                    Cmd::Export => {
+                        if let Some(r) = &recorder {
+                            r.export();
+                        }
+                    }
                     Cmd::Quit => {}
                 }
             }
@@ -104,11 +134,13 @@ fn fetch_msg(event: FetchEvent) -> Msg {
             ticket,
             result,
             at,
+            origin,
         } => Msg::Fetched {
             key,
             ticket,
             result,
             at,
+            origin,
         },
         FetchEvent::Retrying {
             key,
@@ -122,6 +154,14 @@ fn fetch_msg(event: FetchEvent) -> Msg {
             error,
         },
         FetchEvent::Budget(b) => Msg::Budget(b),
+    }
+}
+
+/// The next word from the database writer; never, without a case.
+async fn health(recorder: &mut Option<Recorder>) -> Option<crate::store::Health> {
+    match recorder {
+        Some(r) => r.health.recv().await,
+        None => std::future::pending().await,
     }
 }
 
@@ -140,13 +180,14 @@ pub async fn run_in_terminal(
     state: State,
     fetch: FetchHandle,
     events: UnboundedReceiver<FetchEvent>,
+    recorder: Option<Recorder>,
 ) -> anyhow::Result<()> {
     install_panic_hook();
     let mut terminal =
         ratatui::try_init().context("cannot start the terminal UI (is this a terminal?)")?;
     let _ = crossterm::execute!(io::stdout(), crossterm::event::EnableBracketedPaste);
     let result = tokio::select! {
-        r = run(&mut terminal, EventStream::new(), state, fetch, events) => r.map(drop),
+        r = run(&mut terminal, EventStream::new(), state, fetch, events, recorder) => r.map(drop),
         sig = termination() => {
             tracing::info!(signal = sig, "stopping on signal");
             Ok(())

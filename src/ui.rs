@@ -14,6 +14,7 @@
 mod alerts_pane;
 mod budget_popup;
 mod details_pane;
+mod editor_popup;
 mod format;
 mod help;
 mod input_pane;
@@ -69,6 +70,7 @@ pub fn draw(state: &State, frame: &mut Frame<'_>) {
     if state.show_budget {
         budget_popup::render(state, frame, area);
     }
+    editor_popup::render(state, frame, area);
 }
 
 fn too_small(frame: &mut Frame<'_>, area: Rect) {

@@ -38,6 +38,7 @@ async fn run(
     home: &PathBuf,
 ) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_mde-triage"));
+    cmd.envs(support::isolated_env());
     cmd.args(["ip", DOC_IP, "--json"])
         .env_remove("MDE_TOKEN")
         .env_remove("AZURE_CLIENT_SECRET")
@@ -311,6 +312,7 @@ fn fake_az(dir: &Path, answer: &str, ok: bool) -> PathBuf {
 
 async fn run_with_az(sim: &SimHandle, bin: &Path, args: &[&str]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_mde-triage"));
+    cmd.envs(support::isolated_env());
     cmd.args(args)
         .env_remove("MDE_TOKEN")
         .env_remove("AZURE_TENANT_ID")
@@ -462,6 +464,7 @@ async fn device_code_sign_in_shows_the_code_polls_and_then_renews_without_asking
 async fn device_code_through_the_binary_prints_the_code_on_stderr() {
     let sim = sim_with(quick_device_codes()).await;
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_mde-triage"));
+    cmd.envs(support::isolated_env());
     cmd.args(["ip", DOC_IP, "--json"])
         .env_remove("MDE_TOKEN")
         .env_remove("AZURE_CLIENT_ID")
@@ -502,6 +505,7 @@ async fn an_explicit_sign_in_choice_is_obeyed_and_a_bad_one_named() {
     .unwrap();
     let run = |extra: Option<&'static str>| {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_mde-triage"));
+        cmd.envs(support::isolated_env());
         cmd.args(["ip", DOC_IP])
             .env("MDE_TOKEN", &sim.token)
             .env("MDE_API_URL", &sim.url)

@@ -318,11 +318,11 @@ async fn pages_are_followed_through_the_scheduler() {
 
     // All pages through the scheduler: three alerts, three calls, in the right order.
     let (handle, mut events) = spawn(Arc::new(client), SchedulerConfig::default());
-    handle.request(FetchRequest {
-        key: FetchKey::IpAlerts(ip("203.0.113.66")),
-        ticket: Ticket(1),
-        priority: Priority::Foreground,
-    });
+    handle.request(FetchRequest::new(
+        FetchKey::IpAlerts(ip("203.0.113.66")),
+        Ticket(1),
+        Priority::Foreground,
+    ));
     let result = loop {
         if let Some(FetchEvent::Done { result, .. }) = events.recv().await {
             break result;

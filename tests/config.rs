@@ -34,6 +34,8 @@ fn plan(home: &Path, env: &[(&str, &str)], args: &[&str]) -> Output {
         .args(["expand", "--plan", "10.0.0.1"])
         .env("XDG_CONFIG_HOME", home)
         .env("HOME", home)
+        .env("MDE_TRIAGE_DATA_DIR", home.join("data"))
+        .env("XDG_STATE_HOME", home.join("state"))
         .env("MDE_TRIAGE_LOG", "off");
     for var in [
         "MDE_RATE_LIMIT",

@@ -23,6 +23,7 @@ fn home(name: &str) -> PathBuf {
 
 async fn doctor(url: &str, env: &[(&str, &str)], home: &PathBuf) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_mde-triage"));
+    cmd.envs(support::isolated_env());
     cmd.arg("doctor")
         .env("MDE_API_URL", url)
         .env_remove("MDE_TOKEN")

@@ -10,6 +10,8 @@ use std::time::Duration;
 
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use mde_triage::app::{Remote, State};
+use mde_triage::commands::console::{Wired, wire};
+use mde_triage::commands::session::Persistence;
 use mde_triage::defender::client::{Client, ClientConfig, StaticToken};
 use mde_triage::defender::{Call, FetchKey, FetchValue, Transport};
 use mde_triage::fetch::{SchedulerConfig, spawn};
@@ -46,9 +48,55 @@ impl Console {
         let state = State::new(Some("SIMULATED TENANT".into()), sim.url.clone());
         let run = tokio::spawn(async move {
             let mut terminal = Terminal::new(backend).unwrap();
-            mde_triage::tui::run(&mut terminal, Box::pin(input), state, fetch, events).await
+            mde_triage::tui::run(&mut terminal, Box::pin(input), state, fetch, events, None).await
         });
         Self { keys, screen, run }
+    }
+
+    /// The console as `demo` wires it: the case `case` in the database under `data`, the
+    /// cache and the budget's memory behind the scheduler.
+    fn wired(sim: &sim::SimHandle, data: &std::path::Path, case: &str) -> (Self, Persistence) {
+        let global = mde_triage::cli::GlobalArgs {
+            data_dir: Some(data.to_owned()),
+            case: Some(case.to_owned()),
+            ..Default::default()
+        };
+        let settings = mde_triage::config::Settings::from_args(&global);
+        let wired = wire(
+            &settings,
+            Arc::new(StaticToken::new(sim.token.clone())),
+            &sim.url,
+            Some("SIMULATED TENANT".into()),
+            "demo".into(),
+        )
+        .unwrap();
+        let (backend, screen) = WatchedBackend::new(120, 40);
+        let (keys, rx) = mpsc::unbounded_channel();
+        let input =
+            futures_util::stream::unfold(
+                rx,
+                |mut rx| async move { rx.recv().await.map(|e| (e, rx)) },
+            );
+        let Wired {
+            state,
+            fetch,
+            events,
+            recorder,
+            db,
+        } = wired;
+        let run = tokio::spawn(async move {
+            let mut terminal = Terminal::new(backend).unwrap();
+            mde_triage::tui::run(
+                &mut terminal,
+                Box::pin(input),
+                state,
+                fetch,
+                events,
+                recorder,
+            )
+            .await
+        });
+        (Self { keys, screen, run }, db)
     }
 
     fn press(&self, code: KeyCode) {
@@ -322,5 +370,68 @@ async fn server_failures_show_in_the_pane_not_as_a_crash() {
     assert_eq!(calls, 6, "three attempts each for stats and alerts");
     console.press(KeyCode::Char('q'));
     console.run.await.unwrap().unwrap();
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reopened_case_is_where_it_was_and_costs_no_request() {
+    let sim = sim::start(
+        SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+        SimConfig::default(),
+    )
+    .await
+    .unwrap();
+    let data = tempfile::tempdir().unwrap();
+
+    let (mut console, db) = Console::wired(&sim, data.path(), "INC-7");
+    console
+        .wait_for("the case", |s| s.contains("case INC-7"))
+        .await;
+    console.type_text(DOC_IP);
+    console.press(KeyCode::Enter);
+    console
+        .wait_for("prevalence and alerts", |s| {
+            s.contains("63,515") && s.contains("Sev ")
+        })
+        .await;
+    console.press(KeyCode::Tab); // details: no alert open, so the note is on the IP
+    console.press(KeyCode::Char('n'));
+    console.type_text("seen on the proxy too");
+    console.press(KeyCode::Enter);
+    console
+        .wait_for("the note", |s| s.contains("notes 1"))
+        .await;
+    console.press(KeyCode::Char('q'));
+    console.run.await.unwrap().unwrap();
+    db.finish();
+    // Prefetch may still be finishing: wait until the log stops growing.
+    let mut calls = sim.requests().len();
+    loop {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let now = sim.requests().len();
+        if now == calls {
+            break;
+        }
+        calls = now;
+    }
+    assert!(calls >= 2);
+
+    // A new process, the same case: the same place, from the cache, with its age and note.
+    let (mut console, db) = Console::wired(&sim, data.path(), "INC-7");
+    let screen = console
+        .wait_for("the place it was left", |s| {
+            s.contains("Alerts · 10.209.67.177") && s.contains("63,515") && s.contains("· cached")
+        })
+        .await;
+    assert!(screen.contains("as of just now · cached"), "{screen}");
+    assert!(
+        screen.contains("notes 1 · seen on the proxy too"),
+        "{screen}"
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(sim.requests().len(), calls, "nothing asked again");
+    console.press(KeyCode::Char('q'));
+    console.run.await.unwrap().unwrap();
+    db.finish();
     sim.shutdown().await;
 }

@@ -184,6 +184,7 @@ async fn the_binary_writes_json_lines_and_plans_without_calling() {
         let (url, token) = (sim.url.clone(), sim.token.clone());
         tokio::task::spawn_blocking(move || {
             let mut child = Command::new(env!("CARGO_BIN_EXE_mde-triage"))
+                .envs(support::isolated_env())
                 .args(args)
                 .env("MDE_API_URL", url)
                 .env("MDE_TOKEN", token)
@@ -267,6 +268,7 @@ async fn ctrl_c_stops_cleanly_and_keeps_what_was_written() {
     let (url, token) = (sim.url.clone(), sim.token.clone());
     let out = tokio::task::spawn_blocking(move || {
         let mut child = Command::new(env!("CARGO_BIN_EXE_mde-triage"))
+            .envs(support::isolated_env())
             .args(["--rate-limit", "2/1m", "expand", DOC_IP, "--depth", "3"])
             .env("MDE_API_URL", url)
             .env("MDE_TOKEN", token)

@@ -51,7 +51,7 @@ async fn nothing_is_redrawn_while_nothing_changes() {
     let state = State::new(None, "https://api.security.microsoft.com");
     let run = tokio::spawn(async move {
         let mut terminal = Terminal::new(backend).unwrap();
-        mde_triage::tui::run(&mut terminal, Box::pin(input), state, fetch, events).await
+        mde_triage::tui::run(&mut terminal, Box::pin(input), state, fetch, events, None).await
     });
     let press = |code| {
         keys.send(Ok(Event::Key(KeyEvent::new(code, KeyModifiers::NONE))))

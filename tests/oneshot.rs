@@ -19,6 +19,7 @@ async fn sim_with(config: SimConfig) -> SimHandle {
 /// Runs the binary off the async runtime, so the in-process simulator keeps serving.
 async fn run(url: &str, token: Option<&str>, args: &[&str]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_mde-triage"));
+    cmd.envs(support::isolated_env());
     cmd.args(args)
         .env("MDE_API_URL", url)
         .env_remove("MDE_TOKEN")

@@ -37,6 +37,10 @@ fn documented_command_lines_parse() {
         "mde-triage expand - --plan",
         "mde-triage --rate-limit 20/10s,200/1h tui",
         "mde-triage --cloud eu tui",
+        "mde-triage cases",
+        "mde-triage export INC-1042",
+        "mde-triage export INC-1042 --format csv -o inc-1042.csv",
+        "mde-triage export INC-1042 --format json",
     ] {
         let args = line.split_whitespace();
         assert!(Cli::try_parse_from(args).is_ok(), "{line}");

@@ -153,11 +153,7 @@ fn start(
 }
 
 fn ask(handle: &FetchHandle, key: FetchKey, ticket: u64, priority: Priority) {
-    handle.request(FetchRequest {
-        key,
-        ticket: Ticket(ticket),
-        priority,
-    });
+    handle.request(FetchRequest::new(key, Ticket(ticket), priority));
 }
 
 #[derive(Debug)]

@@ -94,7 +94,13 @@ impl Drop for Tmux {
 #[test]
 fn demo_runs_in_a_real_terminal_and_restores_it() {
     let bin = env!("CARGO_BIN_EXE_mde-triage");
-    let Some(tmux) = Tmux::start(&format!("{bin} demo"), 100, 30) else {
+    // Its own data directory: the demo's case and cache must not come from an earlier run.
+    let data = tempfile::tempdir().expect("a temporary directory");
+    let command = format!(
+        "env MDE_TRIAGE_DATA_DIR='{}' {bin} demo",
+        data.path().display()
+    );
+    let Some(tmux) = Tmux::start(&command, 100, 30) else {
         return;
     };
     tmux.wait_for("the console", |s| s.contains("SIMULATED TENANT"));

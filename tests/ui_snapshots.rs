@@ -80,6 +80,11 @@ fn tenant(key: &FetchKey) -> FetchValue {
     }
 }
 
+fn in_case(mut s: State) -> State {
+    s.case = Some(mde_triage::app::CaseView::new("INC-1042"));
+    s
+}
+
 fn looked_up(answer: bool) -> State {
     let mut s = fresh();
     type_text(&mut s, DOC_IP);
@@ -126,6 +131,38 @@ screens! {
     ip_ready => looked_up(true);
     alert_opened => alert_open();
     help => { let mut s = alert_open(); update(&mut s, ch('?')); s };
+    note_editor => {
+        let mut s = in_case(alert_open());
+        update(&mut s, key(KeyCode::BackTab)); // details: the open alert
+        update(&mut s, ch('n'));
+        type_text(&mut s, "same cradle as INC-1031; [notify] the owner");
+        s
+    };
+    tag_editor => {
+        let mut s = in_case(alert_open());
+        update(&mut s, ch('t'));
+        update(&mut s, ch('2'));
+        update(&mut s, ch('t'));
+        s
+    };
+    offline_cached => {
+        let mut s = fresh();
+        s.offline = true;
+        s.case = Some(mde_triage::app::CaseView::new("INC-1042"));
+        type_text(&mut s, DOC_IP);
+        let cmds = update(&mut s, key(KeyCode::Enter));
+        for r in fetches(&cmds) {
+            update(&mut s, Msg::Fetched {
+                result: Ok(tenant(&r.key)),
+                key: r.key,
+                ticket: r.ticket,
+                at: at() - chrono::Duration::minutes(12),
+                origin: mde_triage::fetch::Origin::Cache { refreshing: false },
+            });
+        }
+        update(&mut s, Msg::Clock(at()));
+        s
+    };
     not_seen_and_no_alerts => {
         let mut s = fresh();
         type_text(&mut s, "198.51.100.7");
@@ -146,7 +183,7 @@ screens! {
             } else {
                 ApiError::from_response(500, None, b"")
             };
-            update(&mut s, Msg::Fetched { key: r.key, ticket: r.ticket, result: Err(error), at: at() });
+            update(&mut s, Msg::Fetched { key: r.key, ticket: r.ticket, result: Err(error), at: at(), origin: mde_triage::fetch::Origin::Network });
         }
         s
     };

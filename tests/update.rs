@@ -5,26 +5,8 @@ mod support;
 use crossterm::event::KeyCode;
 use mde_triage::app::{Cmd, Focus, Msg, Remote, State, update};
 use mde_triage::defender::{ApiError, ErrorKind, FetchKey, FetchValue};
-use mde_triage::fetch::{BudgetStatus, Priority};
+use mde_triage::fetch::{BudgetStatus, CacheUse, Priority};
 use support::*;
-
-fn submitted(state: &mut State, text: &str) -> Vec<Cmd> {
-    let mut cmds = update(state, key(KeyCode::Esc));
-    cmds.extend(update(state, ch('/')));
-    cmds.extend(type_text(state, text));
-    cmds.extend(update(state, key(KeyCode::Enter)));
-    cmds
-}
-
-/// The demo's shape: the doc IP has the doc alerts; the doc alert has two related IPs.
-fn tenant(key: &FetchKey) -> FetchValue {
-    match key {
-        FetchKey::IpStats(_) => FetchValue::Stats(Some(doc_stats())),
-        FetchKey::IpAlerts(i) if *i == ip(DOC_IP) => FetchValue::Alerts(doc_alerts()),
-        FetchKey::IpAlerts(_) => FetchValue::Alerts(vec![]),
-        FetchKey::AlertIps(_) => FetchValue::Ips(related(&["104.80.104.128", "23.203.232.228"])),
-    }
-}
 
 #[test]
 fn submitting_an_ip_asks_for_stats_and_alerts_in_the_foreground() {
@@ -173,16 +155,26 @@ fn a_stale_answer_is_dropped_after_refresh() {
     let refresh = fetches(&update(&mut s, ch('r')));
     assert_eq!(refresh.len(), 2, "r asks again for what is on screen");
     assert!(
+        refresh.iter().all(|r| r.cache == CacheUse::Refresh),
+        "r asks the API, not the cache"
+    );
+    assert!(
         fetches(&update(&mut s, ch('r'))).is_empty(),
         "what is on its way is not asked twice"
     );
     let stats_key = FetchKey::IpStats(ip(DOC_IP));
-    // An answer for the old ticket arrives late: ignored, still loading.
+    // The answer on screen stays there while the fresh one is on its way.
+    assert!(matches!(
+        s.remote(&stats_key),
+        Remote::Ready { refreshing: Some(t), .. } if *t == refresh[0].ticket
+    ));
+    // An answer for the old ticket arrives late: ignored, the old answer stays, still waiting.
     update(
         &mut s,
         fetched(stats_key.clone(), old[0].ticket, FetchValue::Stats(None)),
     );
-    assert!(s.remote(&stats_key).is_loading());
+    assert_eq!(s.stats_of(ip(DOC_IP)), Some(Some(&doc_stats())));
+    assert!(s.remote(&stats_key).is_busy());
     update(
         &mut s,
         fetched(
@@ -191,7 +183,13 @@ fn a_stale_answer_is_dropped_after_refresh() {
             FetchValue::Stats(Some(doc_stats())),
         ),
     );
-    assert!(matches!(s.remote(&stats_key), Remote::Ready { .. }));
+    assert!(matches!(
+        s.remote(&stats_key),
+        Remote::Ready {
+            refreshing: None,
+            ..
+        }
+    ));
 }
 
 #[test]
@@ -210,6 +208,7 @@ fn failures_are_shown_and_r_retries_them() {
             ticket: reqs[1].ticket,
             result: Err(err),
             at: at(),
+            origin: mde_triage::fetch::Origin::Network,
         },
     );
     assert!(

@@ -2,10 +2,12 @@
 
 use std::net::IpAddr;
 
+use serde::{Deserialize, Serialize};
+
 use crate::defender::AlertId;
 
 /// One place in the trail: an IP, and the alert opened from its list, if any.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Location {
     pub ip: IpAddr,
     pub alert: Option<AlertId>,
@@ -26,7 +28,7 @@ impl Location {
 }
 
 /// A trail with a cursor. Visiting a new place drops the forward part, as browsers do.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct History {
     entries: Vec<Location>,
     cursor: usize,
@@ -87,6 +89,17 @@ impl History {
 
     pub fn cursor(&self) -> usize {
         self.cursor
+    }
+
+    /// A saved trail, checked: an empty or inconsistent one (a cursor past the end, from a
+    /// hand-edited or damaged database) gives `None` rather than a console in a broken place.
+    pub fn restore(json: &str) -> Option<History> {
+        let h: History = serde_json::from_str(json).ok()?;
+        (h.cursor < h.entries.len() && h.entries.len() <= Self::MAX).then_some(h)
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("a trail always serialises")
     }
 }
 

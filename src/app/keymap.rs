@@ -20,6 +20,9 @@ pub enum Action {
     Back,
     Forward,
     Refresh,
+    Note,
+    Tag,
+    Export,
     Budget,
     Dismiss,
 }
@@ -137,7 +140,25 @@ pub static KEYMAP: &[Binding] = &[
         action: Action::Refresh,
         keys: &[c('r')],
         label: "r",
-        help: "refresh what is on screen",
+        help: "refresh what is on screen from the API",
+    },
+    Binding {
+        action: Action::Note,
+        keys: &[c('n')],
+        label: "n",
+        help: "note on the selected IP or alert",
+    },
+    Binding {
+        action: Action::Tag,
+        keys: &[c('t')],
+        label: "t",
+        help: "tag it: malicious, suspicious, benign, …",
+    },
+    Binding {
+        action: Action::Export,
+        keys: &[c('e')],
+        label: "e",
+        help: "export the case as Markdown",
     },
     Binding {
         action: Action::Budget,

@@ -3,8 +3,9 @@
 use chrono::{DateTime, Utc};
 use crossterm::event::KeyEvent;
 
+use crate::case::Target;
 use crate::defender::{ApiError, FetchKey, FetchValue};
-use crate::fetch::{BudgetStatus, FetchRequest, Priority, Ticket};
+use crate::fetch::{BudgetStatus, FetchRequest, Origin, Priority, Ticket};
 
 /// Everything that can change [`super::State`].
 #[derive(Debug, Clone)]
@@ -14,12 +15,15 @@ pub enum Msg {
     Paste(String),
     /// The terminal changed size; only a redraw is needed.
     Resize,
-    /// An answer from the scheduler. `at` is when it arrived, stamped by the loop.
+    /// The loop starts: show (and fetch) where a reopened case was left.
+    Start,
+    /// An answer from the scheduler. `at` is when the API gave it.
     Fetched {
         key: FetchKey,
         ticket: Ticket,
         result: Result<FetchValue, ApiError>,
         at: DateTime<Utc>,
+        origin: Origin,
     },
     /// The scheduler retries `key` after a transient failure.
     Retrying {
@@ -29,6 +33,13 @@ pub enum Msg {
         error: ApiError,
     },
     Budget(BudgetStatus),
+    /// The wall clock, sent by the loop each minute so ages ("as of 12 min ago") stay true.
+    Clock(DateTime<Utc>),
+    /// Saving to the database failed (`Some(why)`: the console works from memory) or works
+    /// again (`None`).
+    Saving(Option<String>),
+    /// The loop wrote the case report to this file.
+    Exported(String),
     /// Animation step (spinner); sent only while something animates.
     Tick,
 }
@@ -40,5 +51,32 @@ pub enum Cmd {
     /// The view this ticket serves came into sight (raise) or was left (lower; its answer still
     /// fills the store, so coming back costs nothing). Never starts a call.
     Reprioritize(Ticket, Priority),
+    /// Keep this in the case (the loop adds the case and the time).
+    Record(Record),
+    /// Write the case report (Markdown) to a file.
+    Export,
     Quit,
+}
+
+/// What the console asks to keep in its case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Record {
+    /// A new place in the trail.
+    Visit {
+        ip: String,
+        alert: Option<String>,
+    },
+    /// Where the console is: the trail with its cursor, as JSON.
+    Trail(String),
+    /// The note being typed (JSON of [`super::NoteDraft`]), or none.
+    Draft(Option<String>),
+    Note {
+        target: Target,
+        text: String,
+    },
+    Tag {
+        target: Target,
+        tag: String,
+        on: bool,
+    },
 }

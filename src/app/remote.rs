@@ -18,7 +18,12 @@ pub enum Remote<T> {
     },
     Ready {
         value: T,
+        /// When the API gave this answer (long ago, for a cached one).
         as_of: DateTime<Utc>,
+        /// Served from the cache rather than asked for in this session.
+        cached: bool,
+        /// A fresher answer is on its way for this ticket; the value stays shown meanwhile.
+        refreshing: Option<Ticket>,
     },
     Failed {
         error: ApiError,
@@ -35,6 +40,27 @@ impl<T> Remote<T> {
 
     pub fn is_loading(&self) -> bool {
         matches!(self, Self::Loading { .. })
+    }
+
+    /// Loading, or shown while a fresher answer is on its way.
+    pub fn is_busy(&self) -> bool {
+        matches!(
+            self,
+            Self::Loading { .. }
+                | Self::Ready {
+                    refreshing: Some(_),
+                    ..
+                }
+        )
+    }
+
+    /// The ticket an answer is awaited for, if any.
+    pub fn awaited(&self) -> Option<Ticket> {
+        match self {
+            Self::Loading { ticket, .. } => Some(*ticket),
+            Self::Ready { refreshing, .. } => *refreshing,
+            _ => None,
+        }
     }
 
     /// Whether the data is here or on its way: no new request is needed.

@@ -1,13 +1,16 @@
 //! Everything the console shows, owned by one task. Panes derive their content from the data
 //! `store` and the current [`Location`]; nothing here is written by background tasks.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
 
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 use tui_input::Input;
 
 use super::history::{History, Location};
 use super::remote::Remote;
+use crate::case::{Note, Target};
 use crate::defender::{Alert, AlertId, FetchKey, FetchValue, IpStats, RelatedIp};
 use crate::fetch::{BudgetStatus, Ticket};
 
@@ -50,6 +53,20 @@ pub struct State {
     pub details_scroll: u16,
     /// Advances on each animation tick.
     pub spinner: usize,
+    /// The wall clock as of the last [`super::Msg::Clock`], for ages; `None` before the first.
+    pub now: Option<DateTime<Utc>>,
+    /// `--offline`: answers come only from the cache, and the title bar says so.
+    pub offline: bool,
+    /// The case being recorded, if any.
+    pub case: Option<CaseView>,
+    /// A note or tag being typed.
+    pub editor: Option<Editor>,
+    /// A note left with Esc, waiting for `n`.
+    pub draft: Option<NoteDraft>,
+    /// A passing message (report written, draft kept).
+    pub notice: Option<String>,
+    /// Why saving to the database fails, while it does.
+    pub save_error: Option<String>,
     pub(crate) next_ticket: u64,
     /// Set when something visible changed; the loop redraws and clears it.
     pub dirty: bool,
@@ -117,7 +134,24 @@ impl State {
 
     /// Whether a popup holds the keys.
     pub fn popup(&self) -> bool {
-        self.show_help || self.show_budget
+        self.show_help || self.show_budget || self.editor.is_some()
+    }
+
+    /// Tags on `target` in this case.
+    pub fn tags_of(&self, target: &Target) -> &[String] {
+        self.case
+            .as_ref()
+            .and_then(|c| c.tags.get(target))
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// Notes on `target` in this case, oldest first.
+    pub fn notes_of<'a>(&'a self, target: &'a Target) -> impl Iterator<Item = &'a Note> + 'a {
+        self.case
+            .iter()
+            .flat_map(|c| c.notes.iter())
+            .filter(move |(t, _)| t == target)
+            .map(|(_, n)| n)
     }
 
     /// The requests whose state is on screen now.
@@ -143,4 +177,37 @@ impl State {
         self.next_ticket += 1;
         Ticket(self.next_ticket)
     }
+}
+
+/// The case as the console shows it: its name, notes and tags (the trail is `State::history`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CaseView {
+    pub name: String,
+    pub notes: Vec<(Target, Note)>,
+    pub tags: BTreeMap<Target, Vec<String>>,
+}
+
+impl CaseView {
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            ..Self::default()
+        }
+    }
+}
+
+/// A small editor over the panes.
+#[derive(Debug, Clone)]
+pub enum Editor {
+    /// A note; its text is saved as a draft on every change.
+    Note { target: Target, input: Input },
+    /// A tag: 1–4 pick a verdict, or type one.
+    Tag { target: Target, input: Input },
+}
+
+/// A note being typed, as saved between keystrokes so a crash loses nothing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoteDraft {
+    pub target: Target,
+    pub text: String,
 }

@@ -4,13 +4,14 @@
 use crossterm::event::{Event, KeyEvent, KeyEventKind};
 use tui_input::backend::crossterm::EventHandler;
 
+use super::casework;
 use super::history::Location;
 use super::keymap::{Action, action_for, is_interrupt};
-use super::msg::{Cmd, Msg};
+use super::msg::{Cmd, Msg, Record};
 use super::remote::Remote;
 use super::state::{Focus, State};
 use crate::defender::{FetchKey, FetchValue, RelatedIp, parse_ip};
-use crate::fetch::{FetchRequest, Priority};
+use crate::fetch::{FetchRequest, Origin, Priority};
 
 /// Rows moved by PageUp/PageDown.
 const PAGE: usize = 10;
@@ -18,8 +19,19 @@ const PAGE: usize = 10;
 pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
     let mut cmds = Vec::new();
     match msg {
+        Msg::Start => arrive(state, &mut cmds),
         Msg::Key(key) => on_key(state, key, &mut cmds),
+        Msg::Paste(text) if state.editor.is_some() => casework::paste(state, &text, &mut cmds),
         Msg::Paste(text) => on_paste(state, &text),
+        Msg::Clock(now) => casework::clock(state, now),
+        Msg::Saving(problem) => {
+            state.save_error = problem;
+            state.dirty = true;
+        }
+        Msg::Exported(message) => {
+            state.notice = Some(message);
+            state.dirty = true;
+        }
         Msg::Resize => state.dirty = true,
         Msg::Tick => {
             state.spinner = state.spinner.wrapping_add(1);
@@ -48,7 +60,8 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
             ticket,
             result,
             at,
-        } => on_fetched(state, key, ticket, result, at, &mut cmds),
+            origin,
+        } => on_fetched(state, key, ticket, (result, at, origin), &mut cmds),
     }
     cmds
 }
@@ -62,6 +75,11 @@ fn on_key(state: &mut State, key: KeyEvent, cmds: &mut Vec<Cmd>) {
         quit(state, cmds);
         return;
     }
+    if state.editor.is_some() {
+        casework::editor_key(state, key, cmds);
+        return;
+    }
+    state.notice = None;
     let action = action_for(&key);
     if state.popup() {
         match action {
@@ -115,6 +133,7 @@ fn on_key(state: &mut State, key: KeyEvent, cmds: &mut Vec<Cmd>) {
             if state.history.back() {
                 arrive(state, cmds);
                 demote_left_behind(state, &before, cmds);
+                casework::save_trail(state, cmds);
             }
         }
         Action::Forward => {
@@ -122,9 +141,13 @@ fn on_key(state: &mut State, key: KeyEvent, cmds: &mut Vec<Cmd>) {
             if state.history.forward() {
                 arrive(state, cmds);
                 demote_left_behind(state, &before, cmds);
+                casework::save_trail(state, cmds);
             }
         }
         Action::Refresh => refresh(state, cmds),
+        Action::Note => casework::open_note(state),
+        Action::Tag => casework::open_tag(state),
+        Action::Export => casework::export(state, cmds),
         Action::Submit => match state.focus {
             Focus::Alerts => open_selected_alert(state, cmds),
             Focus::Ips => pivot_to_selected_ip(state, cmds),
@@ -206,17 +229,24 @@ fn pivot_to_selected_ip(state: &mut State, cmds: &mut Vec<Cmd>) {
 /// Visits a new place and asks for what it shows.
 fn go(state: &mut State, loc: Location, cmds: &mut Vec<Cmd>) {
     let before = state.visible_keys();
-    state.history.visit(loc);
+    let visit = Record::Visit {
+        ip: loc.ip.to_string(),
+        alert: loc.alert.as_ref().map(ToString::to_string),
+    };
+    if state.history.visit(loc) && state.case.is_some() {
+        cmds.push(Cmd::Record(visit));
+    }
     arrive(state, cmds);
     demote_left_behind(state, &before, cmds);
+    casework::save_trail(state, cmds);
 }
 
 /// Work still loading for a view the analyst left waits behind what is on screen now.
 fn demote_left_behind(state: &State, before: &[FetchKey], cmds: &mut Vec<Cmd>) {
     let now = state.visible_keys();
     for key in before.iter().filter(|k| !now.contains(k)) {
-        if let Remote::Loading { ticket, .. } = state.remote(key) {
-            cmds.push(Cmd::Reprioritize(*ticket, Priority::Prefetch));
+        if let Some(ticket) = state.remote(key).awaited() {
+            cmds.push(Cmd::Reprioritize(ticket, Priority::Prefetch));
         }
     }
 }
@@ -266,7 +296,7 @@ fn prefetch_newest_alerts(state: &mut State, ip: std::net::IpAddr, cmds: &mut Ve
     for id in ids {
         let key = FetchKey::AlertIps(id);
         if matches!(state.remote(&key), Remote::Idle) {
-            fetch(state, key, Priority::Prefetch, cmds);
+            fetch(state, key, Priority::Prefetch, false, cmds);
         }
     }
 }
@@ -285,33 +315,39 @@ fn related_stats(state: &mut State, id: &crate::defender::AlertId, cmds: &mut Ve
 /// Requests `key` unless it is loaded, loading, or failed (failures wait for `r`). A loaded
 /// answer reused counts as a store hit; work already queued is raised to `priority`.
 fn ensure(state: &mut State, key: FetchKey, priority: Priority, cmds: &mut Vec<Cmd>) {
-    match state.remote(&key) {
+    let remote = state.remote(&key);
+    if let Some(ticket) = remote.awaited() {
+        // Already asked (say, prefetched, or left behind and now back): raise it.
+        cmds.push(Cmd::Reprioritize(ticket, priority));
+    }
+    match remote {
         Remote::Ready { .. } => {
             *state.store_hits.entry(key.endpoint()).or_default() += 1;
         }
-        Remote::Loading { ticket, .. } => {
-            // Already asked (say, prefetched, or left behind and now back): raise it.
-            cmds.push(Cmd::Reprioritize(*ticket, priority));
-        }
-        _ if state.remote(&key).is_settled_or_pending() => {}
-        _ => fetch(state, key, priority, cmds),
+        _ if remote.is_settled_or_pending() => {}
+        _ => fetch(state, key, priority, false, cmds),
     }
 }
 
-fn fetch(state: &mut State, key: FetchKey, priority: Priority, cmds: &mut Vec<Cmd>) {
+/// Asks for `key`. `refresh` bypasses the cache (`r`); an answer already shown stays on screen
+/// until the new one arrives.
+fn fetch(state: &mut State, key: FetchKey, priority: Priority, refresh: bool, cmds: &mut Vec<Cmd>) {
     let ticket = state.ticket();
-    state.store.insert(
-        key.clone(),
-        Remote::Loading {
-            ticket,
-            retry: None,
-        },
-    );
-    cmds.push(Cmd::Fetch(FetchRequest {
-        key,
-        ticket,
-        priority,
-    }));
+    let request = FetchRequest::new(key.clone(), ticket, priority);
+    let request = if refresh { request.refresh() } else { request };
+    match state.store.get_mut(&key) {
+        Some(Remote::Ready { refreshing, .. }) => *refreshing = Some(ticket),
+        _ => {
+            state.store.insert(
+                key,
+                Remote::Loading {
+                    ticket,
+                    retry: None,
+                },
+            );
+        }
+    }
+    cmds.push(Cmd::Fetch(request));
 }
 
 /// `r`: asks again for what is on screen; related IPs' stats only where they failed.
@@ -325,35 +361,67 @@ fn refresh(state: &mut State, cmds: &mut Vec<Cmd>) {
     }
     for key in state.visible_keys() {
         let failed = matches!(state.remote(&key), Remote::Failed { .. });
-        if (main.contains(&key) || failed) && !state.remote(&key).is_loading() {
-            fetch(state, key, Priority::Foreground, cmds);
+        if (main.contains(&key) || failed) && !state.remote(&key).is_busy() {
+            fetch(state, key, Priority::Foreground, true, cmds);
         }
     }
     state.last_error = None;
 }
 
+/// An answer, when the API gave it, and where it came from.
+type Answer = (
+    Result<FetchValue, crate::defender::ApiError>,
+    chrono::DateTime<chrono::Utc>,
+    Origin,
+);
+
 fn on_fetched(
     state: &mut State,
     key: FetchKey,
     ticket: crate::fetch::Ticket,
-    result: Result<FetchValue, crate::defender::ApiError>,
-    at: chrono::DateTime<chrono::Utc>,
+    (result, at, origin): Answer,
     cmds: &mut Vec<Cmd>,
 ) {
-    let expected =
-        matches!(state.store.get(&key), Some(Remote::Loading { ticket: t, .. }) if *t == ticket);
-    if !expected {
+    if state.remote(&key).awaited() != Some(ticket) {
         return; // stale: refreshed since, or never asked
     }
-    let remote = match result {
-        Ok(mut value) => {
+    let previous = state.store.remove(&key);
+    let remote = match (result, previous) {
+        (Ok(mut value), _) => {
             if let FetchValue::Alerts(alerts) = &mut value {
                 // Newest first; rows keep this order so selections stay put.
                 crate::defender::model::newest_first(alerts);
             }
-            Remote::Ready { value, as_of: at }
+            let (cached, refreshing) = match origin {
+                Origin::Network => (false, None),
+                Origin::Cache { refreshing } => (true, refreshing.then_some(ticket)),
+            };
+            Remote::Ready {
+                value,
+                as_of: at,
+                cached,
+                refreshing,
+            }
         }
-        Err(error) => {
+        // A refresh that failed leaves the older answer on screen, said to be older.
+        (
+            Err(error),
+            Some(Remote::Ready {
+                value,
+                as_of,
+                cached,
+                ..
+            }),
+        ) => {
+            state.last_error = Some(format!("{key}: could not refresh: {error}"));
+            Remote::Ready {
+                value,
+                as_of,
+                cached,
+                refreshing: None,
+            }
+        }
+        (Err(error), _) => {
             state.last_error = Some(format!("{key}: {error}"));
             Remote::Failed { error }
         }
@@ -422,10 +490,16 @@ fn list_lengths(state: &State) -> (usize, usize) {
     (alerts, ips)
 }
 
+/// Keeps selections inside their lists. A list not loaded yet (0 rows) leaves its selection
+/// alone: a restored or revisited place keeps its row while its data is on the way.
 fn clamp_selection(state: &mut State) {
     let (alerts_len, ips_len) = list_lengths(state);
     if let Some(loc) = state.history.current_mut() {
-        loc.alert_row = loc.alert_row.min(alerts_len.saturating_sub(1));
-        loc.ip_row = loc.ip_row.min(ips_len.saturating_sub(1));
+        if alerts_len > 0 {
+            loc.alert_row = loc.alert_row.min(alerts_len - 1);
+        }
+        if ips_len > 0 {
+            loc.ip_row = loc.ip_row.min(ips_len - 1);
+        }
     }
 }

@@ -1,26 +1,27 @@
-//! `tui` and `demo`: the console against a tenant, or against the in-process simulator.
+//! `tui` and `demo`: the console against a tenant, or against the in-process simulator, with
+//! its case opened (or reopened where it was left) and its answers cached.
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::session::{Persistence, case_meta, default_case_name};
 use super::{Failure, connect, credentials, host_of};
-use crate::app::State;
+use crate::app::{CaseView, State};
 use crate::cli::DemoArgs;
 use crate::config::Settings;
-use crate::defender::client::StaticToken;
+use crate::defender::client::{StaticToken, TokenSource};
 use crate::sim::{self, SimConfig};
 
 /// The console against the configured tenant.
 pub async fn tui(settings: &Settings) -> Result<(), Failure> {
     let tokens = credentials(settings)?;
-    // Sign in before the screen switches: a device code must be readable, and a refused
-    // sign-in is better said once on stderr than in every pane.
-    tokens.token().await?;
-    let (fetch, events) = connect(&settings.api_url, tokens, settings)?;
-    let state = State::new(None, host_of(&settings.api_url));
-    crate::tui::run_in_terminal(state, fetch, events).await?;
-    Ok(())
+    if !settings.cache.offline {
+        // Sign in before the screen switches: a device code must be readable, and a refused
+        // sign-in is better said once on stderr than in every pane.
+        tokens.token().await?;
+    }
+    console(settings, tokens, &settings.api_url, None, settings.scope()).await
 }
 
 /// The console against the simulator on `127.0.0.1:0`, through the real HTTP client, with a
@@ -40,10 +41,99 @@ pub async fn demo(settings: &Settings, args: &DemoArgs) -> Result<(), Failure> {
     })?;
     tracing::info!(url = %sim.url, "demo simulator started");
     let tokens = Arc::new(StaticToken::new(sim.token.clone()));
-    let (fetch, events) = connect(&sim.url, tokens, settings)?;
-    let state = State::new(Some("SIMULATED TENANT".into()), host_of(&sim.url));
-    let result = crate::tui::run_in_terminal(state, fetch, events).await;
+    // The simulator's port changes each run; its data does not. One scope keeps the demo's
+    // cache and cases apart from every real tenant's.
+    let result = console(
+        settings,
+        tokens,
+        &sim.url,
+        Some("SIMULATED TENANT".into()),
+        "demo".into(),
+    )
+    .await;
     tracing::info!(requests = sim.requests().len(), "demo simulator answered");
     sim.shutdown().await;
+    result
+}
+
+/// Everything a console needs, wired: its state (with the case reopened), the scheduler with
+/// the cache behind it, and the link that records the case. Tests drive `tui::run` with it.
+pub struct Wired {
+    pub state: State,
+    pub fetch: crate::fetch::FetchHandle,
+    pub events: tokio::sync::mpsc::UnboundedReceiver<crate::fetch::FetchEvent>,
+    pub recorder: Option<crate::tui::Recorder>,
+    /// Close it with [`Persistence::finish`] after the loop ends.
+    pub db: Persistence,
+}
+
+/// Opens the database and the case (today's unless `--case` names one) and connects.
+pub fn wire(
+    settings: &Settings,
+    tokens: Arc<dyn TokenSource>,
+    api_url: &str,
+    banner: Option<String>,
+    scope: String,
+) -> Result<Wired, Failure> {
+    let mut db = Persistence::open(settings, scope);
+    let name = settings
+        .case
+        .clone()
+        .unwrap_or_else(|| default_case_name(settings, banner.is_some()));
+    let api_host = banner.clone().unwrap_or_else(|| host_of(api_url));
+    let meta = case_meta(settings, &db.scope, &api_host);
+    let case = db.open_case(&name, &meta)?;
+    let (fetch, events) = connect(
+        api_url,
+        tokens,
+        settings,
+        db.memory(case.as_ref().map(|c| c.0)),
+    )?;
+
+    let mut state = State::new(banner, host_of(api_url));
+    state.offline = settings.cache.offline;
+    let recorder = match case {
+        Some((id, saved)) => {
+            state.reopen(&name, saved);
+            db.recorder(id, &name, settings)
+        }
+        None => {
+            // No database: the case lives in memory, and the status bar says why.
+            state.case = Some(CaseView::new(&name));
+            None
+        }
+    };
+    if let Some(w) = db.warnings.first() {
+        state.save_error = Some(w.clone());
+    }
+    Ok(Wired {
+        state,
+        fetch,
+        events,
+        recorder,
+        db,
+    })
+}
+
+async fn console(
+    settings: &Settings,
+    tokens: Arc<dyn TokenSource>,
+    api_url: &str,
+    banner: Option<String>,
+    scope: String,
+) -> Result<(), Failure> {
+    let Wired {
+        state,
+        fetch,
+        events,
+        recorder,
+        mut db,
+    } = wire(settings, tokens, api_url, banner, scope)?;
+    let result = crate::tui::run_in_terminal(state, fetch, events, recorder).await;
+    let warnings = std::mem::take(&mut db.warnings);
+    db.finish();
+    for w in warnings {
+        eprintln!("mde-triage: {w}");
+    }
     result.map_err(Failure::from)
 }

@@ -19,9 +19,27 @@ use crate::defender::device_code::{DEFAULT_PUBLIC_CLIENT, DeviceCode, Prompt};
 
 type Source = (Arc<dyn TokenSource>, String);
 
-/// The token source for `settings`.
+/// The token source for `settings`. Offline, none is read: nothing will be sent.
 pub fn credentials(settings: &Settings) -> Result<Arc<dyn TokenSource>, Failure> {
+    if settings.cache.offline {
+        return Ok(Arc::new(NoSignIn));
+    }
     credential_source(settings).map(|(source, _)| source)
+}
+
+/// `--offline`: the scheduler never calls, so a token is never asked for; if it were, the
+/// answer is a clear refusal rather than a sign-in.
+struct NoSignIn;
+
+impl TokenSource for NoSignIn {
+    fn token(&self) -> crate::defender::client::TokenFuture<'_> {
+        Box::pin(async {
+            Err(crate::defender::ApiError::new(
+                crate::defender::ErrorKind::Offline,
+                "offline: no sign-in",
+            ))
+        })
+    }
 }
 
 /// [`credentials`], with a line saying which source was chosen (for `doctor`).

@@ -284,7 +284,7 @@ async fn reach_check(settings: &Settings, report: &mut Report) -> bool {
 
 /// One probe per endpoint, through the scheduler; an answer or a 404 proves the permission.
 async fn permission_checks(settings: &Settings, source: Arc<dyn TokenSource>, report: &mut Report) {
-    let Ok((fetch, mut events)) = connect(&settings.api_url, source, settings) else {
+    let Ok((fetch, mut events)) = connect(&settings.api_url, source, settings, None) else {
         report.add(Check::fail(
             "permissions",
             "cannot build the client",
@@ -301,11 +301,11 @@ async fn permission_checks(settings: &Settings, source: Arc<dyn TokenSource>, re
         ("alert-ips", FetchKey::AlertIps(probe_alert), "Ip.Read.All"),
     ];
     for (i, (_, key, _)) in probes.iter().enumerate() {
-        fetch.request(FetchRequest {
-            key: key.clone(),
-            ticket: Ticket(i as u64 + 1),
-            priority: Priority::Foreground,
-        });
+        fetch.request(FetchRequest::new(
+            key.clone(),
+            Ticket(i as u64 + 1),
+            Priority::Foreground,
+        ));
     }
     let mut answers = std::collections::HashMap::new();
     while answers.len() < probes.len() {

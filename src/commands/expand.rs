@@ -15,12 +15,13 @@ use serde::Serialize;
 use tokio::sync::mpsc::UnboundedReceiver;
 
 use super::json::StatsJson;
+use super::session::Recording;
 use super::{Failure, connect, credentials, exit};
 use crate::config::Settings;
-use crate::defender::{AlertId, FetchKey, FetchValue, IpStats, parse_alert_id, parse_ip};
+use crate::defender::{AlertId, Endpoint, FetchKey, FetchValue, IpStats, parse_alert_id, parse_ip};
 use crate::fetch::limits::human;
 use crate::fetch::{
-    BudgetStatus, FetchEvent, FetchHandle, FetchRequest, Priority, RateLimits, Ticket,
+    BudgetStatus, FetchEvent, FetchHandle, FetchRequest, Origin, Priority, RateLimits, Ticket,
 };
 
 /// What to walk.
@@ -133,11 +134,11 @@ impl Walk<'_> {
     fn ask(&mut self, key: FetchKey, why: Waiting) {
         self.next_ticket += 1;
         self.summary.requested += 1;
-        self.fetch.request(FetchRequest {
-            key: key.clone(),
-            ticket: Ticket(self.next_ticket),
-            priority: Priority::Batch,
-        });
+        self.fetch.request(FetchRequest::new(
+            key.clone(),
+            Ticket(self.next_ticket),
+            Priority::Batch,
+        ));
         self.waiting.insert(key, why);
     }
 
@@ -321,6 +322,8 @@ pub async fn walk(
     let limits = walk.options.batch_limits();
     let limits = &limits;
     let mut budget = BudgetStatus::default();
+    // Stale cached answers, used only if their refresh fails.
+    let mut stale: HashMap<FetchKey, FetchValue> = HashMap::new();
     tokio::pin!(stop);
     while !walk.waiting.is_empty() {
         let event = tokio::select! {
@@ -332,7 +335,22 @@ pub async fn walk(
             event = events.recv() => event,
         };
         match event {
+            Some(FetchEvent::Done {
+                key,
+                result: Ok(value),
+                origin: Origin::Cache { refreshing: true },
+                ..
+            }) => {
+                stale.insert(key, value);
+            }
             Some(FetchEvent::Done { key, result, .. }) => {
+                let result = match (result, stale.remove(&key)) {
+                    (Err(e), Some(old)) => {
+                        tracing::warn!(%key, error = %e, "refresh failed; using the cached answer");
+                        Ok(old)
+                    }
+                    (result, _) => result,
+                };
                 if let Some(node) = walk.answer(&key, result) {
                     walk.summary.nodes += 1;
                     on_node(&node);
@@ -396,23 +414,58 @@ pub fn read_seeds(args: &[String], stdin: impl std::io::BufRead) -> Result<Vec<I
     Ok(seeds)
 }
 
-/// What `--plan` says: the first level's cost and the least time the budget allows for it.
-pub fn plan(seeds: &[IpAddr], options: &Options) -> String {
+/// What `--plan` says: the first level's cost and the least time the budget allows for it,
+/// counting the calls already made in the last hour (`recent`: endpoint and how long ago).
+pub fn plan(seeds: &[IpAddr], options: &Options, recent: &[(Endpoint, Duration)]) -> String {
     let n = seeds.len();
     let share = options.batch_limits();
     let capped = options.max_calls.map_or(String::new(), |m| {
         format!(" (--max-calls {m} caps the walk)")
     });
+    let spent = if recent.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " ({} call(s) of the last hour, remembered from earlier runs, count against it)",
+            recent.len()
+        )
+    };
+    let least = [Endpoint::IpStats, Endpoint::IpAlerts]
+        .into_iter()
+        .map(|e| least_time(options, recent, e, n))
+        .max()
+        .unwrap_or_default();
     format!(
         "level 0: {n} seed IP(s) cost {} calls ({n} stats, {n} ip-alerts); batch work may use \
          {share} of the {} per endpoint (the rest is kept for the analyst; see --reserve), so \
-         they need at least {}.\nLater levels depend on the answers: each new alert costs 1 call \
-         (alert-ips), each new IP 2; depth {} set{capped}. Nothing was called.",
+         they need at least {}{spent}.\nLater levels depend on the answers: each new alert costs \
+         1 call (alert-ips), each new IP 2; depth {} set{capped}. Nothing was called.",
         2 * n,
         options.limits,
-        human(share.min_time(n)),
+        human(least),
         options.depth,
     )
+}
+
+/// When the last of `calls` back-to-back batch calls to `endpoint` could start, on the same
+/// budget the scheduler keeps, seeded with the calls already made.
+fn least_time(
+    options: &Options,
+    recent: &[(Endpoint, Duration)],
+    endpoint: Endpoint,
+    calls: usize,
+) -> Duration {
+    let now = tokio::time::Instant::now();
+    let mut budget = crate::fetch::budget::Budget::new(options.limits.clone());
+    for (_, ago) in recent.iter().filter(|(e, _)| *e == endpoint) {
+        budget.remember(now.checked_sub(*ago).unwrap_or(now));
+    }
+    let mut t = now;
+    for _ in 0..calls {
+        t = budget.next_free_at(t, options.reserve);
+        budget.record(t);
+    }
+    t - now
 }
 
 /// `mde-triage expand`.
@@ -423,11 +476,22 @@ pub async fn run(
     plan_only: bool,
 ) -> Result<(), Failure> {
     let seeds = read_seeds(args, std::io::stdin().lock())?;
+    let rec = Recording::open(settings)?;
+    let memory = rec.memory();
     if plan_only {
-        println!("{}", plan(&seeds, &options));
+        let now = chrono::Utc::now();
+        let recent: Vec<(Endpoint, Duration)> = memory
+            .map(|m| m.calls_since(now - chrono::Duration::hours(1)))
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(e, at)| (e, (now - at).to_std().unwrap_or_default()))
+            .collect();
+        println!("{}", plan(&seeds, &options, &recent));
+        rec.finish();
         return Ok(());
     }
-    let (fetch, mut events) = connect(&settings.api_url, credentials(settings)?, settings)?;
+    let tokens = credentials(settings)?;
+    let (fetch, mut events) = connect(&settings.api_url, tokens, settings, memory)?;
     let mut display = ProgressDisplay::new();
     let mut out = std::io::stdout().lock();
     let mut closed = false;
@@ -440,6 +504,10 @@ pub async fn run(
         &seeds,
         options,
         |node| {
+            match node {
+                Node::Ip { ip, .. } => rec.visit(Some(ip.to_string()), None),
+                Node::Alert { alert, .. } => rec.visit(None, Some(alert.clone())),
+            }
             // One line per node, flushed, so a pipe sees each as it completes.
             if !closed
                 && let Ok(line) = serde_json::to_string(node)
@@ -452,6 +520,8 @@ pub async fn run(
         stop,
     )
     .await;
+    drop(fetch);
+    rec.finish();
     display.finish(&summary);
     if summary.interrupted {
         return Err(Failure::new(

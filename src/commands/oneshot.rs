@@ -8,21 +8,27 @@ use serde::Serialize;
 use tokio::sync::mpsc::UnboundedReceiver;
 
 use super::json::{AlertJson, StatsJson};
+use super::session::Recording;
 use super::{Failure, connect, credentials};
 use crate::config::Settings;
 use crate::defender::{ApiError, FetchKey, FetchValue, parse_alert_id, parse_ip};
-use crate::fetch::{FetchEvent, FetchHandle, FetchRequest, Priority, Ticket};
+use crate::fetch::{FetchEvent, FetchHandle, FetchRequest, Origin, Priority, Ticket};
 
 /// `mde-triage ip <IP> [--json]`: the input is checked before anything is sent.
 pub async fn ip(settings: &Settings, raw: &str, json: bool) -> Result<(), Failure> {
     let ip = parse_ip(raw)?;
-    let (fetch, events) = connect(&settings.api_url, credentials(settings)?, settings)?;
+    let tokens = credentials(settings)?;
+    let rec = Recording::open(settings)?;
+    let (fetch, events) = connect(&settings.api_url, tokens, settings, rec.memory())?;
     let mut answers = fetch_all(
         &fetch,
         events,
         vec![FetchKey::IpStats(ip), FetchKey::IpAlerts(ip)],
     )
     .await;
+    drop(fetch);
+    rec.visit(Some(ip.to_string()), None);
+    rec.finish();
     let stats = match answers.remove(&FetchKey::IpStats(ip)) {
         Some(Ok(FetchValue::Stats(s))) => s,
         Some(Err(e)) => return Err(e.into()),
@@ -54,11 +60,16 @@ pub async fn ip(settings: &Settings, raw: &str, json: bool) -> Result<(), Failur
 pub async fn alert(settings: &Settings, raw: &str, json: bool) -> Result<(), Failure> {
     let id = parse_alert_id(raw)?;
     let key = FetchKey::AlertIps(id.clone());
-    let (fetch, events) = connect(&settings.api_url, credentials(settings)?, settings)?;
-    let ips = match fetch_all(&fetch, events, vec![key.clone()])
+    let tokens = credentials(settings)?;
+    let rec = Recording::open(settings)?;
+    let (fetch, events) = connect(&settings.api_url, tokens, settings, rec.memory())?;
+    let answer = fetch_all(&fetch, events, vec![key.clone()])
         .await
-        .remove(&key)
-    {
+        .remove(&key);
+    drop(fetch);
+    rec.visit(None, Some(id.to_string()));
+    rec.finish();
+    let ips = match answer {
         Some(Ok(FetchValue::Ips(ips))) => ips,
         Some(Err(e)) => return Err(e.into()),
         _ => Vec::new(),
@@ -88,19 +99,48 @@ async fn fetch_all(
     keys: Vec<FetchKey>,
 ) -> HashMap<FetchKey, Result<FetchValue, ApiError>> {
     for (i, key) in keys.iter().enumerate() {
-        fetch.request(FetchRequest {
-            key: key.clone(),
-            ticket: Ticket(i as u64 + 1),
-            priority: Priority::Foreground,
-        });
+        fetch.request(FetchRequest::new(
+            key.clone(),
+            Ticket(i as u64 + 1),
+            Priority::Foreground,
+        ));
     }
     let mut answers = HashMap::new();
+    // Stale cached answers, kept in case their refresh fails.
+    let mut stale = HashMap::new();
     let mut told_pause = false;
+    // The oldest answer served from the cache, to say how old the output is.
+    let mut oldest_cached: Option<chrono::DateTime<chrono::Utc>> = None;
     while answers.len() < keys.len() {
         match events.recv().await {
-            Some(FetchEvent::Done { key, result, .. }) => {
-                answers.insert(key, result);
+            Some(FetchEvent::Done {
+                key,
+                result,
+                origin: Origin::Cache { refreshing: true },
+                ..
+            }) => {
+                stale.insert(key, result);
             }
+            Some(FetchEvent::Done {
+                key,
+                result,
+                at,
+                origin,
+                ..
+            }) => match (result, stale.remove(&key)) {
+                (Err(e), Some(Ok(old))) => {
+                    eprintln!(
+                        "mde-triage: {key}: could not refresh ({e}); using the cached answer"
+                    );
+                    answers.insert(key, Ok(old));
+                }
+                (result, _) => {
+                    if matches!(origin, Origin::Cache { .. }) && result.is_ok() {
+                        oldest_cached = Some(oldest_cached.map_or(at, |o| o.min(at)));
+                    }
+                    answers.insert(key, result);
+                }
+            },
             Some(FetchEvent::Retrying {
                 key,
                 attempt,
@@ -122,6 +162,10 @@ async fn fetch_all(
             },
             None => break,
         }
+    }
+    if let Some(at) = oldest_cached {
+        let age = crate::report::age(at, chrono::Utc::now());
+        eprintln!("mde-triage: served from the cache (fetched {age}); --no-cache asks the API");
     }
     answers
 }

@@ -41,6 +41,45 @@ pub struct Layer {
     /// auto, token, client-secret, azure-cli or device-code.
     #[serde(default, deserialize_with = "parsed")]
     pub sign_in: Option<super::SignIn>,
+    /// Where the database (cache, cases) lives.
+    #[serde(default)]
+    pub data_dir: Option<PathBuf>,
+    /// How long cached answers stay fresh, per endpoint.
+    #[serde(default)]
+    pub cache_ttl: Option<TtlLayer>,
+}
+
+/// `cache_ttl = { stats = "1h", alerts = "10m", alert_ips = "1h" }`; `"0s"` means always ask.
+#[derive(Debug, Default, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TtlLayer {
+    #[serde(default, deserialize_with = "span")]
+    pub stats: Option<std::time::Duration>,
+    #[serde(default, deserialize_with = "span")]
+    pub alerts: Option<std::time::Duration>,
+    #[serde(default, deserialize_with = "span")]
+    pub alert_ips: Option<std::time::Duration>,
+}
+
+impl TtlLayer {
+    fn over(self, base: Option<TtlLayer>) -> TtlLayer {
+        let base = base.unwrap_or_default();
+        TtlLayer {
+            stats: self.stats.or(base.stats),
+            alerts: self.alerts.or(base.alerts),
+            alert_ips: self.alert_ips.or(base.alert_ips),
+        }
+    }
+
+    /// These values over the defaults.
+    pub fn resolve(self) -> crate::fetch::Ttl {
+        let d = crate::fetch::Ttl::default();
+        crate::fetch::Ttl {
+            stats: self.stats.unwrap_or(d.stats),
+            alerts: self.alerts.unwrap_or(d.alerts),
+            alert_ips: self.alert_ips.unwrap_or(d.alert_ips),
+        }
+    }
 }
 
 /// A file that could not be used, said with where and why.
@@ -101,6 +140,11 @@ impl Layer {
             reserve: self.reserve.or(base.reserve),
             timeout_secs: self.timeout_secs.or(base.timeout_secs),
             sign_in: self.sign_in.or(base.sign_in),
+            data_dir: self.data_dir.or_else(|| base.data_dir.clone()),
+            cache_ttl: match self.cache_ttl {
+                Some(own) => Some(own.over(base.cache_ttl)),
+                None => base.cache_ttl,
+            },
         }
     }
 }
@@ -156,4 +200,15 @@ fn timeout<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
             "{v} is not a timeout between 1 and 600 seconds"
         )))
     }
+}
+
+fn span<'de, D: Deserializer<'de>>(d: D) -> Result<Option<std::time::Duration>, D::Error> {
+    let s = String::deserialize(d)?;
+    crate::fetch::limits::parse_span(s.trim())
+        .map(Some)
+        .ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "'{s}' is not a time span (expected e.g. \"90s\", \"10m\" or \"1h\"; \"0s\" always asks the API)"
+            ))
+        })
 }

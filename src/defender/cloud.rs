@@ -11,10 +11,16 @@ pub struct Cloud {
     pub api_url: &'static str,
     /// Where tokens come from (Entra ID's login host for this cloud).
     pub authority: &'static str,
+    /// The Defender portal, for deep links in reports.
+    pub portal: &'static str,
     pub about: &'static str,
 }
 
 const COMMERCIAL_LOGIN: &str = "https://login.microsoftonline.com";
+/// Portals per FACTS.md section 4: GCC shares the commercial one.
+const COMMERCIAL_PORTAL: &str = "https://security.microsoft.com";
+const GOV_PORTAL: &str = "https://security.microsoft.us";
+const DOD_PORTAL: &str = "https://security.apps.mil";
 
 /// Every name `--cloud` and the config file accept, the default first.
 pub const CLOUDS: &[Cloud] = &[
@@ -22,72 +28,84 @@ pub const CLOUDS: &[Cloud] = &[
         name: "public",
         api_url: "https://api.security.microsoft.com",
         authority: COMMERCIAL_LOGIN,
+        portal: COMMERCIAL_PORTAL,
         about: "commercial, routed to your tenant's region",
     },
     Cloud {
         name: "us",
         api_url: "https://us.api.security.microsoft.com",
         authority: COMMERCIAL_LOGIN,
+        portal: COMMERCIAL_PORTAL,
         about: "commercial, United States data centres",
     },
     Cloud {
         name: "eu",
         api_url: "https://eu.api.security.microsoft.com",
         authority: COMMERCIAL_LOGIN,
+        portal: COMMERCIAL_PORTAL,
         about: "commercial, European Union",
     },
     Cloud {
         name: "uk",
         api_url: "https://uk.api.security.microsoft.com",
         authority: COMMERCIAL_LOGIN,
+        portal: COMMERCIAL_PORTAL,
         about: "commercial, United Kingdom",
     },
     Cloud {
         name: "au",
         api_url: "https://au.api.security.microsoft.com",
         authority: COMMERCIAL_LOGIN,
+        portal: COMMERCIAL_PORTAL,
         about: "commercial, Australia",
     },
     Cloud {
         name: "swa",
         api_url: "https://swa.api.security.microsoft.com",
         authority: COMMERCIAL_LOGIN,
+        portal: COMMERCIAL_PORTAL,
         about: "commercial, Switzerland",
     },
     Cloud {
         name: "ina",
         api_url: "https://ina.api.security.microsoft.com",
         authority: COMMERCIAL_LOGIN,
+        portal: COMMERCIAL_PORTAL,
         about: "commercial, India",
     },
     Cloud {
         name: "aea",
         api_url: "https://aea.api.security.microsoft.com",
         authority: COMMERCIAL_LOGIN,
+        portal: COMMERCIAL_PORTAL,
         about: "commercial, United Arab Emirates",
     },
     Cloud {
         name: "legacy",
         api_url: "https://api.securitycenter.microsoft.com",
         authority: COMMERCIAL_LOGIN,
+        portal: COMMERCIAL_PORTAL,
         about: "commercial, the older host most examples use",
     },
     Cloud {
         name: "gcc",
         api_url: "https://api-gcc.securitycenter.microsoft.us",
         authority: COMMERCIAL_LOGIN,
+        portal: COMMERCIAL_PORTAL,
         about: "US Government Community Cloud",
     },
     Cloud {
         name: "gcc-high",
         api_url: "https://api-gov.securitycenter.microsoft.us",
         authority: "https://login.microsoftonline.us",
+        portal: GOV_PORTAL,
         about: "US Government GCC High",
     },
     Cloud {
         name: "dod",
         api_url: "https://api-gov.securitycenter.microsoft.us",
         authority: "https://login.microsoftonline.us",
+        portal: DOD_PORTAL,
         about: "US Department of Defense",
     },
 ];

@@ -32,6 +32,8 @@ pub enum ErrorKind {
     Decode,
     /// Any other status, or a request we refused to send (e.g. a cross-origin next link).
     Protocol,
+    /// `--offline` and the answer is not in the cache: nothing was sent.
+    Offline,
 }
 
 impl ErrorKind {
@@ -52,6 +54,7 @@ impl ErrorKind {
             Self::Timeout | Self::Network => 9,
             Self::Decode | Self::Protocol => 10,
             Self::SignIn => 13,
+            Self::Offline => 15,
         }
     }
 }
@@ -185,6 +188,7 @@ impl ApiError {
             ErrorKind::Network => "could not reach the API",
             ErrorKind::Decode => "the API sent a response we could not read",
             ErrorKind::Protocol => "unexpected response from the API",
+            ErrorKind::Offline => "offline, and not in the cache",
         };
         let mut s = String::from(what);
         if let Some(status) = self.status.filter(|_| self.kind != ErrorKind::Decode) {

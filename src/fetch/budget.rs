@@ -122,6 +122,13 @@ impl Budget {
             .min()
     }
 
+    /// A call made before this process started (from the store's call log). It counts against
+    /// the windows but not as a call of this session.
+    pub fn remember(&mut self, at: Instant) {
+        let i = self.log.partition_point(|t| *t <= at);
+        self.log.insert(i, at);
+    }
+
     pub fn record(&mut self, now: Instant) {
         self.forget_old(now);
         self.log.push_back(now);

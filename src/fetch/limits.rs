@@ -117,7 +117,8 @@ impl FromStr for RateLimits {
     }
 }
 
-fn parse_span(s: &str) -> Option<Duration> {
+/// `10s`, `5m`, `1h`, `0s`: a span as the rate-limit spec and the config file write it.
+pub fn parse_span(s: &str) -> Option<Duration> {
     let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
     let (digits, unit) = s.split_at(split);
     let n: u64 = if digits.is_empty() {

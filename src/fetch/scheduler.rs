@@ -8,6 +8,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use tokio::sync::mpsc;
 
+use super::cache::{CachePolicy, CacheUse, Memory, Origin};
 use super::limits::RateLimits;
 use super::status::{BudgetStatus, Priority, Ticket};
 use crate::defender::{ApiError, FetchKey, FetchValue, Transport};
@@ -33,6 +34,8 @@ pub struct SchedulerConfig {
     /// Longest margin a call stays counted past its window (1% of the window up to this), so
     /// jitter between our clock and the server's cannot make two windows overlap there.
     pub slack: Duration,
+    /// Cache freshness, `--no-cache` and `--offline`; used only with a [`Memory`].
+    pub cache: CachePolicy,
 }
 
 impl Default for SchedulerConfig {
@@ -47,6 +50,7 @@ impl Default for SchedulerConfig {
             max_backoff: Duration::from_secs(30),
             min_throttle_pause: Duration::from_secs(5),
             slack: Duration::from_millis(200),
+            cache: CachePolicy::default(),
         }
     }
 }
@@ -57,17 +61,38 @@ pub struct FetchRequest {
     pub key: FetchKey,
     pub ticket: Ticket,
     pub priority: Priority,
+    pub cache: CacheUse,
+}
+
+impl FetchRequest {
+    pub fn new(key: FetchKey, ticket: Ticket, priority: Priority) -> Self {
+        Self {
+            key,
+            ticket,
+            priority,
+            cache: CacheUse::Prefer,
+        }
+    }
+
+    /// Asks the API even when the cache has a fresh answer.
+    pub fn refresh(mut self) -> Self {
+        self.cache = CacheUse::Refresh;
+        self
+    }
 }
 
 /// What the scheduler tells its owner.
 #[derive(Debug, Clone)]
 pub enum FetchEvent {
-    /// The final answer for one waiting ticket (one event per coalesced ticket).
+    /// An answer for one waiting ticket (one event per coalesced ticket). Final, unless
+    /// `origin` is a stale cached answer being refreshed: then another `Done` follows.
     Done {
         key: FetchKey,
         ticket: Ticket,
         result: Result<FetchValue, ApiError>,
+        /// When the answer was fetched from the API (long ago, for a cached one).
         at: DateTime<Utc>,
+        origin: Origin,
     },
     /// A transient failure; attempt number `attempt` (of `max` allowed) comes after a backoff.
     Retrying {
@@ -111,13 +136,23 @@ impl FetchHandle {
     }
 }
 
-/// Starts the scheduler task on the current tokio runtime.
+/// Starts the scheduler task on the current tokio runtime, with no memory between runs.
 pub fn spawn(
     transport: Arc<dyn Transport>,
     config: SchedulerConfig,
 ) -> (FetchHandle, mpsc::UnboundedReceiver<FetchEvent>) {
+    spawn_with_memory(transport, config, None)
+}
+
+/// Starts the scheduler with a cache and a call log: answers still fresh are served without a
+/// call, and the calls of the last hour (any process, same tenant) count against the budget.
+pub fn spawn_with_memory(
+    transport: Arc<dyn Transport>,
+    config: SchedulerConfig,
+    memory: Option<Arc<dyn Memory>>,
+) -> (FetchHandle, mpsc::UnboundedReceiver<FetchEvent>) {
     let (tx, commands) = mpsc::unbounded_channel();
     let (events, rx) = mpsc::unbounded_channel();
-    tokio::spawn(actor::Actor::new(transport, config, events).run(commands));
+    tokio::spawn(actor::Actor::new(transport, config, events, memory).run(commands));
     (FetchHandle { tx }, rx)
 }

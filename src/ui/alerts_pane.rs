@@ -6,9 +6,10 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::text::Line;
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, TableState};
 
-use super::format::{as_of, pending, short_time, truncate};
+use super::format::{as_of, pending, short_time, tag_list, truncate};
 use super::theme;
-use crate::app::{Focus, Remote, State};
+use crate::app::{Focus, State};
+use crate::case::Target;
 use crate::defender::{FetchKey, Severity};
 
 pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
@@ -29,10 +30,10 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
     let remote = state.remote(&key);
     let alerts = state.alerts_of(loc.ip).unwrap_or_default();
     block = block.title(Line::from(format!(" Alerts · {} ", loc.ip)).style(theme::TITLE));
-    if let Remote::Ready { as_of: at, .. } = remote {
+    if let Some(age) = as_of(remote, state.now) {
         block = block
             .title(Line::from(severity_counts(alerts)).right_aligned())
-            .title_bottom(Line::styled(format!(" {} ", as_of(at)), theme::MUTED).right_aligned());
+            .title_bottom(Line::styled(format!(" {age} "), theme::MUTED).right_aligned());
     }
     if let Some(status) = pending(remote, &key, state.spinner) {
         frame.render_widget(Paragraph::new(status).block(block), area);
@@ -60,7 +61,18 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
         if wide {
             cells.push(Cell::from(truncate(a.device().unwrap_or("—"), 24)));
         }
-        cells.push(Cell::from(a.title.replace('\n', " ")));
+        let tags = crate::defender::parse_alert_id(&a.id)
+            .map(|id| tag_list(state.tags_of(&Target::Alert(id))))
+            .unwrap_or_default();
+        let title = a.title.replace('\n', " ");
+        cells.push(if tags.is_empty() {
+            Cell::from(title)
+        } else {
+            Cell::from(Line::from(vec![
+                ratatui::text::Span::styled(format!("{tags} "), theme::WARN),
+                ratatui::text::Span::raw(title),
+            ]))
+        });
         Row::new(cells)
     });
     let mut widths = vec![

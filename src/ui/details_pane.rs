@@ -15,7 +15,11 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
         .border_style(super::border(state, Focus::Details))
         .title(Line::from(" Alert ").style(theme::TITLE));
     let lines = match (state.location(), state.open_alert()) {
-        (_, Some(alert)) => describe(alert),
+        (_, Some(alert)) => {
+            let mut lines = casework(state, alert);
+            lines.extend(describe(alert));
+            lines
+        }
         (Some(loc), None) if loc.alert.is_some() => {
             vec![Line::styled(
                 "The alert's details are not loaded (its IP's alert list is not here).",
@@ -100,6 +104,29 @@ fn describe(a: &Alert) -> Vec<Line<'static>> {
             theme::MUTED,
         ));
         lines.push(Line::raw(c.comment.clone()));
+    }
+    lines
+}
+
+/// The analyst's tags and notes on the alert, above the API's fields: they matter most.
+fn casework(state: &State, alert: &Alert) -> Vec<Line<'static>> {
+    let Ok(id) = crate::defender::parse_alert_id(&alert.id) else {
+        return Vec::new();
+    };
+    let target = crate::case::Target::Alert(id);
+    let mut lines = Vec::new();
+    let tags = state.tags_of(&target);
+    if !tags.is_empty() {
+        lines.push(Line::styled(super::format::tag_list(tags), theme::WARN));
+    }
+    for note in state.notes_of(&target) {
+        lines.push(Line::from(vec![
+            ratatui::text::Span::styled(
+                format!("{} ", note.at.format("%m-%d %H:%M")),
+                theme::LABEL,
+            ),
+            ratatui::text::Span::raw(note.text.clone()),
+        ]));
     }
     lines
 }

@@ -15,15 +15,7 @@ pub fn spinner(tick: usize) -> &'static str {
 
 /// 63515 → "63,515".
 pub fn count(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    crate::report::thousands(n)
 }
 
 pub fn time(t: Option<&DateTime<Utc>>) -> String {
@@ -41,8 +33,38 @@ pub fn short_time(t: Option<&DateTime<Utc>>) -> String {
     )
 }
 
-pub fn as_of(t: &DateTime<Utc>) -> String {
-    format!("as of {}", t.format("%H:%M:%S UTC"))
+/// "as of 12 min ago · cached": an answer's age, once the clock is known; where it came from
+/// when that was the cache; and that a fresher one is on its way.
+pub fn as_of<T>(remote: &Remote<T>, now: Option<DateTime<Utc>>) -> Option<String> {
+    let Remote::Ready {
+        as_of,
+        cached,
+        refreshing,
+        ..
+    } = remote
+    else {
+        return None;
+    };
+    let mut s = match now {
+        Some(now) => format!("as of {}", crate::report::age(*as_of, now)),
+        None => format!("as of {}", as_of.format("%H:%M:%S UTC")),
+    };
+    if *cached {
+        s.push_str(" · cached");
+    }
+    if refreshing.is_some() {
+        s.push_str(" · refreshing");
+    }
+    Some(s)
+}
+
+/// `[malicious, needs review]`, or nothing.
+pub fn tag_list(tags: &[String]) -> String {
+    if tags.is_empty() {
+        String::new()
+    } else {
+        format!("[{}]", tags.join(", "))
+    }
 }
 
 /// `636688558380765161_2136280442` → `636688…0442` when space is short.
@@ -103,6 +125,7 @@ pub fn failure(error: &ApiError, key: &FetchKey) -> Vec<Line<'static>> {
         ErrorKind::Server | ErrorKind::Timeout | ErrorKind::Network => "r to retry",
         ErrorKind::InvalidInput => "the API refused this value",
         ErrorKind::Decode | ErrorKind::Protocol => "the answer was unusable; r to retry",
+        ErrorKind::Offline => "offline mode: only answers already in the cache are shown",
     };
     vec![
         Line::from(vec![

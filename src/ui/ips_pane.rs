@@ -57,10 +57,19 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
             None => ("not an IP".to_owned(), theme::ERROR),
             Some(ip) => prevalence(state, ip),
         };
-        Row::new(vec![
-            Cell::from(entry.id.clone()),
-            Cell::from(text).style(style),
-        ])
+        let tags = entry
+            .addr()
+            .map(|ip| super::format::tag_list(state.tags_of(&crate::case::Target::Ip(ip))))
+            .unwrap_or_default();
+        let id = if tags.is_empty() {
+            Line::from(entry.id.clone())
+        } else {
+            Line::from(vec![
+                ratatui::text::Span::raw(format!("{} ", entry.id)),
+                ratatui::text::Span::styled(tags, theme::WARN),
+            ])
+        };
+        Row::new(vec![Cell::from(id), Cell::from(text).style(style)])
     });
     let table = Table::new(rows, [Constraint::Fill(1), Constraint::Length(12)])
         .row_highlight_style(if state.focus == Focus::Ips {

@@ -5,9 +5,10 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Wrap};
 
-use super::format::{as_of, count, pending, time};
+use super::format::{as_of, count, pending, tag_list, time};
 use super::theme;
 use crate::app::{Remote, State};
+use crate::case::Target;
 use crate::defender::FetchKey;
 
 pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
@@ -24,7 +25,7 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
     let mut lines = vec![Line::styled(loc.ip.to_string(), theme::TITLE)];
     if let Some(status) = pending(remote, &key, state.spinner) {
         lines.extend(status);
-    } else if let Remote::Ready { as_of: at, .. } = remote {
+    } else if let Remote::Ready { .. } = remote {
         match state.stats_of(loc.ip).flatten() {
             Some(stats) if stats.seen_in_org() => {
                 let n = stats.prevalence().unwrap_or(0);
@@ -44,7 +45,20 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
                 ));
             }
         }
-        lines.push(Line::styled(as_of(at), theme::MUTED));
+        lines.extend(as_of(remote, state.now).map(|s| Line::styled(s, theme::MUTED)));
+    }
+    // The analyst's own words on this IP: its tags, and its latest note.
+    let target = Target::Ip(loc.ip);
+    let tags = state.tags_of(&target);
+    if !tags.is_empty() {
+        lines.push(Line::styled(tag_list(tags), theme::WARN));
+    }
+    let notes: Vec<_> = state.notes_of(&target).collect();
+    if let Some(last) = notes.last() {
+        lines.push(Line::from(vec![
+            Span::styled(format!("notes {} · ", notes.len()), theme::LABEL),
+            Span::raw(last.text.clone()),
+        ]));
     }
     frame.render_widget(
         Paragraph::new(lines).wrap(Wrap { trim: true }).block(block),

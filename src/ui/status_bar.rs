@@ -16,12 +16,15 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
     let [l, r] =
         Layout::horizontal([Constraint::Length(left_width), Constraint::Fill(1)]).areas(area);
     frame.render_widget(Paragraph::new(Line::from(left)), l);
-    let right = match &state.last_error {
-        Some(err) => Line::styled(
-            truncate(err, r.width.saturating_sub(1) as usize),
-            theme::ERROR,
-        ),
-        None => Line::styled("? help ", theme::MUTED),
+    let room = r.width.saturating_sub(1) as usize;
+    // What the analyst just did first, then what went wrong, then whether we can save.
+    let right = match (&state.notice, &state.last_error, &state.save_error) {
+        (Some(notice), ..) => Line::styled(truncate(notice, room), theme::OK),
+        (None, Some(err), _) => Line::styled(truncate(err, room), theme::ERROR),
+        (None, None, Some(why)) => {
+            Line::styled(truncate(&format!("not saving: {why}"), room), theme::WARN)
+        }
+        (None, None, None) => Line::styled("? help ", theme::MUTED),
     };
     frame.render_widget(Paragraph::new(right.right_aligned()), r);
 }

@@ -15,7 +15,14 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
         spans.push(Span::styled(format!(" {banner} "), theme::BANNER));
         spans.push(Span::raw(" "));
     }
+    if state.offline {
+        spans.push(Span::styled(" OFFLINE · cache only ", theme::BANNER));
+        spans.push(Span::raw(" "));
+    }
     spans.push(Span::styled(format!("{} ", state.api_host), theme::MUTED));
+    if let Some(case) = &state.case {
+        spans.push(Span::styled(format!("case {} ", case.name), theme::LABEL));
+    }
     let used: usize = spans.iter().map(|s| s.content.chars().count()).sum();
     let room = (area.width as usize).saturating_sub(used);
     spans.extend(trail(state, room));

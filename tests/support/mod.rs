@@ -84,6 +84,25 @@ pub fn related(ips: &[&str]) -> Vec<RelatedIp> {
     ips.iter().map(|i| RelatedIp { id: (*i).into() }).collect()
 }
 
+/// Focuses the input, types `text` and submits it.
+pub fn submitted(state: &mut State, text: &str) -> Vec<Cmd> {
+    let mut cmds = update(state, key(KeyCode::Esc));
+    cmds.extend(update(state, ch('/')));
+    cmds.extend(type_text(state, text));
+    cmds.extend(update(state, key(KeyCode::Enter)));
+    cmds
+}
+
+/// The demo's shape: the doc IP has the doc alerts; the doc alert has two related IPs.
+pub fn tenant(key: &FetchKey) -> FetchValue {
+    match key {
+        FetchKey::IpStats(_) => FetchValue::Stats(Some(doc_stats())),
+        FetchKey::IpAlerts(i) if *i == ip(DOC_IP) => FetchValue::Alerts(doc_alerts()),
+        FetchKey::IpAlerts(_) => FetchValue::Alerts(vec![]),
+        FetchKey::AlertIps(_) => FetchValue::Ips(related(&["104.80.104.128", "23.203.232.228"])),
+    }
+}
+
 /// Answers every fetch in `cmds` from `answer`, as the scheduler would.
 pub fn answer_all(
     state: &mut State,
@@ -100,6 +119,7 @@ pub fn answer_all(
                 ticket: r.ticket,
                 result: Ok(value),
                 at: at(),
+                origin: mde_triage::fetch::Origin::Network,
             },
         ));
     }
@@ -120,6 +140,7 @@ pub fn fetched(key: FetchKey, ticket: Ticket, value: FetchValue) -> Msg {
         ticket,
         result: Ok(value),
         at: at(),
+        origin: mde_triage::fetch::Origin::Network,
     }
 }
 
@@ -142,4 +163,20 @@ pub fn screen_text(buffer: &ratatui::buffer::Buffer) -> String {
         out.push('\n');
     }
     out
+}
+
+/// Environment that gives the binary its own fresh data, config and log directories, so tests
+/// never read or write the developer's cache and cases, nor each other's.
+pub fn isolated_env() -> Vec<(&'static str, std::path::PathBuf)> {
+    let dir = tempfile::Builder::new()
+        .prefix("mde-triage-test-")
+        .tempdir()
+        .expect("a temporary directory")
+        .keep();
+    vec![
+        ("MDE_TRIAGE_DATA_DIR", dir.join("data")),
+        ("XDG_CONFIG_HOME", dir.join("config")),
+        ("XDG_STATE_HOME", dir.join("state")),
+        ("XDG_DATA_HOME", dir.join("xdg-data")),
+    ]
 }

@@ -9,9 +9,12 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
+use chrono::{DateTime, Utc};
+
 use super::{Command, FetchEvent, FetchRequest, SchedulerConfig};
 use crate::defender::{ApiError, Call, Endpoint, ErrorKind, FetchKey, FetchValue, Page, Transport};
 use crate::fetch::budget::Budget;
+use crate::fetch::cache::{self, CacheUse, Memory, Origin};
 use crate::fetch::status::{BudgetStatus, EndpointBudget, Priority, Ticket};
 
 /// One logical request, possibly many calls (pages, retries).
@@ -27,8 +30,8 @@ struct Job {
     failures: u32,
     /// Backoff: not before this instant.
     not_before: Option<Instant>,
-    /// When the current call was sent.
-    sent_at: Option<Instant>,
+    /// When the current call was sent, on both clocks (the wall one for the call log).
+    sent_at: Option<(Instant, DateTime<Utc>)>,
     /// Pages joined so far.
     acc: Option<FetchValue>,
     pages: usize,
@@ -47,6 +50,7 @@ pub(super) struct Actor {
     events: mpsc::UnboundedSender<FetchEvent>,
     seq: u64,
     published: Option<BudgetStatus>,
+    memory: Option<Arc<dyn Memory>>,
 }
 
 impl Actor {
@@ -54,8 +58,9 @@ impl Actor {
         transport: Arc<dyn Transport>,
         config: SchedulerConfig,
         events: mpsc::UnboundedSender<FetchEvent>,
+        memory: Option<Arc<dyn Memory>>,
     ) -> Self {
-        let budgets = Endpoint::ALL
+        let mut budgets: HashMap<Endpoint, Budget> = Endpoint::ALL
             .iter()
             .map(|e| {
                 (
@@ -64,6 +69,9 @@ impl Actor {
                 )
             })
             .collect();
+        if let Some(memory) = &memory {
+            remember_recent_calls(memory.as_ref(), &mut budgets, &config);
+        }
         Self {
             transport,
             config,
@@ -75,6 +83,7 @@ impl Actor {
             events,
             seq: 0,
             published: None,
+            memory,
         }
     }
 
@@ -82,9 +91,16 @@ impl Actor {
         let mut open = true;
         loop {
             let now = Instant::now();
+            let listened = !self.events.is_closed();
+            if !listened {
+                // Nobody will read an answer: start nothing more. Calls already on the wire
+                // finish, so what they cost is kept in the cache.
+                self.queue.clear();
+                self.queued_keys.clear();
+            }
             self.dispatch(now);
             self.publish(now);
-            if !open && self.queue.is_empty() && self.running.is_empty() {
+            if (!open || !listened) && self.queue.is_empty() && self.running.is_empty() {
                 break;
             }
             let wake = self.next_wake(now);
@@ -107,7 +123,22 @@ impl Actor {
         }
     }
 
-    fn request(&mut self, r: FetchRequest) {
+    fn request(&mut self, mut r: FetchRequest) {
+        if let Some(served) = self.serve_cached(&r) {
+            match served {
+                Served::Fresh => return,
+                // Stale: shown already; the refresh waits behind the analyst's work.
+                Served::Stale => r.priority = r.priority.min(Priority::Prefetch),
+            }
+        }
+        if self.config.cache.offline {
+            let error = ApiError::new(
+                ErrorKind::Offline,
+                format!("no cached answer for {}", r.key),
+            );
+            self.send_done(r.key, r.ticket, Err(error), Utc::now(), Origin::Network);
+            return;
+        }
         let queued = self.queued_keys.contains(&r.key);
         let existing = self.in_flight.get_mut(&r.key).or_else(|| {
             queued
@@ -134,6 +165,38 @@ impl Actor {
             acc: None,
             pages: 0,
             seen_links: HashSet::new(),
+        });
+    }
+
+    /// Answers from the cache when it may: `None` when the request must go to the API.
+    fn serve_cached(&self, r: &FetchRequest) -> Option<Served> {
+        let policy = self.config.cache;
+        let memory = self.memory.as_ref()?;
+        let wanted = policy.offline || (!policy.bypass && r.cache == CacheUse::Prefer);
+        if !wanted {
+            return None;
+        }
+        let (value, at) = memory.lookup(&r.key)?;
+        let fresh = policy.offline || cache::fresh(policy.ttl.of(r.key.endpoint()), at, Utc::now());
+        let origin = Origin::Cache { refreshing: !fresh };
+        self.send_done(r.key.clone(), r.ticket, Ok(value), at, origin);
+        Some(if fresh { Served::Fresh } else { Served::Stale })
+    }
+
+    fn send_done(
+        &self,
+        key: FetchKey,
+        ticket: Ticket,
+        result: Result<FetchValue, ApiError>,
+        at: DateTime<Utc>,
+        origin: Origin,
+    ) {
+        let _ = self.events.send(FetchEvent::Done {
+            key,
+            ticket,
+            result,
+            at,
+            origin,
         });
     }
 
@@ -203,7 +266,11 @@ impl Actor {
             if let Some(b) = self.budgets.get_mut(&job.key.endpoint()) {
                 b.record(now);
             }
-            job.sent_at = Some(now);
+            let wall = Utc::now();
+            if let Some(m) = &self.memory {
+                m.call(job.key.endpoint(), wall, true);
+            }
+            job.sent_at = Some((now, wall));
             let (key, call, transport) =
                 (job.key.clone(), job.call.clone(), self.transport.clone());
             self.running
@@ -267,8 +334,11 @@ impl Actor {
                 });
                 tracing::info!(%key, secs = pause.as_secs_f64(), "429: pausing endpoint");
                 budget.pause(now, now + pause);
-                if let Some(at) = job.sent_at {
+                if let Some((at, wall)) = job.sent_at {
                     budget.unrecord(at);
+                    if let Some(m) = &self.memory {
+                        m.call(key.endpoint(), wall, false);
+                    }
                 }
                 self.enqueue(job); // a 429 is not a failed attempt; it waits its turn
             }
@@ -288,16 +358,14 @@ impl Actor {
         }
     }
 
-    /// Sends the answer to every waiting ticket.
+    /// Sends the answer to every waiting ticket, and keeps a good one for next time.
     fn complete(&mut self, job: Job, result: Result<FetchValue, ApiError>) {
-        let at = chrono::Utc::now();
+        let at = Utc::now();
+        if let (Some(m), Ok(value)) = (&self.memory, &result) {
+            m.remember(&job.key, value, at);
+        }
         for ticket in job.waiters {
-            let _ = self.events.send(FetchEvent::Done {
-                key: job.key.clone(),
-                ticket,
-                result: result.clone(),
-                at,
-            });
+            self.send_done(job.key.clone(), ticket, result.clone(), at, Origin::Network);
         }
     }
 
@@ -356,6 +424,42 @@ impl Actor {
             let _ = self.events.send(FetchEvent::Budget(status.clone()));
             self.published = Some(status);
         }
+    }
+}
+
+/// What the cache did for a request.
+enum Served {
+    /// A fresh answer: nothing more to do.
+    Fresh,
+    /// A stale answer: a refresh follows.
+    Stale,
+}
+
+/// Puts the calls of the last hour (this tenant, any process, earlier runs included) back on
+/// the books, so a restart does not overspend the hourly window.
+fn remember_recent_calls(
+    memory: &dyn Memory,
+    budgets: &mut HashMap<Endpoint, Budget>,
+    config: &SchedulerConfig,
+) {
+    let horizon = config.limits.horizon() + config.slack;
+    let (now, wall) = (Instant::now(), Utc::now());
+    let since = wall - chrono::Duration::from_std(horizon).unwrap_or(chrono::Duration::hours(1));
+    let calls = memory.calls_since(since);
+    for (endpoint, at) in &calls {
+        let ago = (wall - *at).to_std().unwrap_or(Duration::ZERO);
+        // Right after boot the monotonic clock may not reach back that far: such a call is
+        // counted as made at the earliest instant we can name.
+        let instant = now.checked_sub(ago).unwrap_or(now);
+        if let Some(b) = budgets.get_mut(endpoint) {
+            b.remember(instant);
+        }
+    }
+    if !calls.is_empty() {
+        tracing::info!(
+            calls = calls.len(),
+            "budget: remembered calls from the last hour"
+        );
     }
 }
 

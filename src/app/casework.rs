@@ -1,0 +1,255 @@
+//! The case side of `update`: notes and tags typed in small editors, drafts saved on every
+//! keystroke, the trail kept, the report asked for, ages kept true by the clock.
+
+use chrono::{DateTime, Utc};
+use crossterm::event::{Event, KeyCode, KeyEvent};
+use tui_input::Input;
+use tui_input::backend::crossterm::EventHandler;
+
+use super::history::History;
+use super::msg::{Cmd, Record};
+use super::remote::Remote;
+use super::state::{CaseView, Editor, Focus, NoteDraft, State};
+use crate::case::SavedCase;
+use crate::case::{MAX_NOTE, Note, Target, VERDICTS, clean_tag};
+use crate::defender::parse_alert_id;
+
+impl State {
+    /// Opens the console on a saved case: its trail where it was left, its notes and tags, and
+    /// a note that was being typed, back in its editor.
+    pub fn reopen(&mut self, name: &str, saved: SavedCase) {
+        let mut case = CaseView::new(name);
+        case.notes = saved.notes;
+        for (target, tag) in saved.tags {
+            case.tags.entry(target).or_default().push(tag);
+        }
+        self.case = Some(case);
+        if let Some(history) = saved.trail.as_deref().and_then(History::restore) {
+            self.history = history;
+        }
+        if let Some(draft) = saved
+            .draft
+            .as_deref()
+            .and_then(|d| serde_json::from_str::<NoteDraft>(d).ok())
+        {
+            self.editor = Some(Editor::Note {
+                target: draft.target,
+                input: Input::new(draft.text),
+            });
+            self.notice = Some("the note you were typing is back: Enter keeps it".into());
+        }
+        self.dirty = true;
+    }
+}
+
+/// The IP or alert a note or tag is for: the selected row, else what the screen is about.
+pub fn selected_target(state: &State) -> Option<Target> {
+    let loc = state.location()?;
+    match state.focus {
+        Focus::Alerts => {
+            let alert = state.alerts_of(loc.ip)?.get(loc.alert_row)?;
+            parse_alert_id(&alert.id).ok().map(Target::Alert)
+        }
+        Focus::Ips => {
+            let id = loc.alert.as_ref()?;
+            let ip = state.related_ips_of(id)?.get(loc.ip_row)?.addr()?;
+            Some(Target::Ip(ip))
+        }
+        Focus::Input | Focus::Details => Some(match &loc.alert {
+            Some(id) => Target::Alert(id.clone()),
+            None => Target::Ip(loc.ip),
+        }),
+    }
+}
+
+/// `n`: the note left as a draft, else a new one on the selection.
+pub fn open_note(state: &mut State) {
+    if let Some(draft) = state.draft.take() {
+        state.editor = Some(Editor::Note {
+            target: draft.target,
+            input: Input::new(draft.text),
+        });
+        return;
+    }
+    open_editor(state, "notes", |target, input| Editor::Note {
+        target,
+        input,
+    });
+}
+
+/// `t`: the tag editor on the selection.
+pub fn open_tag(state: &mut State) {
+    open_editor(state, "tags", |target, input| Editor::Tag { target, input });
+}
+
+fn open_editor(state: &mut State, what: &str, editor: fn(Target, Input) -> Editor) {
+    match selected_target(state) {
+        Some(target) => state.editor = Some(editor(target, Input::default())),
+        None => {
+            state.notice = Some(format!(
+                "look up an IP first; {what} belong to an IP or an alert"
+            ))
+        }
+    }
+}
+
+pub fn export(state: &mut State, cmds: &mut Vec<Cmd>) {
+    if state.case.is_none() {
+        state.notice = Some("no case is being recorded, so there is nothing to export".into());
+        return;
+    }
+    state.notice = Some("writing the report…".into());
+    cmds.push(Cmd::Export);
+}
+
+/// Keys while an editor is open. Enter keeps, Esc leaves (a note's text stays as a draft).
+pub fn editor_key(state: &mut State, key: KeyEvent, cmds: &mut Vec<Cmd>) {
+    let Some(editor) = state.editor.as_mut() else {
+        return;
+    };
+    match (editor, key.code) {
+        (Editor::Note { target, input }, KeyCode::Enter) => {
+            let text = crate::defender::sanitize::clean(input.value());
+            let text: String = text.trim().chars().take(MAX_NOTE).collect();
+            let target = target.clone();
+            state.editor = None;
+            if !text.is_empty() {
+                add_note(state, target, text, cmds);
+            }
+            save_draft(state, cmds);
+        }
+        (Editor::Note { target, input }, KeyCode::Esc) => {
+            // Leaving is not discarding: the text waits (saved) until `n` opens it again.
+            state.draft = (!input.value().trim().is_empty()).then(|| NoteDraft {
+                target: target.clone(),
+                text: input.value().to_owned(),
+            });
+            state.editor = None;
+            if state.draft.is_some() {
+                state.notice = Some("note kept as a draft: n to go on with it".into());
+            } else {
+                save_draft(state, cmds);
+            }
+        }
+        (Editor::Tag { target, input }, KeyCode::Char(d @ '1'..='4'))
+            if input.value().is_empty() =>
+        {
+            let tag = VERDICTS[d as usize - '1' as usize].to_owned();
+            let target = target.clone();
+            state.editor = None;
+            toggle_tag(state, target, tag, cmds);
+        }
+        (Editor::Tag { target, input }, KeyCode::Enter) => {
+            let (target, tag) = (target.clone(), clean_tag(input.value()));
+            state.editor = None;
+            if let Some(tag) = tag {
+                toggle_tag(state, target, tag, cmds);
+            }
+        }
+        (Editor::Tag { .. }, KeyCode::Esc) => state.editor = None,
+        (Editor::Note { input, .. } | Editor::Tag { input, .. }, _) => {
+            let changed = input
+                .handle_event(&Event::Key(key))
+                .is_some_and(|c| c.value);
+            if changed && matches!(state.editor, Some(Editor::Note { .. })) {
+                save_draft(state, cmds);
+            }
+        }
+    }
+}
+
+/// Pasted text goes into the open editor, on one line.
+pub fn paste(state: &mut State, text: &str, cmds: &mut Vec<Cmd>) {
+    let flat = crate::defender::sanitize::one_line(text);
+    if let Some(Editor::Note { input, .. } | Editor::Tag { input, .. }) = state.editor.as_mut() {
+        *input = Input::new(format!("{}{}", input.value(), flat.trim_end()));
+    }
+    save_draft(state, cmds);
+    state.dirty = true;
+}
+
+fn add_note(state: &mut State, target: Target, text: String, cmds: &mut Vec<Cmd>) {
+    let at = state.now.unwrap_or_default();
+    if let Some(case) = state.case.as_mut() {
+        case.notes.push((
+            target.clone(),
+            Note {
+                at,
+                text: text.clone(),
+            },
+        ));
+        cmds.push(Cmd::Record(Record::Note {
+            target: target.clone(),
+            text,
+        }));
+        state.notice = Some(format!("note saved on {target}"));
+    } else {
+        state.notice = Some("no case is being recorded: the note was not kept".into());
+    }
+}
+
+/// Adds the tag, or takes it off when it is already there.
+fn toggle_tag(state: &mut State, target: Target, tag: String, cmds: &mut Vec<Cmd>) {
+    let Some(case) = state.case.as_mut() else {
+        state.notice = Some("no case is being recorded: the tag was not kept".into());
+        return;
+    };
+    let tags = case.tags.entry(target.clone()).or_default();
+    let on = !tags.contains(&tag);
+    if on {
+        tags.push(tag.clone());
+    } else {
+        tags.retain(|t| *t != tag);
+    }
+    state.notice = Some(format!(
+        "{} '{tag}' {} {target}",
+        if on { "tagged" } else { "removed" },
+        if on { "on" } else { "from" }
+    ));
+    cmds.push(Cmd::Record(Record::Tag { target, tag, on }));
+}
+
+/// The note being typed, kept on every change so nothing typed is lost to a crash.
+fn save_draft(state: &State, cmds: &mut Vec<Cmd>) {
+    if state.case.is_none() {
+        return;
+    }
+    let draft = match &state.editor {
+        Some(Editor::Note { target, input }) if !input.value().is_empty() => Some(
+            serde_json::to_string(&NoteDraft {
+                target: target.clone(),
+                text: input.value().to_owned(),
+            })
+            .expect("a draft always serialises"),
+        ),
+        _ => None,
+    };
+    cmds.push(Cmd::Record(Record::Draft(draft)));
+}
+
+/// Keeps where the console is, so a reopened case comes back to the same screen.
+pub fn save_trail(state: &State, cmds: &mut Vec<Cmd>) {
+    if state.case.is_some() {
+        cmds.push(Cmd::Record(Record::Trail(state.history.to_json())));
+    }
+}
+
+/// The clock moved: redraw only if an age on screen now reads differently.
+pub fn clock(state: &mut State, now: DateTime<Utc>) {
+    let before = shown_ages(state);
+    state.now = Some(now);
+    if shown_ages(state) != before {
+        state.dirty = true;
+    }
+}
+
+fn shown_ages(state: &State) -> Vec<String> {
+    state
+        .visible_keys()
+        .iter()
+        .filter_map(|k| match state.remote(k) {
+            Remote::Ready { as_of, .. } => Some(crate::report::age(*as_of, state.now?)),
+            _ => None,
+        })
+        .collect()
+}

@@ -1,0 +1,193 @@
+//! Case export for a ticket: what a report holds ([`CaseReport`], read from the store) and its
+//! renderings as Markdown, JSON and CSV. Rendering is pure: the time "now" comes in, so ages
+//! in a report are reproducible and golden files can pin them.
+
+mod csv;
+mod json;
+mod markdown;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::defender::{Alert, IpStats};
+
+/// A case, gathered for export: everything the analyst saw and wrote.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CaseReport {
+    pub case: String,
+    pub created: DateTime<Utc>,
+    pub updated: DateTime<Utc>,
+    /// Entra tenant id, when known: portal links then open in the right tenant.
+    pub tenant_id: Option<String>,
+    /// The API host the data came from (`SIMULATED TENANT` data says so here).
+    pub api_host: String,
+    /// Portal base URL for deep links, e.g. `https://security.microsoft.com`.
+    pub portal: String,
+    /// The pivot path, in the order walked.
+    pub path: Vec<Step>,
+    /// Every IP visited (or pivoted to), in order of first visit.
+    pub ips: Vec<IpEntry>,
+    /// Every alert opened, or tagged or noted, in order of first visit.
+    pub alerts: Vec<AlertEntry>,
+    /// Calls this case spent per endpoint (`stats`, `ip-alerts`, `alert-ips`); answers served
+    /// from the cache cost none.
+    pub calls: Vec<EndpointCalls>,
+}
+
+/// One step of the trail: an IP, an alert opened from it, or (from `mde-triage alert`) an
+/// alert on its own.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Step {
+    pub at: DateTime<Utc>,
+    pub ip: Option<String>,
+    pub alert: Option<String>,
+}
+
+/// A value and when it was fetched from the API.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Dated<T> {
+    pub value: T,
+    pub as_of: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IpEntry {
+    pub ip: String,
+    /// `None`: never fetched. `Some(Dated { value: None })`: the API said 404, not seen in the
+    /// org (as is a prevalence of 0).
+    pub stats: Option<Dated<Option<IpStats>>>,
+    /// The IP's related alerts, newest first; `None` when never fetched.
+    pub alerts: Option<Dated<Vec<Alert>>>,
+    pub tags: Vec<String>,
+    pub notes: Vec<Note>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AlertEntry {
+    pub id: String,
+    /// The alert's fields, from whichever IP's alert list held it; `None` when not at hand.
+    pub alert: Option<Alert>,
+    /// Its related IPs; `None` when never fetched.
+    pub ips: Option<Dated<Vec<String>>>,
+    pub tags: Vec<String>,
+    pub notes: Vec<Note>,
+}
+
+pub use crate::case::Note;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EndpointCalls {
+    pub endpoint: String,
+    pub calls: u64,
+}
+
+/// The formats `export --format` accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Markdown,
+    Json,
+    Csv,
+}
+
+impl std::str::FromStr for Format {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "md" | "markdown" => Ok(Self::Markdown),
+            "json" => Ok(Self::Json),
+            "csv" => Ok(Self::Csv),
+            other => Err(format!(
+                "unknown format '{other}' (expected md, json or csv)"
+            )),
+        }
+    }
+}
+
+impl Format {
+    /// The usual file extension.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Self::Markdown => "md",
+            Self::Json => "json",
+            Self::Csv => "csv",
+        }
+    }
+}
+
+/// Renders `report` as of `now` (for the data's ages).
+pub fn render(report: &CaseReport, format: Format, now: DateTime<Utc>) -> String {
+    match format {
+        Format::Markdown => markdown::render(report, now),
+        Format::Json => json::render(report, now),
+        Format::Csv => csv::render(report, now),
+    }
+}
+
+impl CaseReport {
+    /// Deep link to an alert in the Defender portal.
+    pub fn alert_link(&self, id: &str) -> String {
+        self.with_tenant(format!(
+            "{}/alerts/{}",
+            self.portal.trim_end_matches('/'),
+            percent(id)
+        ))
+    }
+
+    /// Deep link to an IP's page in the Defender portal.
+    pub fn ip_link(&self, ip: &str) -> String {
+        self.with_tenant(format!(
+            "{}/ip/{}/overview",
+            self.portal.trim_end_matches('/'),
+            percent(ip)
+        ))
+    }
+
+    fn with_tenant(&self, url: String) -> String {
+        match &self.tenant_id {
+            Some(tid) => format!("{url}?tid={}", percent(tid)),
+            None => url,
+        }
+    }
+}
+
+/// Percent-encodes everything but unreserved characters (RFC 3986), so an id can never break
+/// out of its path segment. IPv6 colons are encoded too, which the portal accepts.
+fn percent(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// "12 min ago", "3 h ago", "2 days ago": how old an answer is, as the console says it.
+pub fn age(as_of: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    let secs = (now - as_of).num_seconds().max(0);
+    match secs {
+        0..60 => "just now".to_owned(),
+        60..3600 => format!("{} min ago", secs / 60),
+        3600..86400 => format!("{} h ago", secs / 3600),
+        _ => match secs / 86400 {
+            1 => "1 day ago".to_owned(),
+            d => format!("{d} days ago"),
+        },
+    }
+}
+
+/// 63515 → `63,515`: counts as the console and reports write them.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}

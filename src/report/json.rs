@@ -1,0 +1,191 @@
+//! The report as JSON, in a shape of our own (not the API's field names), stable for scripts:
+//! README documents it.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::Serialize;
+
+use super::{AlertEntry, CaseReport, Dated, IpEntry, age};
+use crate::defender::Alert;
+
+#[derive(Serialize)]
+struct Report<'a> {
+    case: &'a str,
+    created: String,
+    updated: String,
+    generated: String,
+    tenant_id: Option<&'a str>,
+    api_host: &'a str,
+    calls: BTreeMap<&'a str, u64>,
+    path: Vec<Step<'a>>,
+    ips: Vec<Ip<'a>>,
+    alerts: Vec<AlertOut<'a>>,
+}
+
+#[derive(Serialize)]
+struct Step<'a> {
+    at: String,
+    ip: Option<&'a str>,
+    alert: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct Ip<'a> {
+    ip: &'a str,
+    link: String,
+    tags: &'a [String],
+    notes: Vec<NoteOut<'a>>,
+    stats: Option<Stats>,
+    alerts: Option<Listed<AlertRow>>,
+}
+
+#[derive(Serialize)]
+struct Stats {
+    seen_in_org: bool,
+    prevalence: Option<u64>,
+    first_seen: Option<String>,
+    last_seen: Option<String>,
+    as_of: String,
+    age: String,
+}
+
+#[derive(Serialize)]
+struct Listed<T> {
+    as_of: String,
+    age: String,
+    items: Vec<T>,
+}
+
+#[derive(Serialize)]
+struct AlertRow {
+    id: String,
+    link: String,
+    title: String,
+    severity: String,
+    status: String,
+    category: Option<String>,
+    device: Option<String>,
+    user: Option<String>,
+    created: Option<String>,
+    mitre_techniques: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct AlertOut<'a> {
+    id: &'a str,
+    link: String,
+    /// The alert's fields, when an IP's alert list held it.
+    details: Option<AlertRow>,
+    tags: &'a [String],
+    notes: Vec<NoteOut<'a>>,
+    ips: Option<Listed<&'a str>>,
+}
+
+#[derive(Serialize)]
+struct NoteOut<'a> {
+    at: String,
+    text: &'a str,
+}
+
+pub(super) fn render(r: &CaseReport, now: DateTime<Utc>) -> String {
+    let mut calls: BTreeMap<&str, u64> = r
+        .calls
+        .iter()
+        .map(|c| (c.endpoint.as_str(), c.calls))
+        .collect();
+    calls.insert("total", r.calls.iter().map(|c| c.calls).sum());
+    let report = Report {
+        case: &r.case,
+        created: stamp(r.created),
+        updated: stamp(r.updated),
+        generated: stamp(now),
+        tenant_id: r.tenant_id.as_deref(),
+        api_host: &r.api_host,
+        calls,
+        path: r
+            .path
+            .iter()
+            .map(|s| Step {
+                at: stamp(s.at),
+                ip: s.ip.as_deref(),
+                alert: s.alert.as_deref(),
+            })
+            .collect(),
+        ips: r.ips.iter().map(|e| ip(r, e, now)).collect(),
+        alerts: r.alerts.iter().map(|e| alert(r, e, now)).collect(),
+    };
+    let mut text = serde_json::to_string_pretty(&report).expect("plain data serialises");
+    text.push('\n');
+    text
+}
+
+fn ip<'a>(r: &CaseReport, e: &'a IpEntry, now: DateTime<Utc>) -> Ip<'a> {
+    Ip {
+        ip: &e.ip,
+        link: r.ip_link(&e.ip),
+        tags: &e.tags,
+        notes: notes(&e.notes),
+        stats: e.stats.as_ref().map(|d| Stats {
+            seen_in_org: d.value.as_ref().is_some_and(|s| s.seen_in_org()),
+            prevalence: d.value.as_ref().and_then(|s| s.prevalence()),
+            first_seen: d.value.as_ref().and_then(|s| s.org_first_seen).map(stamp),
+            last_seen: d.value.as_ref().and_then(|s| s.org_last_seen).map(stamp),
+            as_of: stamp(d.as_of),
+            age: age(d.as_of, now),
+        }),
+        alerts: e.alerts.as_ref().map(|d| listed(d, now, |a| row(r, a))),
+    }
+}
+
+fn alert<'a>(r: &CaseReport, e: &'a AlertEntry, now: DateTime<Utc>) -> AlertOut<'a> {
+    AlertOut {
+        id: &e.id,
+        link: r.alert_link(&e.id),
+        details: e.alert.as_ref().map(|a| row(r, a)),
+        tags: &e.tags,
+        notes: notes(&e.notes),
+        ips: e.ips.as_ref().map(|d| Listed {
+            as_of: stamp(d.as_of),
+            age: age(d.as_of, now),
+            items: d.value.iter().map(String::as_str).collect(),
+        }),
+    }
+}
+
+fn row(r: &CaseReport, a: &Alert) -> AlertRow {
+    AlertRow {
+        id: a.id.clone(),
+        link: r.alert_link(&a.id),
+        title: a.title.clone(),
+        severity: a.severity.to_string(),
+        status: a.status.to_string(),
+        category: a.category.clone(),
+        device: a.device().map(str::to_owned),
+        user: a.related_user.as_ref().map(|u| u.display()),
+        created: a.alert_creation_time.map(stamp),
+        mitre_techniques: a.mitre_techniques.clone(),
+    }
+}
+
+fn listed<T, U>(d: &Dated<Vec<T>>, now: DateTime<Utc>, f: impl Fn(&T) -> U) -> Listed<U> {
+    Listed {
+        as_of: stamp(d.as_of),
+        age: age(d.as_of, now),
+        items: d.value.iter().map(f).collect(),
+    }
+}
+
+fn notes(notes: &[super::Note]) -> Vec<NoteOut<'_>> {
+    notes
+        .iter()
+        .map(|n| NoteOut {
+            at: stamp(n.at),
+            text: &n.text,
+        })
+        .collect()
+}
+
+fn stamp(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}

@@ -1,0 +1,267 @@
+//! The report as Markdown that pastes cleanly into a ticket (GitHub, Jira, ServiceNow): every
+//! server or analyst string escaped, so a title can never inject a link or break a table.
+
+use std::fmt::Write as _;
+
+use chrono::{DateTime, Utc};
+
+use super::{AlertEntry, CaseReport, Dated, IpEntry, age, thousands};
+use crate::defender::{Alert, IpStats};
+
+pub(super) fn render(r: &CaseReport, now: DateTime<Utc>) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "# Case {}\n", escape(&r.case));
+    let total: u64 = r.calls.iter().map(|c| c.calls).sum();
+    let split: Vec<String> = r
+        .calls
+        .iter()
+        .map(|c| format!("{} {}", c.endpoint, c.calls))
+        .collect();
+    let _ = writeln!(
+        out,
+        "- Created: {} · updated: {}",
+        when(r.created),
+        when(r.updated)
+    );
+    let _ = writeln!(out, "- Source: {}", escape(&r.api_host));
+    if let Some(tid) = &r.tenant_id {
+        let _ = writeln!(out, "- Tenant: `{}`", code(tid));
+    }
+    let _ = writeln!(out, "- API calls spent: {total} ({})", split.join(", "));
+    let _ = writeln!(out, "- Report generated: {}\n", when(now));
+
+    out.push_str("## Pivot path\n\n");
+    if r.path.is_empty() {
+        out.push_str("Nothing visited yet.\n");
+    }
+    for (i, step) in r.path.iter().enumerate() {
+        let mut parts = Vec::new();
+        if let Some(ip) = &step.ip {
+            parts.push(link(ip, &r.ip_link(ip)));
+        }
+        if let Some(id) = &step.alert {
+            parts.push(format!("alert {}", link(id, &r.alert_link(id))));
+        }
+        let _ = writeln!(out, "{}. {} · {}", i + 1, when(step.at), parts.join(" → "));
+    }
+
+    out.push_str("\n## IPs\n");
+    if r.ips.is_empty() {
+        out.push_str("\nNone.\n");
+    }
+    for ip in &r.ips {
+        ip_section(&mut out, r, ip, now);
+    }
+
+    out.push_str("\n## Alerts\n");
+    if r.alerts.is_empty() {
+        out.push_str("\nNone opened.\n");
+    }
+    for a in &r.alerts {
+        alert_section(&mut out, r, a, now);
+    }
+    out
+}
+
+fn ip_section(out: &mut String, r: &CaseReport, e: &IpEntry, now: DateTime<Utc>) {
+    let _ = writeln!(out, "\n### {}\n", escape(&e.ip));
+    let _ = writeln!(
+        out,
+        "- Portal: {}",
+        link("open in Defender", &r.ip_link(&e.ip))
+    );
+    tags_line(out, &e.tags);
+    let _ = writeln!(out, "- Prevalence: {}", prevalence(e.stats.as_ref(), now));
+    match &e.alerts {
+        None => out.push_str("\nAlerts not fetched.\n"),
+        Some(d) if d.value.is_empty() => {
+            let _ = writeln!(out, "\nNo related alerts ({}).", dated(d.as_of, now));
+        }
+        Some(d) => {
+            let _ = writeln!(
+                out,
+                "\n{} related alert(s) ({}):\n",
+                d.value.len(),
+                dated(d.as_of, now)
+            );
+            out.push_str("| Severity | Status | Created | Device | Title | Alert |\n");
+            out.push_str("|---|---|---|---|---|---|\n");
+            for a in &d.value {
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {} | {} | {} | {} |",
+                    cell(&a.severity.to_string()),
+                    cell(&a.status.to_string()),
+                    a.alert_creation_time
+                        .map(when)
+                        .unwrap_or_else(|| "-".into()),
+                    cell(a.device().unwrap_or("-")),
+                    cell(&a.title),
+                    link(&a.id, &r.alert_link(&a.id)),
+                );
+            }
+        }
+    }
+    notes(out, &e.notes);
+}
+
+fn alert_section(out: &mut String, r: &CaseReport, e: &AlertEntry, now: DateTime<Utc>) {
+    let title = e
+        .alert
+        .as_ref()
+        .map(|a| a.title.as_str())
+        .filter(|t| !t.is_empty())
+        .unwrap_or(&e.id);
+    let _ = writeln!(out, "\n### {}\n", escape(title));
+    let _ = writeln!(out, "- Alert: {}", link(&e.id, &r.alert_link(&e.id)));
+    tags_line(out, &e.tags);
+    if let Some(a) = &e.alert {
+        alert_fields(out, a);
+    }
+    match &e.ips {
+        None => out.push_str("- Related IPs: not fetched\n"),
+        Some(d) => {
+            let ips: Vec<String> = d.value.iter().map(|ip| link(ip, &r.ip_link(ip))).collect();
+            let list = if ips.is_empty() {
+                "none".to_owned()
+            } else {
+                ips.join(", ")
+            };
+            let _ = writeln!(out, "- Related IPs ({}): {list}", dated(d.as_of, now));
+        }
+    }
+    notes(out, &e.notes);
+}
+
+fn alert_fields(out: &mut String, a: &Alert) {
+    let mut field = |name: &str, value: Option<String>| {
+        if let Some(v) = value.filter(|v| !v.is_empty() && v != "-") {
+            let _ = writeln!(out, "- {name}: {}", escape(&v));
+        }
+    };
+    field("Severity", Some(a.severity.to_string()));
+    field("Status", Some(a.status.to_string()));
+    field("Category", a.category.clone());
+    field("Device", a.device().map(str::to_owned));
+    field("User", a.related_user.as_ref().map(|u| u.display()));
+    field("Created", a.alert_creation_time.map(when));
+    field("MITRE techniques", Some(a.mitre_techniques.join(", ")));
+}
+
+fn prevalence(stats: Option<&Dated<Option<IpStats>>>, now: DateTime<Utc>) -> String {
+    let Some(d) = stats else {
+        return "not fetched".into();
+    };
+    match &d.value {
+        Some(s) if s.seen_in_org() => format!(
+            "{} device(s) in the org, first seen {}, last seen {} ({})",
+            thousands(s.prevalence().unwrap_or(0)),
+            s.org_first_seen.map(when).unwrap_or_else(|| "-".into()),
+            s.org_last_seen.map(when).unwrap_or_else(|| "-".into()),
+            dated(d.as_of, now)
+        ),
+        _ => format!("not seen in the org ({})", dated(d.as_of, now)),
+    }
+}
+
+fn tags_line(out: &mut String, tags: &[String]) {
+    if !tags.is_empty() {
+        let list: Vec<String> = tags.iter().map(|t| format!("`{}`", code(t))).collect();
+        let _ = writeln!(out, "- Tags: {}", list.join(" "));
+    }
+}
+
+fn notes(out: &mut String, notes: &[super::Note]) {
+    if notes.is_empty() {
+        return;
+    }
+    out.push_str("\nNotes:\n\n");
+    for n in notes {
+        // One bullet per note: its lines are joined so a note cannot start new markup.
+        let text: Vec<&str> = n
+            .text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect();
+        let _ = writeln!(out, "- {}: {}", when(n.at), escape(&text.join(" / ")));
+    }
+}
+
+fn when(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+fn dated(as_of: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    format!("as of {}, {}", when(as_of), age(as_of, now))
+}
+
+fn link(text: &str, url: &str) -> String {
+    // Our own URLs are percent-encoded already; only the text needs escaping.
+    format!("[{}]({url})", escape(text))
+}
+
+/// Escapes what Markdown would interpret in running text, so text is shown as written: no
+/// emphasis, code, link, HTML or table cell can start from it. Only what matters is escaped, so
+/// the report still reads well where a ticket system shows Markdown as plain text.
+pub(super) fn escape(s: &str) -> String {
+    let chars: Vec<char> = s.chars().collect();
+    let mut out = String::with_capacity(s.len());
+    for (i, &c) in chars.iter().enumerate() {
+        let word = |j: Option<usize>| {
+            j.and_then(|j| chars.get(j))
+                .is_some_and(|c| c.is_alphanumeric())
+        };
+        match c {
+            '\n' | '\r' => out.push(' '),
+            // Inside a word (`636688558380765161_2136280442`) an underscore emphasises nothing.
+            '_' if word(i.checked_sub(1)) && word(Some(i + 1)) => out.push(c),
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '~' => {
+                out.push('\\');
+                out.push(c);
+            }
+            // Only at the start do these make a heading, a list or a quote.
+            '#' | '-' | '+' if i == 0 => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A table cell: escaped (which covers `|`), on one line.
+fn cell(s: &str) -> String {
+    escape(s)
+}
+
+/// Text inside a code span: backticks cannot close it early.
+fn code(s: &str) -> String {
+    s.replace('`', "'").replace(['\n', '\r'], " ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escaping_defuses_links_tables_and_headings() {
+        let hostile = "# x | [click](javascript:alert(1)) *b* `c` <img>\nnext";
+        let e = escape(hostile);
+        assert!(
+            e.contains("\\[click\\](javascript"),
+            "brackets escaped, so no link: {e}"
+        );
+        assert!(!e.contains('\n'));
+        assert!(e.starts_with("\\#"));
+        assert!(e.contains("\\|") && e.contains("\\*b\\*") && e.contains("\\`c\\`"));
+        assert!(e.contains("\\<img\\>"));
+        assert_eq!(escape("10.0.0.1"), "10.0.0.1");
+        assert_eq!(escape("ws-fin-07 INC-1042"), "ws-fin-07 INC-1042");
+        assert_eq!(escape("da637_136"), "da637_136");
+        assert_eq!(escape("_x_"), "\\_x\\_");
+        assert_eq!(escape("-1"), "\\-1");
+        assert_eq!(code("a`b"), "a'b");
+    }
+}

@@ -1,0 +1,289 @@
+//! The database's one writer: a thread with its own connection that takes [`Write`]s from a
+//! channel and commits them in transactions, so no async task ever waits on the disk and two
+//! processes sharing the file take turns through SQLite's busy timeout.
+
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+
+use super::{CaseId, Store, describe};
+use crate::case::Target;
+use crate::defender::{Endpoint, FetchKey, FetchValue};
+use chrono::{DateTime, Utc};
+
+/// Most writes committed in one transaction.
+const BATCH: usize = 256;
+
+/// One change to the database.
+#[derive(Debug, Clone)]
+pub enum Write {
+    Response {
+        scope: String,
+        key: FetchKey,
+        value: FetchValue,
+        at: DateTime<Utc>,
+    },
+    Call {
+        scope: String,
+        endpoint: Endpoint,
+        at: DateTime<Utc>,
+        case: Option<CaseId>,
+        /// False: the call was refused with a 429 and is taken back.
+        sent: bool,
+    },
+    Visit {
+        case: CaseId,
+        ip: Option<String>,
+        alert: Option<String>,
+        at: DateTime<Utc>,
+    },
+    Trail {
+        case: CaseId,
+        json: String,
+    },
+    Draft {
+        case: CaseId,
+        json: Option<String>,
+    },
+    Note {
+        case: CaseId,
+        target: Target,
+        text: String,
+        at: DateTime<Utc>,
+    },
+    Tag {
+        case: CaseId,
+        target: Target,
+        tag: String,
+        on: bool,
+        at: DateTime<Utc>,
+    },
+    /// Writes the case report (Markdown) to `path`, after every write sent before it.
+    Export {
+        case: CaseId,
+        path: std::path::PathBuf,
+        now: DateTime<Utc>,
+    },
+}
+
+/// What the writer tells the console.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Health {
+    /// A write failed: what the analyst typed is kept in memory only.
+    Failing(String),
+    /// Writes succeed again.
+    Saving,
+    /// The report asked for is written (`Ok(path)`), or why not.
+    Exported(Result<std::path::PathBuf, String>),
+}
+
+/// Sends writes to the writer thread. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Journal {
+    tx: mpsc::Sender<Write>,
+}
+
+/// The writer thread; [`Writer::finish`] waits until every write sent has been committed.
+#[derive(Debug)]
+pub struct Writer {
+    handle: JoinHandle<()>,
+    /// Set when the grace period is over: commit what is queued and stop.
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Journal {
+    /// Starts the writer on `store`. Health changes arrive on the returned receiver.
+    pub fn spawn(
+        store: Store,
+    ) -> (
+        Journal,
+        Writer,
+        tokio::sync::mpsc::UnboundedReceiver<Health>,
+    ) {
+        let (tx, rx) = mpsc::channel();
+        let (health_tx, health_rx) = tokio::sync::mpsc::unbounded_channel();
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stopping = stop.clone();
+        let handle = std::thread::Builder::new()
+            .name("mde-triage-db".into())
+            .spawn(move || write_loop(store, rx, health_tx, &stopping))
+            .expect("spawning the database thread");
+        (Journal { tx }, Writer { handle, stop }, health_rx)
+    }
+
+    pub fn send(&self, write: Write) {
+        // The writer only stops when every journal is gone, so a send cannot fail while we hold
+        // one; if it had panicked, the panic hook has already ended the process.
+        let _ = self.tx.send(write);
+    }
+}
+
+impl Writer {
+    /// Waits until every [`Journal`] is gone (a scheduler finishing its last calls still
+    /// holds one) and all they sent is committed, but no longer than `grace`: after that,
+    /// what is pending is committed and later writes are dropped.
+    pub fn finish(self, grace: std::time::Duration) {
+        let deadline = std::time::Instant::now() + grace;
+        while !self.handle.is_finished() && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        self.stop.store(true, std::sync::atomic::Ordering::Release);
+        let _ = self.handle.join();
+    }
+}
+
+/// How often the writer looks at the stop flag while idle.
+const IDLE_CHECK: std::time::Duration = std::time::Duration::from_millis(50);
+
+fn write_loop(
+    mut store: Store,
+    rx: mpsc::Receiver<Write>,
+    health: tokio::sync::mpsc::UnboundedSender<Health>,
+    stop: &std::sync::atomic::AtomicBool,
+) {
+    let mut failing = false;
+    loop {
+        if stop.load(std::sync::atomic::Ordering::Acquire) {
+            // Out of time: keep what is queued now, drop what comes later.
+            let rest: Vec<Write> = rx
+                .try_iter()
+                .filter(|w| !matches!(w, Write::Export { .. }))
+                .collect();
+            commit(&mut store, &rest, &mut failing, &health);
+            return;
+        }
+        let first = match rx.recv_timeout(IDLE_CHECK) {
+            Ok(w) => w,
+            // Every journal is gone: all that was sent is committed.
+            Err(mpsc::RecvTimeoutError::Disconnected) => return,
+            Err(mpsc::RecvTimeoutError::Timeout) => continue,
+        };
+        if let Write::Export { case, path, now } = first {
+            let _ = health.send(Health::Exported(export(&store, case, &path, now)));
+            continue;
+        }
+        let mut batch = vec![first];
+        while batch.len() < BATCH {
+            match rx.try_recv() {
+                // An export waits for the writes before it: it starts the next batch.
+                Ok(Write::Export { case, path, now }) => {
+                    commit(&mut store, &batch, &mut failing, &health);
+                    batch.clear();
+                    let _ = health.send(Health::Exported(export(&store, case, &path, now)));
+                }
+                Ok(w) => batch.push(w),
+                Err(_) => break,
+            }
+        }
+        commit(&mut store, &batch, &mut failing, &health);
+    }
+}
+
+/// The Markdown report of `case`, written to `path` (its directory created).
+fn export(
+    store: &Store,
+    case: CaseId,
+    path: &std::path::Path,
+    now: DateTime<Utc>,
+) -> Result<std::path::PathBuf, String> {
+    let report = store.case_report(case).map_err(|e| describe(&e))?;
+    let text = crate::report::render(&report, crate::report::Format::Markdown, now);
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(path.to_owned())
+}
+
+fn commit(
+    store: &mut Store,
+    batch: &[Write],
+    failing: &mut bool,
+    health: &tokio::sync::mpsc::UnboundedSender<Health>,
+) {
+    if batch.is_empty() {
+        return;
+    }
+    {
+        let result = store.apply(batch).or_else(|e| {
+            // One bad write must not take the others down with it: try them one by one.
+            tracing::warn!(error = %e, "batch write failed; retrying one by one");
+            let mut last = Ok(());
+            for w in batch {
+                if let Err(e) = store.apply(std::slice::from_ref(w)) {
+                    tracing::warn!(error = %e, write = ?w, "write lost");
+                    last = Err(e);
+                }
+            }
+            last
+        });
+        match result {
+            Err(e) if !*failing => {
+                *failing = true;
+                let _ = health.send(Health::Failing(describe(&e)));
+            }
+            Ok(()) if *failing => {
+                *failing = false;
+                let _ = health.send(Health::Saving);
+            }
+            _ => {}
+        }
+    }
+}
+
+impl Store {
+    /// Applies `writes` in one transaction: all of them or none.
+    pub fn apply(&mut self, writes: &[Write]) -> rusqlite::Result<()> {
+        // BEGIN IMMEDIATE takes the write lock now, so the busy timeout covers the wait
+        // instead of failing at the first write.
+        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        let result = writes.iter().try_for_each(|w| self.apply_one(w));
+        match result {
+            Ok(()) => self.conn.execute_batch("COMMIT"),
+            Err(e) => {
+                let _ = self.conn.execute_batch("ROLLBACK");
+                Err(e)
+            }
+        }
+    }
+
+    fn apply_one(&self, w: &Write) -> rusqlite::Result<()> {
+        match w {
+            Write::Response {
+                scope,
+                key,
+                value,
+                at,
+            } => self.put_response(scope, key, value, *at),
+            Write::Call {
+                scope,
+                endpoint,
+                at,
+                case,
+                sent,
+            } => self.log_call(scope, *endpoint, *at, *case, *sent),
+            Write::Visit {
+                case,
+                ip,
+                alert,
+                at,
+            } => self.record_visit(*case, ip.as_deref(), alert.as_deref(), *at),
+            Write::Trail { case, json } => self.save_trail(*case, json),
+            Write::Draft { case, json } => self.save_draft(*case, json.as_deref()),
+            Write::Note {
+                case,
+                target,
+                text,
+                at,
+            } => self.add_note(*case, target, text, *at),
+            Write::Tag {
+                case,
+                target,
+                tag,
+                on,
+                at,
+            } => self.set_tag(*case, target, tag, *on, *at),
+            // Handled by the writer loop, outside any transaction.
+            Write::Export { .. } => Ok(()),
+        }
+    }
+}

@@ -1,0 +1,131 @@
+//! The database's schema and its migrations, numbered by SQLite's `user_version`.
+//!
+//! Written by hand rather than with `rusqlite_migration`: its current release needs Rust 1.95,
+//! above this crate's floor, and the whole mechanism is one ordered list applied in one
+//! transaction.
+
+use rusqlite::{Connection, TransactionBehavior};
+
+/// `PRAGMA application_id`: marks the file as ours ("MDET"), so a foreign SQLite file found at
+/// our path is recognised and set aside instead of being written into.
+pub const APPLICATION_ID: i32 = 0x4D44_4554;
+
+/// Each entry moves the schema from version `i` to `i + 1`. Append only; never edit a shipped
+/// entry.
+const MIGRATIONS: &[&str] = &[
+    // 1: response cache, call log, cases.
+    r#"
+    CREATE TABLE responses (
+        scope      TEXT NOT NULL,      -- which tenant and API the answer came from
+        endpoint   TEXT NOT NULL,      -- stats | ip-alerts | alert-ips
+        subject    TEXT NOT NULL,      -- the IP or alert id
+        body       TEXT NOT NULL,      -- the answer as JSON
+        fetched_ms INTEGER NOT NULL,
+        PRIMARY KEY (scope, endpoint, subject)
+    ) WITHOUT ROWID;
+
+    -- Calls of the last hour or so, for the budget's memory across restarts.
+    CREATE TABLE calls (
+        id       INTEGER PRIMARY KEY,
+        scope    TEXT NOT NULL,
+        endpoint TEXT NOT NULL,
+        at_ms    INTEGER NOT NULL
+    );
+    CREATE INDEX calls_by_time ON calls (scope, at_ms);
+
+    CREATE TABLE cases (
+        id         INTEGER PRIMARY KEY,
+        name       TEXT NOT NULL UNIQUE,
+        scope      TEXT NOT NULL,
+        api_host   TEXT NOT NULL,
+        portal     TEXT NOT NULL,
+        tenant_id  TEXT,
+        created_ms INTEGER NOT NULL,
+        updated_ms INTEGER NOT NULL,
+        trail      TEXT,               -- JSON: where the console was (entries and cursor)
+        draft      TEXT                -- JSON: a note being typed, saved per keystroke
+    );
+
+    CREATE TABLE visits (
+        id      INTEGER PRIMARY KEY,
+        case_id INTEGER NOT NULL REFERENCES cases (id) ON DELETE CASCADE,
+        at_ms   INTEGER NOT NULL,
+        ip      TEXT,                  -- null for an alert looked up on its own
+        alert   TEXT,
+        CHECK (ip IS NOT NULL OR alert IS NOT NULL)
+    );
+    CREATE INDEX visits_by_case ON visits (case_id, id);
+
+    CREATE TABLE notes (
+        id      INTEGER PRIMARY KEY,
+        case_id INTEGER NOT NULL REFERENCES cases (id) ON DELETE CASCADE,
+        kind    TEXT NOT NULL CHECK (kind IN ('ip', 'alert')),
+        target  TEXT NOT NULL,
+        at_ms   INTEGER NOT NULL,
+        text    TEXT NOT NULL
+    );
+    CREATE INDEX notes_by_case ON notes (case_id, id);
+
+    CREATE TABLE tags (
+        case_id INTEGER NOT NULL REFERENCES cases (id) ON DELETE CASCADE,
+        kind    TEXT NOT NULL CHECK (kind IN ('ip', 'alert')),
+        target  TEXT NOT NULL,
+        tag     TEXT NOT NULL,
+        at_ms   INTEGER NOT NULL,
+        PRIMARY KEY (case_id, kind, target, tag)
+    ) WITHOUT ROWID;
+
+    -- Calls a case spent, per endpoint: kept for the report after the call log is pruned.
+    CREATE TABLE case_calls (
+        case_id  INTEGER NOT NULL REFERENCES cases (id) ON DELETE CASCADE,
+        endpoint TEXT NOT NULL,
+        calls    INTEGER NOT NULL,
+        PRIMARY KEY (case_id, endpoint)
+    ) WITHOUT ROWID;
+    "#,
+];
+
+/// The schema version this build writes.
+pub fn latest() -> i64 {
+    MIGRATIONS.len() as i64
+}
+
+/// What we found at the path.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Found {
+    /// Our file, at this version (0: a new, empty file).
+    Ours(i64),
+    /// Our file, from a newer mde-triage: leave it alone.
+    Newer(i64),
+    /// Some other program's SQLite database.
+    Foreign,
+}
+
+pub fn inspect(conn: &Connection) -> rusqlite::Result<Found> {
+    let app: i32 = conn.query_row("PRAGMA application_id", [], |r| r.get(0))?;
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let tables: i64 = conn.query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))?;
+    Ok(match (app, version) {
+        (APPLICATION_ID, v) if v > latest() => Found::Newer(v),
+        (APPLICATION_ID, v) => Found::Ours(v),
+        (0, 0) if tables == 0 => Found::Ours(0),
+        _ => Found::Foreign,
+    })
+}
+
+/// Brings an empty or older file to the latest schema, all steps in one transaction: a crash
+/// halfway leaves the file as it was.
+pub fn migrate(conn: &mut Connection, from: i64) -> rusqlite::Result<()> {
+    if from >= latest() {
+        return Ok(());
+    }
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    // Another process may have migrated while we waited for the write lock.
+    let now: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(now as usize) {
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", i as i64 + 1)?;
+    }
+    tx.pragma_update(None, "application_id", APPLICATION_ID)?;
+    tx.commit()
+}
