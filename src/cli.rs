@@ -99,7 +99,7 @@ pub enum Command {
         #[arg(long)]
         plan: bool,
     },
-    /// Check configuration, credentials, token, reachability, clock and permissions
+    /// Check configuration, database, credentials, token, reachability, clock and permissions
     Doctor,
     /// List saved cases, most recent first
     Cases,

@@ -61,8 +61,9 @@ async fn every_check_passes_on_a_good_setup_and_probes_cost_three_calls() {
     let out = doctor(&sim.url, &[("MDE_TOKEN", &sim.token)], &home("good")).await;
     let all = lines(&out);
     assert!(out.status.success(), "{all:#?}");
-    assert_eq!(all.len(), 8, "{all:#?}");
+    assert_eq!(all.len(), 9, "{all:#?}");
     assert!(all.iter().all(|l| l.starts_with("[ ok ]")), "{all:#?}");
+    assert!(line(&all, "database").contains("0 case(s)"), "{all:#?}");
     assert!(line(&all, "token").contains("permissions: Ip.Read.All, Alert.Read.All"));
     // Same machine, same clock: the skew reads as a second at most.
     let clock = line(&all, "clock");
@@ -105,7 +106,7 @@ async fn a_missing_permission_is_named_with_its_remedy() {
     );
     assert!(line(&all, "stats").starts_with("[ ok ]"));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("2 of 8 checks failed"), "{err}");
+    assert!(err.contains("2 of 9 checks failed"), "{err}");
     sim.shutdown().await;
 }
 

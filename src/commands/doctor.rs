@@ -67,6 +67,7 @@ impl Report {
 pub async fn run(global: &GlobalArgs) -> Result<(), Failure> {
     let mut report = Report { checks: Vec::new() };
     let settings = config_check(global, &mut report);
+    database_check(&settings, &mut report);
     let source = match credential_source(&settings) {
         Ok((source, about)) => {
             report.add(Check::pass("credentials", about));
@@ -106,6 +107,45 @@ pub async fn run(global: &GlobalArgs) -> Result<(), Failure> {
             exit::DOCTOR,
             format!("{failed} of {} checks failed", report.checks.len()),
         ))
+    }
+}
+
+/// Where the cache and cases live, and what the budget remembers for this tenant.
+fn database_check(settings: &Settings, report: &mut Report) {
+    let Some(path) = settings.database() else {
+        report.add(Check::fail(
+            "database",
+            "no data directory is known",
+            "pass --data-dir DIR (or MDE_TRIAGE_DATA_DIR); meanwhile nothing is cached or saved",
+        ));
+        return;
+    };
+    match crate::store::Store::open(&path) {
+        Ok(opened) => {
+            let store = opened.store;
+            let cases = store.list_cases().map(|c| c.len()).unwrap_or(0);
+            let hour = chrono::Utc::now() - chrono::Duration::hours(1);
+            let calls = store
+                .calls_since(&settings.scope(), hour)
+                .map(|c| c.len())
+                .unwrap_or(0);
+            let moved = opened
+                .warning
+                .map(|w| format!(" ({w})"))
+                .unwrap_or_default();
+            report.add(Check::pass(
+                "database",
+                format!(
+                    "{}: {cases} case(s); {calls} call(s) to this tenant in the last hour{moved}",
+                    path.display()
+                ),
+            ));
+        }
+        Err(e) => report.add(Check::fail(
+            "database",
+            e.to_string(),
+            "pass --data-dir DIR with a writable directory; meanwhile nothing is cached or saved",
+        )),
     }
 }
 
