@@ -72,6 +72,12 @@ async fn a_second_lookup_after_a_restart_makes_no_request() {
     assert!(second.status.success(), "{}", text(&second.stderr));
     assert_eq!(api_calls(&sim), 2, "served from the cache: no new request");
     assert_eq!(text(&first.stdout), text(&second.stdout), "the same answer");
+    assert!(
+        text(&second.stderr).contains("served from the cache (fetched just now)"),
+        "and says how old it is: {}",
+        text(&second.stderr)
+    );
+    assert!(!text(&first.stderr).contains("served from the cache"));
 
     // --no-cache asks the API again (and keeps the fresh answer).
     let fresh = run(&home, &sim, &["ip", DOC_IP, "--json", "--no-cache"]).await;

@@ -287,3 +287,58 @@ impl Store {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::case::Target;
+
+    fn note(case: CaseId, text: &str) -> Write {
+        Write::Note {
+            case,
+            target: Target::Ip("10.0.0.1".parse().unwrap()),
+            text: text.into(),
+            at: Utc::now(),
+        }
+    }
+
+    #[test]
+    fn a_failing_disk_is_reported_once_and_a_healthy_writer_loses_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("t.db")).unwrap().store;
+        let meta = super::super::CaseMeta {
+            scope: "s".into(),
+            api_host: "h".into(),
+            portal: "p".into(),
+            tenant_id: None,
+        };
+        let case = store.open_case("c", &meta, Utc::now()).unwrap();
+        let writer_conn = store.reopen().unwrap();
+        // What a read-only file or a full disk does to every write: SQLite refuses it.
+        writer_conn
+            .conn
+            .pragma_update(None, "query_only", true)
+            .unwrap();
+        let (journal, writer, mut health) = Journal::spawn(writer_conn);
+        journal.send(note(case, "lost to the disk"));
+        journal.send(note(case, "this one too"));
+        let said = health.blocking_recv().unwrap();
+        assert!(
+            matches!(&said, Health::Failing(why) if why.contains("read-only")),
+            "{said:?}"
+        );
+        drop(journal);
+        writer.finish(std::time::Duration::from_secs(5));
+        assert!(health.try_recv().is_err(), "said once, not per write");
+        assert!(store.notes(case).unwrap().is_empty());
+
+        // A healthy writer commits everything it was sent before it finishes.
+        let (journal, writer, _health) = Journal::spawn(store.reopen().unwrap());
+        for i in 0..600 {
+            journal.send(note(case, &format!("note {i}")));
+        }
+        drop(journal);
+        writer.finish(std::time::Duration::from_secs(5));
+        assert_eq!(store.notes(case).unwrap().len(), 600);
+    }
+}
