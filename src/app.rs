@@ -13,5 +13,5 @@ pub use history::{History, Location};
 pub use keymap::{Action, Binding, KEYMAP};
 pub use msg::{Cmd, Msg, Record};
 pub use remote::Remote;
-pub use state::{CaseView, Editor, Focus, NoteDraft, State};
+pub use state::{Badge, CaseView, Editor, Focus, NoteDraft, State};
 pub use update::update;

@@ -35,6 +35,8 @@ pub struct Settings {
     pub cache: crate::fetch::CachePolicy,
     /// `--case NAME`: the case to record into.
     pub case: Option<String>,
+    /// Fewer devices than this make an IP "rare".
+    pub rare_below: u64,
 }
 
 /// A credential source, chosen explicitly or `auto` (README, "Connecting to a real tenant").
@@ -141,6 +143,7 @@ impl Settings {
                 offline: global.offline,
             },
             case: global.case.clone(),
+            rare_below: file.rare_below.unwrap_or(crate::insight::RARE_BELOW),
         }
     }
 }

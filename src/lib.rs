@@ -11,6 +11,7 @@ pub mod commands;
 pub mod config;
 pub mod defender;
 pub mod fetch;
+pub mod insight;
 pub mod report;
 pub mod sim;
 pub mod store;

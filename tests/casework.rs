@@ -265,3 +265,50 @@ fn a_reopened_case_comes_back_where_it_was_with_its_draft() {
     );
     assert!(t.location().is_none());
 }
+
+#[test]
+fn badges_say_class_rarity_and_sharing() {
+    use mde_triage::app::Badge;
+    use mde_triage::insight::IpClass;
+    let mut s = State::new(None, "api");
+    answered(&mut s, DOC_IP);
+    assert_eq!(s.badges(ip(DOC_IP)), vec![Badge::Class(IpClass::Private)]);
+    // The prefetch of both alerts' IPs is in: each lists 104.80.104.128.
+    let shared_ip = ip("104.80.104.128");
+    assert_eq!(
+        s.badges(shared_ip),
+        vec![Badge::Class(IpClass::Public), Badge::Shared(2)]
+    );
+    // Opening an alert loads its IPs' prevalence: three devices is rare.
+    let reqs = fetches(&update(&mut s, key(KeyCode::Enter)));
+    for r in &reqs {
+        let value = match &r.key {
+            FetchKey::IpStats(i) if *i == shared_ip => {
+                FetchValue::Stats(Some(mde_triage::defender::IpStats {
+                    organization_prevalence: Some(3),
+                    ..doc_stats()
+                }))
+            }
+            k => tenant(k),
+        };
+        update(&mut s, fetched(r.key.clone(), r.ticket, value));
+    }
+    assert_eq!(
+        s.badges(shared_ip),
+        vec![
+            Badge::Class(IpClass::Public),
+            Badge::Rare(3),
+            Badge::Shared(2)
+        ]
+    );
+    let screen = render(&s, 120, 40);
+    assert!(
+        screen.contains("104.80.104.128 pub rare ×2") && screen.contains("│private"),
+        "{screen}"
+    );
+    s.rare_below = 3;
+    assert!(
+        !s.badges(shared_ip).contains(&Badge::Rare(3)),
+        "the threshold is the config's"
+    );
+}

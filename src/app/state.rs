@@ -67,6 +67,8 @@ pub struct State {
     pub notice: Option<String>,
     /// Why saving to the database fails, while it does.
     pub save_error: Option<String>,
+    /// Fewer devices than this in the org make an IP "rare".
+    pub rare_below: u64,
     pub(crate) next_ticket: u64,
     /// Set when something visible changed; the loop redraws and clears it.
     pub dirty: bool,
@@ -81,6 +83,7 @@ impl State {
             banner,
             api_host: api_host.into(),
             dirty: true,
+            rare_below: crate::insight::RARE_BELOW,
             ..Self::default()
         }
     }
@@ -135,6 +138,34 @@ impl State {
     /// Whether a popup holds the keys.
     pub fn popup(&self) -> bool {
         self.show_help || self.show_budget || self.editor.is_some()
+    }
+
+    /// What to say about `ip` at a glance: its class, "rare" when few devices in the org saw
+    /// it, "shared ×N" when N alerts loaded in this case list it among their related IPs.
+    pub fn badges(&self, ip: IpAddr) -> Vec<Badge> {
+        let mut badges = vec![Badge::Class(crate::insight::IpClass::of(ip))];
+        if let Some(Some(stats)) = self.stats_of(ip)
+            && let Some(n) = stats.prevalence()
+            && n > 0
+            && n < self.rare_below
+        {
+            badges.push(Badge::Rare(n));
+        }
+        let text = ip.to_string();
+        let shared = self
+            .store
+            .iter()
+            .filter(|(k, _)| matches!(k, FetchKey::AlertIps(_)))
+            .filter_map(|(_, r)| match r.value() {
+                Some(FetchValue::Ips(ips)) => Some(ips),
+                _ => None,
+            })
+            .filter(|ips| ips.iter().any(|i| i.id.trim() == text))
+            .count();
+        if shared >= 2 {
+            badges.push(Badge::Shared(shared));
+        }
+        badges
     }
 
     /// Tags on `target` in this case.
@@ -210,4 +241,44 @@ pub enum Editor {
 pub struct NoteDraft {
     pub target: Target,
     pub text: String,
+}
+
+/// A short fact about an IP, shown next to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Badge {
+    Class(crate::insight::IpClass),
+    /// Seen by this few devices in the org.
+    Rare(u64),
+    /// Among the related IPs of this many alerts loaded in the case.
+    Shared(usize),
+}
+
+impl Badge {
+    pub fn text(&self) -> String {
+        match self {
+            Self::Class(c) => c.label().to_owned(),
+            Self::Rare(_) => "rare".to_owned(),
+            Self::Shared(n) => format!("shared ×{n}"),
+        }
+    }
+
+    /// For lists, where every column counts: `pub`, `priv`, `rare`, `×3`.
+    pub fn short(&self) -> String {
+        use crate::insight::IpClass;
+        match self {
+            Self::Class(c) => match c {
+                IpClass::Public => "pub",
+                IpClass::Private => "priv",
+                IpClass::Loopback => "lo",
+                IpClass::LinkLocal => "link",
+                IpClass::Cgnat => "cgnat",
+                IpClass::Documentation => "doc",
+                IpClass::Multicast => "mcast",
+                IpClass::Reserved => "rsvd",
+            }
+            .to_owned(),
+            Self::Rare(_) => "rare".to_owned(),
+            Self::Shared(n) => format!("×{n}"),
+        }
+    }
 }

@@ -92,6 +92,7 @@ pub fn wire(
 
     let mut state = State::new(banner, host_of(api_url));
     state.offline = settings.cache.offline;
+    state.rare_below = settings.rare_below;
     let recorder = match case {
         Some((id, saved)) => {
             state.reopen(&name, saved);

@@ -47,6 +47,9 @@ pub struct Layer {
     /// How long cached answers stay fresh, per endpoint.
     #[serde(default)]
     pub cache_ttl: Option<TtlLayer>,
+    /// An IP seen by fewer devices than this in the org is badged "rare".
+    #[serde(default)]
+    pub rare_below: Option<u64>,
 }
 
 /// `cache_ttl = { stats = "1h", alerts = "10m", alert_ips = "1h" }`; `"0s"` means always ask.
@@ -141,6 +144,7 @@ impl Layer {
             timeout_secs: self.timeout_secs.or(base.timeout_secs),
             sign_in: self.sign_in.or(base.sign_in),
             data_dir: self.data_dir.or_else(|| base.data_dir.clone()),
+            rare_below: self.rare_below.or(base.rare_below),
             cache_ttl: match self.cache_ttl {
                 Some(own) => Some(own.over(base.cache_ttl)),
                 None => base.cache_ttl,

@@ -136,6 +136,33 @@ pub fn failure(error: &ApiError, key: &FetchKey) -> Vec<Line<'static>> {
     ]
 }
 
+/// `public · rare · shared ×3` (or `pub rare ×3` when `short`), each styled by what it means:
+/// a public, rare or shared address is worth a look; the others are muted.
+pub fn badge_spans(
+    state: &crate::app::State,
+    ip: std::net::IpAddr,
+    short: bool,
+) -> Vec<Span<'static>> {
+    use crate::app::Badge;
+    use crate::insight::IpClass;
+    let mut spans = Vec::new();
+    for (i, b) in state.badges(ip).iter().enumerate() {
+        if i > 0 {
+            spans.push(Span::styled(if short { " " } else { " · " }, theme::MUTED));
+        }
+        let style = match b {
+            Badge::Class(IpClass::Public) => theme::LABEL,
+            Badge::Class(_) => theme::MUTED,
+            Badge::Rare(_) | Badge::Shared(_) => theme::WARN,
+        };
+        spans.push(Span::styled(
+            if short { b.short() } else { b.text() },
+            style,
+        ));
+    }
+    spans
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

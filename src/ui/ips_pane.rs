@@ -57,18 +57,16 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
             None => ("not an IP".to_owned(), theme::ERROR),
             Some(ip) => prevalence(state, ip),
         };
-        let tags = entry
-            .addr()
-            .map(|ip| super::format::tag_list(state.tags_of(&crate::case::Target::Ip(ip))))
-            .unwrap_or_default();
-        let id = if tags.is_empty() {
-            Line::from(entry.id.clone())
-        } else {
-            Line::from(vec![
-                ratatui::text::Span::raw(format!("{} ", entry.id)),
-                ratatui::text::Span::styled(tags, theme::WARN),
-            ])
-        };
+        let mut spans = vec![ratatui::text::Span::raw(entry.id.clone())];
+        if let Some(ip) = entry.addr() {
+            let tags = super::format::tag_list(state.tags_of(&crate::case::Target::Ip(ip)));
+            if !tags.is_empty() {
+                spans.push(ratatui::text::Span::styled(format!(" {tags}"), theme::WARN));
+            }
+            spans.push(ratatui::text::Span::raw(" "));
+            spans.extend(super::format::badge_spans(state, ip, true));
+        }
+        let id = Line::from(spans);
         Row::new(vec![Cell::from(id), Cell::from(text).style(style)])
     });
     let table = Table::new(rows, [Constraint::Fill(1), Constraint::Length(12)])

@@ -22,7 +22,10 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
     };
     let key = FetchKey::IpStats(loc.ip);
     let remote = state.remote(&key);
-    let mut lines = vec![Line::styled(loc.ip.to_string(), theme::TITLE)];
+    let mut lines = vec![
+        Line::styled(loc.ip.to_string(), theme::TITLE),
+        Line::from(super::format::badge_spans(state, loc.ip, false)),
+    ];
     if let Some(status) = pending(remote, &key, state.spinner) {
         lines.extend(status);
     } else if let Remote::Ready { .. } = remote {
