@@ -1,14 +1,17 @@
 //! The console's pure core: [`State`], the [`Msg`]s that change it, and the [`Cmd`]s it asks the
 //! loop to run. No I/O, no clocks, no async here: `update` is a plain function, easy to test.
 
+pub mod alert_view;
 pub mod casework;
 pub mod history;
+pub mod input_box;
 pub mod keymap;
 pub mod msg;
 pub mod remote;
 pub mod state;
 pub mod update;
 
+pub use alert_view::{AlertFilter, AlertSort};
 pub use history::{History, Location};
 pub use keymap::{Action, Binding, KEYMAP};
 pub use msg::{Cmd, Msg, Record};

@@ -1,5 +1,5 @@
-//! Screens as text snapshots (insta), one per pane state, at 80×24 and 120×40, plus tiny
-//! terminals. Styled assertions where colour carries meaning.
+//! Screens as text snapshots (insta), one per pane state, at 80×24, 120×40 and 200×60, plus
+//! tiny terminals. Styled assertions where colour carries meaning.
 
 mod support;
 
@@ -118,6 +118,7 @@ macro_rules! screens {
             let s = $state;
             insta::assert_snapshot!(concat!(stringify!($name), "_80x24"), render(&s, 80, 24));
             insta::assert_snapshot!(concat!(stringify!($name), "_120x40"), render(&s, 120, 40));
+            insta::assert_snapshot!(concat!(stringify!($name), "_200x60"), render(&s, 200, 60));
         }
     )+};
 }
@@ -143,6 +144,18 @@ screens! {
         update(&mut s, ch('t'));
         update(&mut s, ch('2'));
         update(&mut s, ch('t'));
+        s
+    };
+    alerts_filtered => {
+        let mut s = looked_up(true);
+        update(&mut s, ch('/'));
+        type_text(&mut s, "defender");
+        s
+    };
+    alerts_by_severity => {
+        let mut s = looked_up(true);
+        update(&mut s, ch('s'));
+        update(&mut s, ch('j'));
         s
     };
     offline_cached => {

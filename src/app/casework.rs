@@ -25,6 +25,9 @@ impl State {
         }
         self.case = Some(case);
         if let Some(history) = saved.trail.as_deref().and_then(History::restore) {
+            for loc in history.entries() {
+                super::input_box::remember(self, loc.ip);
+            }
             self.history = history;
         }
         if let Some(draft) = saved
@@ -47,7 +50,7 @@ pub fn selected_target(state: &State) -> Option<Target> {
     let loc = state.location()?;
     match state.focus {
         Focus::Alerts => {
-            let alert = state.alerts_of(loc.ip)?.get(loc.alert_row)?;
+            let alert = state.selected_alert()?;
             parse_alert_id(&alert.id).ok().map(Target::Alert)
         }
         Focus::Ips => {

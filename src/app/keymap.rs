@@ -22,6 +22,7 @@ pub enum Action {
     Refresh,
     Note,
     Tag,
+    Sort,
     Export,
     Budget,
     Dismiss,
@@ -66,9 +67,9 @@ pub struct Binding {
 pub static KEYMAP: &[Binding] = &[
     Binding {
         action: Action::FocusInput,
-        keys: &[c('/')],
-        label: "/",
-        help: "type an IP (defanged forms welcome)",
+        keys: &[c('i'), c('/')],
+        label: "i /",
+        help: "type an IP (/ in the alerts table filters it)",
     },
     Binding {
         action: Action::Submit,
@@ -141,6 +142,12 @@ pub static KEYMAP: &[Binding] = &[
         keys: &[c('r')],
         label: "r",
         help: "refresh what is on screen from the API",
+    },
+    Binding {
+        action: Action::Sort,
+        keys: &[c('s')],
+        label: "s",
+        help: "sort alerts: newest, severity, status",
     },
     Binding {
         action: Action::Note,

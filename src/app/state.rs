@@ -69,6 +69,17 @@ pub struct State {
     pub save_error: Option<String>,
     /// Fewer devices than this in the org make an IP "rare".
     pub rare_below: u64,
+    /// The alerts table's order (`s`) and filter (`/` in the table).
+    pub alert_sort: super::alert_view::AlertSort,
+    pub alert_filter: super::alert_view::AlertFilter,
+    pub(crate) alert_rows: super::alert_view::AlertRows,
+    /// Bumped whenever an answer lands in `store`: derived views know to recompute.
+    pub(crate) generation: u64,
+    /// IPs looked up, oldest first, for Up/Down in the input; the position while walking it.
+    pub input_history: Vec<String>,
+    pub input_history_pos: Option<usize>,
+    /// Several IPs pasted at once, waiting for Enter (look them all up) or Esc.
+    pub paste_offer: Option<Vec<IpAddr>>,
     pub(crate) next_ticket: u64,
     /// Set when something visible changed; the loop redraws and clears it.
     pub dirty: bool,

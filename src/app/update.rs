@@ -1,7 +1,7 @@
 //! `update`: the only place state changes. Pure: it reads no clock and does no I/O; it returns
 //! the [`Cmd`]s for the loop to run.
 
-use crossterm::event::{Event, KeyEvent, KeyEventKind};
+use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind};
 use tui_input::backend::crossterm::EventHandler;
 
 use super::casework;
@@ -22,7 +22,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
         Msg::Start => arrive(state, &mut cmds),
         Msg::Key(key) => on_key(state, key, &mut cmds),
         Msg::Paste(text) if state.editor.is_some() => casework::paste(state, &text, &mut cmds),
-        Msg::Paste(text) => on_paste(state, &text),
+        Msg::Paste(text) => super::input_box::paste(state, &text),
         Msg::Clock(now) => casework::clock(state, now),
         Msg::Saving(problem) => {
             state.save_error = problem;
@@ -63,6 +63,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
             origin,
         } => on_fetched(state, key, ticket, (result, at, origin), &mut cmds),
     }
+    state.refresh_rows();
     cmds
 }
 
@@ -77,6 +78,13 @@ fn on_key(state: &mut State, key: KeyEvent, cmds: &mut Vec<Cmd>) {
     }
     if state.editor.is_some() {
         casework::editor_key(state, key, cmds);
+        return;
+    }
+    if state.alert_filter.editing {
+        filter_key(state, key);
+        return;
+    }
+    if super::input_box::offer_key(state, key, cmds) {
         return;
     }
     state.notice = None;
@@ -104,6 +112,8 @@ fn on_key(state: &mut State, key: KeyEvent, cmds: &mut Vec<Cmd>) {
             Some(Action::NextPane | Action::PrevPane) => {
                 cycle_focus(state, action == Some(Action::NextPane))
             }
+            Some(Action::Up) if key.code == KeyCode::Up => super::input_box::walk(state, true),
+            Some(Action::Down) if key.code == KeyCode::Down => super::input_box::walk(state, false),
             // Everything else is typing: q, [, j and friends are characters here.
             _ => {
                 if state.input.handle_event(&Event::Key(key)).is_some() {
@@ -118,7 +128,14 @@ fn on_key(state: &mut State, key: KeyEvent, cmds: &mut Vec<Cmd>) {
         Action::Quit => quit(state, cmds),
         Action::Help => state.show_help = true,
         Action::Budget => state.show_budget = true,
+        Action::FocusInput if state.focus == Focus::Alerts && key.code == KeyCode::Char('/') => {
+            state.alert_filter.editing = true
+        }
         Action::FocusInput => state.focus = Focus::Input,
+        Action::Sort => {
+            state.alert_sort = state.alert_sort.next();
+            select_alert_row(state, 0);
+        }
         Action::Dismiss => {}
         Action::NextPane => cycle_focus(state, true),
         Action::PrevPane => cycle_focus(state, false),
@@ -156,19 +173,33 @@ fn on_key(state: &mut State, key: KeyEvent, cmds: &mut Vec<Cmd>) {
     }
 }
 
+/// Keys while the alerts filter is typed: Enter keeps it, Esc clears it.
+fn filter_key(state: &mut State, key: KeyEvent) {
+    match key.code {
+        KeyCode::Enter => state.alert_filter.editing = false,
+        KeyCode::Esc => state.alert_filter = Default::default(),
+        _ => {
+            if state
+                .alert_filter
+                .input
+                .handle_event(&Event::Key(key))
+                .is_some_and(|c| c.value)
+            {
+                select_alert_row(state, 0);
+            }
+        }
+    }
+}
+
+fn select_alert_row(state: &mut State, row: usize) {
+    if let Some(loc) = state.history.current_mut() {
+        loc.alert_row = row;
+    }
+}
+
 fn quit(state: &mut State, cmds: &mut Vec<Cmd>) {
     state.quit = true;
     cmds.push(Cmd::Quit);
-}
-
-fn on_paste(state: &mut State, text: &str) {
-    // One line, no controls: a pasted indicator often carries a trailing newline.
-    let flat: String = crate::defender::sanitize::one_line(text).trim().to_owned();
-    let value = format!("{}{}", state.input.value(), flat);
-    state.input = tui_input::Input::new(value);
-    state.focus = Focus::Input;
-    state.input_error = None;
-    state.dirty = true;
 }
 
 fn submit_input(state: &mut State, cmds: &mut Vec<Cmd>) {
@@ -176,6 +207,7 @@ fn submit_input(state: &mut State, cmds: &mut Vec<Cmd>) {
         Ok(ip) => {
             state.input.reset();
             state.input_error = None;
+            super::input_box::remember(state, ip);
             go(state, Location::ip(ip), cmds);
             state.focus = Focus::Alerts;
         }
@@ -187,7 +219,7 @@ fn open_selected_alert(state: &mut State, cmds: &mut Vec<Cmd>) {
     let Some(loc) = state.location().cloned() else {
         return;
     };
-    let Some(alert) = state.alerts_of(loc.ip).and_then(|a| a.get(loc.alert_row)) else {
+    let Some(alert) = state.selected_alert() else {
         return;
     };
     let Ok(id) = crate::defender::parse_alert_id(&alert.id) else {
@@ -227,7 +259,7 @@ fn pivot_to_selected_ip(state: &mut State, cmds: &mut Vec<Cmd>) {
 }
 
 /// Visits a new place and asks for what it shows.
-fn go(state: &mut State, loc: Location, cmds: &mut Vec<Cmd>) {
+pub(super) fn go(state: &mut State, loc: Location, cmds: &mut Vec<Cmd>) {
     let before = state.visible_keys();
     let visit = Record::Visit {
         ip: loc.ip.to_string(),
@@ -254,6 +286,8 @@ fn demote_left_behind(state: &State, before: &[FetchKey], cmds: &mut Vec<Cmd>) {
 /// Shows the current location, fetching only what the store lacks.
 fn arrive(state: &mut State, cmds: &mut Vec<Cmd>) {
     state.details_scroll = 0;
+    // A filter belongs to the table it was typed for.
+    state.alert_filter = Default::default();
     let Some(loc) = state.location().cloned() else {
         return;
     };
@@ -314,7 +348,7 @@ fn related_stats(state: &mut State, id: &crate::defender::AlertId, cmds: &mut Ve
 
 /// Requests `key` unless it is loaded, loading, or failed (failures wait for `r`). A loaded
 /// answer reused counts as a store hit; work already queued is raised to `priority`.
-fn ensure(state: &mut State, key: FetchKey, priority: Priority, cmds: &mut Vec<Cmd>) {
+pub(super) fn ensure(state: &mut State, key: FetchKey, priority: Priority, cmds: &mut Vec<Cmd>) {
     let remote = state.remote(&key);
     if let Some(ticket) = remote.awaited() {
         // Already asked (say, prefetched, or left behind and now back): raise it.
@@ -335,6 +369,7 @@ fn fetch(state: &mut State, key: FetchKey, priority: Priority, refresh: bool, cm
     let ticket = state.ticket();
     let request = FetchRequest::new(key.clone(), ticket, priority);
     let request = if refresh { request.refresh() } else { request };
+    state.generation += 1;
     match state.store.get_mut(&key) {
         Some(Remote::Ready { refreshing, .. }) => *refreshing = Some(ticket),
         _ => {
@@ -386,6 +421,7 @@ fn on_fetched(
         return; // stale: refreshed since, or never asked
     }
     let previous = state.store.remove(&key);
+    state.generation += 1;
     let remote = match (result, previous) {
         (Ok(mut value), _) => {
             if let FetchValue::Alerts(alerts) = &mut value {
@@ -481,7 +517,7 @@ fn list_lengths(state: &State) -> (usize, usize) {
     let Some(loc) = state.location() else {
         return (0, 0);
     };
-    let alerts = state.alerts_of(loc.ip).map_or(0, <[_]>::len);
+    let alerts = state.shown_len();
     let ips = loc
         .alert
         .as_ref()

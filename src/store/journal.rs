@@ -2,7 +2,7 @@
 //! channel and commits them in transactions, so no async task ever waits on the disk and two
 //! processes sharing the file take turns through SQLite's busy timeout.
 
-use std::sync::mpsc;
+use std::sync::{Arc, Weak, mpsc};
 use std::thread::JoinHandle;
 
 use super::{CaseId, Store, describe};
@@ -57,6 +57,8 @@ pub enum Write {
         on: bool,
         at: DateTime<Utc>,
     },
+    /// Commit what came before, and end the thread (sent by [`Writer::finish`] only).
+    Stop,
     /// Writes the case report (Markdown) to `path`, after every write sent before it.
     Export {
         case: CaseId,
@@ -80,14 +82,17 @@ pub enum Health {
 #[derive(Debug, Clone)]
 pub struct Journal {
     tx: mpsc::Sender<Write>,
+    /// Counts the journals alive, so [`Writer::finish`] knows when the last one is gone.
+    _alive: Arc<()>,
 }
 
 /// The writer thread; [`Writer::finish`] waits until every write sent has been committed.
 #[derive(Debug)]
 pub struct Writer {
     handle: JoinHandle<()>,
-    /// Set when the grace period is over: commit what is queued and stop.
-    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// To tell the thread to stop (it blocks on the channel, so it never wakes idle).
+    tx: mpsc::Sender<Write>,
+    alive: Weak<()>,
 }
 
 impl Journal {
@@ -101,18 +106,21 @@ impl Journal {
     ) {
         let (tx, rx) = mpsc::channel();
         let (health_tx, health_rx) = tokio::sync::mpsc::unbounded_channel();
-        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let stopping = stop.clone();
         let handle = std::thread::Builder::new()
             .name("mde-triage-db".into())
-            .spawn(move || write_loop(store, rx, health_tx, &stopping))
+            .spawn(move || write_loop(store, rx, health_tx))
             .expect("spawning the database thread");
-        (Journal { tx }, Writer { handle, stop }, health_rx)
+        let alive = Arc::new(());
+        let writer = Writer {
+            handle,
+            tx: tx.clone(),
+            alive: Arc::downgrade(&alive),
+        };
+        (Journal { tx, _alive: alive }, writer, health_rx)
     }
 
     pub fn send(&self, write: Write) {
-        // The writer only stops when every journal is gone, so a send cannot fail while we hold
-        // one; if it had panicked, the panic hook has already ended the process.
+        // Fails only after `Writer::finish` gave up waiting: such a late write is dropped.
         let _ = self.tx.send(write);
     }
 }
@@ -122,41 +130,26 @@ impl Writer {
     /// holds one) and all they sent is committed, but no longer than `grace`: after that,
     /// what is pending is committed and later writes are dropped.
     pub fn finish(self, grace: std::time::Duration) {
+        // Polled here, at exit only: the writer thread itself never wakes while idle.
         let deadline = std::time::Instant::now() + grace;
-        while !self.handle.is_finished() && std::time::Instant::now() < deadline {
+        while self.alive.strong_count() > 0 && std::time::Instant::now() < deadline {
             std::thread::sleep(std::time::Duration::from_millis(10));
         }
-        self.stop.store(true, std::sync::atomic::Ordering::Release);
+        let _ = self.tx.send(Write::Stop);
         let _ = self.handle.join();
     }
 }
-
-/// How often the writer looks at the stop flag while idle.
-const IDLE_CHECK: std::time::Duration = std::time::Duration::from_millis(50);
 
 fn write_loop(
     mut store: Store,
     rx: mpsc::Receiver<Write>,
     health: tokio::sync::mpsc::UnboundedSender<Health>,
-    stop: &std::sync::atomic::AtomicBool,
 ) {
     let mut failing = false;
-    loop {
-        if stop.load(std::sync::atomic::Ordering::Acquire) {
-            // Out of time: keep what is queued now, drop what comes later.
-            let rest: Vec<Write> = rx
-                .try_iter()
-                .filter(|w| !matches!(w, Write::Export { .. }))
-                .collect();
-            commit(&mut store, &rest, &mut failing, &health);
+    while let Ok(first) = rx.recv() {
+        if let Write::Stop = first {
             return;
         }
-        let first = match rx.recv_timeout(IDLE_CHECK) {
-            Ok(w) => w,
-            // Every journal is gone: all that was sent is committed.
-            Err(mpsc::RecvTimeoutError::Disconnected) => return,
-            Err(mpsc::RecvTimeoutError::Timeout) => continue,
-        };
         if let Write::Export { case, path, now } = first {
             let _ = health.send(Health::Exported(export(&store, case, &path, now)));
             continue;
@@ -169,6 +162,10 @@ fn write_loop(
                     commit(&mut store, &batch, &mut failing, &health);
                     batch.clear();
                     let _ = health.send(Health::Exported(export(&store, case, &path, now)));
+                }
+                Ok(Write::Stop) => {
+                    commit(&mut store, &batch, &mut failing, &health);
+                    return;
                 }
                 Ok(w) => batch.push(w),
                 Err(_) => break,
@@ -283,7 +280,7 @@ impl Store {
                 at,
             } => self.set_tag(*case, target, tag, *on, *at),
             // Handled by the writer loop, outside any transaction.
-            Write::Export { .. } => Ok(()),
+            Write::Export { .. } | Write::Stop => Ok(()),
         }
     }
 }

@@ -28,18 +28,48 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
     };
     let key = FetchKey::IpAlerts(loc.ip);
     let remote = state.remote(&key);
-    let alerts = state.alerts_of(loc.ip).unwrap_or_default();
+    let all = state.alerts_of(loc.ip).unwrap_or_default();
+    let shown = state.shown_len();
     block = block.title(Line::from(format!(" Alerts · {} ", loc.ip)).style(theme::TITLE));
     if let Some(age) = as_of(remote, state.now) {
         block = block
-            .title(Line::from(severity_counts(alerts)).right_aligned())
+            .title(Line::from(severity_counts(all, shown)).right_aligned())
             .title_bottom(Line::styled(format!(" {age} "), theme::MUTED).right_aligned());
+    }
+    let filter = &state.alert_filter;
+    if filter.editing || filter.is_active() || state.alert_sort != Default::default() {
+        let mut spans = vec![ratatui::text::Span::styled(
+            format!(" sorted by {} ", state.alert_sort.label()),
+            theme::MUTED,
+        )];
+        if filter.editing || filter.is_active() {
+            spans.push(ratatui::text::Span::styled(
+                format!("/{} ", filter.input.value()),
+                if filter.editing {
+                    theme::FOCUS
+                } else {
+                    theme::WARN
+                },
+            ));
+        }
+        block = block.title_bottom(Line::from(spans));
     }
     if let Some(status) = pending(remote, &key, state.spinner) {
         frame.render_widget(Paragraph::new(status).block(block), area);
         return;
     }
-    if alerts.is_empty() {
+    if shown == 0 && filter.is_active() {
+        let text = vec![
+            Line::from(format!(
+                "No alert matches '{}'.",
+                filter.input.value().trim()
+            )),
+            Line::styled("Esc after / clears the filter.", theme::MUTED),
+        ];
+        frame.render_widget(Paragraph::new(text).block(block), area);
+        return;
+    }
+    if shown == 0 {
         let text = vec![
             Line::from("No alerts for this IP."),
             Line::styled("That is an answer, not an error.", theme::MUTED),
@@ -49,10 +79,11 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
     }
     let inner = block.inner(area);
     let rows_in_view = inner.height.saturating_sub(1).max(1) as usize; // minus the header
-    let selected = loc.alert_row.min(alerts.len() - 1);
+    let selected = loc.alert_row.min(shown - 1);
     let offset = selected.saturating_sub(rows_in_view - 1);
     let wide = inner.width >= 76;
-    let rows = alerts.iter().skip(offset).take(rows_in_view).map(|a| {
+    let in_view = offset..(offset + rows_in_view).min(shown);
+    let rows = in_view.filter_map(|row| state.shown_at(row)).map(|a| {
         let mut cells = vec![
             Cell::from(severity_label(&a.severity)).style(theme::severity(&a.severity)),
             Cell::from(a.status.to_string()),
@@ -108,12 +139,17 @@ fn severity_label(s: &Severity) -> String {
     }
 }
 
-/// " 3 High · 2 Med · 1 Low " for the pane title.
-fn severity_counts(alerts: &[crate::defender::Alert]) -> Vec<ratatui::text::Span<'static>> {
-    let mut spans = vec![ratatui::text::Span::raw(format!(
-        " {} alerts ",
-        alerts.len()
-    ))];
+/// " 7 alerts 3 High 2 Med 1 Low " for the pane title (" 2 of 7 alerts …" when filtered).
+fn severity_counts(
+    alerts: &[crate::defender::Alert],
+    shown: usize,
+) -> Vec<ratatui::text::Span<'static>> {
+    let count = if shown == alerts.len() {
+        format!(" {} alerts ", alerts.len())
+    } else {
+        format!(" {shown} of {} alerts ", alerts.len())
+    };
+    let mut spans = vec![ratatui::text::Span::raw(count)];
     for (sev, name) in [
         (Severity::High, "High"),
         (Severity::Medium, "Med"),

@@ -81,6 +81,20 @@ fn describe(a: &Alert) -> Vec<Line<'static>> {
             .or_else(|| a.threat_name.clone()),
     );
     field("Incident", a.incident_id.map(|i| i.to_string()));
+    field(
+        "Inv. state",
+        match (&a.investigation_state, a.investigation_id) {
+            (Some(s), Some(id)) => Some(format!("{s} (#{id})")),
+            (Some(s), None) => Some(s.clone()),
+            (None, Some(id)) => Some(format!("#{id}")),
+            (None, None) => None,
+        },
+    );
+    field("Dev. group", a.rbac_group_name.clone());
+    field(
+        "Updated",
+        a.last_update_time.as_ref().map(|t| time(Some(t))),
+    );
     field("Assigned", a.assigned_to.clone());
     field(
         "Verdict",
@@ -105,7 +119,45 @@ fn describe(a: &Alert) -> Vec<Line<'static>> {
         ));
         lines.push(Line::raw(c.comment.clone()));
     }
+    if !a.evidence.is_empty() {
+        lines.push(Line::raw(""));
+        lines.push(Line::styled(
+            format!("Evidence ({})", a.evidence.len()),
+            theme::LABEL,
+        ));
+        lines.extend(a.evidence.iter().map(evidence_line));
+    }
     lines
+}
+
+/// `File  invoice.js  C:\Users\…  sha256 9f86d0…`: the fields an evidence entity has, in the
+/// order an analyst reads them.
+fn evidence_line(e: &crate::defender::model::Evidence) -> Line<'static> {
+    let account = match (&e.domain_name, &e.account_name) {
+        (Some(d), Some(u)) => Some(format!("{d}\\{u}")),
+        (None, Some(u)) => Some(u.clone()),
+        _ => None,
+    };
+    let parts: Vec<String> = [
+        e.file_name.clone(),
+        e.file_path.clone(),
+        e.sha256.as_ref().map(|h| format!("sha256 {h}")),
+        e.process_command_line.clone(),
+        e.ip_address.clone(),
+        e.url.clone(),
+        account,
+        e.detection_status.as_ref().map(|d| format!("({d})")),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    Line::from(vec![
+        Span::styled(
+            format!("{:<12}", e.entity_type.as_deref().unwrap_or("Entity")),
+            theme::LABEL,
+        ),
+        Span::raw(parts.join("  ")),
+    ])
 }
 
 /// The analyst's tags and notes on the alert, above the API's fields: they matter most.

@@ -30,7 +30,7 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
     let scroll = state.input.visual_scroll(width.saturating_sub(1));
     let text = if state.input.value().is_empty() && state.focus != Focus::Input {
         Line::styled(
-            "press / to type an IP (10.1.2.3, 2001:db8::1, 10[.]1[.]2[.]3)",
+            "press i to type an IP (10.1.2.3, 2001:db8::1, 10[.]1[.]2[.]3)",
             theme::MUTED,
         )
     } else {

@@ -87,7 +87,7 @@ pub fn related(ips: &[&str]) -> Vec<RelatedIp> {
 /// Focuses the input, types `text` and submits it.
 pub fn submitted(state: &mut State, text: &str) -> Vec<Cmd> {
     let mut cmds = update(state, key(KeyCode::Esc));
-    cmds.extend(update(state, ch('/')));
+    cmds.extend(update(state, ch('i')));
     cmds.extend(type_text(state, text));
     cmds.extend(update(state, key(KeyCode::Enter)));
     cmds
