@@ -127,27 +127,40 @@ pub fn render(report: &CaseReport, format: Format, now: DateTime<Utc>) -> String
 impl CaseReport {
     /// Deep link to an alert in the Defender portal.
     pub fn alert_link(&self, id: &str) -> String {
-        self.with_tenant(format!(
-            "{}/alerts/{}",
-            self.portal.trim_end_matches('/'),
-            percent(id)
-        ))
+        alert_link(&self.portal, self.tenant_id.as_deref(), id)
     }
 
     /// Deep link to an IP's page in the Defender portal.
     pub fn ip_link(&self, ip: &str) -> String {
-        self.with_tenant(format!(
-            "{}/ip/{}/overview",
-            self.portal.trim_end_matches('/'),
-            percent(ip)
-        ))
+        ip_link(&self.portal, self.tenant_id.as_deref(), ip)
     }
+}
 
-    fn with_tenant(&self, url: String) -> String {
-        match &self.tenant_id {
-            Some(tid) => format!("{url}?tid={}", percent(tid)),
-            None => url,
-        }
+/// `https://security.microsoft.com/alerts/{id}?tid={tenant}`: the tenant id makes the portal
+/// open in the right tenant for analysts who work in several.
+pub fn alert_link(portal: &str, tenant: Option<&str>, id: &str) -> String {
+    with_tenant(
+        format!("{}/alerts/{}", portal.trim_end_matches('/'), percent(id)),
+        tenant,
+    )
+}
+
+/// `https://security.microsoft.com/ip/{ip}/overview?tid={tenant}`.
+pub fn ip_link(portal: &str, tenant: Option<&str>, ip: &str) -> String {
+    with_tenant(
+        format!(
+            "{}/ip/{}/overview",
+            portal.trim_end_matches('/'),
+            percent(ip)
+        ),
+        tenant,
+    )
+}
+
+fn with_tenant(url: String, tenant: Option<&str>) -> String {
+    match tenant {
+        Some(tid) => format!("{url}?tid={}", percent(tid)),
+        None => url,
     }
 }
 

@@ -19,8 +19,26 @@ use crate::app::{Cmd, Msg, State, update};
 use crate::fetch::{FetchEvent, FetchHandle};
 use crate::ui;
 
+pub mod effects;
 mod recorder;
+pub use effects::Effects;
 pub use recorder::Recorder;
+
+/// Everything the loop reaches outside the core and the scheduler: the case's database and
+/// the clipboard and browser.
+pub struct Edges {
+    pub recorder: Option<Recorder>,
+    pub effects: Box<dyn Effects>,
+}
+
+impl From<Option<Recorder>> for Edges {
+    fn from(recorder: Option<Recorder>) -> Self {
+        Self {
+            recorder,
+            effects: Box::new(effects::Nowhere),
+        }
+    }
+}
 
 /// How often ages on screen ("as of 12 min ago") are brought up to date; a redraw follows
 /// only when one reads differently.
@@ -36,13 +54,17 @@ pub async fn run<B, S>(
     mut state: State,
     fetch: FetchHandle,
     mut events: UnboundedReceiver<FetchEvent>,
-    mut recorder: Option<Recorder>,
+    edges: impl Into<Edges>,
 ) -> anyhow::Result<State>
 where
     B: Backend,
     B::Error: Send + Sync + 'static,
     S: Stream<Item = io::Result<Event>> + Unpin,
 {
+    let Edges {
+        mut recorder,
+        mut effects,
+    } = edges.into();
     let mut ticker: Option<Interval> = None;
     let mut clock = tokio::time::interval(CLOCK);
     clock.set_missed_tick_behavior(MissedTickBehavior::Delay);
@@ -72,6 +94,7 @@ where
         // crossterm's EventStream keeps the first waker it saw, so polling it with a throwaway
         // waker (`now_or_never`) would leave the loop deaf to the next key.
         let mut inbox: Vec<Msg> = first.into_iter().collect();
+        let mut said: Vec<Msg> = Vec::new();
         while let Ok(ev) = events.try_recv() {
             inbox.push(fetch_msg(ev));
         }
@@ -90,9 +113,24 @@ where
                             r.export();
                         }
                     }
+                    Cmd::Copy(text) => said.push(Msg::Notice(match effects.copy(&text) {
+                        Ok(()) => format!("copied {text}"),
+                        Err(why) => format!("not copied: {why}"),
+                    })),
+                    Cmd::Open(url) => said.push(Msg::Notice(match effects.open(&url) {
+                        Ok(()) => format!("opened {url}"),
+                        // The link is still one keystroke away: put it on the clipboard.
+                        Err(why) => match effects.copy(&url) {
+                            Ok(()) => format!("{why}; the link was copied instead"),
+                            Err(_) => format!("{why}: {url}"),
+                        },
+                    })),
                     Cmd::Quit => {}
                 }
             }
+        }
+        for msg in said {
+            update(&mut state, msg);
         }
         if state.quit {
             break;
@@ -187,7 +225,10 @@ pub async fn run_in_terminal(
         ratatui::try_init().context("cannot start the terminal UI (is this a terminal?)")?;
     let _ = crossterm::execute!(io::stdout(), crossterm::event::EnableBracketedPaste);
     let result = tokio::select! {
-        r = run(&mut terminal, EventStream::new(), state, fetch, events, recorder) => r.map(drop),
+        r = run(&mut terminal, EventStream::new(), state, fetch, events, Edges {
+            recorder,
+            effects: Box::new(effects::Terminal),
+        }) => r.map(drop),
         sig = termination() => {
             tracing::info!(signal = sig, "stopping on signal");
             Ok(())

@@ -199,3 +199,32 @@ fn a_pasted_list_is_offered_as_a_queue() {
     assert!(u.paste_offer.is_none());
     assert_eq!(u.input.value(), "10(.)9(.)8(.)7");
 }
+
+#[test]
+fn y_copies_and_o_opens_what_is_selected() {
+    use mde_triage::app::Cmd;
+    let mut s = table();
+    s.tenant_id = Some("72f988bf-86f1-41af-91ab-2d7cd011db47".into());
+    assert_eq!(s.focus, Focus::Alerts);
+    let copy = update(&mut s, ch('y'));
+    assert_eq!(
+        copy,
+        vec![Cmd::Copy("da0_1".into())],
+        "the alert under the cursor"
+    );
+    update(&mut s, key(KeyCode::Tab)); // details: no alert open, so the IP
+    assert_eq!(update(&mut s, ch('y')), vec![Cmd::Copy(DOC_IP.into())]);
+    assert_eq!(
+        update(&mut s, ch('o')),
+        vec![Cmd::Open(format!(
+            "https://security.microsoft.com/ip/{DOC_IP}/overview?tid=72f988bf-86f1-41af-91ab-2d7cd011db47"
+        ))]
+    );
+    // What the loop says back lands in the status bar.
+    update(&mut s, Msg::Notice(format!("copied {DOC_IP}")));
+    assert!(render(&s, 120, 40).contains("copied 10.209.67.177"));
+    let mut empty = State::new(None, "api");
+    update(&mut empty, key(KeyCode::Esc));
+    assert!(update(&mut empty, ch('y')).is_empty());
+    assert_eq!(empty.notice.as_deref(), Some("look up an IP first"));
+}

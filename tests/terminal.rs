@@ -1,6 +1,6 @@
 //! The real binary in a real terminal (tmux): `demo` starts, answers a lookup, quits, and the
-//! terminal is left as found (alternate screen off, cursor shown). Skipped when tmux is absent,
-//! except on CI.
+//! terminal is left as found (alternate screen off, cursor shown), and `y` reaches the
+//! terminal's clipboard. Skipped when tmux is absent, except on CI.
 
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -21,7 +21,8 @@ impl Tmux {
             return None;
         }
         let session = format!("mde-triage-test-{}", std::process::id());
-        let ok = Command::new("tmux")
+        // A server of its own: the test's options never touch the developer's tmux.
+        let ok = tmux(&session)
             .args([
                 "new-session",
                 "-d",
@@ -33,6 +34,8 @@ impl Tmux {
                 &height.to_string(),
             ])
             .args(["sh", "-c", &format!("{cmd}; echo EXITED=$?; sleep 30")])
+            // Accept OSC 52 from the program, as terminals that allow it do.
+            .args([";", "set-option", "-s", "set-clipboard", "on"])
             .env("MDE_TRIAGE_LOG", "warn")
             .status()
             .expect("tmux runs")
@@ -42,7 +45,7 @@ impl Tmux {
     }
 
     fn keys(&self, keys: &[&str]) {
-        let status = Command::new("tmux")
+        let status = tmux(&self.session)
             .args(["send-keys", "-t", &self.session])
             .args(keys)
             .status()
@@ -51,7 +54,7 @@ impl Tmux {
     }
 
     fn screen(&self) -> String {
-        let out = Command::new("tmux")
+        let out = tmux(&self.session)
             .args(["capture-pane", "-p", "-t", &self.session])
             .output()
             .unwrap();
@@ -59,7 +62,7 @@ impl Tmux {
     }
 
     fn query(&self, format: &str) -> String {
-        let out = Command::new("tmux")
+        let out = tmux(&self.session)
             .args(["display-message", "-p", "-t", &self.session, format])
             .output()
             .unwrap();
@@ -83,11 +86,24 @@ impl Tmux {
     }
 }
 
+/// `tmux -L <session>`: the test's own server socket.
+fn tmux(session: &str) -> Command {
+    let mut cmd = Command::new("tmux");
+    cmd.args(["-L", session]);
+    cmd
+}
+
+impl Tmux {
+    /// What the program last put on the clipboard through OSC 52 (tmux keeps it as a buffer).
+    fn clipboard(&self) -> String {
+        let out = tmux(&self.session).arg("show-buffer").output().unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+}
+
 impl Drop for Tmux {
     fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["kill-session", "-t", &self.session])
-            .status();
+        let _ = tmux(&self.session).arg("kill-server").status();
     }
 }
 
@@ -113,6 +129,15 @@ fn demo_runs_in_a_real_terminal_and_restores_it() {
     tmux.wait_for("the lookup", |s| {
         s.contains("63,515") && s.contains("Alerts · 10.209.67.177")
     });
+    // y puts the selected alert's id on the clipboard, by OSC 52.
+    tmux.keys(&["y"]);
+    let screen = tmux.wait_for("the copy", |s| s.contains("copied "));
+    let copied = tmux.clipboard();
+    assert!(
+        mde_triage::defender::parse_alert_id(&copied).is_ok()
+            && screen.contains(&format!("copied {}", &copied[..10])),
+        "clipboard {copied:?}; screen:\n{screen}"
+    );
     tmux.keys(&["?"]);
     tmux.wait_for("help", |s| s.contains("back along the trail"));
     tmux.keys(&["q"]);

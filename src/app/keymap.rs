@@ -23,6 +23,8 @@ pub enum Action {
     Note,
     Tag,
     Sort,
+    Copy,
+    Open,
     Export,
     Budget,
     Dismiss,
@@ -148,6 +150,18 @@ pub static KEYMAP: &[Binding] = &[
         keys: &[c('s')],
         label: "s",
         help: "sort alerts: newest, severity, status",
+    },
+    Binding {
+        action: Action::Copy,
+        keys: &[c('y')],
+        label: "y",
+        help: "copy the selected IP or alert id (OSC 52)",
+    },
+    Binding {
+        action: Action::Open,
+        keys: &[c('o')],
+        label: "o",
+        help: "open the selected IP or alert in the portal",
     },
     Binding {
         action: Action::Note,

@@ -38,8 +38,8 @@ pub enum Msg {
     /// Saving to the database failed (`Some(why)`: the console works from memory) or works
     /// again (`None`).
     Saving(Option<String>),
-    /// The loop wrote the case report to this file.
-    Exported(String),
+    /// Something the loop did for the analyst (report written, text copied), to show.
+    Notice(String),
     /// Animation step (spinner); sent only while something animates.
     Tick,
 }
@@ -55,6 +55,10 @@ pub enum Cmd {
     Record(Record),
     /// Write the case report (Markdown) to a file.
     Export,
+    /// Put this text on the clipboard (OSC 52: works over SSH).
+    Copy(String),
+    /// Open this URL in a browser, if there is one here.
+    Open(String),
     Quit,
 }
 

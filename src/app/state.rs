@@ -69,6 +69,9 @@ pub struct State {
     pub save_error: Option<String>,
     /// Fewer devices than this in the org make an IP "rare".
     pub rare_below: u64,
+    /// The Defender portal and tenant, for `o`.
+    pub portal: String,
+    pub tenant_id: Option<String>,
     /// The alerts table's order (`s`) and filter (`/` in the table).
     pub alert_sort: super::alert_view::AlertSort,
     pub alert_filter: super::alert_view::AlertFilter,
@@ -95,6 +98,7 @@ impl State {
             api_host: api_host.into(),
             dirty: true,
             rare_below: crate::insight::RARE_BELOW,
+            portal: crate::defender::cloud::Cloud::public().portal.to_owned(),
             ..Self::default()
         }
     }

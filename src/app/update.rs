@@ -28,7 +28,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
             state.save_error = problem;
             state.dirty = true;
         }
-        Msg::Exported(message) => {
+        Msg::Notice(message) => {
             state.notice = Some(message);
             state.dirty = true;
         }
@@ -163,6 +163,14 @@ fn on_key(state: &mut State, key: KeyEvent, cmds: &mut Vec<Cmd>) {
         }
         Action::Refresh => refresh(state, cmds),
         Action::Note => casework::open_note(state),
+        Action::Copy | Action::Open => match casework::selected_target(state) {
+            Some(target) => cmds.push(if action == Action::Copy {
+                Cmd::Copy(target.id())
+            } else {
+                Cmd::Open(portal_link(state, &target))
+            }),
+            None => state.notice = Some("look up an IP first".into()),
+        },
         Action::Tag => casework::open_tag(state),
         Action::Export => casework::export(state, cmds),
         Action::Submit => match state.focus {
@@ -194,6 +202,18 @@ fn filter_key(state: &mut State, key: KeyEvent) {
 fn select_alert_row(state: &mut State, row: usize) {
     if let Some(loc) = state.history.current_mut() {
         loc.alert_row = row;
+    }
+}
+
+fn portal_link(state: &State, target: &crate::case::Target) -> String {
+    let tenant = state.tenant_id.as_deref();
+    match target {
+        crate::case::Target::Ip(ip) => {
+            crate::report::ip_link(&state.portal, tenant, &ip.to_string())
+        }
+        crate::case::Target::Alert(id) => {
+            crate::report::alert_link(&state.portal, tenant, id.as_str())
+        }
     }
 }
 

@@ -93,6 +93,8 @@ pub fn wire(
     let mut state = State::new(banner, host_of(api_url));
     state.offline = settings.cache.offline;
     state.rare_below = settings.rare_below;
+    state.portal = meta.portal.clone();
+    state.tenant_id = meta.tenant_id.clone();
     let recorder = match case {
         Some((id, saved)) => {
             state.reopen(&name, saved);

@@ -74,11 +74,17 @@ pub fn health_msg(health: Health) -> Msg {
     match health {
         Health::Failing(why) => Msg::Saving(Some(why)),
         Health::Saving => Msg::Saving(None),
-        Health::Exported(Ok(path)) => {
-            Msg::Exported(format!("report written to {}", path.display()))
-        }
+        Health::Exported(Ok(path)) => Msg::Notice(match (path.file_name(), path.parent()) {
+            // The file's name first: on a narrow status bar the directory is what gets cut.
+            (Some(name), Some(dir)) => format!(
+                "report {} written in {}",
+                name.to_string_lossy(),
+                dir.display()
+            ),
+            _ => format!("report written to {}", path.display()),
+        }),
         Health::Exported(Err(why)) => {
-            Msg::Exported(format!("the report could not be written: {why}"))
+            Msg::Notice(format!("the report could not be written: {why}"))
         }
     }
 }
