@@ -9,6 +9,7 @@ pub mod keymap;
 pub mod msg;
 pub mod remote;
 pub mod state;
+pub mod tree;
 pub mod update;
 
 pub use alert_view::{AlertFilter, AlertSort};
@@ -17,4 +18,5 @@ pub use keymap::{Action, Binding, KEYMAP};
 pub use msg::{Cmd, Msg, Record};
 pub use remote::Remote;
 pub use state::{Badge, CaseView, Editor, Focus, NoteDraft, State};
+pub use tree::TreeView;
 pub use update::update;

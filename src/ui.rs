@@ -23,6 +23,7 @@ mod stats_pane;
 mod status_bar;
 pub mod theme;
 mod title_bar;
+mod tree_popup;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -70,6 +71,7 @@ pub fn draw(state: &State, frame: &mut Frame<'_>) {
     if state.show_budget {
         budget_popup::render(state, frame, area);
     }
+    tree_popup::render(state, frame, area);
     editor_popup::render(state, frame, area);
 }
 

@@ -138,6 +138,12 @@ fn demo_runs_in_a_real_terminal_and_restores_it() {
             && screen.contains(&format!("copied {}", &copied[..10])),
         "clipboard {copied:?}; screen:\n{screen}"
     );
+    tmux.keys(&["g"]);
+    tmux.wait_for("the investigation tree", |s| {
+        s.contains("Investigation") && s.contains("you are here")
+    });
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("the tree closed", |s| !s.contains("Investigation"));
     tmux.keys(&["?"]);
     tmux.wait_for("help", |s| s.contains("back along the trail"));
     tmux.keys(&["q"]);

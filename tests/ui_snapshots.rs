@@ -146,6 +146,13 @@ screens! {
         update(&mut s, ch('t'));
         s
     };
+    tree => {
+        let mut s = alert_open();
+        let cmds = update(&mut s, key(KeyCode::Enter)); // pivot to the first related IP
+        settle(&mut s, cmds, &tenant);
+        update(&mut s, ch('g'));
+        s
+    };
     alerts_filtered => {
         let mut s = looked_up(true);
         update(&mut s, ch('/'));

@@ -25,6 +25,7 @@ pub enum Action {
     Sort,
     Copy,
     Open,
+    Tree,
     Export,
     Budget,
     Dismiss,
@@ -162,6 +163,12 @@ pub static KEYMAP: &[Binding] = &[
         keys: &[c('o')],
         label: "o",
         help: "open the selected IP or alert in the portal",
+    },
+    Binding {
+        action: Action::Tree,
+        keys: &[c('g')],
+        label: "g",
+        help: "investigation tree: every IP and alert visited",
     },
     Binding {
         action: Action::Note,

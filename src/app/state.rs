@@ -61,6 +61,8 @@ pub struct State {
     pub case: Option<CaseView>,
     /// A note or tag being typed.
     pub editor: Option<Editor>,
+    /// The investigation tree (`g`), while open.
+    pub tree: Option<super::tree::TreeView>,
     /// A note left with Esc, waiting for `n`.
     pub draft: Option<NoteDraft>,
     /// A passing message (report written, draft kept).
@@ -152,7 +154,7 @@ impl State {
 
     /// Whether a popup holds the keys.
     pub fn popup(&self) -> bool {
-        self.show_help || self.show_budget || self.editor.is_some()
+        self.show_help || self.show_budget || self.editor.is_some() || self.tree.is_some()
     }
 
     /// What to say about `ip` at a glance: its class, "rare" when few devices in the org saw

@@ -87,6 +87,10 @@ fn on_key(state: &mut State, key: KeyEvent, cmds: &mut Vec<Cmd>) {
     if super::input_box::offer_key(state, key, cmds) {
         return;
     }
+    if state.tree.is_some() {
+        tree_key(state, key, cmds);
+        return;
+    }
     state.notice = None;
     let action = action_for(&key);
     if state.popup() {
@@ -163,6 +167,13 @@ fn on_key(state: &mut State, key: KeyEvent, cmds: &mut Vec<Cmd>) {
         }
         Action::Refresh => refresh(state, cmds),
         Action::Note => casework::open_note(state),
+        Action::Tree => {
+            let rows = state.tree_rows();
+            state.tree = Some(super::tree::TreeView {
+                row: rows.iter().position(|r| r.current).unwrap_or(0),
+                ..Default::default()
+            });
+        }
         Action::Copy | Action::Open => match casework::selected_target(state) {
             Some(target) => cmds.push(if action == Action::Copy {
                 Cmd::Copy(target.id())
@@ -178,6 +189,43 @@ fn on_key(state: &mut State, key: KeyEvent, cmds: &mut Vec<Cmd>) {
             Focus::Ips => pivot_to_selected_ip(state, cmds),
             Focus::Input | Focus::Details => {}
         },
+    }
+}
+
+/// Keys in the investigation tree: move, fold an IP, jump with Enter, leave with Esc or g.
+fn tree_key(state: &mut State, key: KeyEvent, cmds: &mut Vec<Cmd>) {
+    use super::tree::Node;
+    let rows = state.tree_rows();
+    let Some(tree) = state.tree.as_mut() else {
+        return;
+    };
+    let node = rows.get(tree.row).map(|r| r.node.clone());
+    match (action_for(&key), key.code) {
+        (Some(Action::Quit), KeyCode::Char('q')) => quit(state, cmds),
+        (Some(Action::Dismiss | Action::Tree), _) => state.tree = None,
+        (Some(Action::Down), _) => tree.row = (tree.row + 1).min(rows.len().saturating_sub(1)),
+        (Some(Action::Up), _) => tree.row = tree.row.saturating_sub(1),
+        (_, KeyCode::Char(' ') | KeyCode::Left | KeyCode::Right) => {
+            if let Some(Node::Ip(ip)) = node {
+                let fold = match key.code {
+                    KeyCode::Left => true,
+                    KeyCode::Right => false,
+                    _ => !tree.collapsed.contains(&ip),
+                };
+                if fold {
+                    tree.collapsed.insert(ip);
+                } else {
+                    tree.collapsed.remove(&ip);
+                }
+            }
+        }
+        (Some(Action::Submit), _) => {
+            if let Some(node) = node {
+                state.tree = None;
+                go(state, node.location(), cmds);
+            }
+        }
+        _ => {}
     }
 }
 

@@ -1,0 +1,103 @@
+//! The investigation tree (`g`): every IP visited, the alerts opened from it, and each alert's
+//! related IPs, with the ones pivoted to marked. Collapsible per IP; Enter jumps there.
+
+use std::collections::BTreeSet;
+use std::net::IpAddr;
+
+use super::history::Location;
+use super::state::State;
+use crate::defender::AlertId;
+
+/// The tree's own state while it is open.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TreeView {
+    /// The row under the cursor.
+    pub row: usize,
+    /// IPs whose alerts are folded away.
+    pub collapsed: BTreeSet<IpAddr>,
+}
+
+/// What one row of the tree stands for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Node {
+    /// A visited IP.
+    Ip(IpAddr),
+    /// An alert opened from `ip`.
+    Alert(IpAddr, AlertId),
+    /// One of the alert's related IPs; `visited` when the analyst pivoted there.
+    Related { ip: IpAddr, visited: bool },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    pub depth: u8,
+    pub node: Node,
+    /// Whether this is the place the console stands on now.
+    pub current: bool,
+}
+
+impl Node {
+    /// Where Enter on this row goes.
+    pub fn location(&self) -> Location {
+        match self {
+            Node::Ip(ip) | Node::Related { ip, .. } => Location::ip(*ip),
+            Node::Alert(ip, id) => Location {
+                alert: Some(id.clone()),
+                ..Location::ip(*ip)
+            },
+        }
+    }
+}
+
+impl State {
+    /// The tree's rows, from the trail: IPs in the order first visited.
+    pub fn tree_rows(&self) -> Vec<Row> {
+        let entries = self.history.entries();
+        let here = self.location();
+        let mut ips: Vec<IpAddr> = Vec::new();
+        for e in entries {
+            if !ips.contains(&e.ip) {
+                ips.push(e.ip);
+            }
+        }
+        let collapsed = self.tree.as_ref().map(|t| &t.collapsed);
+        let mut rows = Vec::new();
+        for ip in ips {
+            rows.push(Row {
+                depth: 0,
+                node: Node::Ip(ip),
+                current: here.is_some_and(|h| h.ip == ip && h.alert.is_none()),
+            });
+            if collapsed.is_some_and(|c| c.contains(&ip)) {
+                continue;
+            }
+            let mut opened: Vec<&AlertId> = Vec::new();
+            for e in entries.iter().filter(|e| e.ip == ip) {
+                if let Some(id) = &e.alert
+                    && !opened.contains(&id)
+                {
+                    opened.push(id);
+                }
+            }
+            for id in opened {
+                rows.push(Row {
+                    depth: 1,
+                    node: Node::Alert(ip, id.clone()),
+                    current: here.is_some_and(|h| h.ip == ip && h.alert.as_ref() == Some(id)),
+                });
+                for related in self.related_ips_of(id).unwrap_or_default() {
+                    let Some(r) = related.addr() else { continue };
+                    rows.push(Row {
+                        depth: 2,
+                        node: Node::Related {
+                            ip: r,
+                            visited: entries.iter().any(|e| e.ip == r),
+                        },
+                        current: false,
+                    });
+                }
+            }
+        }
+        rows
+    }
+}

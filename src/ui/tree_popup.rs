@@ -1,0 +1,130 @@
+//! The investigation tree over the panes: IPs visited, alerts opened, their related IPs.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph};
+
+use super::format::{count, short_id, tag_list};
+use super::theme;
+use crate::app::State;
+use crate::app::tree::Node;
+use crate::case::Target;
+
+pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
+    let Some(tree) = &state.tree else { return };
+    let popup = Rect {
+        x: area.x + 2.min(area.width / 10),
+        y: area.y + 1.min(area.height / 10),
+        width: area.width.saturating_sub(2 * 2.min(area.width / 10)),
+        height: area.height.saturating_sub(2 * 1.min(area.height / 10)),
+    };
+    let block = Block::bordered()
+        .border_style(theme::FOCUS)
+        .title(Line::from(" Investigation ").style(theme::TITLE))
+        .title_bottom(
+            Line::styled(
+                " Enter: go there · Space/←/→: fold · Esc or g: close ",
+                theme::MUTED,
+            )
+            .right_aligned(),
+        );
+    let inner = block.inner(popup);
+    let rows = state.tree_rows();
+    let lines: Vec<Line> = if rows.is_empty() {
+        vec![Line::styled("Nothing visited yet.", theme::MUTED)]
+    } else {
+        // Only the rows in view are built; the cursor stays on screen.
+        let height = inner.height.max(1) as usize;
+        let offset = tree.row.saturating_sub(height - 1);
+        rows.iter()
+            .enumerate()
+            .skip(offset)
+            .take(height)
+            .map(|(i, r)| line(state, &r.node, r.depth, r.current, i == tree.row, tree))
+            .collect()
+    };
+    frame.render_widget(Clear, popup);
+    frame.render_widget(Paragraph::new(lines).block(block), popup);
+}
+
+fn line(
+    state: &State,
+    node: &Node,
+    depth: u8,
+    current: bool,
+    selected: bool,
+    tree: &crate::app::TreeView,
+) -> Line<'static> {
+    let indent = "  ".repeat(depth as usize);
+    let mut spans = vec![Span::raw(format!(
+        "{}{indent}",
+        if selected { "▶" } else { " " }
+    ))];
+    match node {
+        Node::Ip(ip) => {
+            let folded = tree.collapsed.contains(ip);
+            spans.push(Span::styled(
+                format!("{} {ip} ", if folded { "▸" } else { "▾" }),
+                theme::TITLE,
+            ));
+            spans.extend(super::format::badge_spans(state, *ip, false));
+            if let Some(Some(stats)) = state.stats_of(*ip) {
+                let n = stats.prevalence().unwrap_or(0);
+                spans.push(Span::styled(
+                    if n > 0 {
+                        format!("  {} dev", count(n))
+                    } else {
+                        "  not seen".to_owned()
+                    },
+                    theme::LABEL,
+                ));
+            }
+            push_tags(&mut spans, state, &Target::Ip(*ip));
+        }
+        Node::Alert(ip, id) => {
+            let alert = state
+                .alerts_of(*ip)
+                .and_then(|a| a.iter().find(|a| a.id == id.as_str()));
+            spans.push(Span::styled("alert ", theme::MUTED));
+            if let Some(a) = alert {
+                spans.push(Span::styled(
+                    format!("{} ", a.severity),
+                    theme::severity(&a.severity),
+                ));
+                spans.push(Span::raw(a.title.clone()));
+                spans.push(Span::styled(
+                    format!("  {}", short_id(id.as_str(), 20)),
+                    theme::MUTED,
+                ));
+            } else {
+                spans.push(Span::raw(id.to_string()));
+            }
+            push_tags(&mut spans, state, &Target::Alert(id.clone()));
+        }
+        Node::Related { ip, visited } => {
+            spans.push(Span::styled(
+                format!("{} {ip} ", if *visited { "●" } else { "○" }),
+                if *visited { theme::TITLE } else { theme::LABEL },
+            ));
+            spans.extend(super::format::badge_spans(state, *ip, true));
+            push_tags(&mut spans, state, &Target::Ip(*ip));
+        }
+    }
+    if current {
+        spans.push(Span::styled("  ◀ you are here", theme::OK));
+    }
+    let line = Line::from(spans);
+    if selected {
+        line.style(theme::SELECTED)
+    } else {
+        line
+    }
+}
+
+fn push_tags(spans: &mut Vec<Span<'static>>, state: &State, target: &Target) {
+    let tags = tag_list(state.tags_of(target));
+    if !tags.is_empty() {
+        spans.push(Span::styled(format!("  {tags}"), theme::WARN));
+    }
+}
