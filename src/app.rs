@@ -17,6 +17,6 @@ pub use history::{History, Location};
 pub use keymap::{Action, Binding, KEYMAP};
 pub use msg::{Cmd, Msg, Record};
 pub use remote::Remote;
-pub use state::{Badge, CaseView, Editor, Focus, NoteDraft, State};
+pub use state::{Badge, CaseView, Editor, Focus, NoteDraft, Palette, State};
 pub use tree::TreeView;
 pub use update::update;

@@ -37,6 +37,8 @@ pub struct Settings {
     pub case: Option<String>,
     /// Fewer devices than this make an IP "rare".
     pub rare_below: u64,
+    /// The screen's colours: `NO_COLOR` (any non-empty value) over the file's `theme`.
+    pub palette: crate::app::Palette,
 }
 
 /// A credential source, chosen explicitly or `auto` (README, "Connecting to a real tenant").
@@ -144,6 +146,11 @@ impl Settings {
             },
             case: global.case.clone(),
             rare_below: file.rare_below.unwrap_or(crate::insight::RARE_BELOW),
+            palette: if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
+                crate::app::Palette::NoColor
+            } else {
+                file.theme.unwrap_or_default()
+            },
         }
     }
 }

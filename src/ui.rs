@@ -19,6 +19,7 @@ mod format;
 mod help;
 mod input_pane;
 mod ips_pane;
+mod palette;
 mod stats_pane;
 mod status_bar;
 pub mod theme;
@@ -37,6 +38,11 @@ pub const MIN_WIDTH: u16 = 60;
 pub const MIN_HEIGHT: u16 = 16;
 
 pub fn draw(state: &State, frame: &mut Frame<'_>) {
+    draw_panes(state, frame);
+    palette::apply(state.palette, frame.buffer_mut());
+}
+
+fn draw_panes(state: &State, frame: &mut Frame<'_>) {
     let area = frame.area();
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
         too_small(frame, area);

@@ -222,6 +222,16 @@ fn each_kind_of_bad_file_gets_a_precise_message() {
             "line 2, column 11",
             "unknown sign-in 'kerberos' (expected auto, token",
         ),
+        (
+            "[settings]\ntheme = \"neon\"\n",
+            "line 2, column 9",
+            "unknown theme 'neon' (expected default, high-contrast or no-color)",
+        ),
+        (
+            "[settings]\ncache_ttl = { alerts = \"soon\" }\n",
+            "line 2",
+            "'soon' is not a time span",
+        ),
     ];
     for (text, at, what) in cases {
         let err = FileConfig::parse(Path::new("/etc/mde.toml"), text).unwrap_err();

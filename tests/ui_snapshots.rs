@@ -275,3 +275,41 @@ fn severity_is_coloured_and_written() {
     let col = line[..x].chars().count() as u16;
     assert_eq!(buf[(col, y as u16)].fg, Color::Red, "High is red: {line}");
 }
+
+#[test]
+fn no_color_drops_every_colour_and_high_contrast_brightens() {
+    use mde_triage::app::Palette;
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+    use ratatui::style::{Color, Modifier};
+    let draw = |palette: Palette| {
+        let mut s = looked_up(true);
+        s.palette = palette;
+        let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
+        terminal.draw(|f| mde_triage::ui::draw(&s, f)).unwrap();
+        terminal.backend().buffer().clone()
+    };
+    let (plain, none, bright) = (
+        draw(Palette::Default),
+        draw(Palette::NoColor),
+        draw(Palette::HighContrast),
+    );
+    assert_eq!(screen_text(&plain), screen_text(&none), "the same words");
+    assert!(
+        none.content
+            .iter()
+            .all(|c| c.fg == Color::Reset && c.bg == Color::Reset)
+    );
+    assert!(plain.content.iter().any(|c| c.fg == Color::DarkGray));
+    assert!(!bright.content.iter().any(|c| c.fg == Color::DarkGray));
+    // Severity keeps its word and its weight without colour.
+    let text = screen_text(&none);
+    let (y, line) = text
+        .lines()
+        .enumerate()
+        .find(|(_, l)| l.contains("▶High"))
+        .unwrap();
+    let x = line[..line.find("High").unwrap()].chars().count() as u16;
+    assert!(none[(x, y as u16)].modifier.contains(Modifier::BOLD));
+    assert_eq!(bright[(x, y as u16)].fg, Color::LightRed);
+}

@@ -71,6 +71,8 @@ pub struct State {
     pub save_error: Option<String>,
     /// Fewer devices than this in the org make an IP "rare".
     pub rare_below: u64,
+    /// How colours are shown: the theme, high contrast, or none (`NO_COLOR`).
+    pub palette: Palette,
     /// The Defender portal and tenant, for `o`.
     pub portal: String,
     pub tenant_id: Option<String>,
@@ -258,6 +260,32 @@ pub enum Editor {
 pub struct NoteDraft {
     pub target: Target,
     pub text: String,
+}
+
+/// How the screen uses colour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Palette {
+    #[default]
+    Default,
+    /// Dim greys and colours brightened, for projectors and tired eyes.
+    HighContrast,
+    /// `NO_COLOR` set: no colour at all; bold, underline and reverse video stay.
+    NoColor,
+}
+
+impl std::str::FromStr for Palette {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "default" => Ok(Self::Default),
+            "high-contrast" => Ok(Self::HighContrast),
+            "no-color" | "none" => Ok(Self::NoColor),
+            other => Err(format!(
+                "unknown theme '{other}' (expected default, high-contrast or no-color)"
+            )),
+        }
+    }
 }
 
 /// A short fact about an IP, shown next to it.

@@ -93,6 +93,7 @@ pub fn wire(
     let mut state = State::new(banner, host_of(api_url));
     state.offline = settings.cache.offline;
     state.rare_below = settings.rare_below;
+    state.palette = settings.palette;
     state.portal = meta.portal.clone();
     state.tenant_id = meta.tenant_id.clone();
     let recorder = match case {

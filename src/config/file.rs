@@ -50,6 +50,9 @@ pub struct Layer {
     /// An IP seen by fewer devices than this in the org is badged "rare".
     #[serde(default)]
     pub rare_below: Option<u64>,
+    /// default, high-contrast or no-color (`NO_COLOR` in the environment wins).
+    #[serde(default, deserialize_with = "parsed")]
+    pub theme: Option<crate::app::Palette>,
 }
 
 /// `cache_ttl = { stats = "1h", alerts = "10m", alert_ips = "1h" }`; `"0s"` means always ask.
@@ -145,6 +148,7 @@ impl Layer {
             sign_in: self.sign_in.or(base.sign_in),
             data_dir: self.data_dir.or_else(|| base.data_dir.clone()),
             rare_below: self.rare_below.or(base.rare_below),
+            theme: self.theme.or(base.theme),
             cache_ttl: match self.cache_ttl {
                 Some(own) => Some(own.over(base.cache_ttl)),
                 None => base.cache_ttl,
