@@ -39,6 +39,9 @@ pub struct Settings {
     pub rare_below: u64,
     /// The screen's colours: `NO_COLOR` (any non-empty value) over the file's `theme`.
     pub palette: crate::app::Palette,
+    /// Whether the console takes the mouse (clicks and wheel); off keeps the terminal's own
+    /// text selection without holding Shift.
+    pub mouse: bool,
 }
 
 /// A credential source, chosen explicitly or `auto` (README, "Connecting to a real tenant").
@@ -151,6 +154,7 @@ impl Settings {
             } else {
                 file.theme.unwrap_or_default()
             },
+            mouse: true,
         }
     }
 }

@@ -81,7 +81,7 @@ where
             tokio::select! {
                 biased;
                 ev = input.next() => match ev {
-                    Some(ev) => input_msg(ev.context("reading the terminal")?),
+                    Some(ev) => input_msg(ev.context("reading the terminal")?, &state, screen(terminal)),
                     None => break, // stdin closed
                 },
                 ev = events.recv() => Some(fetch_msg(ev.context("the fetch scheduler stopped unexpectedly")?)),
@@ -153,7 +153,16 @@ where
     Ok(state)
 }
 
-fn input_msg(event: Event) -> Option<Msg> {
+/// The whole screen, as the last frame was drawn on it.
+fn screen<B: Backend>(terminal: &Terminal<B>) -> ratatui::layout::Rect {
+    terminal
+        .size()
+        .map(|size| ratatui::layout::Rect::from((ratatui::layout::Position::ORIGIN, size)))
+        .unwrap_or_default()
+}
+
+fn input_msg(event: Event, state: &State, screen: ratatui::layout::Rect) -> Option<Msg> {
+    use crossterm::event::{MouseButton, MouseEventKind};
     match event {
         Event::Key(key) => {
             tracing::trace!(?key, "key");
@@ -161,6 +170,16 @@ fn input_msg(event: Event) -> Option<Msg> {
         }
         Event::Paste(text) => Some(Msg::Paste(text)),
         Event::Resize(..) => Some(Msg::Resize),
+        // Only what means something becomes a message: moves and releases draw nothing.
+        Event::Mouse(m) => {
+            let at = || ui::hit(state, screen, m.column, m.row);
+            match m.kind {
+                MouseEventKind::Down(MouseButton::Left) => at().map(Msg::Click),
+                MouseEventKind::ScrollDown => at().map(|at| Msg::Wheel { at, down: true }),
+                MouseEventKind::ScrollUp => at().map(|at| Msg::Wheel { at, down: false }),
+                _ => None,
+            }
+        }
         _ => None,
     }
 }
@@ -212,18 +231,23 @@ async fn tick(ticker: &mut Option<Interval>) {
     }
 }
 
-/// Runs the console in the real terminal: raw mode, alternate screen, bracketed paste, restored
-/// on every exit path (return, error, panic, SIGTERM/SIGHUP/SIGINT).
+/// Runs the console in the real terminal: raw mode, alternate screen, bracketed paste and (with
+/// `mouse`) mouse capture, restored on every exit path (return, error, panic,
+/// SIGTERM/SIGHUP/SIGINT).
 pub async fn run_in_terminal(
     state: State,
     fetch: FetchHandle,
     events: UnboundedReceiver<FetchEvent>,
     recorder: Option<Recorder>,
+    mouse: bool,
 ) -> anyhow::Result<()> {
     install_panic_hook();
     let mut terminal =
         ratatui::try_init().context("cannot start the terminal UI (is this a terminal?)")?;
     let _ = crossterm::execute!(io::stdout(), crossterm::event::EnableBracketedPaste);
+    if mouse {
+        let _ = crossterm::execute!(io::stdout(), crossterm::event::EnableMouseCapture);
+    }
     let result = tokio::select! {
         r = run(&mut terminal, EventStream::new(), state, fetch, events, Edges {
             recorder,
@@ -239,7 +263,12 @@ pub async fn run_in_terminal(
 }
 
 fn restore() {
-    let _ = crossterm::execute!(io::stdout(), crossterm::event::DisableBracketedPaste);
+    // Disabling what was never enabled is harmless; forgetting one leaves the shell broken.
+    let _ = crossterm::execute!(
+        io::stdout(),
+        crossterm::event::DisableMouseCapture,
+        crossterm::event::DisableBracketedPaste
+    );
     ratatui::restore();
 }
 

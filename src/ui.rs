@@ -1,15 +1,5 @@
-//! Drawing: a pure function of [`State`]. One `render` per screen region.
-//!
-//! ```text
-//! ┌ title: mde-triage · SIMULATED TENANT · api host · trail a › b › c ──────────┐
-//! ┌ IP input ─────────────────────────────────────────────────────────────────┐
-//! ┌ Prevalence ───────┐┌ Alerts of the IP ───────────────────────────────────┐
-//! │                   ││ sev  status  created  device  title                 │
-//! └───────────────────┘└─────────────────────────────────────────────────────┘
-//! ┌ Alert details ───────────────────────────┐┌ Related IPs ─────────────────┐
-//! └──────────────────────────────────────────┘└──────────────────────────────┘
-//!  status bar: budget per endpoint · in flight · queued · last error · help
-//! ```
+//! Drawing: a pure function of [`State`]. One `render` per screen region; where each region
+//! goes for the screen's size (compact, standard, wide) is `layout`'s answer.
 
 mod alerts_pane;
 mod budget_popup;
@@ -19,6 +9,8 @@ mod format;
 mod help;
 mod input_pane;
 mod ips_pane;
+pub mod layout;
+mod mouse;
 mod palette;
 mod stats_pane;
 mod status_bar;
@@ -27,15 +19,14 @@ mod title_bar;
 mod tree_popup;
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::Rect;
 use ratatui::text::Line;
 use ratatui::widgets::{Paragraph, Wrap};
 
 use crate::app::{Focus, State};
 
-/// Below this the panes cannot say anything useful; a message replaces them.
-pub const MIN_WIDTH: u16 = 60;
-pub const MIN_HEIGHT: u16 = 16;
+pub use layout::{MIN_HEIGHT, MIN_WIDTH};
+pub use mouse::hit;
 
 pub fn draw(state: &State, frame: &mut Frame<'_>) {
     draw_panes(state, frame);
@@ -44,26 +35,20 @@ pub fn draw(state: &State, frame: &mut Frame<'_>) {
 
 fn draw_panes(state: &State, frame: &mut Frame<'_>) {
     let area = frame.area();
-    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+    let Some(layout::Panes {
+        title,
+        input,
+        stats,
+        alerts,
+        details,
+        ips,
+        status,
+        ..
+    }) = layout::panes(area)
+    else {
         too_small(frame, area);
         return;
-    }
-    let [title, input, body, status] = Layout::vertical([
-        Constraint::Length(1),
-        Constraint::Length(3),
-        Constraint::Min(8),
-        Constraint::Length(1),
-    ])
-    .areas(area);
-    let [ip_half, alert_half] =
-        Layout::vertical([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(body);
-    let stats_width = if area.width >= 120 { 34 } else { 28 };
-    let [stats, alerts] =
-        Layout::horizontal([Constraint::Length(stats_width), Constraint::Min(20)]).areas(ip_half);
-    let [details, ips] =
-        Layout::horizontal([Constraint::Percentage(62), Constraint::Percentage(38)])
-            .areas(alert_half);
-
+    };
     title_bar::render(state, frame, title);
     input_pane::render(state, frame, input);
     stats_pane::render(state, frame, stats);

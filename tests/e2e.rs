@@ -105,6 +105,26 @@ impl Console {
             .unwrap();
     }
 
+    /// A left click at the first character of `needle` on `screen`.
+    fn click_on(&self, screen: &str, needle: &str) {
+        let (column, row) = screen
+            .lines()
+            .enumerate()
+            .find_map(|(y, line)| {
+                line.find(needle)
+                    .map(|b| (line[..b].chars().count() as u16, y as u16))
+            })
+            .unwrap_or_else(|| panic!("{needle:?} not on screen:\n{screen}"));
+        self.keys
+            .send(Ok(Event::Mouse(crossterm::event::MouseEvent {
+                kind: crossterm::event::MouseEventKind::Down(crossterm::event::MouseButton::Left),
+                column,
+                row,
+                modifiers: KeyModifiers::NONE,
+            })))
+            .unwrap();
+    }
+
     fn type_text(&self, text: &str) {
         text.chars().for_each(|c| self.press(KeyCode::Char(c)));
     }
@@ -436,4 +456,43 @@ async fn a_reopened_case_is_where_it_was_and_costs_no_request() {
     console.run.await.unwrap().unwrap();
     db.finish();
     sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_mouse_opens_an_alert_and_pivots_through_the_real_loop() {
+    let sim = sim::start(
+        SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+        SimConfig::default(),
+    )
+    .await
+    .unwrap();
+    let mut console = Console::start(&sim);
+    console
+        .wait_for("the start screen", |s| s.contains("SIMULATED TENANT"))
+        .await;
+    console.type_text(DOC_IP);
+    console.press(KeyCode::Enter);
+    let screen = console
+        .wait_for("the alerts", |s| s.contains("Suspicious PowerShell d"))
+        .await;
+    // One click selects the row, a second on the same row opens the alert.
+    console.click_on(&screen, "Suspicious PowerShell d");
+    console.click_on(&screen, "Suspicious PowerShell d");
+    let screen = console
+        .wait_for("the opened alert's related IPs", |s| {
+            s.contains("Enter: pivot") && s.contains("104.80.104.128")
+        })
+        .await;
+    assert!(screen.contains(DOC_ALERT), "{screen}");
+    console.click_on(&screen, "104.80.104.128");
+    console.click_on(&screen, "104.80.104.128");
+    let screen = console
+        .wait_for("the pivot", |s| s.contains("Alerts · 104.80.104.128"))
+        .await;
+    assert!(
+        screen.lines().next().unwrap().contains("› 104.80.104.128"),
+        "breadcrumb:\n{screen}"
+    );
+    console.press(KeyCode::Char('q'));
+    console.run.await.unwrap().unwrap();
 }

@@ -1,6 +1,7 @@
-//! The real binary in a real terminal (tmux): `demo` starts, answers a lookup, quits, and the
-//! terminal is left as found (alternate screen off, cursor shown), and `y` reaches the
-//! terminal's clipboard. Skipped when tmux is absent, except on CI.
+//! The real binary in a real terminal (tmux): `demo` starts, answers a lookup, opens an alert,
+//! pivots, goes back, shows the tree, quits, and the terminal is left as found (alternate
+//! screen off, cursor shown, mouse given back), and `y` reaches the terminal's clipboard.
+//! Skipped when tmux is absent, except on CI.
 
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -138,9 +139,35 @@ fn demo_runs_in_a_real_terminal_and_restores_it() {
             && screen.contains(&format!("copied {}", &copied[..10])),
         "clipboard {copied:?}; screen:\n{screen}"
     );
+    assert_eq!(
+        tmux.query("#{mouse_any_flag}"),
+        "1",
+        "the console takes the mouse"
+    );
+    // Open the High alert (second newest in the demo story), pivot to an IP it names, back.
+    tmux.keys(&["j", "Enter"]);
+    tmux.wait_for("the alert's related IPs", |s| {
+        s.contains("Enter: pivot") && s.contains("104.80.104.128")
+    });
+    let screen = tmux.screen();
+    let row = screen
+        .lines()
+        .skip_while(|l| !l.contains("Related IPs"))
+        .skip(1)
+        .position(|l| l.contains("104.80.104.128"))
+        .expect("104.80.104.128 in the Related IPs pane");
+    for _ in 0..row {
+        tmux.keys(&["j"]);
+    }
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the pivot", |s| s.contains("Alerts · 104.80.104.128"));
+    tmux.keys(&["BSpace"]);
+    tmux.wait_for("back at the alert", |s| {
+        s.contains("Alerts · 10.209.67.177") && s.contains("Enter: pivot")
+    });
     tmux.keys(&["g"]);
     tmux.wait_for("the investigation tree", |s| {
-        s.contains("Investigation") && s.contains("you are here")
+        s.contains("Investigation") && s.contains("you are here") && s.contains("104.80.104.128")
     });
     tmux.keys(&["Escape"]);
     tmux.wait_for("the tree closed", |s| !s.contains("Investigation"));
@@ -151,4 +178,5 @@ fn demo_runs_in_a_real_terminal_and_restores_it() {
     assert!(screen.contains("EXITED=0"), "{screen}");
     assert_eq!(tmux.query("#{alternate_on}"), "0", "alternate screen left");
     assert_eq!(tmux.query("#{cursor_flag}"), "1", "cursor visible again");
+    assert_eq!(tmux.query("#{mouse_any_flag}"), "0", "mouse given back");
 }

@@ -13,6 +13,13 @@ pub enum Msg {
     Key(KeyEvent),
     /// Bracketed paste: the whole text at once.
     Paste(String),
+    /// A left click on a pane (and list row) of the screen.
+    Click(super::mouse::Hit),
+    /// A step of the mouse wheel over a pane.
+    Wheel {
+        at: super::mouse::Hit,
+        down: bool,
+    },
     /// The terminal changed size; only a redraw is needed.
     Resize,
     /// The loop starts: show (and fetch) where a reopened case was left.

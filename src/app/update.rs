@@ -23,6 +23,8 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
         Msg::Key(key) => on_key(state, key, &mut cmds),
         Msg::Paste(text) if state.editor.is_some() => casework::paste(state, &text, &mut cmds),
         Msg::Paste(text) => super::input_box::paste(state, &text),
+        Msg::Click(hit) => super::mouse::click(state, hit, &mut cmds),
+        Msg::Wheel { at, down } => super::mouse::wheel(state, at, down),
         Msg::Clock(now) => casework::clock(state, now),
         Msg::Saving(problem) => {
             state.save_error = problem;
@@ -184,11 +186,16 @@ fn on_key(state: &mut State, key: KeyEvent, cmds: &mut Vec<Cmd>) {
         },
         Action::Tag => casework::open_tag(state),
         Action::Export => casework::export(state, cmds),
-        Action::Submit => match state.focus {
-            Focus::Alerts => open_selected_alert(state, cmds),
-            Focus::Ips => pivot_to_selected_ip(state, cmds),
-            Focus::Input | Focus::Details => {}
-        },
+        Action::Submit => submit(state, cmds),
+    }
+}
+
+/// Enter (or a click on the selected row): open the alert, or pivot to the IP.
+pub(super) fn submit(state: &mut State, cmds: &mut Vec<Cmd>) {
+    match state.focus {
+        Focus::Alerts => open_selected_alert(state, cmds),
+        Focus::Ips => pivot_to_selected_ip(state, cmds),
+        Focus::Input | Focus::Details => {}
     }
 }
 
@@ -558,7 +565,7 @@ fn cycle_focus(state: &mut State, forward: bool) {
     }];
 }
 
-fn move_selection(state: &mut State, delta: isize) {
+pub(super) fn move_selection(state: &mut State, delta: isize) {
     if state.focus == Focus::Details {
         let scroll = state.details_scroll as isize + delta;
         state.details_scroll = scroll.clamp(0, u16::MAX as isize) as u16;

@@ -133,7 +133,7 @@ async fn console(
         recorder,
         mut db,
     } = wire(settings, tokens, api_url, banner, scope)?;
-    let result = crate::tui::run_in_terminal(state, fetch, events, recorder).await;
+    let result = crate::tui::run_in_terminal(state, fetch, events, recorder, settings.mouse).await;
     let warnings = std::mem::take(&mut db.warnings);
     db.finish();
     for w in warnings {

@@ -80,7 +80,7 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
     let inner = block.inner(area);
     let rows_in_view = inner.height.saturating_sub(1).max(1) as usize; // minus the header
     let selected = loc.alert_row.min(shown - 1);
-    let offset = selected.saturating_sub(rows_in_view - 1);
+    let offset = super::layout::first_row(selected, rows_in_view);
     let wide = inner.width >= 76;
     let in_view = offset..(offset + rows_in_view).min(shown);
     let rows = in_view.filter_map(|row| state.shown_at(row)).map(|a| {

@@ -1,7 +1,8 @@
-//! The IP input, with a live validity hint and the reason a submission was refused.
+//! The IP input, with a live validity hint and the reason a submission was refused; boxed, or
+//! one borderless line in the compact layout.
 
 use ratatui::Frame;
-use ratatui::layout::{Position, Rect};
+use ratatui::layout::{Constraint, Layout, Position, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
@@ -10,6 +11,9 @@ use crate::app::{Focus, State};
 use crate::defender::parse_ip;
 
 pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
+    if area.height < 3 {
+        return one_line(state, frame, area);
+    }
     let (hint, style) = hint(state);
     let block = Block::bordered()
         .border_style(super::border(state, Focus::Input))
@@ -26,7 +30,37 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
             .right_aligned(),
         );
     let inner = block.inner(area);
-    let width = inner.width.max(1) as usize;
+    frame.render_widget(block, area);
+    field(state, frame, inner);
+}
+
+/// The compact form: `IP ▸ value` and the hint on the right, no border (two rows saved for
+/// the lists on a 24-row terminal).
+fn one_line(state: &State, frame: &mut Frame<'_>, area: Rect) {
+    let (hint, hint_style) = hint(state);
+    let hint_width = (hint.chars().count() as u16 + 1).min(area.width / 2);
+    let [label, value, hint_area] = Layout::horizontal([
+        Constraint::Length(5),
+        Constraint::Fill(1),
+        Constraint::Length(hint_width),
+    ])
+    .areas(area);
+    let label_style = if state.focus == Focus::Input && !state.popup() {
+        theme::FOCUS
+    } else {
+        theme::TITLE
+    };
+    frame.render_widget(Paragraph::new(Span::styled("IP ▸ ", label_style)), label);
+    field(state, frame, value);
+    frame.render_widget(
+        Paragraph::new(Line::from(Span::styled(hint, hint_style)).right_aligned()),
+        hint_area,
+    );
+}
+
+/// The text being typed (scrolled to keep the cursor in sight) and the cursor, or how to start.
+fn field(state: &State, frame: &mut Frame<'_>, area: Rect) {
+    let width = area.width.max(1) as usize;
     let scroll = state.input.visual_scroll(width.saturating_sub(1));
     let text = if state.input.value().is_empty() && state.focus != Focus::Input {
         Line::styled(
@@ -36,15 +70,12 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
     } else {
         Line::from(state.input.value().to_owned())
     };
-    frame.render_widget(
-        Paragraph::new(text).scroll((0, scroll as u16)).block(block),
-        area,
-    );
+    frame.render_widget(Paragraph::new(text).scroll((0, scroll as u16)), area);
     if state.focus == Focus::Input && !state.popup() {
         let x = state.input.visual_cursor().saturating_sub(scroll) as u16;
         frame.set_cursor_position(Position::new(
-            inner.x + x.min(inner.width.saturating_sub(1)),
-            inner.y,
+            area.x + x.min(area.width.saturating_sub(1)),
+            area.y,
         ));
     }
 }

@@ -51,7 +51,7 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
     let inner = block.inner(area);
     let rows_in_view = inner.height.max(1) as usize;
     let selected = loc.ip_row.min(ips.len() - 1);
-    let offset = selected.saturating_sub(rows_in_view - 1);
+    let offset = super::layout::first_row(selected, rows_in_view);
     let rows = ips.iter().skip(offset).take(rows_in_view).map(|entry| {
         let (text, style) = match entry.addr() {
             None => ("not an IP".to_owned(), theme::ERROR),
