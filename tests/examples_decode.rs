@@ -8,15 +8,12 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Router;
-use axum::http::{HeaderName, StatusCode};
-use axum::response::IntoResponse;
-use axum::routing::get;
 use mde_triage::defender::client::{Client, ClientConfig, StaticToken, decode_page};
 use mde_triage::defender::{
     Alert, ApiError, Call, ErrorKind, FetchKey, FetchValue, Severity, Status, Transport,
     parse_alert_id,
 };
+use support::replay::replay;
 use support::{DOC_ALERT, DOC_IP, fixture, ip};
 
 fn stats_key() -> FetchKey {
@@ -207,42 +204,6 @@ fn the_token_response_example_is_well_formed() {
     assert!(v["expires_in"].is_number() || v["expires_in"].is_string());
 }
 
-/// One canned answer: path, status, an extra header, body.
-type Canned = (
-    &'static str,
-    u16,
-    Option<(&'static str, &'static str)>,
-    String,
-);
-
-/// Serves canned answers.
-async fn replay(routes: Vec<Canned>) -> String {
-    let mut router = Router::new();
-    for (path, status, header, body) in routes {
-        router = router.route(
-            path,
-            get(move || {
-                let body = body.clone();
-                async move {
-                    let status = StatusCode::from_u16(status).unwrap();
-                    let mut response = (status, body).into_response();
-                    if let Some((name, value)) = header {
-                        response
-                            .headers_mut()
-                            .insert(HeaderName::from_static(name), value.parse().unwrap());
-                    }
-                    response
-                }
-            }),
-        );
-    }
-    let any: SocketAddr = "127.0.0.1:0".parse().unwrap();
-    let listener = tokio::net::TcpListener::bind(any).await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-    url
-}
-
 fn client(url: &str) -> Client {
     Client::new(
         ClientConfig {
@@ -329,4 +290,27 @@ async fn malformed_and_odd_bodies_over_http_give_clear_errors() {
 
     let e = call(FetchKey::IpStats(ip("10.0.0.7"))).await.unwrap_err();
     assert_eq!((e.kind, e.status), (ErrorKind::Protocol, Some(418)));
+}
+
+#[test]
+fn values_the_documentation_does_not_list_are_kept_not_rejected() {
+    // A newer service may send a severity, status or classification this build never heard
+    // of: the alert still decodes, the value is kept as sent (sanitised), and nothing else
+    // about the alert is lost.
+    let mut v: serde_json::Value =
+        serde_json::from_str(&fixture("get-alert.example.json")).unwrap();
+    v["severity"] = "Critical".into();
+    v["status"] = "Reopened\u{1b}[31m".into();
+    v["classification"] = "SecurityTesting".into();
+    v["brandNewField"] = serde_json::json!({"nested": [1, 2]});
+    let alert: Alert = serde_json::from_value(v).unwrap();
+    assert_eq!(alert.severity, Severity::Other("Critical".into()));
+    assert_eq!(alert.severity.as_str(), "Critical");
+    assert_eq!(alert.status, Status::Other("Reopened".into()));
+    assert_eq!(alert.id, "da637472900382838869_1364969609");
+    // And it round-trips as the same text, for the JSON output and the report.
+    assert_eq!(
+        serde_json::to_value(&alert.severity).unwrap(),
+        serde_json::json!("Critical")
+    );
 }

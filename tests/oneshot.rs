@@ -213,5 +213,159 @@ async fn each_failure_has_its_exit_code() {
     let url = format!("http://{}", listener.local_addr().unwrap());
     drop(listener);
     let out = run(&url, Some("t"), &["ip", DOC_IP]).await;
+    assert_eq!(out.status.code(), Some(12), "{}", stderr(&out));
+    assert!(stderr(&out).contains("could not reach the API"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_api_s_refusals_and_unreadable_answers_have_their_own_codes() {
+    let empty = r#"{"value": []}"#.to_owned();
+    let url = support::replay::replay(vec![
+        (
+            "/api/ips/10.0.0.1/stats",
+            400,
+            None,
+            support::fixture("error-invalid-request-body.example.json"),
+        ),
+        ("/api/ips/10.0.0.1/alerts", 200, None, empty.clone()),
+        // The documentation's own malformed example, as a server might send it.
+        (
+            "/api/alerts/da1_1/ips",
+            200,
+            None,
+            support::fixture("alert-related-ips.example.json"),
+        ),
+        // An hourly quota spent: an hour to wait is more than a one-shot waits.
+        (
+            "/api/ips/10.0.0.3/stats",
+            429,
+            Some(("retry-after", "3600")),
+            support::fixture("error-429-hourly.example.json"),
+        ),
+        ("/api/ips/10.0.0.3/alerts", 200, None, empty),
+    ])
+    .await;
+
+    let out = run(&url, Some("t"), &["ip", "10.0.0.1"]).await;
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(stderr(&out).contains("rejected the request as invalid (HTTP 400)"));
+
+    let out = run(&url, Some("t"), &["alert", "da1_1"]).await;
+    assert_eq!(out.status.code(), Some(10), "{}", stderr(&out));
+    assert!(stderr(&out).contains("could not read"), "{}", stderr(&out));
+
+    let out = run(&url, Some("t"), &["ip", "10.0.0.3", "--json"]).await;
+    assert_eq!(out.status.code(), Some(7), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("throttled by the API")
+            && err.contains("longer than a one-shot waits")
+            && (err.contains("retry after 3600s") || err.contains("retry after 3599s")),
+        "{err}"
+    );
+    assert!(stdout(&out).is_empty(), "no partial JSON: {}", stdout(&out));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_slow_api_is_a_timeout_not_a_network_error() {
+    let sim = sim_with(SimConfig {
+        latency: std::time::Duration::from_secs(5),
+        ..SimConfig::default()
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, "[settings]\ntimeout_secs = 1\n").unwrap();
+    let config = config.to_string_lossy().into_owned();
+    let out = run(
+        &sim.url,
+        Some(&sim.token),
+        &["--config", &config, "alert", DOC_ALERT],
+    )
+    .await;
     assert_eq!(out.status.code(), Some(9), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("retrying (3/3)") && err.contains("did not answer in time"),
+        "{err}"
+    );
+}
+
+/// `mde-triage sim` started by hand as README shows, with its own flags; the one-shot commands
+/// use the two export lines it prints.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_simulator_started_by_hand_serves_the_one_shot_commands() {
+    use std::io::BufRead as _;
+    let mut sim = Command::new(env!("CARGO_BIN_EXE_mde-triage"))
+        .envs(support::isolated_env())
+        .args([
+            "sim",
+            "--listen",
+            "127.0.0.1:0",
+            "--rate-limit",
+            "2/1h",
+            "--latency-ms",
+            "20",
+        ])
+        .env("MDE_TRIAGE_LOG", "off")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(sim.stdout.take().unwrap()).lines();
+    let (mut url, mut token) = (None, None);
+    while url.is_none() || token.is_none() {
+        let line = lines
+            .next()
+            .expect("the simulator prints its URL and token")
+            .unwrap();
+        if let Some(v) = line.trim().strip_prefix("export MDE_API_URL=") {
+            url = Some(v.to_owned());
+        }
+        if let Some(v) = line.trim().strip_prefix("export MDE_TOKEN=") {
+            token = Some(v.to_owned());
+        }
+        assert!(
+            !line.contains("limits") || line.contains("2/1h"),
+            "its limits are said: {line}"
+        );
+    }
+    let (url, token) = (url.unwrap(), token.unwrap());
+
+    let out = run(&url, Some(&token), &["ip", DOC_IP, "--json"]).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["stats"]["prevalence"], 63515);
+    let out = run(&url, Some(&token), &["alert", DOC_ALERT, "--json"]).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    // Its --rate-limit is its own: the stats endpoint's third call of the hour is refused
+    // with a 429, which its request log shows.
+    let out = run(&url, Some(&token), &["ip", "104.80.104.128", "--no-cache"]).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = run(&url, Some(&token), &["ip", "23.203.232.228", "--no-cache"]).await;
+    assert_eq!(out.status.code(), Some(7), "{}", stderr(&out));
+    let log: Value = reqwest::get(format!("{url}/_sim/requests"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let statuses: Vec<u64> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["path"].as_str().unwrap().ends_with("/stats"))
+        .map(|r| r["status"].as_u64().unwrap())
+        .collect();
+    assert_eq!(statuses, [200, 200, 429], "{log:#}");
+
+    // Ctrl-C (SIGINT) stops it cleanly.
+    Command::new("kill")
+        .args(["-INT", &sim.id().to_string()])
+        .status()
+        .unwrap();
+    let status = tokio::task::spawn_blocking(move || sim.wait().unwrap())
+        .await
+        .unwrap();
+    assert!(status.success(), "{status:?}");
 }

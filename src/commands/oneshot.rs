@@ -150,6 +150,14 @@ async fn fetch_all(
                 eprintln!("mde-triage: {key}: {error}; retrying ({attempt}/{max})");
             }
             Some(FetchEvent::Budget(b)) => match b.paused_for() {
+                Some(p) if p > LONGEST_WAIT => {
+                    // An hourly quota spent: say when to come back rather than hang.
+                    for key in &keys {
+                        answers
+                            .entry(key.clone())
+                            .or_insert_with(|| Err(too_long_a_pause(p)));
+                    }
+                }
                 Some(p) if !told_pause => {
                     eprintln!(
                         "mde-triage: throttled by the API; waiting {}s",
@@ -168,6 +176,23 @@ async fn fetch_all(
         eprintln!("mde-triage: served from the cache (fetched {age}); --no-cache asks the API");
     }
     answers
+}
+
+/// A one-shot waits out a short 429 pause, as a script would only retry; a longer one (an
+/// hourly quota spent, often by another tool on the same registration) ends it with exit code
+/// 7 and when to try again.
+const LONGEST_WAIT: std::time::Duration = std::time::Duration::from_secs(120);
+
+fn too_long_a_pause(pause: std::time::Duration) -> ApiError {
+    let mut e = ApiError::new(
+        crate::defender::ErrorKind::Throttled,
+        format!(
+            "the endpoint is paused for longer than a one-shot waits ({} s); try again later",
+            LONGEST_WAIT.as_secs()
+        ),
+    );
+    e.retry_after = Some(pause);
+    e
 }
 
 #[derive(Serialize)]

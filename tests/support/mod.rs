@@ -1,6 +1,7 @@
 //! Shared test helpers: keys, fixtures, and a rendered screen as text.
 #![allow(dead_code)]
 
+pub mod replay;
 pub mod watched;
 
 use std::net::IpAddr;
