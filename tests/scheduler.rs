@@ -1,6 +1,8 @@
 //! The scheduler against a fake transport under tokio's paused clock: windows are never
 //! exceeded, a backlog drains at the theoretical pace, priorities, coalescing, cancel, 429
 //! pauses, retries and paging behave. Time here is virtual, so exact instants can be asserted.
+//! Hand-picked cases first; at the end, `properties` checks the same promises for generated
+//! limits, reserves, arrivals and priorities (proptest, 64 cases each).
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr};
@@ -27,6 +29,8 @@ struct Fake {
     start: Instant,
     respond: Box<Responder>,
     calls: Mutex<Vec<(Duration, Call)>>,
+    /// When each call in `calls` was answered (its start plus the latency it was given).
+    answered: Mutex<Vec<Duration>>,
     per_key: Mutex<HashMap<FetchKey, usize>>,
     in_flight: Arc<Mutex<(usize, usize)>>,
 }
@@ -37,6 +41,7 @@ impl Fake {
             start: Instant::now(),
             respond: Box::new(respond),
             calls: Mutex::new(Vec::new()),
+            answered: Mutex::new(Vec::new()),
             per_key: Mutex::new(HashMap::new()),
             in_flight: Arc::new(Mutex::new((0, 0))),
         })
@@ -67,6 +72,16 @@ impl Fake {
             .collect()
     }
 
+    /// Each call's start and answer, in the order the calls started.
+    fn spans(&self) -> Vec<(Duration, Duration, FetchKey)> {
+        let answered = self.answered.lock().unwrap().clone();
+        self.calls()
+            .into_iter()
+            .zip(answered)
+            .map(|((at, call), done)| (at, done, call.key))
+            .collect()
+    }
+
     fn max_in_flight(&self) -> usize {
         self.in_flight.lock().unwrap().1
     }
@@ -83,6 +98,7 @@ impl Transport for Fake {
         };
         let (latency, result) = (self.respond)(&call, nth);
         self.calls.lock().unwrap().push((at, call));
+        self.answered.lock().unwrap().push(at + latency);
         {
             let mut f = self.in_flight.lock().unwrap();
             f.0 += 1;
@@ -264,69 +280,6 @@ fn theoretical_starts(k: usize, limits: &RateLimits) -> Vec<Duration> {
         starts.push(at);
     }
     starts
-}
-
-#[tokio::test(start_paused = true)]
-async fn random_arrivals_never_exceed_any_window() {
-    let specs = ["3/1s,10/10s", "5/2s", "10/1m,40/1h", "1/1s", "20/10s,30/1m"];
-    for (round, spec) in specs.iter().enumerate() {
-        let mut rng = fastrand::Rng::with_seed(0x5eed + round as u64);
-        let fake = Fake::new({
-            let seed = rng.u64(..);
-            let rng = Mutex::new(fastrand::Rng::with_seed(seed));
-            move |call, _| {
-                let ms = rng.lock().unwrap().u64(0..400);
-                (Duration::from_millis(ms), Ok(page(&call.key, None)))
-            }
-        });
-        let origin = Instant::now();
-        let cfg = config(spec);
-        let limits = cfg.limits.clone();
-        let max_in_flight = cfg.max_in_flight;
-        let (handle, mut rx) = start(&fake, cfg);
-        let n = 90u64;
-        let mut asked = HashMap::new();
-        for ticket in 0..n {
-            // Bursts and lulls: most requests arrive together, some after a pause.
-            if rng.u8(..) < 60 {
-                sleep(Duration::from_millis(rng.u64(0..3000))).await;
-            }
-            let which = rng.u32(0..15);
-            let key = match rng.u8(0..3) {
-                0 => stats(which),
-                1 => alerts(which),
-                _ => alert_ips(which),
-            };
-            let priority = [
-                Priority::Batch,
-                Priority::Prefetch,
-                Priority::Visible,
-                Priority::Foreground,
-            ][rng.usize(0..4)];
-            asked.insert(ticket, key.clone());
-            ask(&handle, key, ticket, priority);
-        }
-        let heard = until_closed(handle, &mut rx, origin).await;
-        for endpoint in Endpoint::ALL {
-            assert_within(
-                &fake.times_for(endpoint),
-                &limits,
-                &format!("{spec} {endpoint:?}"),
-            );
-        }
-        for ticket in 0..n {
-            let done = heard.done_for(ticket);
-            assert_eq!(done.len(), 1, "{spec}: ticket {ticket} answered once");
-            assert_eq!(done[0].key, asked[&ticket]);
-            assert!(done[0].result.is_ok());
-        }
-        assert!(
-            fake.max_in_flight() <= max_in_flight,
-            "{spec}: in-flight bound"
-        );
-        // Coalescing made fewer calls than requests whenever keys repeated at once.
-        assert!(fake.calls().len() as u64 <= n);
-    }
 }
 
 #[tokio::test(start_paused = true)]
@@ -792,4 +745,520 @@ async fn the_default_slack_keeps_windows_apart_on_the_servers_clock() {
         .map(Duration::as_millis)
         .collect();
     assert_eq!(ms, [0, 0, 5050, 5050, 10100]);
+}
+
+/// Property tests: the fake above under generated limits, reserves, arrival patterns,
+/// priorities and latencies. Each case runs on a runtime of its own whose clock starts paused,
+/// so time is virtual and exact. What each property expects is worked out here from the
+/// definition of a sliding window, never by asking the scheduler's own budget code.
+mod properties {
+    use super::*;
+
+    use std::future::Future;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use mde_triage::fetch::Window;
+    use proptest::collection::vec;
+    use proptest::prelude::*;
+    use proptest::sample::Index;
+    use proptest::test_runner::FileFailurePersistence;
+
+    /// Enough to find the corners (a window of one call, a reserve that rounds to a whole
+    /// call, an outer window that binds first) while the whole file still runs in seconds.
+    const CASES: u32 = 64;
+
+    /// Runs one case on a fresh current-thread runtime with the clock paused: tokio jumps to
+    /// the next timer whenever every task waits, as `#[tokio::test(start_paused = true)]` does.
+    fn paused<T>(case: impl Future<Output = T>) -> T {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .start_paused(true)
+            .build()
+            .expect("a current-thread runtime builds")
+            .block_on(case)
+    }
+
+    /// One to three windows. The innermost allows 1 to 20 calls per 1 to 30 s; each outer one
+    /// spans 2 to 6 times the one inside it and allows more calls, yet fewer than that many
+    /// times as many, so it can bind while the inner one still has room (as 1,500/1h does
+    /// under 100/1m).
+    fn limits() -> impl Strategy<Value = RateLimits> {
+        (1u32..=20, 1u64..=30, vec((2u32..=6, 0u32..=100), 0..=2)).prop_map(
+            |(limit, secs, outer)| {
+                let mut windows = vec![Window {
+                    limit,
+                    window: Duration::from_secs(secs),
+                }];
+                for (times, pct) in outer {
+                    let inner = windows[windows.len() - 1];
+                    let lo = inner.limit + 1;
+                    let hi = (inner.limit * times - 1).max(lo);
+                    windows.push(Window {
+                        limit: lo + (hi - lo) * pct / 100,
+                        window: inner.window * times,
+                    });
+                }
+                RateLimits(windows)
+            },
+        )
+    }
+
+    /// The share of each window kept for the analyst: 0 to 50%, in whole percents.
+    fn reserve() -> impl Strategy<Value = f64> {
+        (0u32..=50).prop_map(|pct| f64::from(pct) / 100.0)
+    }
+
+    fn priority() -> impl Strategy<Value = Priority> {
+        proptest::sample::select(vec![
+            Priority::Batch,
+            Priority::Prefetch,
+            Priority::Visible,
+            Priority::Foreground,
+        ])
+    }
+
+    fn low_priority() -> impl Strategy<Value = Priority> {
+        proptest::sample::select(vec![Priority::Batch, Priority::Prefetch])
+    }
+
+    /// One request: the pause before it, its endpoint (0 stats, 1 IP alerts, 2 alert IPs),
+    /// which of a few keys, and who asks.
+    #[derive(Debug, Clone)]
+    struct Arrival {
+        after: Duration,
+        endpoint: usize,
+        id: u32,
+        priority: Priority,
+    }
+
+    /// Up to `max` requests in bursts (no pause: most of them) and lulls (up to 3 s), over
+    /// `ids` keys per endpoint, so equal keys meet in the queue and on the wire.
+    fn arrivals(max: usize, ids: u32) -> impl Strategy<Value = Vec<Arrival>> {
+        let gap = prop_oneof![3 => Just(0u64), 2 => 1u64..3000];
+        let one =
+            (gap, 0usize..3, 0..ids, priority()).prop_map(|(ms, endpoint, id, priority)| Arrival {
+                after: Duration::from_millis(ms),
+                endpoint,
+                id,
+                priority,
+            });
+        vec(one, 1..=max)
+    }
+
+    fn key(endpoint: usize, id: u32) -> FetchKey {
+        match endpoint {
+            0 => stats(id),
+            1 => alerts(id),
+            _ => alert_ips(id),
+        }
+    }
+
+    /// Answers every call `Ok`, the n-th call (of all) after the n-th of `latencies`, cycled.
+    fn fake_with_latencies(latencies: Vec<u64>) -> Arc<Fake> {
+        let n = AtomicUsize::new(0);
+        Fake::new(move |call, _| {
+            let i = n.fetch_add(1, Ordering::Relaxed);
+            let latency = Duration::from_millis(latencies[i % latencies.len()]);
+            (latency, Ok(page(&call.key, None)))
+        })
+    }
+
+    /// Exact windows: no slack, so instants can be compared to the definition.
+    fn config(limits: &RateLimits, reserve: f64) -> SchedulerConfig {
+        SchedulerConfig {
+            limits: limits.clone(),
+            reserve,
+            slack: Duration::ZERO,
+            ..SchedulerConfig::default()
+        }
+    }
+
+    /// Sends each arrival at its time, ticket = its index; returns each one's key and when it
+    /// was asked.
+    async fn send(
+        handle: &FetchHandle,
+        arrivals: &[Arrival],
+        origin: Instant,
+        key_of: impl Fn(usize, &Arrival) -> FetchKey,
+    ) -> Vec<(FetchKey, Duration)> {
+        let mut asked = Vec::with_capacity(arrivals.len());
+        for (i, a) in arrivals.iter().enumerate() {
+            if !a.after.is_zero() {
+                sleep(a.after).await;
+            }
+            let key = key_of(i, a);
+            ask(handle, key.clone(), i as u64, a.priority);
+            asked.push((key, origin.elapsed()));
+        }
+        asked
+    }
+
+    /// Calls started in the window `(t - span, t]`: a call leaves a window exactly one span
+    /// after it started.
+    fn in_window(starts: &[Duration], t: Duration, span: Duration) -> usize {
+        starts.iter().filter(|s| **s <= t && **s + span > t).count()
+    }
+
+    /// The most calls any `span`-long stretch holds, and the instant it ends. The count only
+    /// grows when a call starts, so looking at every start looks at every instant.
+    fn busiest(starts: &[Duration], span: Duration) -> (usize, Duration) {
+        starts
+            .iter()
+            .map(|t| (in_window(starts, *t, span), *t))
+            .max()
+            .unwrap_or_default()
+    }
+
+    /// The first instant from `from` at which every window has room for one more call beside
+    /// `placed`. Room only appears when some call leaves some window, so the candidates are
+    /// `from` and those instants.
+    fn first_room(placed: &[Duration], from: Duration, limits: &RateLimits) -> Duration {
+        let mut candidates: Vec<Duration> = placed
+            .iter()
+            .flat_map(|s| limits.0.iter().map(move |w| *s + w.window))
+            .filter(|t| *t > from)
+            .collect();
+        candidates.push(from);
+        candidates.sort();
+        candidates
+            .into_iter()
+            .find(|t| {
+                limits
+                    .0
+                    .iter()
+                    .all(|w| in_window(placed, *t, w.window) < w.limit as usize)
+            })
+            .expect("every call leaves every window in the end")
+    }
+
+    /// What work that keeps `reserve` may use of a window of `limit` calls, as `limits.rs`
+    /// defines it: the reserve is rounded up to whole calls, and at least one call is left,
+    /// so reserved work still moves.
+    fn share_of(limit: u32, reserve: f64) -> usize {
+        let kept = (f64::from(limit) * reserve).ceil() as u32;
+        limit.saturating_sub(kept).max(1) as usize
+    }
+
+    fn assert_windows(fake: &Fake, limits: &RateLimits, what: &str) -> Result<(), TestCaseError> {
+        for endpoint in Endpoint::ALL {
+            let starts = fake.times_for(endpoint);
+            for w in &limits.0 {
+                let (most, at) = busiest(&starts, w.window);
+                prop_assert!(
+                    most <= w.limit as usize,
+                    "{}: {:?} saw {} calls in the {:?} up to {:?}; the limit is {} ({})",
+                    what,
+                    endpoint,
+                    most,
+                    w.window,
+                    at,
+                    w.limit,
+                    limits
+                );
+            }
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig {
+            // A failing case is kept beside this file (tests/scheduler.regressions) and
+            // tried first on every later run.
+            failure_persistence: Some(Box::new(FileFailurePersistence::WithSource("regressions"))),
+            ..ProptestConfig::with_cases(CASES)
+        })]
+
+        /// Any limits, reserve, arrivals, priorities and latencies: no window of any endpoint
+        /// ever holds more calls than its limit, counting every call the transport saw, at
+        /// every instant; at most `max_in_flight` calls are on the wire; a key is never called
+        /// again while a call for it is on the wire (identical requests share it); every
+        /// ticket gets exactly one answer, for its own key.
+        #[test]
+        fn no_window_is_ever_exceeded(
+            limits in limits(),
+            reserve in reserve(),
+            arrivals in arrivals(90, 15),
+            latencies in vec(0u64..400, 1..8),
+        ) {
+            paused(async {
+                let fake = fake_with_latencies(latencies);
+                let origin = Instant::now();
+                let cfg = config(&limits, reserve);
+                let max_in_flight = cfg.max_in_flight;
+                let (handle, mut rx) = start(&fake, cfg);
+                let asked = send(&handle, &arrivals, origin, |_, a| key(a.endpoint, a.id)).await;
+                let heard = until_closed(handle, &mut rx, origin).await;
+
+                assert_windows(&fake, &limits, "all calls")?;
+                prop_assert!(fake.max_in_flight() <= max_in_flight);
+                let spans = fake.spans();
+                prop_assert!(spans.len() <= asked.len(), "more calls than requests");
+                for (i, (start, end, key)) in spans.iter().enumerate() {
+                    for (again, _, other) in &spans[i + 1..] {
+                        prop_assert!(
+                            other != key || again >= end,
+                            "{} called again at {:?} while its call of {:?} was on the wire \
+                             until {:?}",
+                            key, again, start, end
+                        );
+                    }
+                }
+                for (ticket, (key, _)) in asked.iter().enumerate() {
+                    let done = heard.done_for(ticket as u64);
+                    prop_assert_eq!(done.len(), 1, "ticket {} answered once", ticket);
+                    prop_assert_eq!(&done[0].key, key);
+                    prop_assert!(done[0].result.is_ok());
+                }
+                Ok(())
+            })?;
+        }
+
+        /// Prefetch and Batch work never eat into the reserve: at every instant, the
+        /// low-priority calls in each window number at most the share above the reserve
+        /// (`share_of`), whatever the analyst's work around them. Keys are all distinct
+        /// here, so each call's priority is the one its request was sent with.
+        #[test]
+        fn batch_and_prefetch_never_eat_into_the_reserve(
+            limits in limits(),
+            reserve in reserve(),
+            arrivals in arrivals(90, 1),
+            latencies in vec(0u64..400, 1..8),
+        ) {
+            paused(async {
+                let fake = fake_with_latencies(latencies);
+                let origin = Instant::now();
+                let (handle, mut rx) = start(&fake, config(&limits, reserve));
+                let distinct = |i: usize, a: &Arrival| key(a.endpoint, i as u32);
+                let asked = send(&handle, &arrivals, origin, distinct).await;
+                let heard = until_closed(handle, &mut rx, origin).await;
+
+                let low: Vec<&FetchKey> = asked
+                    .iter()
+                    .zip(&arrivals)
+                    .filter(|(_, a)| a.priority < Priority::Visible)
+                    .map(|((key, _), _)| key)
+                    .collect();
+                for endpoint in Endpoint::ALL {
+                    let starts: Vec<Duration> = fake
+                        .calls()
+                        .into_iter()
+                        .filter(|(_, c)| c.key.endpoint() == endpoint && low.contains(&&c.key))
+                        .map(|(t, _)| t)
+                        .collect();
+                    for w in &limits.0 {
+                        let share = share_of(w.limit, reserve);
+                        let (most, at) = busiest(&starts, w.window);
+                        prop_assert!(
+                            most <= share,
+                            "{:?}: {} low-priority calls in the {:?} up to {:?}; their share of \
+                             {} is {} with a reserve of {}",
+                            endpoint, most, w.window, at, w.limit, share, reserve
+                        );
+                    }
+                }
+                assert_windows(&fake, &limits, "all calls")?;
+                prop_assert_eq!(heard.done.len(), asked.len(), "every request answered");
+                Ok(())
+            })?;
+        }
+
+        /// K foreground calls queued at once on one endpoint start exactly when the windows
+        /// first allow each of them (so the last one at the theoretical minimum), whatever the
+        /// reserve, which is not the analyst's to keep. The minimum comes from `first_room`,
+        /// a search over the definition, not from the code under test.
+        #[test]
+        fn a_foreground_backlog_drains_at_the_theoretical_minimum(
+            limits in limits(),
+            reserve in reserve(),
+            k in 1usize..=80,
+            endpoint in 0usize..3,
+        ) {
+            let mut ideal: Vec<Duration> = Vec::with_capacity(k);
+            for _ in 0..k {
+                let from = ideal.last().copied().unwrap_or_default();
+                ideal.push(first_room(&ideal, from, &limits));
+            }
+            paused(async {
+                let fake = Fake::ok_after(Duration::ZERO);
+                let origin = Instant::now();
+                let (handle, mut rx) = start(&fake, config(&limits, reserve));
+                for i in 0..k {
+                    ask(&handle, key(endpoint, i as u32), i as u64, Priority::Foreground);
+                }
+                let heard = until_done(&mut rx, origin, k).await;
+                prop_assert_eq!(heard.done.len(), k);
+
+                let mut starts = fake.times_for(key(endpoint, 0).endpoint());
+                starts.sort();
+                prop_assert_eq!(
+                    starts.last(),
+                    ideal.last(),
+                    "the last of {} calls under {} vs the theoretical minimum",
+                    k,
+                    &limits
+                );
+                prop_assert_eq!(starts, ideal, "each call at the first instant the windows allow");
+                Ok(())
+            })?;
+        }
+
+        /// A foreground request asked behind a queue of Batch and Prefetch work that fills
+        /// the windows starts at the first instant every window has room for it (the next
+        /// free slot, counting the calls already made), and no queued work goes before it.
+        #[test]
+        fn a_foreground_request_overtakes_a_full_batch_queue(
+            limits in limits(),
+            // Mostly none: with a reserve, queued work leaves the analyst room and the request
+            // goes at once; without one the windows are full and it must wait for a slot.
+            reserve in prop_oneof![2 => Just(0.0), 1 => reserve()],
+            secs in 0u64..30,
+            endpoint in 0usize..3,
+            lows in vec(low_priority(), 1..6),
+        ) {
+            // Half a second past a whole one: calls start on whole seconds here (windows are
+            // whole seconds, answers instant), so nothing else starts at the very instant the
+            // analyst asks, and "before" and "after" the request are unambiguous.
+            let asked_at = Duration::from_secs(secs) + Duration::from_millis(500);
+            // More queued work than the innermost window can let through by then, and while
+            // the request waits none of it may go: the queue is still full when it starts.
+            let inner = limits.0[0];
+            let n = u64::from(inner.limit) * (secs / inner.window.as_secs() + 2) + 1;
+            paused(async {
+                let fake = Fake::ok_after(Duration::ZERO);
+                let origin = Instant::now();
+                let (handle, mut rx) = start(&fake, config(&limits, reserve));
+                for i in 0..n {
+                    ask(&handle, key(endpoint, i as u32), i, lows[i as usize % lows.len()]);
+                }
+                sleep_until(origin + asked_at).await;
+                let analyst = key(endpoint, 1_000_000);
+                ask(&handle, analyst.clone(), 1_000_000, Priority::Foreground);
+                loop {
+                    let event = rx.recv().await.expect("the scheduler stopped early");
+                    if matches!(event, FetchEvent::Done { ticket: Ticket(1_000_000), .. }) {
+                        break;
+                    }
+                }
+
+                let calls = fake.calls();
+                let started = calls
+                    .iter()
+                    .find(|(_, c)| c.key == analyst)
+                    .map(|(t, _)| *t)
+                    .expect("the analyst's call was made");
+                let before: Vec<Duration> = calls
+                    .iter()
+                    .filter(|(t, c)| c.key != analyst && *t < asked_at)
+                    .map(|(t, _)| *t)
+                    .collect();
+                let jumped: Vec<Duration> = calls
+                    .iter()
+                    .filter(|(t, c)| c.key != analyst && *t >= asked_at && *t < started)
+                    .map(|(t, _)| *t)
+                    .collect();
+                prop_assert!(
+                    jumped.is_empty(),
+                    "queued work went ahead of the analyst (asked at {:?}, started {:?}): {:?}",
+                    asked_at, started, jumped
+                );
+                let slot = first_room(&before, asked_at, &limits);
+                prop_assert_eq!(
+                    started, slot,
+                    "asked at {:?} under {} with reserve {}: the next free slot",
+                    asked_at, &limits, reserve
+                );
+                prop_assert!(
+                    (calls.len() as u64) <= n,
+                    "setup: the queue had emptied by the time the analyst's call started"
+                );
+                Ok(())
+            })?;
+        }
+
+        /// One call answered 429 with `Retry-After: N`: its endpoint stays silent for exactly
+        /// N seconds from the answer, the refused call goes again at that instant, with
+        /// everything asked of that endpoint meanwhile; the other endpoints carry on
+        /// untouched; the pause is published. Limits and concurrency are generous, so the
+        /// pause is the only thing that can hold a call back.
+        #[test]
+        fn a_429_pauses_exactly_as_long_as_it_says(
+            retry_after in 1u64..=60,
+            latency in 0u64..500,
+            arrivals in arrivals(40, 1),
+            victim in any::<Index>(),
+        ) {
+            let victim = victim.index(arrivals.len());
+            let refused = key(arrivals[victim].endpoint, victim as u32);
+            let paused_endpoint = refused.endpoint();
+            let wait = Duration::from_secs(retry_after);
+            let latency = Duration::from_millis(latency);
+            paused(async {
+                let fake = Fake::new({
+                    let refused = refused.clone();
+                    move |call, nth| {
+                        if call.key == refused && nth == 0 {
+                            let mut e = ApiError::new(ErrorKind::Throttled, "429");
+                            e.status = Some(429);
+                            e.retry_after = Some(wait);
+                            (latency, Err(e))
+                        } else {
+                            (latency, Ok(page(&call.key, None)))
+                        }
+                    }
+                });
+                let origin = Instant::now();
+                let cfg = SchedulerConfig {
+                    max_in_flight: 1000,
+                    ..config(&"1000/1s".parse().unwrap(), 0.2)
+                };
+                let (handle, mut rx) = start(&fake, cfg);
+                let distinct = |i: usize, a: &Arrival| key(a.endpoint, i as u32);
+                let asked = send(&handle, &arrivals, origin, distinct).await;
+                let heard = until_closed(handle, &mut rx, origin).await;
+
+                let tries = fake.times_of(&refused);
+                let answered = tries[0] + latency;
+                let resume = answered + wait;
+                prop_assert_eq!(
+                    &tries,
+                    &vec![tries[0], resume],
+                    "the refused call goes again at the end of the pause"
+                );
+                let early: Vec<Duration> = fake
+                    .times_for(paused_endpoint)
+                    .into_iter()
+                    .filter(|t| *t > answered && *t < resume)
+                    .collect();
+                prop_assert!(
+                    early.is_empty(),
+                    "calls inside the pause {:?}..{:?}: {:?}",
+                    answered, resume, early
+                );
+                for (i, (key, at)) in asked.iter().enumerate() {
+                    let first = fake.times_of(key)[0];
+                    let held = key.endpoint() == paused_endpoint && *at >= answered && *at < resume;
+                    if i == victim {
+                        continue;
+                    } else if held && *at == answered {
+                        // Asked the instant the 429 came back: either may be seen first.
+                        prop_assert!(first == *at || first == resume, "{} at {:?}", key, first);
+                    } else if held {
+                        prop_assert_eq!(first, resume, "{} asked during the pause", key);
+                    } else {
+                        prop_assert_eq!(first, *at, "{} is not held back", key);
+                    }
+                }
+                // Events are read after the run, so their order is what tells: the first status
+                // that shows the pause is the one published as the 429 arrived.
+                let shown = heard
+                    .budgets
+                    .iter()
+                    .find_map(|(_, b)| b.endpoint(paused_endpoint)?.paused_for);
+                prop_assert_eq!(shown, Some(wait), "the countdown starts at Retry-After");
+                prop_assert_eq!(heard.done.len(), asked.len(), "nothing is lost");
+                prop_assert!(heard.done.iter().all(|d| d.result.is_ok()));
+                Ok(())
+            })?;
+        }
+    }
 }
