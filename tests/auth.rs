@@ -11,8 +11,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use mde_triage::defender::auth::{AppCredentials, ClientCredentials, Secret};
-use mde_triage::defender::client::{Client, ClientConfig};
-use mde_triage::defender::{Call, FetchKey, Transport};
+use mde_triage::defender::azure_cli::AzureCli;
+use mde_triage::defender::client::{Client, ClientConfig, TokenSource};
+use mde_triage::defender::device_code::DeviceCode;
+use mde_triage::defender::{Call, ErrorKind, FetchKey, Transport};
 use mde_triage::sim::{self, SimConfig, SimHandle};
 use support::{DOC_IP, ip};
 
@@ -173,6 +175,57 @@ fn client(sim: &SimHandle, secret: &str) -> (Client, Arc<ClientCredentials>) {
     (client, tokens)
 }
 
+/// A client for the simulator's API with `tokens`.
+fn api_client(sim: &SimHandle, tokens: Arc<dyn TokenSource>) -> Client {
+    Client::new(
+        ClientConfig {
+            base_url: sim.url.clone(),
+            timeout: Duration::from_secs(10),
+        },
+        tokens,
+    )
+    .unwrap()
+}
+
+/// Revokes every token the simulator issued, as a secret rotation or revoked consent does.
+async fn revoke(sim: &SimHandle) {
+    let revoked = reqwest::Client::new()
+        .post(format!("{}/_sim/revoke", sim.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), 204);
+}
+
+/// A token from the simulator's token endpoint, as another tool's sign-in (`az`'s) would get:
+/// accepted by the API, and revoked by [`revoke`].
+async fn mint(sim: &SimHandle) -> String {
+    let answer: serde_json::Value = reqwest::Client::new()
+        .post(format!("{}/contoso/oauth2/v2.0/token", sim.url))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", "sim-client"),
+            ("client_secret", SECRET),
+            ("scope", "https://api.securitycenter.microsoft.com/.default"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    answer["access_token"].as_str().unwrap().to_owned()
+}
+
+/// The statuses of the API calls (sign-ins left out), in order.
+fn api_statuses(sim: &SimHandle) -> Vec<u16> {
+    paths(sim)
+        .into_iter()
+        .filter(|(p, _)| p.starts_with("/api/"))
+        .map(|(_, s)| s)
+        .collect()
+}
+
 fn token_posts(sim: &SimHandle) -> usize {
     paths(sim)
         .iter()
@@ -235,18 +288,42 @@ async fn a_401_mid_session_renews_the_token_once() {
         .call(Call::first(FetchKey::IpStats(ip(DOC_IP))))
         .await
         .unwrap();
-    let revoked = reqwest::Client::new()
-        .post(format!("{}/_sim/revoke", sim.url))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(revoked.status(), 204);
+    revoke(&sim).await;
     client
         .call(Call::first(FetchKey::IpStats(ip(DOC_IP))))
         .await
         .unwrap();
     let statuses: Vec<u16> = paths(&sim).into_iter().map(|(_, s)| s).collect();
     assert_eq!(statuses, [200, 200, 401, 200, 200], "{:?}", paths(&sim));
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_401_seen_by_many_waiting_requests_renews_the_token_once() {
+    let sim = sim_with(SimConfig::default()).await;
+    let (client, _) = client(&sim, SECRET);
+    client
+        .call(Call::first(FetchKey::IpStats(ip(DOC_IP))))
+        .await
+        .unwrap();
+    revoke(&sim).await;
+    let calls: Vec<_> = (1..=10)
+        .map(|i| {
+            let c = client.clone();
+            tokio::spawn(async move {
+                c.call(Call::first(FetchKey::IpStats(ip(&format!("10.0.0.{i}")))))
+                    .await
+            })
+        })
+        .collect();
+    for c in calls {
+        assert!(c.await.unwrap().is_ok());
+    }
+    // Ten refusals, one renewal: the first to see the 401 renews, the others wait for it.
+    assert_eq!(token_posts(&sim), 2, "{:?}", paths(&sim));
+    let statuses = api_statuses(&sim);
+    assert_eq!(statuses.iter().filter(|s| **s == 401).count(), 10);
+    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 11);
     sim.shutdown().await;
 }
 
@@ -286,23 +363,61 @@ fn debug_output_never_shows_a_secret() {
     assert!(!format!("{source:?}").contains("s3cr3t-value"));
 }
 
+/// The resource `az` is asked for unless a scope says otherwise.
+const RESOURCE: &str = "https://api.securitycenter.microsoft.com";
+
 /// A stand-in `az` that checks its arguments, counts its calls, and prints `answer` (or fails).
 fn fake_az(dir: &Path, answer: &str, ok: bool) -> PathBuf {
+    let body = if ok {
+        // Builtins only: PATH holds nothing but this directory.
+        format!("printf '%s\\n' '{answer}'")
+    } else {
+        format!("echo \"{answer}\" >&2; exit 1")
+    };
+    az_script(dir, RESOURCE, &body)
+}
+
+/// A stand-in `az` that prints whatever [`set_az_answer`] last put in `dir`: what a real `az`
+/// hands out changes as its session does.
+fn fake_az_from_file(dir: &Path) -> PathBuf {
+    let body = format!(
+        "read -r answer < '{}'\nprintf '%s\\n' \"$answer\"",
+        dir.join("answer").display()
+    );
+    az_script(dir, RESOURCE, &body)
+}
+
+/// The fake `az`'s next answer: `token`, valid for an hour.
+fn set_az_answer(dir: &Path, token: &str) {
+    let in_an_hour = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 3600;
+    let answer = format!(r#"{{"accessToken": "{token}", "expires_on": {in_an_hour}}}"#);
+    std::fs::write(dir.join("answer"), format!("{answer}\n")).unwrap();
+}
+
+/// How many times the fake `az` in `dir` ran.
+fn az_calls(dir: &Path) -> usize {
+    std::fs::read_to_string(dir.join("calls"))
+        .unwrap_or_default()
+        .lines()
+        .count()
+}
+
+/// An `az` script in `dir/bin` that refuses any arguments but a token request for `resource`,
+/// counts its runs in `dir/calls`, then runs `body`.
+fn az_script(dir: &Path, resource: &str, body: &str) -> PathBuf {
     use std::os::unix::fs::PermissionsExt as _;
     let bin = dir.join("bin");
     std::fs::create_dir_all(&bin).unwrap();
     let script = format!(
         "#!/bin/sh\n\
          echo call >> '{calls}'\n\
-         [ \"$*\" = 'account get-access-token --resource https://api.securitycenter.microsoft.com --output json' ] || {{ echo \"ERROR: unexpected arguments $*\" >&2; exit 2; }}\n\
+         [ \"$*\" = 'account get-access-token --resource {resource} --output json' ] || {{ echo \"ERROR: unexpected arguments $*\" >&2; exit 2; }}\n\
          {body}\n",
         calls = dir.join("calls").display(),
-        body = if ok {
-            // Builtins only: PATH holds nothing but this directory.
-            format!("printf '%s\\n' '{answer}'")
-        } else {
-            format!("echo \"{answer}\" >&2; exit 1")
-        }
     );
     let az = bin.join("az");
     std::fs::write(&az, script).unwrap();
@@ -387,6 +502,62 @@ async fn an_azure_cli_without_a_session_says_what_to_do() {
     sim.shutdown().await;
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn a_401_mid_session_renews_an_azure_cli_token_once() {
+    let sim = sim_with(SimConfig::default()).await;
+    let home = scratch("az-401");
+    let bin = fake_az_from_file(&home);
+    set_az_answer(&home, &mint(&sim).await);
+    let client = api_client(&sim, Arc::new(AzureCli::new(bin.join("az"))));
+    client
+        .call(Call::first(FetchKey::IpStats(ip(DOC_IP))))
+        .await
+        .unwrap();
+    revoke(&sim).await;
+    // After the revocation `az` signs in again and hands out a token the API accepts.
+    set_az_answer(&home, &mint(&sim).await);
+    client
+        .call(Call::first(FetchKey::IpStats(ip(DOC_IP))))
+        .await
+        .unwrap();
+    assert_eq!(api_statuses(&sim), [200, 401, 200], "{:?}", paths(&sim));
+    assert_eq!(az_calls(&home), 2, "asked again once, after the 401");
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_token_refused_again_after_its_renewal_is_one_clear_unauthorized_error() {
+    let sim = sim_with(SimConfig::default()).await;
+    let home = scratch("az-401-twice");
+    let bin = fake_az_from_file(&home);
+    // `az` keeps serving the token it cached, revoked or not, until that token's expiry.
+    set_az_answer(&home, &mint(&sim).await);
+    let client = api_client(&sim, Arc::new(AzureCli::new(bin.join("az"))));
+    client
+        .call(Call::first(FetchKey::IpStats(ip(DOC_IP))))
+        .await
+        .unwrap();
+    revoke(&sim).await;
+    let err = client
+        .call(Call::first(FetchKey::IpStats(ip(DOC_IP))))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Unauthorized);
+    assert_eq!(err.kind.exit_code(), 5);
+    let sentence = err.sentence();
+    assert!(
+        sentence.starts_with(
+            "not signed in: the token is missing, invalid or expired (HTTP 401): The access \
+             token has expired. (a renewed token was refused too)"
+        ),
+        "{sentence}"
+    );
+    // One renewal, then the answer: no loop of sign-ins and refusals.
+    assert_eq!(api_statuses(&sim), [200, 401, 401], "{:?}", paths(&sim));
+    assert_eq!(az_calls(&home), 2);
+    sim.shutdown().await;
+}
+
 fn quick_device_codes() -> SimConfig {
     // The simulated user approves after two polls, and asks for no wait between them.
     SimConfig {
@@ -398,7 +569,6 @@ fn quick_device_codes() -> SimConfig {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn device_code_sign_in_shows_the_code_polls_and_then_renews_without_asking() {
-    use mde_triage::defender::device_code::DeviceCode;
     let sim = sim_with(SimConfig {
         token_lifetime: Duration::ZERO, // every later call renews
         ..quick_device_codes()
@@ -457,6 +627,46 @@ async fn device_code_sign_in_shows_the_code_polls_and_then_renews_without_asking
             (stats, 200),
         ]
     );
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_401_mid_session_renews_a_device_code_token_with_the_refresh_token() {
+    let sim = sim_with(quick_device_codes()).await;
+    let shown = Arc::new(std::sync::Mutex::new(0usize));
+    let prompt = {
+        let shown = shown.clone();
+        Arc::new(move |_: &str| *shown.lock().unwrap() += 1)
+    };
+    let source = DeviceCode::new(
+        &sim.url,
+        "organizations",
+        "sim-public",
+        prompt,
+        Duration::from_secs(10),
+    )
+    .unwrap();
+    let client = api_client(&sim, Arc::new(source));
+    client
+        .call(Call::first(FetchKey::IpStats(ip(DOC_IP))))
+        .await
+        .unwrap();
+    let signed_in = paths(&sim).len();
+    revoke(&sim).await;
+    client
+        .call(Call::first(FetchKey::IpStats(ip(DOC_IP))))
+        .await
+        .unwrap();
+    let stats = format!("/api/ips/{DOC_IP}/stats");
+    assert_eq!(
+        paths(&sim)[signed_in..],
+        [
+            (stats.clone(), 401),
+            ("/organizations/oauth2/v2.0/token".to_owned(), 200), // the refresh token
+            (stats, 200),
+        ]
+    );
+    assert_eq!(*shown.lock().unwrap(), 1, "the analyst is not asked again");
     sim.shutdown().await;
 }
 

@@ -16,7 +16,6 @@ use super::sanitize;
 pub const RESOURCE: &str = "https://api.securitycenter.microsoft.com";
 
 /// `az account get-access-token`, cached.
-#[derive(Default)]
 pub struct AzureCli {
     program: PathBuf,
     cache: TokenCache,
@@ -46,10 +45,15 @@ impl AzureCli {
         std::env::split_paths(&path)
             .map(|dir| dir.join("az"))
             .find(|p| is_executable(p))
-            .map(|program| Self {
-                program,
-                cache: TokenCache::default(),
-            })
+            .map(Self::new)
+    }
+
+    /// The CLI at `program`, e.g. one found elsewhere than on `PATH`.
+    pub fn new(program: impl Into<PathBuf>) -> Self {
+        Self {
+            program: program.into(),
+            cache: TokenCache::default(),
+        }
     }
 
     /// The `az` program found.
