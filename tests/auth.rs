@@ -300,7 +300,13 @@ async fn a_401_mid_session_renews_the_token_once() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_401_seen_by_many_waiting_requests_renews_the_token_once() {
-    let sim = sim_with(SimConfig::default()).await;
+    // Slow answers: all ten requests are out with the revoked token before the first 401
+    // comes back, so (barring a stalled machine) all ten see one.
+    let sim = sim_with(SimConfig {
+        latency: Duration::from_millis(300),
+        ..SimConfig::default()
+    })
+    .await;
     let (client, _) = client(&sim, SECRET);
     client
         .call(Call::first(FetchKey::IpStats(ip(DOC_IP))))
@@ -319,11 +325,18 @@ async fn a_401_seen_by_many_waiting_requests_renews_the_token_once() {
     for c in calls {
         assert!(c.await.unwrap().is_ok());
     }
-    // Ten refusals, one renewal: the first to see the 401 renews, the others wait for it.
-    assert_eq!(token_posts(&sim), 2, "{:?}", paths(&sim));
+    // However many refusals, one renewal: the first to see a 401 renews, the others wait for
+    // it (or find it done) and retry with the fresh token.
     let statuses = api_statuses(&sim);
-    assert_eq!(statuses.iter().filter(|s| **s == 401).count(), 10);
+    let refused = statuses.iter().filter(|s| **s == 401).count();
+    assert!((1..=10).contains(&refused), "{statuses:?}");
     assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 11);
+    assert_eq!(
+        token_posts(&sim),
+        2,
+        "{refused} refusals: {:?}",
+        paths(&sim)
+    );
     sim.shutdown().await;
 }
 
