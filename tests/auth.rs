@@ -107,7 +107,28 @@ async fn client_credentials_end_to_end_through_the_binary() {
     let written = logs(&home);
     assert!(written.contains("signed in"), "the log says so");
     assert!(!written.contains(SECRET), "the secret is never logged");
+    assert_eq!(sim.issued_secrets().len(), 1, "one access token");
+    for (what, text) in [
+        ("the log", written),
+        ("stdout", String::from_utf8_lossy(&out.stdout).into_owned()),
+        ("stderr", String::from_utf8_lossy(&out.stderr).into_owned()),
+    ] {
+        assert!(!text.contains(SECRET), "{what} shows the client secret");
+        assert_no_issued_secret(&sim, what, &text);
+    }
     sim.shutdown().await;
+}
+
+/// Fails if `text` holds any token or code the simulator issued, whole or its random part (a
+/// token cut short, as an excerpt of a body would be, still gives away its signature).
+fn assert_no_issued_secret(sim: &SimHandle, what: &str, text: &str) {
+    for secret in sim.issued_secrets() {
+        let random = secret.rsplit('.').next().unwrap_or(&secret);
+        assert!(
+            !text.contains(&secret) && !text.contains(random),
+            "{what} shows a token or code the simulator issued"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -376,6 +397,122 @@ fn debug_output_never_shows_a_secret() {
     assert!(!format!("{source:?}").contains("s3cr3t-value"));
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn debug_output_of_signed_in_sources_never_shows_a_token() {
+    let sim = sim_with(quick_device_codes()).await;
+    let device = Arc::new(
+        DeviceCode::new(
+            &sim.url,
+            "organizations",
+            "sim-public",
+            Arc::new(|_: &str| {}),
+            Duration::from_secs(10),
+        )
+        .unwrap(),
+    );
+    let client = api_client(&sim, device.clone());
+    client
+        .call(Call::first(FetchKey::IpStats(ip(DOC_IP))))
+        .await
+        .unwrap();
+    // Renewing with the refresh token puts a second pair in memory.
+    revoke(&sim).await;
+    client
+        .call(Call::first(FetchKey::IpStats(ip(DOC_IP))))
+        .await
+        .unwrap();
+    assert_eq!(
+        sim.issued_secrets().len(),
+        5,
+        "a code, then two token pairs"
+    );
+    assert_no_issued_secret(&sim, "DeviceCode's Debug", &format!("{device:?}"));
+    assert_no_issued_secret(&sim, "Client's Debug", &format!("{client:?}"));
+
+    let home = scratch("az-debug");
+    let bin = fake_az_from_file(&home);
+    set_az_answer(&home, &mint(&sim).await);
+    let cli = Arc::new(AzureCli::new(bin.join("az")));
+    let token = cli.token().await.unwrap();
+    let shown = format!("{cli:?}");
+    assert!(shown.contains("AzureCli"), "{shown}");
+    assert!(!shown.contains(&token), "AzureCli's Debug shows its token");
+    assert_no_issued_secret(&sim, "AzureCli's Debug", &shown);
+    sim.shutdown().await;
+}
+
+/// A token endpoint whose answers are cut short (a proxy's doing): what does arrive holds a
+/// token, or the device code.
+async fn garbled_authority(code_answer: &'static str) -> String {
+    use axum::routing::post;
+    let router = axum::Router::new()
+        .route(
+            "/{tenant}/oauth2/v2.0/token",
+            post(|| async {
+                r#"{"token_type": "Bearer", "expires_in": 3599, "refresh_token": "sim-rt-LEAKY-refresh", "access_token": "sim-at-LEAKY-access"#
+            }),
+        )
+        .route(
+            "/{tenant}/oauth2/v2.0/devicecode",
+            post(move || async move { code_answer }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    url
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_garbled_sign_in_answer_is_described_never_quoted() {
+    let whole_code = r#"{"device_code": "sim-dc-LEAKY-code", "message": "Enter the code.", "interval": 0, "expires_in": 900}"#;
+    let cut_code =
+        r#"{"message": "Enter the code.", "interval": 0, "device_code": "sim-dc-LEAKY-code"#;
+    let mut errors = Vec::new();
+    let url = garbled_authority(whole_code).await;
+    let app = ClientCredentials::new(
+        AppCredentials {
+            authority: url.clone(),
+            tenant: "contoso".into(),
+            client_id: "sim-client".into(),
+            secret: Secret::new(SECRET),
+        },
+        Duration::from_secs(10),
+    )
+    .unwrap();
+    errors.push(app.token().await.unwrap_err());
+    for url in [url, garbled_authority(cut_code).await] {
+        let device = DeviceCode::new(
+            &url,
+            "organizations",
+            "sim-public",
+            Arc::new(|_: &str| {}),
+            Duration::from_secs(10),
+        )
+        .unwrap();
+        errors.push(device.token().await.unwrap_err());
+    }
+    let home = scratch("az-garbled");
+    let bin = fake_az(
+        &home,
+        r#"{"expires_on": 1, "accessToken": "sim-at-LEAKY-az"#,
+        true,
+    );
+    errors.push(AzureCli::new(bin.join("az")).token().await.unwrap_err());
+    for e in errors {
+        let sentence = e.sentence();
+        assert!(
+            sentence.contains("at line 1, column") || sentence.contains("at line 2, column"),
+            "where it broke: {sentence}"
+        );
+        assert!(
+            sentence.contains("(not shown: it may hold a token)"),
+            "{sentence}"
+        );
+        assert!(!sentence.contains("LEAKY"), "{sentence}");
+        assert!(!format!("{e:?}").contains("LEAKY"), "{e:?}");
+    }
+}
+
 /// The resource `az` is asked for unless a scope says otherwise.
 const RESOURCE: &str = "https://api.securitycenter.microsoft.com";
 
@@ -447,7 +584,9 @@ async fn run_with_az(sim: &SimHandle, bin: &Path, args: &[&str]) -> Output {
         .env_remove("AZURE_CLIENT_ID")
         .env("PATH", bin)
         .env("MDE_API_URL", &sim.url)
-        .env("MDE_TRIAGE_LOG", "off");
+        // Logs beside the fake `az`, away from its answer file (which holds the token).
+        .env("XDG_STATE_HOME", bin.with_file_name("state"))
+        .env("MDE_TRIAGE_LOG", "trace");
     tokio::task::spawn_blocking(move || cmd.output().unwrap())
         .await
         .unwrap()
@@ -477,6 +616,11 @@ async fn the_azure_cli_session_is_used_when_nothing_else_is_set() {
     let calls = std::fs::read_to_string(home.join("calls")).unwrap();
     assert_eq!(calls.lines().count(), 1);
     assert_eq!(paths(&sim).len(), 2);
+    let written = logs(&home.join("state"));
+    assert!(written.contains("token from the Azure CLI"), "{written}");
+    for text in [written, String::from_utf8_lossy(&out.stderr).into_owned()] {
+        assert!(!text.contains(&sim.token), "az's token never shows");
+    }
 
     // A token at the end of its life is asked for again before each use.
     let now = in_an_hour - 3600;
@@ -686,6 +830,7 @@ async fn a_401_mid_session_renews_a_device_code_token_with_the_refresh_token() {
 #[tokio::test(flavor = "multi_thread")]
 async fn device_code_through_the_binary_prints_the_code_on_stderr() {
     let sim = sim_with(quick_device_codes()).await;
+    let home = scratch("device-code");
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_mde-triage"));
     cmd.envs(support::isolated_env());
     cmd.args(["ip", DOC_IP, "--json"])
@@ -697,7 +842,8 @@ async fn device_code_through_the_binary_prints_the_code_on_stderr() {
         .env("AZURE_AUTHORITY_HOST", &sim.url)
         .env("MDE_API_URL", &sim.url)
         .env("PATH", "")
-        .env("MDE_TRIAGE_LOG", "off");
+        .env("XDG_STATE_HOME", home.join("state"))
+        .env("MDE_TRIAGE_LOG", "trace");
     let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
         .await
         .unwrap();
@@ -713,6 +859,13 @@ async fn device_code_through_the_binary_prints_the_code_on_stderr() {
     );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["stats"]["prevalence"], 63515);
+    // The device code, the access token and the refresh token stay in memory.
+    assert_eq!(sim.issued_secrets().len(), 3);
+    let written = logs(&home);
+    assert!(written.contains("signed in (device code)"), "{written}");
+    assert_no_issued_secret(&sim, "the log", &written);
+    assert_no_issued_secret(&sim, "stderr", &err);
+    assert_no_issued_secret(&sim, "stdout", &String::from_utf8_lossy(&out.stdout));
     sim.shutdown().await;
 }
 

@@ -183,8 +183,7 @@ impl ClientCredentials {
         if !status.is_success() {
             return Err(sign_in_error(status.as_u16(), &body));
         }
-        let answer: TokenAnswer =
-            serde_json::from_slice(&body).map_err(|e| ApiError::from_json(&e, &body))?;
+        let answer: TokenAnswer = serde_json::from_slice(&body).map_err(|e| unreadable(&e))?;
         let lifetime = Duration::from_secs(
             answer
                 .expires_in
@@ -232,6 +231,32 @@ pub(crate) fn sign_in_client(
         .build()
         .map_err(|e| ApiError::new(ErrorKind::Network, e.to_string()))?;
     Ok((base, http))
+}
+
+/// A sign-in answer that does not parse, said without quoting it: unlike an API body (see
+/// [`ApiError::from_json`]), it may hold an access token, a refresh token or a device code.
+pub(crate) fn unreadable(e: &serde_json::Error) -> ApiError {
+    ApiError::new(
+        ErrorKind::Decode,
+        format!("unreadable sign-in answer: {}", unquoted(e)),
+    )
+}
+
+/// What is wrong with a JSON text, with no part of the text (serde's own message can quote a
+/// value).
+pub(crate) fn unquoted(e: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    let what = match e.classify() {
+        Category::Eof => "it ends early",
+        Category::Syntax => "it is not JSON",
+        Category::Data => "a field is missing or of the wrong kind",
+        Category::Io => "it could not be read",
+    };
+    format!(
+        "{what} at line {}, column {} (not shown: it may hold a token)",
+        e.line(),
+        e.column()
+    )
 }
 
 /// Entra ID's refusal, in one sentence: the AADSTS code and its description, without the

@@ -98,7 +98,10 @@ impl AzureCli {
         let token: CliToken = serde_json::from_slice(&output.stdout).map_err(|e| {
             ApiError::new(
                 ErrorKind::SignIn,
-                format!("az printed something other than a token: {e}"),
+                format!(
+                    "az printed something other than a token: {}",
+                    super::auth::unquoted(&e)
+                ),
             )
         })?;
         let now = std::time::SystemTime::now()

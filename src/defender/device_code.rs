@@ -124,7 +124,7 @@ impl DeviceCode {
     /// Keeps the refresh token and returns the access token with its lifetime.
     fn accept(&self, body: &[u8]) -> Result<(String, Duration), ApiError> {
         let answer: TokenAnswer =
-            serde_json::from_slice(body).map_err(|e| ApiError::from_json(&e, body))?;
+            serde_json::from_slice(body).map_err(|e| super::auth::unreadable(&e))?;
         if let (Some(r), Ok(mut slot)) = (answer.refresh_token, self.refresh.lock()) {
             *slot = Some(Secret::new(r));
         }
@@ -166,7 +166,7 @@ impl DeviceCode {
             return Err(super::auth::sign_in_error(status, &body));
         }
         let code: CodeAnswer =
-            serde_json::from_slice(&body).map_err(|e| ApiError::from_json(&e, &body))?;
+            serde_json::from_slice(&body).map_err(|e| super::auth::unreadable(&e))?;
         (self.prompt)(&super::sanitize::one_line(&code.message));
         let deadline = tokio::time::Instant::now() + Duration::from_secs(code.expires_in);
         let mut interval = Duration::from_secs(code.interval);
