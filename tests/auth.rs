@@ -715,6 +715,88 @@ async fn a_token_refused_again_after_its_renewal_is_one_clear_unauthorized_error
     sim.shutdown().await;
 }
 
+/// `doctor`'s line for `check`, e.g. "[ ok ] credentials      MDE_TOKEN (...)".
+fn doctor_line(out: &Output, check: &str) -> String {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find(|l| l.get(7..).is_some_and(|l| l.starts_with(check)))
+        .unwrap_or_else(|| panic!("no {check} line: {}", String::from_utf8_lossy(&out.stdout)))
+        .to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn auto_tries_mde_token_then_the_client_secret_then_the_azure_cli() {
+    let sim = sim_with(SimConfig::default()).await;
+    let home = scratch("order");
+    let bin = fake_az_from_file(&home);
+    set_az_answer(&home, &sim.token);
+    // Every source set at once; each run takes away the ones before the expected pick.
+    let doctor = |unset: &'static [&'static str]| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_mde-triage"));
+        cmd.envs(support::isolated_env());
+        cmd.arg("doctor")
+            .env_remove("MDE_SIGN_IN")
+            .env("MDE_TOKEN", &sim.token)
+            .env("AZURE_TENANT_ID", "contoso")
+            .env("AZURE_CLIENT_ID", "sim-client")
+            .env("AZURE_CLIENT_SECRET", SECRET)
+            .env("AZURE_AUTHORITY_HOST", &sim.url)
+            .env("PATH", &bin)
+            .env("MDE_API_URL", &sim.url)
+            .env("MDE_TRIAGE_LOG", "off");
+        for var in unset {
+            cmd.env_remove(var);
+        }
+        tokio::task::spawn_blocking(move || cmd.output().unwrap())
+    };
+    let out = doctor(&[]).await.unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let credentials = doctor_line(&out, "credentials");
+    assert!(credentials.contains("MDE_TOKEN"), "{credentials}");
+    assert_eq!(
+        (token_posts(&sim), az_calls(&home)),
+        (0, 0),
+        "MDE_TOKEN used"
+    );
+
+    let out = doctor(&["MDE_TOKEN"]).await.unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let credentials = doctor_line(&out, "credentials");
+    assert!(
+        credentials.contains("app registration sim-client in tenant contoso"),
+        "{credentials}"
+    );
+    assert_eq!(
+        (token_posts(&sim), az_calls(&home)),
+        (1, 0),
+        "the app signed in"
+    );
+
+    let out = doctor(&["MDE_TOKEN", "AZURE_TENANT_ID", "AZURE_CLIENT_ID"])
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let credentials = doctor_line(&out, "credentials");
+    assert!(
+        credentials.contains("the Azure CLI's session"),
+        "{credentials}"
+    );
+    assert_eq!((token_posts(&sim), az_calls(&home)), (1, 1), "az asked");
+    sim.shutdown().await;
+}
+
 fn quick_device_codes() -> SimConfig {
     // The simulated user approves after two polls, and asks for no wait between them.
     SimConfig {
