@@ -18,6 +18,8 @@ pub const RESOURCE: &str = "https://api.securitycenter.microsoft.com";
 /// `az account get-access-token`, cached.
 pub struct AzureCli {
     program: PathBuf,
+    /// What `--resource` asks for: [`RESOURCE`], or an overriding scope without `/.default`.
+    resource: String,
     cache: TokenCache,
 }
 
@@ -25,6 +27,7 @@ impl std::fmt::Debug for AzureCli {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AzureCli")
             .field("program", &self.program)
+            .field("resource", &self.resource)
             .finish_non_exhaustive()
     }
 }
@@ -52,8 +55,16 @@ impl AzureCli {
     pub fn new(program: impl Into<PathBuf>) -> Self {
         Self {
             program: program.into(),
+            resource: RESOURCE.to_owned(),
             cache: TokenCache::default(),
         }
+    }
+
+    /// Asks for the resource of `scope` (see [`super::auth::parse_scope`]) instead of
+    /// [`RESOURCE`]: the CLI takes the resource, the v2.0 endpoint the same with `/.default`.
+    pub fn with_scope(mut self, scope: &str) -> Self {
+        self.resource = scope.strip_suffix("/.default").unwrap_or(scope).to_owned();
+        self
     }
 
     /// The `az` program found.
@@ -63,13 +74,14 @@ impl AzureCli {
 
     async fn fetch(&self) -> Result<(String, Duration), ApiError> {
         let program = self.program.clone();
+        let resource = self.resource.clone();
         let output = tokio::task::spawn_blocking(move || {
             std::process::Command::new(program)
                 .args([
                     "account",
                     "get-access-token",
                     "--resource",
-                    RESOURCE,
+                    &resource,
                     "--output",
                     "json",
                 ])

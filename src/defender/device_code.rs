@@ -27,6 +27,7 @@ pub struct DeviceCode {
     tenant: String,
     client_id: String,
     prompt: Prompt,
+    scope: String,
     refresh: Mutex<Option<Secret>>,
     cache: TokenCache,
 }
@@ -37,6 +38,7 @@ impl std::fmt::Debug for DeviceCode {
             .field("authority", &self.base.as_str())
             .field("tenant", &self.tenant)
             .field("client_id", &self.client_id)
+            .field("scope", &self.scope)
             .finish_non_exhaustive()
     }
 }
@@ -89,9 +91,16 @@ impl DeviceCode {
             tenant: tenant.to_owned(),
             client_id: client_id.to_owned(),
             prompt,
+            scope: API_SCOPE.to_owned(),
             refresh: Mutex::new(None),
             cache: TokenCache::default(),
         })
+    }
+
+    /// Asks for `scope` instead of [`API_SCOPE`] (see [`super::auth::parse_scope`]).
+    pub fn with_scope(mut self, scope: impl Into<String>) -> Self {
+        self.scope = scope.into();
+        self
     }
 
     fn endpoint(&self, last: &str) -> Url {
@@ -144,7 +153,7 @@ impl DeviceCode {
                     ("grant_type", "refresh_token"),
                     ("client_id", &self.client_id),
                     ("refresh_token", refresh.expose()),
-                    ("scope", API_SCOPE),
+                    ("scope", &self.scope),
                 ],
             )
             .await?;
@@ -159,7 +168,7 @@ impl DeviceCode {
         let (status, body) = self
             .post(
                 "devicecode",
-                &[("client_id", &self.client_id), ("scope", API_SCOPE)],
+                &[("client_id", &self.client_id), ("scope", &self.scope)],
             )
             .await?;
         if status != 200 {
