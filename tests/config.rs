@@ -343,3 +343,16 @@ fn a_token_scope_comes_from_the_file_and_a_profile_overrides_it() {
     .unwrap();
     assert_eq!(s.token_scope, None);
 }
+
+#[test]
+fn the_readme_shows_the_unknown_key_message_the_program_prints() {
+    let path = Path::new("/home/me/.config/mde-triage/config.toml");
+    let err = FileConfig::parse(path, "[settings]\nrate_limt = \"10/1m\"\n").unwrap_err();
+    let printed = format!("mde-triage: {err}");
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    assert!(
+        readme.contains(&printed),
+        "README's example of a bad file drifted; the program prints:\n{printed}"
+    );
+}
