@@ -1,6 +1,7 @@
-//! App-only sign-in against the simulator's token endpoint: end to end through the binary,
-//! a wrong secret, a secret file, one refresh however many requests wait, expiry, a 401
-//! mid-session, and no secret in any output, log or `Debug`.
+//! Every credential source against the simulator's token endpoint (the Azure CLI as a fake
+//! `az`): end to end through the binary, the automatic order, a wrong secret, a secret file,
+//! one refresh however many requests wait, expiry, a 401 mid-session (one renewal, then a clear
+//! error), the scope override, and no secret or issued token in any output, log or `Debug`.
 
 mod support;
 
