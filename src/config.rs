@@ -29,6 +29,9 @@ pub struct Settings {
     pub profile: Option<String>,
     /// Which credential source to use (`MDE_SIGN_IN` still wins).
     pub sign_in: SignIn,
+    /// The file's token scope (`MDE_SCOPE` still wins); `None` asks for
+    /// [`crate::defender::auth::API_SCOPE`], whatever the cloud.
+    pub token_scope: Option<String>,
     /// The directory of the database (cache and cases); `None` when no home is known.
     pub data_dir: Option<PathBuf>,
     /// How the cache is used: freshness per endpoint, `--no-cache`, `--offline`.
@@ -137,6 +140,7 @@ impl Settings {
             config_file,
             profile,
             sign_in: file.sign_in.unwrap_or_default(),
+            token_scope: file.scope,
             data_dir: global
                 .data_dir
                 .clone()

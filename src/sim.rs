@@ -90,6 +90,7 @@ pub struct SimHandle {
     /// The bearer token to use.
     pub token: String,
     log: Arc<Mutex<Vec<LoggedRequest>>>,
+    record: Arc<Mutex<identity::Record>>,
     stop: oneshot::Sender<()>,
     task: tokio::task::JoinHandle<()>,
 }
@@ -98,6 +99,23 @@ impl SimHandle {
     /// Every request answered so far, oldest first.
     pub fn requests(&self) -> Vec<LoggedRequest> {
         self.log.lock().map(|l| l.clone()).unwrap_or_default()
+    }
+
+    /// Every access token, refresh token and device code the token endpoints issued, oldest
+    /// first: what tests search outputs and logs for (none may appear).
+    pub fn issued_secrets(&self) -> Vec<String> {
+        self.record
+            .lock()
+            .map(|r| r.secrets.clone())
+            .unwrap_or_default()
+    }
+
+    /// The `scope` of every sign-in request that carried one, oldest first.
+    pub fn requested_scopes(&self) -> Vec<String> {
+        self.record
+            .lock()
+            .map(|r| r.scopes.clone())
+            .unwrap_or_default()
     }
 
     /// Stops accepting, lets requests in progress finish.
@@ -120,7 +138,8 @@ pub async fn start(addr: SocketAddr, config: SimConfig) -> std::io::Result<SimHa
             .to_unsigned_token(&signature)
     });
     let log = Arc::new(Mutex::new(Vec::new()));
-    let router = routes::router(config, token.clone(), log.clone());
+    let record = Arc::new(Mutex::new(identity::Record::default()));
+    let router = routes::router(config, token.clone(), log.clone(), record.clone());
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         let serve = axum::serve(listener, router).with_graceful_shutdown(async {
@@ -134,6 +153,7 @@ pub async fn start(addr: SocketAddr, config: SimConfig) -> std::io::Result<SimHa
         url: format!("http://{local}"),
         token,
         log,
+        record,
         stop,
         task,
     })

@@ -228,6 +228,17 @@ fn each_kind_of_bad_file_gets_a_precise_message() {
             "unknown theme 'neon' (expected default, high-contrast or no-color)",
         ),
         (
+            "[settings]\nscope = \"https://api.securitycenter.microsoft.com\"\n",
+            "line 2, column 9",
+            "'https://api.securitycenter.microsoft.com' is not a token scope (expected an https \
+             URL ending in /.default, e.g. https://api.securitycenter.microsoft.com/.default)",
+        ),
+        (
+            "[profiles.gov]\nscope = \"http://api-gov.securitycenter.microsoft.us/.default\"\n",
+            "line 2, column 9",
+            "is not a token scope (expected an https URL ending in /.default",
+        ),
+        (
             "[settings]\ncache_ttl = { alerts = \"soon\" }\n",
             "line 2",
             "'soon' is not a time span",
@@ -281,4 +292,67 @@ fn the_sample_config_in_assets_is_valid() {
     let gov = file.layer(path, Some("fabrikam-gov")).unwrap();
     assert_eq!(gov.rate_limit.unwrap().to_string(), "50/1m,750/1h");
     assert_eq!(gov.reserve, Some(0.2), "inherited from [settings]");
+    // The scope is documented commented out (the default needs no line); uncommented, it is
+    // the default and valid.
+    let text = std::fs::read_to_string(path).unwrap();
+    let scope = text
+        .lines()
+        .find_map(|l| l.strip_prefix("# scope = "))
+        .expect("the sample documents `scope`");
+    let uncommented = FileConfig::parse(path, &format!("[settings]\nscope = {scope}\n")).unwrap();
+    assert_eq!(
+        uncommented.settings.scope.as_deref(),
+        Some(mde_triage::defender::auth::API_SCOPE)
+    );
+}
+
+#[test]
+fn a_token_scope_comes_from_the_file_and_a_profile_overrides_it() {
+    let dir = scratch();
+    let path = write(
+        &dir,
+        "[settings]\nscope = \"https://a.example/.default\"\n\
+         [profiles.gov]\nscope = \" https://b.example/.default \"\n[profiles.other]\n",
+    );
+    let resolve = |profile: Option<&str>| {
+        Settings::resolve(&GlobalArgs {
+            config: Some(path.clone()),
+            profile: profile.map(str::to_owned),
+            ..GlobalArgs::default()
+        })
+        .unwrap()
+        .token_scope
+    };
+    assert_eq!(resolve(None).as_deref(), Some("https://a.example/.default"));
+    assert_eq!(
+        resolve(Some("gov")).as_deref(),
+        Some("https://b.example/.default"),
+        "the profile's own, trimmed"
+    );
+    assert_eq!(
+        resolve(Some("other")).as_deref(),
+        Some("https://a.example/.default"),
+        "inherited"
+    );
+    // No `scope` anywhere: none, which means the default for every cloud.
+    let plain = write(&scratch(), "[settings]\ncloud = \"gcc-high\"\n");
+    let s = Settings::resolve(&GlobalArgs {
+        config: Some(plain),
+        ..GlobalArgs::default()
+    })
+    .unwrap();
+    assert_eq!(s.token_scope, None);
+}
+
+#[test]
+fn the_readme_shows_the_unknown_key_message_the_program_prints() {
+    let path = Path::new("/home/me/.config/mde-triage/config.toml");
+    let err = FileConfig::parse(path, "[settings]\nrate_limt = \"10/1m\"\n").unwrap_err();
+    let printed = format!("mde-triage: {err}");
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    assert!(
+        readme.contains(&printed),
+        "README's example of a bad file drifted; the program prints:\n{printed}"
+    );
 }

@@ -27,6 +27,7 @@ async fn doctor(url: &str, env: &[(&str, &str)], home: &PathBuf) -> Output {
     cmd.arg("doctor")
         .env("MDE_API_URL", url)
         .env_remove("MDE_TOKEN")
+        .env_remove("MDE_SCOPE")
         .env_remove("AZURE_TENANT_ID")
         .env_remove("AZURE_CLIENT_ID")
         .env_remove("AZURE_CLIENT_SECRET")
@@ -182,5 +183,61 @@ async fn a_clock_ten_minutes_off_fails_the_clock_check() {
         "{clock}"
     );
     assert!(clock.contains("set the system clock"), "{clock}");
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_credentials_line_names_the_scope_asked_for_and_no_token_shows() {
+    let sim = sim_with(SimConfig::default()).await;
+    let app = [
+        ("AZURE_TENANT_ID", "contoso"),
+        ("AZURE_CLIENT_ID", "sim-client"),
+        ("AZURE_CLIENT_SECRET", "sim-secret"),
+        ("AZURE_AUTHORITY_HOST", sim.url.as_str()),
+    ];
+    let default = "https://api.securitycenter.microsoft.com/.default";
+    let gov = "https://api-gov.securitycenter.microsoft.us/.default";
+    let out = doctor(&sim.url, &app, &home("scope-default")).await;
+    let all = lines(&out);
+    assert!(out.status.success(), "{all:#?}");
+    let credentials = line(&all, "credentials");
+    assert!(
+        credentials.ends_with(&format!("signing in at {}, scope {default}", sim.url)),
+        "{credentials}"
+    );
+    let with_gov: Vec<(&str, &str)> = app.iter().copied().chain([("MDE_SCOPE", gov)]).collect();
+    let out = doctor(&sim.url, &with_gov, &home("scope-gov")).await;
+    let all = lines(&out);
+    assert!(out.status.success(), "{all:#?}");
+    assert!(
+        line(&all, "credentials").ends_with(&format!("scope {gov}")),
+        "{all:#?}"
+    );
+    // What the line says is what was asked for.
+    assert_eq!(sim.requested_scopes(), [default, gov]);
+    let secrets = sim.issued_secrets();
+    assert_eq!(secrets.len(), 2);
+    for text in [&out.stdout, &out.stderr] {
+        let text = String::from_utf8_lossy(text);
+        assert!(secrets.iter().all(|s| !text.contains(s.as_str())), "{text}");
+    }
+    // A scope that is not one fails the credentials check, with what was expected.
+    let bad: Vec<(&str, &str)> = app
+        .iter()
+        .copied()
+        .chain([("MDE_SCOPE", "https://api-gov.securitycenter.microsoft.us")])
+        .collect();
+    let out = doctor(&sim.url, &bad, &home("scope-bad")).await;
+    assert_eq!(out.status.code(), Some(14));
+    let all = lines(&out);
+    let credentials = line(&all, "credentials");
+    assert!(
+        credentials.starts_with("[FAIL]")
+            && credentials.contains(
+                "MDE_SCOPE: 'https://api-gov.securitycenter.microsoft.us' is not a token scope \
+                 (expected an https URL ending in /.default"
+            ),
+        "{credentials}"
+    );
     sim.shutdown().await;
 }

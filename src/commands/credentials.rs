@@ -7,12 +7,16 @@
 //! Device-code sign-in is never guessed (it needs the analyst at a browser): it, or any other
 //! source, is chosen with `MDE_SIGN_IN` or the config file's `sign_in`. Secrets come from the
 //! environment or a file only: never from a flag, so they stay out of shell history and `ps`.
+//!
+//! The sources that sign in ask for `MDE_SCOPE`, else the file's `scope`, else the legacy
+//! resource's scope, for every cloud: Microsoft documents no scope for the government clouds
+//! (FACTS.md section 4), so their analysts set it rather than the program guessing.
 
 use std::sync::Arc;
 
 use super::Failure;
 use crate::config::{Settings, SignIn};
-use crate::defender::auth::{AppCredentials, ClientCredentials, Secret};
+use crate::defender::auth::{API_SCOPE, AppCredentials, ClientCredentials, Secret, parse_scope};
 use crate::defender::azure_cli::AzureCli;
 use crate::defender::client::{StaticToken, TokenSource};
 use crate::defender::device_code::{DEFAULT_PUBLIC_CLIENT, DeviceCode, Prompt};
@@ -50,27 +54,35 @@ pub fn credential_source(settings: &Settings) -> Result<Source, Failure> {
             .map_err(|e| Failure::config(format!("MDE_SIGN_IN: {e}")))?,
         None => settings.sign_in,
     };
+    // Checked whatever the source, so that a typo is never silently ignored.
+    let scope = match var("MDE_SCOPE") {
+        Some(v) => parse_scope(&v).map_err(|e| Failure::config(format!("MDE_SCOPE: {e}")))?,
+        None => settings
+            .token_scope
+            .clone()
+            .unwrap_or_else(|| API_SCOPE.to_owned()),
+    };
     match choice {
         SignIn::Token => token().ok_or_else(|| {
             Failure::config("sign-in is set to token but MDE_TOKEN is empty or unset")
         }),
-        SignIn::ClientSecret => client_secret(settings)?.ok_or_else(|| {
+        SignIn::ClientSecret => client_secret(settings, &scope)?.ok_or_else(|| {
             Failure::config(
                 "sign-in is set to client-secret: set AZURE_TENANT_ID and AZURE_CLIENT_ID (and \
                  AZURE_CLIENT_SECRET or AZURE_CLIENT_SECRET_FILE)",
             )
         }),
-        SignIn::AzureCli => azure_cli()
+        SignIn::AzureCli => azure_cli(&scope)
             .ok_or_else(|| Failure::config("sign-in is set to azure-cli but `az` is not on PATH")),
-        SignIn::DeviceCode => device_code(settings),
+        SignIn::DeviceCode => device_code(settings, &scope),
         SignIn::Auto => {
             if let Some(source) = token() {
                 return Ok(source);
             }
-            if let Some(source) = client_secret(settings)? {
+            if let Some(source) = client_secret(settings, &scope)? {
                 return Ok(source);
             }
-            azure_cli().ok_or_else(|| {
+            azure_cli(&scope).ok_or_else(|| {
                 Failure::config(
                     "no credentials: set MDE_TOKEN to a bearer token, or AZURE_TENANT_ID, \
                      AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (or AZURE_CLIENT_SECRET_FILE) for \
@@ -102,7 +114,7 @@ fn token() -> Option<Source> {
 }
 
 /// `None` when the app's tenant and id are not both set.
-fn client_secret(settings: &Settings) -> Result<Option<Source>, Failure> {
+fn client_secret(settings: &Settings, scope: &str) -> Result<Option<Source>, Failure> {
     let (Some(tenant), Some(client_id)) = (var("AZURE_TENANT_ID"), var("AZURE_CLIENT_ID")) else {
         return Ok(None);
     };
@@ -122,8 +134,9 @@ fn client_secret(settings: &Settings) -> Result<Option<Source>, Failure> {
         }
     };
     let authority = authority(settings);
-    let about =
-        format!("app registration {client_id} in tenant {tenant}, signing in at {authority}");
+    let about = format!(
+        "app registration {client_id} in tenant {tenant}, signing in at {authority}, scope {scope}"
+    );
     let source = ClientCredentials::new(
         AppCredentials {
             authority,
@@ -133,26 +146,32 @@ fn client_secret(settings: &Settings) -> Result<Option<Source>, Failure> {
         },
         settings.timeout,
     )
-    .map_err(|e| Failure::config(e.sentence()))?;
+    .map_err(|e| Failure::config(e.sentence()))?
+    .with_scope(scope);
     Ok(Some((Arc::new(source), about)))
 }
 
-fn azure_cli() -> Option<Source> {
-    let cli = AzureCli::find()?;
+fn azure_cli(scope: &str) -> Option<Source> {
+    let cli = AzureCli::find()?.with_scope(scope);
     tracing::info!(?cli, "credentials: the Azure CLI's session");
-    let about = format!("the Azure CLI's session ({})", cli.program().display());
+    let about = format!(
+        "the Azure CLI's session ({}), scope {scope}",
+        cli.program().display()
+    );
     Some((Arc::new(cli), about))
 }
 
 /// The code and URL go to stderr, before any screen is drawn.
-fn device_code(settings: &Settings) -> Result<Source, Failure> {
+fn device_code(settings: &Settings, scope: &str) -> Result<Source, Failure> {
     let tenant = var("AZURE_TENANT_ID").unwrap_or_else(|| "organizations".into());
     let client_id = var("AZURE_CLIENT_ID").unwrap_or_else(|| DEFAULT_PUBLIC_CLIENT.into());
     let authority = authority(settings);
     let prompt: Prompt = Arc::new(|message: &str| eprintln!("mde-triage: {message}"));
     let source = DeviceCode::new(&authority, &tenant, &client_id, prompt, settings.timeout)
-        .map_err(|e| Failure::config(e.sentence()))?;
-    let about =
-        format!("device-code sign-in as a user of {tenant} (client {client_id}) at {authority}");
+        .map_err(|e| Failure::config(e.sentence()))?
+        .with_scope(scope);
+    let about = format!(
+        "device-code sign-in as a user of {tenant} (client {client_id}) at {authority}, scope {scope}"
+    );
     Ok((Arc::new(source), about))
 }

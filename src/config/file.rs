@@ -41,6 +41,9 @@ pub struct Layer {
     /// auto, token, client-secret, azure-cli or device-code.
     #[serde(default, deserialize_with = "parsed")]
     pub sign_in: Option<super::SignIn>,
+    /// The token scope (`MDE_SCOPE` wins); unset, the one that works for every commercial host.
+    #[serde(default, deserialize_with = "scope")]
+    pub scope: Option<String>,
     /// Where the database (cache, cases) lives.
     #[serde(default)]
     pub data_dir: Option<PathBuf>,
@@ -146,6 +149,7 @@ impl Layer {
             reserve: self.reserve.or(base.reserve),
             timeout_secs: self.timeout_secs.or(base.timeout_secs),
             sign_in: self.sign_in.or(base.sign_in),
+            scope: self.scope.or_else(|| base.scope.clone()),
             data_dir: self.data_dir.or_else(|| base.data_dir.clone()),
             rare_below: self.rare_below.or(base.rare_below),
             theme: self.theme.or(base.theme),
@@ -186,6 +190,13 @@ fn url<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
             "'{s}' is not an http(s) URL (expected e.g. https://eu.api.security.microsoft.com)"
         ))),
     }
+}
+
+fn scope<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let s = String::deserialize(d)?;
+    crate::defender::auth::parse_scope(&s)
+        .map(Some)
+        .map_err(serde::de::Error::custom)
 }
 
 fn fraction<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {

@@ -14,8 +14,26 @@ use super::client::{TokenFuture, TokenSource};
 use super::error::{ApiError, ErrorKind};
 use super::sanitize;
 
-/// The scope that works for every API host (FACTS.md section 4: the legacy resource).
+/// The scope that works for every API host (FACTS.md section 4: the legacy resource). Used for
+/// every cloud unless overridden: the government clouds' scopes are not documented, so none is
+/// guessed.
 pub const API_SCOPE: &str = "https://api.securitycenter.microsoft.com/.default";
+
+/// Checks a scope given by the analyst (`MDE_SCOPE`, the config file's `scope`): an https
+/// resource followed by `/.default`, the only form the client-credentials flow accepts.
+pub fn parse_scope(s: &str) -> Result<String, String> {
+    let scope = s.trim();
+    let usable = scope.strip_suffix("/.default").is_some_and(|resource| {
+        Url::parse(resource).is_ok_and(|u| u.scheme() == "https" && u.host_str().is_some())
+    });
+    if usable {
+        Ok(scope.to_owned())
+    } else {
+        Err(format!(
+            "'{s}' is not a token scope (expected an https URL ending in /.default, e.g. {API_SCOPE})"
+        ))
+    }
+}
 
 /// A secret that never shows: no `Display`, and `Debug` prints a placeholder.
 #[derive(Clone)]
@@ -118,6 +136,7 @@ pub struct ClientCredentials {
     http: reqwest::Client,
     token_url: Url,
     creds: AppCredentials,
+    scope: String,
     cache: TokenCache,
 }
 
@@ -126,6 +145,7 @@ impl std::fmt::Debug for ClientCredentials {
         f.debug_struct("ClientCredentials")
             .field("token_url", &self.token_url.as_str())
             .field("client_id", &self.creds.client_id)
+            .field("scope", &self.scope)
             .finish_non_exhaustive()
     }
 }
@@ -157,8 +177,15 @@ impl ClientCredentials {
             http,
             token_url,
             creds,
+            scope: API_SCOPE.to_owned(),
             cache: TokenCache::default(),
         })
+    }
+
+    /// Asks for `scope` instead of [`API_SCOPE`] (see [`parse_scope`]).
+    pub fn with_scope(mut self, scope: impl Into<String>) -> Self {
+        self.scope = scope.into();
+        self
     }
 
     async fn fetch(&self) -> Result<(String, Duration), ApiError> {
@@ -169,7 +196,7 @@ impl ClientCredentials {
                 ("grant_type", "client_credentials"),
                 ("client_id", self.creds.client_id.as_str()),
                 ("client_secret", self.creds.secret.expose()),
-                ("scope", API_SCOPE),
+                ("scope", self.scope.as_str()),
             ])
             .send()
             .await
@@ -183,8 +210,7 @@ impl ClientCredentials {
         if !status.is_success() {
             return Err(sign_in_error(status.as_u16(), &body));
         }
-        let answer: TokenAnswer =
-            serde_json::from_slice(&body).map_err(|e| ApiError::from_json(&e, &body))?;
+        let answer: TokenAnswer = serde_json::from_slice(&body).map_err(|e| unreadable(&e))?;
         let lifetime = Duration::from_secs(
             answer
                 .expires_in
@@ -232,6 +258,32 @@ pub(crate) fn sign_in_client(
         .build()
         .map_err(|e| ApiError::new(ErrorKind::Network, e.to_string()))?;
     Ok((base, http))
+}
+
+/// A sign-in answer that does not parse, said without quoting it: unlike an API body (see
+/// [`ApiError::from_json`]), it may hold an access token, a refresh token or a device code.
+pub(crate) fn unreadable(e: &serde_json::Error) -> ApiError {
+    ApiError::new(
+        ErrorKind::Decode,
+        format!("unreadable sign-in answer: {}", unquoted(e)),
+    )
+}
+
+/// What is wrong with a JSON text, with no part of the text (serde's own message can quote a
+/// value).
+pub(crate) fn unquoted(e: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    let what = match e.classify() {
+        Category::Eof => "it ends early",
+        Category::Syntax => "it is not JSON",
+        Category::Data => "a field is missing or of the wrong kind",
+        Category::Io => "it could not be read",
+    };
+    format!(
+        "{what} at line {}, column {} (not shown: it may hold a token)",
+        e.line(),
+        e.column()
+    )
 }
 
 /// Entra ID's refusal, in one sentence: the AADSTS code and its description, without the

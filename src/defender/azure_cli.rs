@@ -16,9 +16,10 @@ use super::sanitize;
 pub const RESOURCE: &str = "https://api.securitycenter.microsoft.com";
 
 /// `az account get-access-token`, cached.
-#[derive(Default)]
 pub struct AzureCli {
     program: PathBuf,
+    /// What `--resource` asks for: [`RESOURCE`], or an overriding scope without `/.default`.
+    resource: String,
     cache: TokenCache,
 }
 
@@ -26,6 +27,7 @@ impl std::fmt::Debug for AzureCli {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AzureCli")
             .field("program", &self.program)
+            .field("resource", &self.resource)
             .finish_non_exhaustive()
     }
 }
@@ -46,10 +48,23 @@ impl AzureCli {
         std::env::split_paths(&path)
             .map(|dir| dir.join("az"))
             .find(|p| is_executable(p))
-            .map(|program| Self {
-                program,
-                cache: TokenCache::default(),
-            })
+            .map(Self::new)
+    }
+
+    /// The CLI at `program`, e.g. one found elsewhere than on `PATH`.
+    pub fn new(program: impl Into<PathBuf>) -> Self {
+        Self {
+            program: program.into(),
+            resource: RESOURCE.to_owned(),
+            cache: TokenCache::default(),
+        }
+    }
+
+    /// Asks for the resource of `scope` (see [`super::auth::parse_scope`]) instead of
+    /// [`RESOURCE`]: the CLI takes the resource, the v2.0 endpoint the same with `/.default`.
+    pub fn with_scope(mut self, scope: &str) -> Self {
+        self.resource = scope.strip_suffix("/.default").unwrap_or(scope).to_owned();
+        self
     }
 
     /// The `az` program found.
@@ -59,13 +74,14 @@ impl AzureCli {
 
     async fn fetch(&self) -> Result<(String, Duration), ApiError> {
         let program = self.program.clone();
+        let resource = self.resource.clone();
         let output = tokio::task::spawn_blocking(move || {
             std::process::Command::new(program)
                 .args([
                     "account",
                     "get-access-token",
                     "--resource",
-                    RESOURCE,
+                    &resource,
                     "--output",
                     "json",
                 ])
@@ -94,7 +110,10 @@ impl AzureCli {
         let token: CliToken = serde_json::from_slice(&output.stdout).map_err(|e| {
             ApiError::new(
                 ErrorKind::SignIn,
-                format!("az printed something other than a token: {e}"),
+                format!(
+                    "az printed something other than a token: {}",
+                    super::auth::unquoted(&e)
+                ),
             )
         })?;
         let now = std::time::SystemTime::now()

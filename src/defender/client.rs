@@ -18,7 +18,7 @@ const MAX_BODY: usize = 16 * 1024 * 1024;
 
 pub type TokenFuture<'a> = Pin<Box<dyn Future<Output = Result<String, ApiError>> + Send + 'a>>;
 
-/// Where bearer tokens come from. Full sign-in comes later; today: `MDE_TOKEN`.
+/// Where bearer tokens come from: a fixed token (`MDE_TOKEN`) or a sign-in that renews.
 pub trait TokenSource: Send + Sync + 'static {
     fn token(&self) -> TokenFuture<'_>;
 
@@ -156,7 +156,14 @@ impl Client {
             Err(e) if e.kind == ErrorKind::Unauthorized && self.tokens.invalidate(&token) => {
                 tracing::info!("401: renewing the token and trying once more");
                 let fresh = self.tokens.token().await?;
-                self.send_with(&call, &fresh).await
+                self.send_with(&call, &fresh).await.map_err(|mut e| {
+                    // Once per call, never a loop. Saying that renewing did not help points
+                    // the analyst at the tenant, consent or scope instead of at waiting.
+                    if e.kind == ErrorKind::Unauthorized {
+                        e.message = format!("{} (a renewed token was refused too)", e.message);
+                    }
+                    e
+                })
             }
             other => other,
         }

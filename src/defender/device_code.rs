@@ -27,6 +27,7 @@ pub struct DeviceCode {
     tenant: String,
     client_id: String,
     prompt: Prompt,
+    scope: String,
     refresh: Mutex<Option<Secret>>,
     cache: TokenCache,
 }
@@ -37,6 +38,7 @@ impl std::fmt::Debug for DeviceCode {
             .field("authority", &self.base.as_str())
             .field("tenant", &self.tenant)
             .field("client_id", &self.client_id)
+            .field("scope", &self.scope)
             .finish_non_exhaustive()
     }
 }
@@ -89,9 +91,16 @@ impl DeviceCode {
             tenant: tenant.to_owned(),
             client_id: client_id.to_owned(),
             prompt,
+            scope: API_SCOPE.to_owned(),
             refresh: Mutex::new(None),
             cache: TokenCache::default(),
         })
+    }
+
+    /// Asks for `scope` instead of [`API_SCOPE`] (see [`super::auth::parse_scope`]).
+    pub fn with_scope(mut self, scope: impl Into<String>) -> Self {
+        self.scope = scope.into();
+        self
     }
 
     fn endpoint(&self, last: &str) -> Url {
@@ -124,7 +133,7 @@ impl DeviceCode {
     /// Keeps the refresh token and returns the access token with its lifetime.
     fn accept(&self, body: &[u8]) -> Result<(String, Duration), ApiError> {
         let answer: TokenAnswer =
-            serde_json::from_slice(body).map_err(|e| ApiError::from_json(&e, body))?;
+            serde_json::from_slice(body).map_err(|e| super::auth::unreadable(&e))?;
         if let (Some(r), Ok(mut slot)) = (answer.refresh_token, self.refresh.lock()) {
             *slot = Some(Secret::new(r));
         }
@@ -144,7 +153,7 @@ impl DeviceCode {
                     ("grant_type", "refresh_token"),
                     ("client_id", &self.client_id),
                     ("refresh_token", refresh.expose()),
-                    ("scope", API_SCOPE),
+                    ("scope", &self.scope),
                 ],
             )
             .await?;
@@ -159,14 +168,14 @@ impl DeviceCode {
         let (status, body) = self
             .post(
                 "devicecode",
-                &[("client_id", &self.client_id), ("scope", API_SCOPE)],
+                &[("client_id", &self.client_id), ("scope", &self.scope)],
             )
             .await?;
         if status != 200 {
             return Err(super::auth::sign_in_error(status, &body));
         }
         let code: CodeAnswer =
-            serde_json::from_slice(&body).map_err(|e| ApiError::from_json(&e, &body))?;
+            serde_json::from_slice(&body).map_err(|e| super::auth::unreadable(&e))?;
         (self.prompt)(&super::sanitize::one_line(&code.message));
         let deadline = tokio::time::Instant::now() + Duration::from_secs(code.expires_in);
         let mut interval = Duration::from_secs(code.interval);

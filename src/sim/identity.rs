@@ -17,6 +17,28 @@ use crate::defender::jwt::Claims;
 
 const DEVICE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
 
+/// What the token endpoints handed out and were asked for, kept for tests: no secret may show
+/// up in any output or log, and an overridden scope must reach the wire.
+#[derive(Default)]
+pub(crate) struct Record {
+    /// Access tokens, refresh tokens and device codes, in the order issued.
+    pub(crate) secrets: Vec<String>,
+    /// The `scope` of every sign-in request that carried one, in the order received.
+    pub(crate) scopes: Vec<String>,
+}
+
+fn remember_secret(s: &Shared, secret: &str) {
+    if let Ok(mut r) = s.record.lock() {
+        r.secrets.push(secret.to_owned());
+    }
+}
+
+fn remember_scope(s: &Shared, form: &HashMap<String, String>) {
+    if let (Some(scope), Ok(mut r)) = (form.get("scope"), s.record.lock()) {
+        r.scopes.push(scope.clone());
+    }
+}
+
 /// A device-code sign-in in progress.
 #[derive(Debug, Clone)]
 pub(super) struct Pending {
@@ -66,6 +88,7 @@ fn grant(s: &Shared, with_refresh: bool) -> Response {
     if let Ok(mut issued) = s.issued.lock() {
         issued.insert(token.clone(), Instant::now() + lifetime + SKEW);
     }
+    remember_secret(s, &token);
     let secs = lifetime.as_secs();
     let mut body = json!({"token_type": "Bearer", "expires_in": secs, "ext_expires_in": secs, "access_token": token});
     if with_refresh {
@@ -73,6 +96,7 @@ fn grant(s: &Shared, with_refresh: bool) -> Response {
         if let Ok(mut r) = s.refresh_tokens.lock() {
             r.insert(refresh.clone());
         }
+        remember_secret(s, &refresh);
         body["refresh_token"] = json!(refresh);
     }
     axum::Json(body).into_response()
@@ -96,6 +120,7 @@ pub(super) async fn token(
     Path(_tenant): Path<String>,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
+    remember_scope(&s, &form);
     match form.get("grant_type").map(String::as_str) {
         Some("client_credentials") => client_credentials(&s, &form),
         Some(DEVICE_GRANT) => device_grant(&s, &form),
@@ -146,10 +171,12 @@ pub(super) async fn device_code(
             "The request body must contain the following parameter: 'client_id'.",
         );
     }
+    remember_scope(&s, &form);
     if let Some(refusal) = scope_ok(&form) {
         return refusal;
     }
     let device_code = random("sim-dc-");
+    remember_secret(&s, &device_code);
     let user_code = format!(
         "{:04X}-{:04X}",
         fastrand::u16(..) & 0x7fff,

@@ -36,6 +36,8 @@ pub(super) struct Shared {
     pub(super) device_codes: Mutex<HashMap<String, identity::Pending>>,
     /// Refresh tokens not yet used (each is good once, as Entra rotates them).
     pub(super) refresh_tokens: Mutex<std::collections::HashSet<String>>,
+    /// Secrets issued and scopes asked for, shared with [`super::SimHandle`].
+    pub(super) record: Arc<Mutex<identity::Record>>,
 }
 
 /// How long past `expires_in` an issued token is still accepted (clock skew).
@@ -43,7 +45,12 @@ pub(super) const SKEW: std::time::Duration = std::time::Duration::from_secs(5);
 
 pub(super) type S = State<Arc<Shared>>;
 
-pub fn router(config: SimConfig, token: String, log: Arc<Mutex<Vec<LoggedRequest>>>) -> Router {
+pub fn router(
+    config: SimConfig,
+    token: String,
+    log: Arc<Mutex<Vec<LoggedRequest>>>,
+    sign_ins: Arc<Mutex<identity::Record>>,
+) -> Router {
     let budgets = Endpoint::ALL
         .iter()
         .map(|e| (*e, Budget::new(config.limits.clone())))
@@ -59,6 +66,7 @@ pub fn router(config: SimConfig, token: String, log: Arc<Mutex<Vec<LoggedRequest
         issued: Mutex::new(HashMap::new()),
         device_codes: Mutex::new(HashMap::new()),
         refresh_tokens: Mutex::new(std::collections::HashSet::new()),
+        record: sign_ins,
     });
     Router::new()
         .route("/api/ips/{ip}/stats", get(ip_stats))
