@@ -599,3 +599,89 @@ async fn e_writes_the_case_report_with_the_path_the_data_and_the_note() {
     );
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offline_the_console_says_so_and_serves_the_cache_with_its_age() {
+    let sim = sim::start(
+        SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+        SimConfig::default(),
+    )
+    .await
+    .unwrap();
+    let data = tempfile::tempdir().unwrap();
+
+    // Online first, to fill the cache.
+    let (mut console, db) = Console::wired(&sim, data.path(), "warm", false);
+    console.type_text(DOC_IP);
+    console.press(KeyCode::Enter);
+    console
+        .wait_for("prevalence and alerts", |s| {
+            s.contains("63,515") && s.contains("Sev ")
+        })
+        .await;
+    console.press(KeyCode::Char('q'));
+    console.run.await.unwrap().unwrap();
+    db.finish();
+    // As if fetched 12 minutes ago, so the age shown is the stored one.
+    let conn = rusqlite::Connection::open(data.path().join(mde_triage::store::FILE_NAME)).unwrap();
+    let aged = conn
+        .execute(
+            "UPDATE responses SET fetched_ms = fetched_ms - 12 * 60000",
+            [],
+        )
+        .unwrap();
+    assert!(aged >= 2, "stats and alerts were cached");
+    drop(conn);
+    let calls = sim.requests().len();
+
+    // Another case, so the lookup is typed rather than restored.
+    let (mut console, db) = Console::wired(&sim, data.path(), "cold", true);
+    let screen = console
+        .wait_for("the title bar", |s| s.contains("case cold"))
+        .await;
+    assert!(
+        screen
+            .lines()
+            .next()
+            .unwrap()
+            .contains("OFFLINE · cache only"),
+        "{screen}"
+    );
+    console.type_text(DOC_IP);
+    console.press(KeyCode::Enter);
+    let screen = console
+        .wait_for("the cached answer", |s| {
+            s.contains("63,515") && s.contains("Sev ")
+        })
+        .await;
+    assert!(
+        screen
+            .lines()
+            .next()
+            .unwrap()
+            .contains("OFFLINE · cache only"),
+        "{screen}"
+    );
+    // The stats pane (the left column, under the input) gives the answer's age and source.
+    let stats_pane: Vec<&str> = screen
+        .lines()
+        .skip_while(|l| !l.contains("┌ Prevalence"))
+        .take_while(|l| !l.starts_with('└'))
+        .collect();
+    assert!(
+        stats_pane
+            .iter()
+            .any(|l| l.starts_with("│as of 12 min ago · cached")),
+        "{screen}"
+    );
+    console.press(KeyCode::Char('q'));
+    console.run.await.unwrap().unwrap();
+    db.finish();
+    assert_eq!(
+        sim.requests().len(),
+        calls,
+        "offline: nothing reached the network: {:#?}",
+        &sim.requests()[calls..]
+    );
+    sim.shutdown().await;
+}
