@@ -115,6 +115,73 @@ async fn offline_serves_the_cache_and_says_what_is_missing() {
     sim.shutdown().await;
 }
 
+/// Moves every cached answer `minutes` into the past, as if fetched that long ago.
+fn age_the_cache(home: &Path, minutes: i64) {
+    let db = home.join("data").join(mde_triage::store::FILE_NAME);
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let moved = conn
+        .execute(
+            "UPDATE responses SET fetched_ms = fetched_ms - ?1",
+            [minutes * 60_000],
+        )
+        .unwrap();
+    assert!(moved > 0, "there was something cached to age");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn offline_output_says_it_is_from_the_cache_and_how_old() {
+    let sim = sim_with(SimConfig::default()).await;
+    let home = home();
+    let online = run(&home, &sim, &["ip", DOC_IP, "--json"]).await;
+    assert!(online.status.success(), "{}", text(&online.stderr));
+    assert!(
+        run(&home, &sim, &["alert", DOC_ALERT])
+            .await
+            .status
+            .success()
+    );
+    let calls = api_calls(&sim);
+    age_the_cache(&home, 12);
+
+    let table = run(&home, &sim, &["--offline", "ip", DOC_IP]).await;
+    assert!(table.status.success(), "{}", text(&table.stderr));
+    let out = text(&table.stdout);
+    assert_eq!(
+        out.lines().next(),
+        Some("offline: from the cache, as of 12 min ago"),
+        "the label comes first, with the age of the data: {out}"
+    );
+    assert!(out.contains("prevalence 63515 devices"), "{out}");
+    let err = text(&table.stderr);
+    assert!(
+        err.contains("offline: served from the cache (fetched 12 min ago)"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("--no-cache"),
+        "offline, --no-cache would ask nothing either: {err}"
+    );
+
+    let alert = text(
+        &run(&home, &sim, &["--offline", "alert", DOC_ALERT])
+            .await
+            .stdout,
+    );
+    assert_eq!(
+        alert.lines().next(),
+        Some("offline: from the cache, as of 12 min ago"),
+        "{alert}"
+    );
+
+    // JSON keeps its stable shape: the same document as online, nothing added.
+    let json = run(&home, &sim, &["--offline", "ip", DOC_IP, "--json"]).await;
+    assert!(json.status.success(), "{}", text(&json.stderr));
+    assert_eq!(text(&json.stdout), text(&online.stdout));
+    assert!(text(&json.stderr).contains("offline: served from the cache (fetched 12 min ago)"));
+    assert_eq!(api_calls(&sim), calls, "offline never touches the network");
+    sim.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_stale_entry_is_refreshed() {
     let sim = sim_with(SimConfig::default()).await;

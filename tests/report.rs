@@ -1,15 +1,20 @@
 //! Export golden files: one case rendered as Markdown, JSON and CSV with a fixed "now", pinned
 //! with insta, plus the facts that must hold whatever the snapshots say (escaping, formula
-//! defusing, links with the tenant, parseable output).
+//! defusing, links with the tenant, parseable output). And the same three for a case recorded
+//! for real, by the binary against the simulator, with what varies from run to run masked.
 
 mod support;
 
-use chrono::{DateTime, Duration, TimeZone, Utc};
+use std::net::SocketAddr;
+use std::process::Command;
+
+use chrono::{DateTime, Duration, NaiveDateTime, TimeZone, Utc};
 use mde_triage::case::Note;
 use mde_triage::defender::{Alert, Severity, Status};
 use mde_triage::report::{
     AlertEntry, CaseReport, Dated, EndpointCalls, Format, IpEntry, Step, render,
 };
+use mde_triage::sim::{self, SimConfig};
 use support::{DOC_ALERT, DOC_IP, doc_stats};
 
 fn t(h: u32, m: u32) -> DateTime<Utc> {
@@ -192,4 +197,139 @@ fn csv_parses_back_and_defuses_formulas() {
     );
     assert_eq!(&rows[0][3], "63515");
     assert_eq!(&rows[1][3], "0", "not seen");
+}
+
+const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+
+/// Makes a real export stable without making it vague. Times this run made (the case's, the
+/// visits', the answers' "as of", the report's own) become `<run time>`, ages `<age>`, the
+/// simulator's port `<port>`. Times that come from the data (the story's alert times, the
+/// 2017 first and last seen) are kept: they are what the golden files are about, which is why
+/// this is a function that tells the two apart by value, not a pattern filter.
+fn normalise(text: &str, sim_host: &str, from: DateTime<Utc>, to: DateTime<Utc>) -> String {
+    let text = text.replace(sim_host, "127.0.0.1:<port>");
+    // Markdown shows minutes only: its stamp of the run's first second reads a minute early.
+    let of_this_run = |t: DateTime<Utc>| t >= from - Duration::minutes(1) && t <= to;
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text.as_str();
+    while let Some(c) = rest.chars().next() {
+        // Both stamps the reports write are 20 characters: JSON and CSV's RFC 3339, Markdown's.
+        let stamp = rest.get(..20).and_then(|s| {
+            NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%SZ")
+                .or_else(|_| NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M UTC"))
+                .ok()
+        });
+        if stamp.is_some_and(|t| of_this_run(t.and_utc())) {
+            out.push_str("<run time>");
+            rest = &rest[20..];
+        } else {
+            out.push(c);
+            rest = &rest[c.len_utf8()..];
+        }
+    }
+    // Ages of answers fetched during the run: "just now", or on a slow machine "1 min ago".
+    let mut aged = String::with_capacity(out.len());
+    let mut rest = out.replace("just now", "<age>");
+    while let Some(i) = rest.find(" min ago") {
+        let digits = rest[..i].len()
+            - rest[..i]
+                .trim_end_matches(|c: char| c.is_ascii_digit())
+                .len();
+        aged.push_str(&rest[..i - digits]);
+        aged.push_str(if digits > 0 { "<age>" } else { " min ago" });
+        rest = rest[i + " min ago".len()..].to_owned();
+    }
+    aged.push_str(&rest);
+    aged
+}
+
+#[test]
+fn the_normaliser_masks_only_what_the_run_made() {
+    let from = Utc.with_ymd_and_hms(2026, 11, 30, 8, 16, 15).unwrap();
+    let to = from + Duration::seconds(3);
+    let text = "127.0.0.1:41234 | 2026-11-30 08:16 UTC, 2026-11-30T08:16:17Z (just now) \
+                | 2026-11-20T09:14:22Z 2017-07-30 13:36 UTC 2026-11-30T08:16:19Z | 2 min ago";
+    assert_eq!(
+        normalise(text, "127.0.0.1:41234", from, to),
+        "127.0.0.1:<port> | <run time>, <run time> (<age>) \
+         | 2026-11-20T09:14:22Z 2017-07-30 13:36 UTC 2026-11-30T08:16:19Z | <age>"
+    );
+}
+
+/// `ip`, then `alert`, recorded into case INC-1 by the binary against the simulator, and the
+/// case exported in each format: the golden files of what an analyst really gets.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_recorded_case_exports_to_stable_golden_files() {
+    let any: SocketAddr = "127.0.0.1:0".parse().unwrap();
+    let sim = sim::start(any, SimConfig::default()).await.unwrap();
+    let env = support::isolated_env();
+    let run = |args: &[&str]| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_mde-triage"));
+        cmd.envs(env.iter().cloned())
+            .args(args)
+            .env("MDE_API_URL", &sim.url)
+            .env("MDE_TOKEN", &sim.token)
+            // A tenant id, so the portal links carry `?tid=` as they would for a real tenant.
+            .env("AZURE_TENANT_ID", TENANT)
+            .env_remove("AZURE_CLIENT_ID")
+            .env_remove("MDE_CASE")
+            .env("PATH", "")
+            .env("MDE_TRIAGE_LOG", "off")
+            .env("NO_COLOR", "1");
+        // Off the async runtime, so the in-process simulator keeps serving.
+        async move {
+            let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+                .await
+                .unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(out.status.success(), "{stderr}");
+            String::from_utf8(out.stdout).unwrap()
+        }
+    };
+    let from = Utc::now();
+    run(&["ip", DOC_IP, "--case", "INC-1"]).await;
+    run(&["alert", DOC_ALERT, "--case", "INC-1"]).await;
+    let [md, json, csv_text] = [
+        run(&["export", "INC-1", "--format", "md"]).await,
+        run(&["export", "INC-1", "--format", "json"]).await,
+        run(&["export", "INC-1", "--format", "csv"]).await,
+    ];
+    let to = Utc::now();
+    let host = sim.url.trim_start_matches("http://").trim_end_matches('/');
+    let [md, json, csv_text] = [md, json, csv_text].map(|t| normalise(&t, host, from, to));
+    insta::assert_snapshot!("recorded_case_md", md);
+    insta::assert_snapshot!("recorded_case_json", json);
+    insta::assert_snapshot!("recorded_case_csv", csv_text);
+
+    // What the golden files must keep saying, whatever is accepted into them.
+    assert!(md.contains("- Source: 127.0.0.1:<port>"), "{md}");
+    assert!(
+        md.contains("API calls spent: 3 (stats 1, ip-alerts 1, alert-ips 1)"),
+        "{md}"
+    );
+    assert!(md.contains(&format!(
+        "1. <run time> · [{DOC_IP}](https://security.microsoft.com/ip/{DOC_IP}/overview?tid={TENANT})"
+    )), "{md}");
+    assert!(
+        md.contains(&format!("2. <run time> · alert [{DOC_ALERT}]")),
+        "{md}"
+    );
+    assert!(
+        md.contains("63,515 device(s) in the org, first seen 2017-07-30 13:36 UTC"),
+        "the data's own times are kept: {md}"
+    );
+    assert!(
+        md.contains("| High | New | 2026-11-20 09:14 UTC | ws-fin-07.contoso.local |"),
+        "{md}"
+    );
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["calls"]["total"], 3);
+    assert_eq!(v["ips"][0]["stats"]["prevalence"], 63515);
+    assert_eq!(v["ips"][0]["stats"]["as_of"], "<run time>");
+    assert_eq!(v["alerts"][0]["id"], DOC_ALERT);
+    let rows = csv::Reader::from_reader(csv_text.as_bytes())
+        .records()
+        .count();
+    assert_eq!(rows, 2, "one IP and one alert: {csv_text}");
+    sim.shutdown().await;
 }

@@ -20,13 +20,17 @@ pub async fn ip(settings: &Settings, raw: &str, json: bool) -> Result<(), Failur
     let tokens = credentials(settings)?;
     let rec = Recording::open(settings)?;
     let (fetch, events) = connect(&settings.api_url, tokens, settings, rec.memory())?;
-    let mut answers = fetch_all(
+    let Fetched {
+        mut answers,
+        cached_at,
+    } = fetch_all(
         &fetch,
         events,
         vec![FetchKey::IpStats(ip), FetchKey::IpAlerts(ip)],
     )
     .await;
     drop(fetch);
+    let from_cache = say_cached(settings, cached_at);
     rec.visit(Some(ip.to_string()), None);
     rec.finish();
     let stats = match answers.remove(&FetchKey::IpStats(ip)) {
@@ -52,7 +56,9 @@ pub async fn ip(settings: &Settings, raw: &str, json: bool) -> Result<(), Failur
     if json {
         print_json(&report)
     } else {
-        print_lines(&ip_table(&report))
+        let mut lines: Vec<String> = from_cache.into_iter().collect();
+        lines.extend(ip_table(&report));
+        print_lines(&lines)
     }
 }
 
@@ -63,10 +69,13 @@ pub async fn alert(settings: &Settings, raw: &str, json: bool) -> Result<(), Fai
     let tokens = credentials(settings)?;
     let rec = Recording::open(settings)?;
     let (fetch, events) = connect(&settings.api_url, tokens, settings, rec.memory())?;
-    let answer = fetch_all(&fetch, events, vec![key.clone()])
-        .await
-        .remove(&key);
+    let Fetched {
+        mut answers,
+        cached_at,
+    } = fetch_all(&fetch, events, vec![key.clone()]).await;
+    let answer = answers.remove(&key);
     drop(fetch);
+    let from_cache = say_cached(settings, cached_at);
     rec.visit(None, Some(id.to_string()));
     rec.finish();
     let ips = match answer {
@@ -81,13 +90,40 @@ pub async fn alert(settings: &Settings, raw: &str, json: bool) -> Result<(), Fai
     if json {
         print_json(&report)
     } else {
-        let mut lines = vec![format!(
+        let mut lines: Vec<String> = from_cache.into_iter().collect();
+        lines.push(format!(
             "{} related IPs of alert {}",
             report.ips.len(),
             report.alert
-        )];
+        ));
         lines.extend(report.ips.iter().map(|ip| format!("  {ip}")));
         print_lines(&lines)
+    }
+}
+
+/// Every answer asked for, and when the oldest of those served from the cache was fetched.
+struct Fetched {
+    answers: HashMap<FetchKey, Result<FetchValue, ApiError>>,
+    cached_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// Says on stderr that the output came from the cache, and how old it is. Offline, the table
+/// says so too (the line returned): there the cache serves answers whatever their age, so the
+/// age belongs with the data, not only on stderr, which a pipe or a ticket paste leaves
+/// behind. Online, a cached answer is within its time-to-live, and the note on stderr is
+/// enough. JSON keeps its stable shape either way.
+fn say_cached(
+    settings: &Settings,
+    cached_at: Option<chrono::DateTime<chrono::Utc>>,
+) -> Option<String> {
+    let age = crate::report::age(cached_at?, chrono::Utc::now());
+    if settings.cache.offline {
+        // No "--no-cache asks the API" here: offline, nothing is asked whatever the flags.
+        eprintln!("mde-triage: offline: served from the cache (fetched {age})");
+        Some(format!("offline: from the cache, as of {age}"))
+    } else {
+        eprintln!("mde-triage: served from the cache (fetched {age}); --no-cache asks the API");
+        None
     }
 }
 
@@ -97,7 +133,7 @@ async fn fetch_all(
     fetch: &FetchHandle,
     mut events: UnboundedReceiver<FetchEvent>,
     keys: Vec<FetchKey>,
-) -> HashMap<FetchKey, Result<FetchValue, ApiError>> {
+) -> Fetched {
     for (i, key) in keys.iter().enumerate() {
         fetch.request(FetchRequest::new(
             key.clone(),
@@ -171,11 +207,10 @@ async fn fetch_all(
             None => break,
         }
     }
-    if let Some(at) = oldest_cached {
-        let age = crate::report::age(at, chrono::Utc::now());
-        eprintln!("mde-triage: served from the cache (fetched {age}); --no-cache asks the API");
+    Fetched {
+        answers,
+        cached_at: oldest_cached,
     }
-    answers
 }
 
 /// A one-shot waits out a short 429 pause, as a script would only retry; a longer one (an
