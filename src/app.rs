@@ -9,6 +9,7 @@ pub mod keymap;
 pub mod msg;
 pub mod remote;
 pub mod state;
+pub mod theme;
 pub mod tree;
 pub mod update;
 
@@ -18,5 +19,6 @@ pub use keymap::{Action, Binding, KEYMAP};
 pub use msg::{Cmd, Msg, Record};
 pub use remote::Remote;
 pub use state::{Badge, CaseView, Editor, Focus, NoteDraft, Palette, State};
+pub use theme::{ColorChoices, Role, Theme};
 pub use tree::TreeView;
 pub use update::update;

@@ -5,10 +5,10 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::text::Line;
 use ratatui::widgets::{Block, Cell, Clear, Row, Table};
 
-use super::theme;
-use crate::app::KEYMAP;
+use crate::app::{KEYMAP, State};
 
-pub fn render(frame: &mut Frame<'_>, area: Rect) {
+pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
+    let theme = &state.theme;
     // One column when every key fits in height, else two side by side (an 80×24 terminal
     // holds all of them that way), the help text cut to the room it has.
     let n = KEYMAP.len();
@@ -42,9 +42,9 @@ pub fn render(frame: &mut Frame<'_>, area: Rect) {
     }
     let table = Table::new(rows, widths).block(
         Block::bordered()
-            .border_style(theme::FOCUS)
-            .title(Line::from(" Keys ").style(theme::TITLE))
-            .title_bottom(Line::styled(" Esc or ? to close ", theme::MUTED).right_aligned()),
+            .border_style(theme.focus())
+            .title(Line::from(" Keys ").style(theme.title()))
+            .title_bottom(Line::styled(" Esc or ? to close ", theme.muted()).right_aligned()),
     );
     frame.render_widget(Clear, popup);
     frame.render_widget(table, popup);
