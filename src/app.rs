@@ -15,7 +15,7 @@ pub mod update;
 
 pub use alert_view::{AlertFilter, AlertSort};
 pub use history::{History, Location};
-pub use keymap::{Action, Binding, KEYMAP};
+pub use keymap::{Action, Binding, Key, Keymap, Rebinds};
 pub use msg::{Cmd, Msg, Record};
 pub use remote::Remote;
 pub use state::{Badge, CaseView, Editor, Focus, NoteDraft, Palette, State};

@@ -1,7 +1,7 @@
-//! README stays true: its key table is the key map itself, and the commands it documents parse.
+//! README stays true: its key table is the default key map, and the commands it documents parse.
 
 use clap::Parser as _;
-use mde_triage::app::KEYMAP;
+use mde_triage::app::Keymap;
 use mde_triage::cli::Cli;
 
 fn readme() -> String {
@@ -10,8 +10,9 @@ fn readme() -> String {
 
 fn key_table() -> String {
     let mut table = String::from("| key | action |\n|---|---|\n");
-    for b in KEYMAP {
-        let label = b.label.replace('|', "\\|");
+    // The defaults: what a fresh install does, whatever a config file may rebind.
+    for b in Keymap::default().bindings() {
+        let label = b.label().replace('|', "\\|");
         table.push_str(&format!("| `{label}` | {} |\n", b.help));
     }
     table
