@@ -2,6 +2,7 @@
 //! precedence (flags win). clap folds each `MDE_*` variable into its flag, so "environment <
 //! flags" is clap's rule and this module adds the file underneath.
 
+pub mod console;
 pub mod file;
 
 use std::path::PathBuf;
@@ -39,6 +40,10 @@ pub struct Settings {
     pub rare_below: u64,
     /// The screen's colours: `NO_COLOR` (any non-empty value) over the file's `theme`.
     pub palette: crate::app::Palette,
+    /// The colour of each role: the file's `[colors]` over the built-in ones.
+    pub theme: crate::app::Theme,
+    /// The keys: the file's `[keys]` over the defaults.
+    pub keymap: crate::app::Keymap,
 }
 
 /// A credential source, chosen explicitly or `auto` (README, "Connecting to a real tenant").
@@ -151,6 +156,8 @@ impl Settings {
             } else {
                 file.theme.unwrap_or_default()
             },
+            theme: crate::app::Theme::with_choices(&file.colors.0),
+            keymap: crate::app::Keymap::with_rebinds(&file.keys.rebinds()),
         }
     }
 }
