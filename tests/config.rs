@@ -344,6 +344,33 @@ fn the_sample_config_in_assets_is_valid() {
     let gov = file.layer(path, Some("fabrikam-gov")).unwrap();
     assert_eq!(gov.rate_limit.unwrap().to_string(), "50/1m,750/1h");
     assert_eq!(gov.reserve, Some(0.2), "inherited from [settings]");
+
+    // Its colours are said to be the built-in ones, every role listed: they must be.
+    use mde_triage::app::{Action, Key, Keymap, Role, Theme};
+    use ratatui::style::Color;
+    assert_eq!(file.settings.colors.0.len(), Role::NAMES.len());
+    assert_eq!(
+        Theme::with_choices(&file.settings.colors.0),
+        Theme::default()
+    );
+    let theme = Theme::with_choices(&gov.colors.0);
+    assert_eq!(
+        (theme.banner_fg, theme.banner_bg),
+        (Color::White, Color::Red)
+    );
+    assert_eq!(theme.focus, Color::Cyan, "inherited from [settings]");
+    // Its keys are the defaults plus a few.
+    let keys = Keymap::with_rebinds(&gov.keys.rebinds());
+    let defaults = Keymap::default();
+    for (action, _) in Action::NAMES {
+        for k in defaults.keys_of(action) {
+            assert!(keys.keys_of(action).contains(k), "{action:?} keeps {k}");
+        }
+    }
+    assert!(
+        keys.keys_of(Action::Back)
+            .contains(&"h".parse::<Key>().unwrap())
+    );
 }
 
 #[test]
