@@ -10,15 +10,17 @@ mod mouse;
 pub mod msg;
 pub mod remote;
 pub mod state;
+pub mod theme;
 pub mod tree;
 pub mod update;
 
 pub use alert_view::{AlertFilter, AlertSort};
 pub use history::{History, Location};
-pub use keymap::{Action, Binding, KEYMAP};
+pub use keymap::{Action, Binding, Key, Keymap, Rebinds};
 pub use mouse::Hit;
 pub use msg::{Cmd, Msg, Record};
 pub use remote::Remote;
 pub use state::{Badge, CaseView, Editor, Focus, NoteDraft, Palette, State};
+pub use theme::{ColorChoices, Role, Theme};
 pub use tree::TreeView;
 pub use update::update;

@@ -2,6 +2,7 @@
 //! precedence (flags win). clap folds each `MDE_*` variable into its flag, so "environment <
 //! flags" is clap's rule and this module adds the file underneath.
 
+pub mod console;
 pub mod file;
 
 use std::path::PathBuf;
@@ -45,6 +46,10 @@ pub struct Settings {
     /// Whether the console takes the mouse (clicks and wheel); off keeps the terminal's own
     /// text selection without holding Shift.
     pub mouse: bool,
+    /// The colour of each role: the file's `[colors]` over the built-in ones.
+    pub theme: crate::app::Theme,
+    /// The keys: the file's `[keys]` over the defaults.
+    pub keymap: crate::app::Keymap,
 }
 
 /// A credential source, chosen explicitly or `auto` (README, "Connecting to a real tenant").
@@ -158,7 +163,9 @@ impl Settings {
             } else {
                 file.theme.unwrap_or_default()
             },
-            mouse: true,
+            mouse: file.mouse.unwrap_or(true),
+            theme: crate::app::Theme::with_choices(&file.colors.0),
+            keymap: crate::app::Keymap::with_rebinds(&file.keys.rebinds()),
         }
     }
 }

@@ -57,7 +57,7 @@ fn draw_panes(state: &State, frame: &mut Frame<'_>) {
     ips_pane::render(state, frame, ips);
     status_bar::render(state, frame, status);
     if state.show_help {
-        help::render(frame, area);
+        help::render(state, frame, area);
     }
     if state.show_budget {
         budget_popup::render(state, frame, area);
@@ -80,9 +80,10 @@ fn too_small(frame: &mut Frame<'_>, area: Rect) {
 
 /// A pane's border style: highlighted when it has the keys.
 fn border(state: &State, pane: Focus) -> ratatui::style::Style {
+    let theme = &state.theme;
     if state.focus == pane && !state.popup() {
-        theme::FOCUS
+        theme.focus()
     } else {
-        theme::BORDER
+        theme.border()
     }
 }

@@ -243,6 +243,69 @@ fn each_kind_of_bad_file_gets_a_precise_message() {
             "line 2",
             "'soon' is not a time span",
         ),
+        (
+            "[settings.keys]\ncopyy = [\"c\"]\n",
+            "line 2, column 1",
+            "unknown action 'copyy' (expected one of quit, help, focus_input, submit",
+        ),
+        (
+            "[settings.keys]\ncopy = [\"c\"]\nnote = [\"n\", \"ctrl-\"]\n",
+            "line 3, column 8",
+            "'ctrl-' is not a key (expected a single character such as \"x\" or \"?\", or one of Enter, Esc",
+        ),
+        (
+            "[profiles.a.keys]\nback = [\"PgDown\"]\n",
+            "line 2, column 8",
+            "'PgDown' is not a key",
+        ),
+        (
+            "[settings.keys]\ncopy = [\"c\"]\n\ntag = [\"t\", \"c\"]\n",
+            "line 4, column 7",
+            "'c' is bound to both copy and tag (a key does one thing)",
+        ),
+        (
+            "[settings.keys]\ncopy = []\n",
+            "line 2, column 8",
+            "no keys for copy (expected at least one, e.g. copy = [\"x\"])",
+        ),
+        (
+            "[settings]\nkeys = { quit = [\"q\", \"C-c\"] }\n",
+            "line 2, column 17",
+            "'C-c' is reserved: Ctrl-C always quits",
+        ),
+        (
+            "[settings.keys]\nquit = \"x\"\n",
+            "line 2, column 8",
+            "expected a list of keys such as [\"x\", \"ctrl-d\", \"PageDown\"]",
+        ),
+        (
+            "[settings.keys]\ncopy = [\"c\"]\n[profiles.soc.keys]\ntag = [\"c\"]\n",
+            "line 4, column 7",
+            "'c' is bound to both tag and copy (line 2, [settings]); a key does one thing",
+        ),
+        (
+            "[settings.colors]\nfocuss = \"red\"\n",
+            "line 2, column 1",
+            "unknown colour role 'focuss' (expected one of focus, border, muted, label, ok, warn, \
+             error, banner_fg, banner_bg, severity_high, severity_medium, severity_low, \
+             severity_informational)",
+        ),
+        (
+            "[profiles.x.colors]\nok = \"green\"\nseverity_high = \"#ff00\"\n",
+            "line 3, column 17",
+            "'#ff00' is not a colour (expected a name such as red, lightred, darkgray, gray, \
+             white or reset, \"#rrggbb\", or an index \"0\" to \"255\")",
+        ),
+        (
+            "[settings.colors]\nmuted = 256\n",
+            "line 2, column 9",
+            "256 is not a colour index (expected 0 to 255)",
+        ),
+        (
+            "[settings]\ncolors = \"dark\"\n",
+            "line 2, column 10",
+            "expected a table of role = colour",
+        ),
     ];
     for (text, at, what) in cases {
         let err = FileConfig::parse(Path::new("/etc/mde.toml"), text).unwrap_err();
@@ -304,6 +367,33 @@ fn the_sample_config_in_assets_is_valid() {
         uncommented.settings.scope.as_deref(),
         Some(mde_triage::defender::auth::API_SCOPE)
     );
+
+    // Its colours are said to be the built-in ones, every role listed: they must be.
+    use mde_triage::app::{Action, Key, Keymap, Role, Theme};
+    use ratatui::style::Color;
+    assert_eq!(file.settings.colors.0.len(), Role::NAMES.len());
+    assert_eq!(
+        Theme::with_choices(&file.settings.colors.0),
+        Theme::default()
+    );
+    let theme = Theme::with_choices(&gov.colors.0);
+    assert_eq!(
+        (theme.banner_fg, theme.banner_bg),
+        (Color::White, Color::Red)
+    );
+    assert_eq!(theme.focus, Color::Cyan, "inherited from [settings]");
+    // Its keys are the defaults plus a few.
+    let keys = Keymap::with_rebinds(&gov.keys.rebinds());
+    let defaults = Keymap::default();
+    for (action, _) in Action::NAMES {
+        for k in defaults.keys_of(action) {
+            assert!(keys.keys_of(action).contains(k), "{action:?} keeps {k}");
+        }
+    }
+    assert!(
+        keys.keys_of(Action::Back)
+            .contains(&"h".parse::<Key>().unwrap())
+    );
 }
 
 #[test]
@@ -345,14 +435,57 @@ fn a_token_scope_comes_from_the_file_and_a_profile_overrides_it() {
 }
 
 #[test]
-fn the_readme_shows_the_unknown_key_message_the_program_prints() {
-    let path = Path::new("/home/me/.config/mde-triage/config.toml");
-    let err = FileConfig::parse(path, "[settings]\nrate_limt = \"10/1m\"\n").unwrap_err();
-    let printed = format!("mde-triage: {err}");
-    let readme =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
-    assert!(
-        readme.contains(&printed),
-        "README's example of a bad file drifted; the program prints:\n{printed}"
+fn keys_and_colours_layer_per_action_and_role() {
+    use mde_triage::app::{Action, Key};
+    use ratatui::style::Color;
+    let dir = scratch();
+    let path = write(
+        &dir,
+        r##"
+[settings.keys]
+copy = ["c"]
+note = ["N"]
+[settings.colors]
+severity_high = "magenta"
+muted = "244"
+
+[profiles.soc.keys]
+copy = ["Y", "F5"]
+tag = ["c"]
+[profiles.soc.colors]
+severity_high = "#ff8800"
+focus = 39
+"##,
     );
+    let resolve = |profile: Option<&str>| {
+        Settings::resolve(&GlobalArgs {
+            config: Some(path.clone()),
+            profile: profile.map(str::to_owned),
+            ..GlobalArgs::default()
+        })
+        .unwrap()
+    };
+    let key = |s: &str| s.parse::<Key>().unwrap();
+
+    let s = resolve(None);
+    assert_eq!(s.keymap.keys_of(Action::Copy), &[key("c")]);
+    assert_eq!(s.keymap.keys_of(Action::Note), &[key("N")]);
+    assert_eq!(s.keymap.keys_of(Action::Tag), &[key("t")], "a default");
+    assert_eq!(s.theme.severity_high, Color::Magenta);
+    assert_eq!(s.theme.muted, Color::Indexed(244));
+    assert_eq!(s.theme.focus, Color::Cyan, "a default");
+
+    // The profile's lists win per action; what it leaves alone comes from [settings].
+    let s = resolve(Some("soc"));
+    assert_eq!(s.keymap.keys_of(Action::Copy), &[key("Y"), key("F5")]);
+    assert_eq!(s.keymap.keys_of(Action::Tag), &[key("c")]);
+    assert_eq!(s.keymap.keys_of(Action::Note), &[key("N")]);
+    assert_eq!(s.theme.severity_high, Color::Rgb(0xff, 0x88, 0x00));
+    assert_eq!(s.theme.focus, Color::Indexed(39));
+    assert_eq!(s.theme.muted, Color::Indexed(244));
+
+    // No file: the defaults, as README's key table says.
+    let none = Settings::from_args(&GlobalArgs::default());
+    assert_eq!(none.keymap, mde_triage::app::Keymap::default());
+    assert_eq!(none.theme, mde_triage::app::Theme::default());
 }

@@ -1,8 +1,10 @@
-//! README stays true: its key table is the key map itself, and the commands it documents parse.
+//! README stays true: its key table is the default key map, its config error is the one printed,
+//! and the commands it documents parse.
 
 use clap::Parser as _;
-use mde_triage::app::KEYMAP;
+use mde_triage::app::Keymap;
 use mde_triage::cli::Cli;
+use mde_triage::config::FileConfig;
 
 fn readme() -> String {
     std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap()
@@ -10,8 +12,9 @@ fn readme() -> String {
 
 fn key_table() -> String {
     let mut table = String::from("| key | action |\n|---|---|\n");
-    for b in KEYMAP {
-        let label = b.label.replace('|', "\\|");
+    // The defaults: what a fresh install does, whatever a config file may rebind.
+    for b in Keymap::default().bindings() {
+        let label = b.label().replace('|', "\\|");
         table.push_str(&format!("| `{label}` | {} |\n", b.help));
     }
     table
@@ -23,6 +26,19 @@ fn the_key_table_is_the_key_map() {
     assert!(
         readme().contains(&table),
         "README's key table drifted from src/app/keymap.rs; paste this under '## Keys':\n\n{table}"
+    );
+}
+
+#[test]
+fn the_documented_config_error_is_the_one_printed() {
+    // The fields a layer accepts are listed in that message: it follows `Layer`, and so must
+    // README.
+    let path = std::path::Path::new("/home/me/.config/mde-triage/config.toml");
+    let err = FileConfig::parse(path, "[settings]\nrate_limt = \"10/1m\"\n").unwrap_err();
+    let printed = format!("mde-triage: {err}");
+    assert!(
+        readme().contains(&printed),
+        "README's example under 'Configuration file' drifted; it prints:\n{printed}"
     );
 }
 

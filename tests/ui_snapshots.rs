@@ -313,3 +313,79 @@ fn no_color_drops_every_colour_and_high_contrast_brightens() {
     assert!(none[(x, y as u16)].modifier.contains(Modifier::BOLD));
     assert_eq!(bright[(x, y as u16)].fg, Color::LightRed);
 }
+
+#[test]
+fn help_shows_the_keys_as_rebound() {
+    let mut s = alert_open();
+    s.keymap = keymap_from(
+        "[settings.keys]\ncopy = [\"c\"]\nback = [\"Backspace\", \"h\"]\nhelp = [\"F1\", \"?\"]\n",
+    );
+    update(&mut s, key(KeyCode::F(1)));
+    assert!(s.show_help, "F1 opens help now");
+    let text = render(&s, 120, 40);
+    // The key cell of a row: what the popup's border and the help text enclose.
+    let keys_of = |help: &str| {
+        let line = text.lines().find(|l| l.contains(help)).unwrap();
+        let before = &line[..line.find(help).unwrap()];
+        before.rsplit('│').next().unwrap().trim().to_owned()
+    };
+    assert_eq!(keys_of("copy the selected IP"), "c", "{text}");
+    assert_eq!(keys_of("back along the trail"), "Bksp h", "{text}");
+    assert_eq!(keys_of("this help"), "F1 ?", "{text}");
+    assert_eq!(keys_of("next pane"), "Tab", "untouched: {text}");
+    assert!(text.contains(" Esc or F1 to close "), "{text}");
+}
+
+#[test]
+fn a_configured_severity_colour_reaches_the_screen_and_no_color_still_wins() {
+    use mde_triage::app::Palette;
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+    use ratatui::style::Color;
+    let theme = theme_from("[settings.colors]\nseverity_high = \"#ff00ff\"\nfocus = \"208\"\n");
+    let draw = |palette: Palette| {
+        let mut s = looked_up(true);
+        s.theme = theme;
+        s.palette = palette;
+        let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
+        terminal.draw(|f| mde_triage::ui::draw(&s, f)).unwrap();
+        terminal.backend().buffer().clone()
+    };
+    let (plain, bright, none) = (
+        draw(Palette::Default),
+        draw(Palette::HighContrast),
+        draw(Palette::NoColor),
+    );
+    let text = screen_text(&plain);
+    let (y, line) = text
+        .lines()
+        .enumerate()
+        .find(|(_, l)| l.contains("▶High"))
+        .unwrap();
+    let x = line[..line.find("High").unwrap()].chars().count() as u16;
+    let magenta = Color::Rgb(0xff, 0x00, 0xff);
+    assert_eq!(
+        plain[(x, y as u16)].fg,
+        magenta,
+        "High is the configured colour: {line}"
+    );
+    // The alerts pane has the keys: its border is the configured focus colour.
+    let (border_y, border) = text
+        .lines()
+        .enumerate()
+        .find(|(_, l)| l.contains("┌ Alerts"))
+        .unwrap();
+    let corner = border[..border.find("┌ Alerts").unwrap()].chars().count() as u16;
+    assert_eq!(
+        plain[(corner, border_y as u16)].fg,
+        Color::Indexed(208),
+        "{border}"
+    );
+    assert_eq!(bright[(x, y as u16)].fg, magenta, "a chosen colour is kept");
+    assert!(
+        none.content
+            .iter()
+            .all(|c| c.fg == Color::Reset && c.bg == Color::Reset),
+        "NO_COLOR wins over the file"
+    );
+}

@@ -352,3 +352,49 @@ fn leaving_a_view_lowers_its_work_and_reuse_is_counted() {
     let hits: u64 = s.store_hits.values().sum();
     assert_eq!(hits, 2, "stats and alerts of the first IP reused");
 }
+
+#[test]
+fn a_rebound_key_does_its_action_and_the_old_key_no_longer_does() {
+    let mut s = State::new(None, "api");
+    s.keymap = keymap_from(
+        "[settings.keys]\ncopy = [\"c\"]\nback = [\"Backspace\", \"h\"]\ndismiss = [\"Esc\", \"x\"]\n",
+    );
+    let cmds = submitted(&mut s, DOC_IP);
+    settle(&mut s, cmds, &tenant);
+    let cmds = submitted(&mut s, "104.80.104.128");
+    settle(&mut s, cmds, &tenant);
+    assert_eq!(s.focus, Focus::Alerts);
+    assert_eq!(s.history.entries().len(), 2);
+
+    // Back is Backspace and h now: [ and ← were replaced.
+    update(&mut s, ch('['));
+    update(&mut s, key(KeyCode::Left));
+    assert_eq!(
+        s.location().unwrap().ip,
+        ip("104.80.104.128"),
+        "[ and ← do nothing"
+    );
+    assert!(
+        fetches(&update(&mut s, ch('h'))).is_empty(),
+        "back calls nothing"
+    );
+    assert_eq!(s.location().unwrap().ip, ip(DOC_IP));
+
+    // Copy moved from y to c.
+    assert_eq!(s.focus, Focus::Alerts);
+    let selected = s.selected_alert().unwrap().id.clone();
+    assert_eq!(update(&mut s, ch('c')), vec![Cmd::Copy(selected)]);
+    assert_eq!(update(&mut s, ch('y')), vec![], "y no longer copies");
+
+    // A character stays text in the input, whatever it is bound to; Esc still leaves.
+    update(&mut s, ch('i'));
+    type_text(&mut s, "x");
+    assert_eq!((s.focus, s.input.value()), (Focus::Input, "x"));
+    update(&mut s, key(KeyCode::Esc));
+    assert_eq!(s.focus, Focus::Alerts);
+    // Out of the input, x dismisses: here it closes the help.
+    update(&mut s, ch('?'));
+    assert!(s.show_help);
+    update(&mut s, ch('x'));
+    assert!(!s.show_help);
+}

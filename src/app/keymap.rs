@@ -1,9 +1,18 @@
-//! Key bindings: one table that both dispatch and the help overlay read, so help never drifts.
+//! Key bindings: the defaults with the config file's rebinds applied, one map that both
+//! dispatch and the help overlay read, so help shows the keys that really act.
+
+mod defaults;
+mod parse;
+
+use std::collections::BTreeMap;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-/// What a key asks for. Named so a config file can rebind by name later.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+use defaults::DEFAULTS;
+pub use parse::{KEY_SYNTAX, bindable};
+
+/// What a key asks for. A config file names it by [`Action::name`] (serde's snake_case).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Action {
     Quit,
     Help,
@@ -31,203 +40,131 @@ pub enum Action {
     Dismiss,
 }
 
-/// A key: its code, and whether Ctrl must be held.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A key: its code, and whether Ctrl must be held. Shift is not part of it: terminals differ
+/// on reporting it, so `?` is the character, whatever it took to type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Key {
     pub code: KeyCode,
     pub ctrl: bool,
 }
 
-const fn k(code: KeyCode) -> Key {
-    Key { code, ctrl: false }
-}
+impl Key {
+    pub const fn plain(code: KeyCode) -> Self {
+        Self { code, ctrl: false }
+    }
 
-const fn c(ch: char) -> Key {
-    Key {
-        code: KeyCode::Char(ch),
-        ctrl: false,
+    pub const fn ctrl(ch: char) -> Self {
+        Self {
+            code: KeyCode::Char(ch),
+            ctrl: true,
+        }
+    }
+
+    /// The key a press stands for (Alt combinations stand for none).
+    pub fn pressed(event: &KeyEvent) -> Option<Self> {
+        if event.modifiers.contains(KeyModifiers::ALT) {
+            return None;
+        }
+        let ctrl = event.modifiers.contains(KeyModifiers::CONTROL);
+        let code = match event.code {
+            // Ctrl-D and Ctrl-Shift-D are one key to a legacy terminal; bindings hold the former.
+            KeyCode::Char(c) if ctrl => KeyCode::Char(c.to_ascii_lowercase()),
+            code => code,
+        };
+        Some(Self { code, ctrl })
     }
 }
 
-const fn ctrl(ch: char) -> Key {
-    Key {
-        code: KeyCode::Char(ch),
-        ctrl: true,
-    }
-}
+/// Ctrl-C: it always quits, from anywhere, and no config can take it.
+pub const INTERRUPT: Key = Key::ctrl('c');
 
-/// One row of the key map.
-#[derive(Debug)]
+/// One action and the keys that do it now.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Binding {
     pub action: Action,
-    pub keys: &'static [Key],
-    /// How the keys are written in help.
-    pub label: &'static str,
+    /// Empty when a rebind took every key this action had.
+    pub keys: Vec<Key>,
     pub help: &'static str,
 }
 
-/// The key map. Order is the order of the help overlay.
-pub static KEYMAP: &[Binding] = &[
-    Binding {
-        action: Action::FocusInput,
-        keys: &[c('i'), c('/')],
-        label: "i /",
-        help: "type an IP (/ in the alerts table filters it)",
-    },
-    Binding {
-        action: Action::Submit,
-        keys: &[k(KeyCode::Enter)],
-        label: "Enter",
-        help: "look up IP · open alert · pivot to IP",
-    },
-    Binding {
-        action: Action::NextPane,
-        keys: &[k(KeyCode::Tab)],
-        label: "Tab",
-        help: "next pane",
-    },
-    Binding {
-        action: Action::PrevPane,
-        keys: &[k(KeyCode::BackTab)],
-        label: "Shift-Tab",
-        help: "previous pane",
-    },
-    Binding {
-        action: Action::Down,
-        keys: &[c('j'), k(KeyCode::Down)],
-        label: "j ↓",
-        help: "move down",
-    },
-    Binding {
-        action: Action::Up,
-        keys: &[c('k'), k(KeyCode::Up)],
-        label: "k ↑",
-        help: "move up",
-    },
-    Binding {
-        action: Action::PageDown,
-        keys: &[k(KeyCode::PageDown), ctrl('d')],
-        label: "PgDn C-d",
-        help: "page down",
-    },
-    Binding {
-        action: Action::PageUp,
-        keys: &[k(KeyCode::PageUp), ctrl('u')],
-        label: "PgUp C-u",
-        help: "page up",
-    },
-    Binding {
-        action: Action::Top,
-        keys: &[k(KeyCode::Home)],
-        label: "Home",
-        help: "first row",
-    },
-    Binding {
-        action: Action::Bottom,
-        keys: &[k(KeyCode::End)],
-        label: "End",
-        help: "last row",
-    },
-    Binding {
-        action: Action::Back,
-        keys: &[k(KeyCode::Backspace), c('['), k(KeyCode::Left)],
-        label: "Bksp [ ←",
-        help: "back along the trail (no API call)",
-    },
-    Binding {
-        action: Action::Forward,
-        keys: &[c(']'), k(KeyCode::Right)],
-        label: "] →",
-        help: "forward along the trail (no API call)",
-    },
-    Binding {
-        action: Action::Refresh,
-        keys: &[c('r')],
-        label: "r",
-        help: "refresh what is on screen from the API",
-    },
-    Binding {
-        action: Action::Sort,
-        keys: &[c('s')],
-        label: "s",
-        help: "sort alerts: newest, severity, status",
-    },
-    Binding {
-        action: Action::Copy,
-        keys: &[c('y')],
-        label: "y",
-        help: "copy the selected IP or alert id (OSC 52)",
-    },
-    Binding {
-        action: Action::Open,
-        keys: &[c('o')],
-        label: "o",
-        help: "open the selected IP or alert in the portal",
-    },
-    Binding {
-        action: Action::Tree,
-        keys: &[c('g')],
-        label: "g",
-        help: "investigation tree: every IP and alert visited",
-    },
-    Binding {
-        action: Action::Note,
-        keys: &[c('n')],
-        label: "n",
-        help: "note on the selected IP or alert",
-    },
-    Binding {
-        action: Action::Tag,
-        keys: &[c('t')],
-        label: "t",
-        help: "tag it: malicious, suspicious, benign, …",
-    },
-    Binding {
-        action: Action::Export,
-        keys: &[c('e')],
-        label: "e",
-        help: "export the case as Markdown",
-    },
-    Binding {
-        action: Action::Budget,
-        keys: &[c('b')],
-        label: "b",
-        help: "budget per endpoint: windows, calls, 429s, pauses",
-    },
-    Binding {
-        action: Action::Help,
-        keys: &[c('?')],
-        label: "?",
-        help: "this help",
-    },
-    Binding {
-        action: Action::Dismiss,
-        keys: &[k(KeyCode::Esc)],
-        label: "Esc",
-        help: "close a popup · leave the input",
-    },
-    Binding {
-        action: Action::Quit,
-        keys: &[c('q'), ctrl('c')],
-        label: "q C-c",
-        help: "quit (C-c works anywhere)",
-    },
-];
-
-/// The action bound to a key press, ignoring Shift (terminals differ on reporting it).
-pub fn action_for(event: &KeyEvent) -> Option<Action> {
-    let ctrl = event.modifiers.contains(KeyModifiers::CONTROL);
-    if event.modifiers.contains(KeyModifiers::ALT) {
-        return None;
+impl Binding {
+    /// How help writes the keys: `Bksp [ ←`, `PgDn C-d`, or `unbound`.
+    pub fn label(&self) -> String {
+        if self.keys.is_empty() {
+            return "unbound".to_owned();
+        }
+        let labels: Vec<String> = self.keys.iter().map(Key::to_string).collect();
+        labels.join(" ")
     }
-    KEYMAP
-        .iter()
-        .find(|b| {
-            b.keys
+}
+
+/// Actions given new keys, as the config file's `[keys]` tables say.
+pub type Rebinds = BTreeMap<Action, Vec<Key>>;
+
+/// The key map in force.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Keymap {
+    bindings: Vec<Binding>,
+}
+
+impl Default for Keymap {
+    fn default() -> Self {
+        Self {
+            bindings: DEFAULTS
                 .iter()
-                .any(|key| key.code == event.code && key.ctrl == ctrl)
-        })
-        .map(|b| b.action)
+                .map(|&(action, keys, help)| Binding {
+                    action,
+                    keys: keys.to_vec(),
+                    help,
+                })
+                .collect(),
+        }
+    }
+}
+
+impl Keymap {
+    /// The defaults with `rebinds` applied: a listed action's keys replace its defaults, and a
+    /// key it claims leaves whichever action had it, so one key never means two things. The
+    /// config refuses a key claimed twice and Ctrl-C; here they are settled quietly anyway
+    /// (the later action in `Action` order wins; Ctrl-C stays with quit).
+    pub fn with_rebinds(rebinds: &Rebinds) -> Self {
+        let mut map = Self::default();
+        for (action, keys) in rebinds {
+            for b in &mut map.bindings {
+                b.keys.retain(|k| !keys.contains(k));
+                if b.action == *action {
+                    b.keys = keys.iter().copied().filter(|k| *k != INTERRUPT).collect();
+                }
+            }
+        }
+        if let Some(quit) = map.bindings.iter_mut().find(|b| b.action == Action::Quit)
+            && !quit.keys.contains(&INTERRUPT)
+        {
+            quit.keys.push(INTERRUPT);
+        }
+        map
+    }
+
+    /// In help order.
+    pub fn bindings(&self) -> &[Binding] {
+        &self.bindings
+    }
+
+    pub fn keys_of(&self, action: Action) -> &[Key] {
+        self.bindings
+            .iter()
+            .find(|b| b.action == action)
+            .map_or(&[], |b| &b.keys)
+    }
+
+    /// The action bound to a key press, if any.
+    pub fn action_for(&self, event: &KeyEvent) -> Option<Action> {
+        let key = Key::pressed(event)?;
+        self.bindings
+            .iter()
+            .find(|b| b.keys.contains(&key))
+            .map(|b| b.action)
+    }
 }
 
 /// Ctrl-C quits from anywhere, the input box included.
@@ -239,27 +176,94 @@ pub fn is_interrupt(event: &KeyEvent) -> bool {
 mod tests {
     use super::*;
 
+    fn c(ch: char) -> Key {
+        Key::plain(KeyCode::Char(ch))
+    }
+
+    fn k(code: KeyCode) -> Key {
+        Key::plain(code)
+    }
+
+    fn press(code: KeyCode, modifiers: KeyModifiers) -> KeyEvent {
+        KeyEvent::new(code, modifiers)
+    }
+
     #[test]
-    fn every_action_has_a_key_and_keys_are_unique() {
+    fn every_action_has_a_default_key_and_keys_are_unique() {
+        let map = Keymap::default();
         let mut seen = Vec::new();
-        for b in KEYMAP {
-            assert!(!b.keys.is_empty(), "{:?}", b.action);
-            for key in b.keys {
+        for (action, _) in Action::NAMES {
+            assert!(!map.keys_of(action).is_empty(), "{action:?}");
+        }
+        for b in map.bindings() {
+            for key in &b.keys {
                 assert!(!seen.contains(key), "{key:?} bound twice");
                 seen.push(*key);
             }
         }
+        assert_eq!(map.bindings().len(), Action::NAMES.len());
     }
 
     #[test]
-    fn lookup_respects_ctrl() {
-        let q = KeyEvent::new(KeyCode::Char('q'), KeyModifiers::NONE);
-        assert_eq!(action_for(&q), Some(Action::Quit));
-        let cd = KeyEvent::new(KeyCode::Char('d'), KeyModifiers::CONTROL);
-        assert_eq!(action_for(&cd), Some(Action::PageDown));
-        let d = KeyEvent::new(KeyCode::Char('d'), KeyModifiers::NONE);
-        assert_eq!(action_for(&d), None);
-        let help = KeyEvent::new(KeyCode::Char('?'), KeyModifiers::SHIFT);
-        assert_eq!(action_for(&help), Some(Action::Help));
+    fn lookup_respects_ctrl_and_ignores_shift() {
+        let map = Keymap::default();
+        let q = press(KeyCode::Char('q'), KeyModifiers::NONE);
+        assert_eq!(map.action_for(&q), Some(Action::Quit));
+        let cd = press(KeyCode::Char('d'), KeyModifiers::CONTROL);
+        assert_eq!(map.action_for(&cd), Some(Action::PageDown));
+        let shifted = press(
+            KeyCode::Char('D'),
+            KeyModifiers::CONTROL | KeyModifiers::SHIFT,
+        );
+        assert_eq!(map.action_for(&shifted), Some(Action::PageDown));
+        let d = press(KeyCode::Char('d'), KeyModifiers::NONE);
+        assert_eq!(map.action_for(&d), None);
+        let help = press(KeyCode::Char('?'), KeyModifiers::SHIFT);
+        assert_eq!(map.action_for(&help), Some(Action::Help));
+        let alt = press(KeyCode::Char('q'), KeyModifiers::ALT);
+        assert_eq!(map.action_for(&alt), None);
+    }
+
+    #[test]
+    fn a_rebind_replaces_defaults_and_takes_its_keys_from_others() {
+        let rebinds = Rebinds::from([
+            (Action::Copy, vec![c('c')]),
+            (Action::Back, vec![k(KeyCode::Backspace), c('h')]),
+            (Action::Note, vec![c('y')]),
+        ]);
+        let map = Keymap::with_rebinds(&rebinds);
+        assert_eq!(map.keys_of(Action::Copy), &[c('c')]);
+        assert_eq!(map.keys_of(Action::Note), &[c('y')], "y left copy for note");
+        assert_eq!(map.keys_of(Action::Back), &[k(KeyCode::Backspace), c('h')]);
+        let bindings = map.bindings();
+        let back = bindings.iter().find(|b| b.action == Action::Back).unwrap();
+        assert_eq!(back.label(), "Bksp h");
+        // `[` and ← were back's defaults: replaced, so they do nothing now.
+        let bracket = press(KeyCode::Char('['), KeyModifiers::NONE);
+        assert_eq!(map.action_for(&bracket), None);
+    }
+
+    #[test]
+    fn ctrl_c_stays_with_quit_and_a_key_can_leave_an_action_unbound() {
+        let map = Keymap::with_rebinds(&Rebinds::from([
+            (Action::Quit, vec![c('x')]),
+            (Action::Export, vec![c('?')]),
+        ]));
+        assert_eq!(map.keys_of(Action::Quit), &[c('x'), INTERRUPT]);
+        let help = map.bindings().iter().find(|b| b.action == Action::Help);
+        assert_eq!(help.unwrap().label(), "unbound");
+    }
+
+    #[test]
+    fn default_labels_are_those_of_the_readme() {
+        let labels: Vec<String> = Keymap::default()
+            .bindings()
+            .iter()
+            .map(Binding::label)
+            .collect();
+        assert!(labels.contains(&"Bksp [ ←".to_owned()), "{labels:?}");
+        assert!(labels.contains(&"PgDn C-d".to_owned()), "{labels:?}");
+        assert!(labels.contains(&"Shift-Tab".to_owned()), "{labels:?}");
+        assert!(labels.contains(&"q C-c".to_owned()), "{labels:?}");
     }
 }

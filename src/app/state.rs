@@ -73,6 +73,10 @@ pub struct State {
     pub rare_below: u64,
     /// How colours are shown: the theme, high contrast, or none (`NO_COLOR`).
     pub palette: Palette,
+    /// The colour of each role, as the config file chose them.
+    pub theme: super::theme::Theme,
+    /// The keys in force: the defaults with the config file's rebinds.
+    pub keymap: super::keymap::Keymap,
     /// The Defender portal and tenant, for `o`.
     pub portal: String,
     pub tenant_id: Option<String>,

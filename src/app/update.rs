@@ -1,12 +1,12 @@
 //! `update`: the only place state changes. Pure: it reads no clock and does no I/O; it returns
 //! the [`Cmd`]s for the loop to run.
 
-use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind};
+use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use tui_input::backend::crossterm::EventHandler;
 
 use super::casework;
 use super::history::Location;
-use super::keymap::{Action, action_for, is_interrupt};
+use super::keymap::{Action, is_interrupt};
 use super::msg::{Cmd, Msg, Record};
 use super::remote::Remote;
 use super::state::{Focus, State};
@@ -94,7 +94,7 @@ fn on_key(state: &mut State, key: KeyEvent, cmds: &mut Vec<Cmd>) {
         return;
     }
     state.notice = None;
-    let action = action_for(&key);
+    let action = state.keymap.action_for(&key);
     if state.popup() {
         match action {
             Some(Action::Quit) => quit(state, cmds),
@@ -112,15 +112,19 @@ fn on_key(state: &mut State, key: KeyEvent, cmds: &mut Vec<Cmd>) {
         return;
     }
     if state.focus == Focus::Input {
-        match action {
+        // A plain character is always text here, whatever it is bound to: q, [, j and friends
+        // type. Keys no one types (Enter, Esc, Tab, arrows, Ctrl-…) keep these actions.
+        let typed =
+            matches!(key.code, KeyCode::Char(_)) && !key.modifiers.contains(KeyModifiers::CONTROL);
+        match action.filter(|_| !typed) {
             Some(Action::Submit) => submit_input(state, cmds),
             Some(Action::Dismiss) => state.focus = Focus::Alerts,
             Some(Action::NextPane | Action::PrevPane) => {
                 cycle_focus(state, action == Some(Action::NextPane))
             }
-            Some(Action::Up) if key.code == KeyCode::Up => super::input_box::walk(state, true),
-            Some(Action::Down) if key.code == KeyCode::Down => super::input_box::walk(state, false),
-            // Everything else is typing: q, [, j and friends are characters here.
+            // Up and down walk back through the IPs looked up.
+            Some(Action::Up) => super::input_box::walk(state, true),
+            Some(Action::Down) => super::input_box::walk(state, false),
             _ => {
                 if state.input.handle_event(&Event::Key(key)).is_some() {
                     state.input_error = None;
@@ -207,8 +211,8 @@ fn tree_key(state: &mut State, key: KeyEvent, cmds: &mut Vec<Cmd>) {
         return;
     };
     let node = rows.get(tree.row).map(|r| r.node.clone());
-    match (action_for(&key), key.code) {
-        (Some(Action::Quit), KeyCode::Char('q')) => quit(state, cmds),
+    match (state.keymap.action_for(&key), key.code) {
+        (Some(Action::Quit), _) => quit(state, cmds),
         (Some(Action::Dismiss | Action::Tree), _) => state.tree = None,
         (Some(Action::Down), _) => tree.row = (tree.row + 1).min(rows.len().saturating_sub(1)),
         (Some(Action::Up), _) => tree.row = tree.row.saturating_sub(1),

@@ -94,6 +94,8 @@ pub fn wire(
     state.offline = settings.cache.offline;
     state.rare_below = settings.rare_below;
     state.palette = settings.palette;
+    state.theme = settings.theme;
+    state.keymap = settings.keymap.clone();
     state.portal = meta.portal.clone();
     state.tenant_id = meta.tenant_id.clone();
     let recorder = match case {

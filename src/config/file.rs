@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Deserializer};
 
+use super::console::{ColorsTable, KeysTable};
 use crate::defender::cloud::Cloud;
 use crate::fetch::RateLimits;
 
@@ -56,6 +57,16 @@ pub struct Layer {
     /// default, high-contrast or no-color (`NO_COLOR` in the environment wins).
     #[serde(default, deserialize_with = "parsed")]
     pub theme: Option<crate::app::Palette>,
+    /// Whether the console takes the mouse (default true); false leaves the terminal's own
+    /// text selection as it is.
+    #[serde(default)]
+    pub mouse: Option<bool>,
+    /// Key bindings by action name: `copy = ["c"]` replaces copy's default keys.
+    #[serde(default)]
+    pub keys: KeysTable,
+    /// Colours by role: `severity_high = "lightred"`.
+    #[serde(default)]
+    pub colors: ColorsTable,
 }
 
 /// `cache_ttl = { stats = "1h", alerts = "10m", alert_ips = "1h" }`; `"0s"` means always ask.
@@ -110,10 +121,21 @@ impl FileConfig {
     }
 
     pub fn parse(path: &Path, text: &str) -> Result<Self, FileError> {
-        toml::from_str(text).map_err(|e| FileError {
+        let file: Self = toml::from_str(text).map_err(|e| FileError {
             path: path.to_owned(),
             message: describe(&e, text),
-        })
+        })?;
+        // Each table was checked as it was read; a profile against `[settings]` only now.
+        for profile in file.profiles.values() {
+            let line_of = |at| line_at(text, at);
+            if let Some((at, why)) = profile.keys.clash_with(&file.settings.keys, line_of) {
+                return Err(FileError {
+                    path: path.to_owned(),
+                    message: format!("{}{why}", position(text, at)),
+                });
+            }
+        }
+        Ok(file)
     }
 
     /// The profile's values over `[settings]`; `None` names the default profile, if any.
@@ -153,6 +175,9 @@ impl Layer {
             data_dir: self.data_dir.or_else(|| base.data_dir.clone()),
             rare_below: self.rare_below.or(base.rare_below),
             theme: self.theme.or(base.theme),
+            mouse: self.mouse.or(base.mouse),
+            keys: self.keys.over(&base.keys),
+            colors: self.colors.over(&base.colors),
             cache_ttl: match self.cache_ttl {
                 Some(own) => Some(own.over(base.cache_ttl)),
                 None => base.cache_ttl,
@@ -163,13 +188,21 @@ impl Layer {
 
 /// "line 4, column 14: ..." from the TOML error, on one line, without the snippet.
 fn describe(e: &toml::de::Error, text: &str) -> String {
-    let position = e.span().map(|span| {
-        let before = &text[..span.start.min(text.len())];
-        let line = before.matches('\n').count() + 1;
-        let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
-        format!("line {line}, column {column}: ")
-    });
+    let position = e.span().map(|span| position(text, span.start));
     format!("{}{}", position.unwrap_or_default(), e.message().trim())
+}
+
+/// The line of a byte offset into the file, from 1.
+fn line_at(text: &str, at: usize) -> usize {
+    text[..at.min(text.len())].matches('\n').count() + 1
+}
+
+/// "line 4, column 14: " for a byte offset into the file.
+fn position(text: &str, at: usize) -> String {
+    let before = &text[..at.min(text.len())];
+    let line = line_at(text, at);
+    let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+    format!("line {line}, column {column}: ")
 }
 
 fn parsed<'de, D, T>(d: D) -> Result<Option<T>, D::Error>

@@ -7,20 +7,20 @@ use ratatui::text::Line;
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, TableState};
 
 use super::format::{as_of, pending, short_time, tag_list, truncate};
-use super::theme;
-use crate::app::{Focus, State};
+use crate::app::{Focus, State, Theme};
 use crate::case::Target;
 use crate::defender::{FetchKey, Severity};
 
 pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
+    let theme = &state.theme;
     let mut block = Block::bordered().border_style(super::border(state, Focus::Alerts));
     let Some(loc) = state.location() else {
-        block = block.title(Line::from(" Alerts ").style(theme::TITLE));
+        block = block.title(Line::from(" Alerts ").style(theme.title()));
         let text = vec![
             Line::from("Type an IP address above and press Enter."),
             Line::styled(
                 "You will see its prevalence and its related alerts here.",
-                theme::MUTED,
+                theme.muted(),
             ),
         ];
         frame.render_widget(Paragraph::new(text).block(block), area);
@@ -30,31 +30,31 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
     let remote = state.remote(&key);
     let all = state.alerts_of(loc.ip).unwrap_or_default();
     let shown = state.shown_len();
-    block = block.title(Line::from(format!(" Alerts · {} ", loc.ip)).style(theme::TITLE));
+    block = block.title(Line::from(format!(" Alerts · {} ", loc.ip)).style(theme.title()));
     if let Some(age) = as_of(remote, state.now) {
         block = block
-            .title(Line::from(severity_counts(all, shown)).right_aligned())
-            .title_bottom(Line::styled(format!(" {age} "), theme::MUTED).right_aligned());
+            .title(Line::from(severity_counts(all, shown, theme)).right_aligned())
+            .title_bottom(Line::styled(format!(" {age} "), theme.muted()).right_aligned());
     }
     let filter = &state.alert_filter;
     if filter.editing || filter.is_active() || state.alert_sort != Default::default() {
         let mut spans = vec![ratatui::text::Span::styled(
             format!(" sorted by {} ", state.alert_sort.label()),
-            theme::MUTED,
+            theme.muted(),
         )];
         if filter.editing || filter.is_active() {
             spans.push(ratatui::text::Span::styled(
                 format!("/{} ", filter.input.value()),
                 if filter.editing {
-                    theme::FOCUS
+                    theme.focus()
                 } else {
-                    theme::WARN
+                    theme.warn()
                 },
             ));
         }
         block = block.title_bottom(Line::from(spans));
     }
-    if let Some(status) = pending(remote, &key, state.spinner) {
+    if let Some(status) = pending(remote, &key, state.spinner, theme) {
         frame.render_widget(Paragraph::new(status).block(block), area);
         return;
     }
@@ -64,7 +64,7 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
                 "No alert matches '{}'.",
                 filter.input.value().trim()
             )),
-            Line::styled("Esc after / clears the filter.", theme::MUTED),
+            Line::styled("Esc after / clears the filter.", theme.muted()),
         ];
         frame.render_widget(Paragraph::new(text).block(block), area);
         return;
@@ -72,7 +72,7 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
     if shown == 0 {
         let text = vec![
             Line::from("No alerts for this IP."),
-            Line::styled("That is an answer, not an error.", theme::MUTED),
+            Line::styled("That is an answer, not an error.", theme.muted()),
         ];
         frame.render_widget(Paragraph::new(text).block(block), area);
         return;
@@ -85,7 +85,7 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
     let in_view = offset..(offset + rows_in_view).min(shown);
     let rows = in_view.filter_map(|row| state.shown_at(row)).map(|a| {
         let mut cells = vec![
-            Cell::from(severity_label(&a.severity)).style(theme::severity(&a.severity)),
+            Cell::from(severity_label(&a.severity)).style(theme.severity(&a.severity)),
             Cell::from(a.status.to_string()),
             Cell::from(short_time(a.alert_creation_time.as_ref())),
         ];
@@ -100,7 +100,7 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
             Cell::from(title)
         } else {
             Cell::from(Line::from(vec![
-                ratatui::text::Span::styled(format!("{tags} "), theme::WARN),
+                ratatui::text::Span::styled(format!("{tags} "), theme.warn()),
                 ratatui::text::Span::raw(title),
             ]))
         });
@@ -119,11 +119,11 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
     widths.push(Constraint::Fill(1));
     header.push("Title");
     let table = Table::new(rows, widths)
-        .header(Row::new(header).style(theme::HEADER))
+        .header(Row::new(header).style(theme.header()))
         .row_highlight_style(if state.focus == Focus::Alerts {
-            theme::SELECTED
+            theme.selected()
         } else {
-            theme::TITLE
+            theme.title()
         })
         .highlight_symbol("▶")
         .block(block);
@@ -143,6 +143,7 @@ fn severity_label(s: &Severity) -> String {
 fn severity_counts(
     alerts: &[crate::defender::Alert],
     shown: usize,
+    theme: &Theme,
 ) -> Vec<ratatui::text::Span<'static>> {
     let count = if shown == alerts.len() {
         format!(" {} alerts ", alerts.len())
@@ -159,7 +160,7 @@ fn severity_counts(
         if n > 0 {
             spans.push(ratatui::text::Span::styled(
                 format!("{n} {name} "),
-                theme::severity(&sev),
+                theme.severity(&sev),
             ));
         }
     }

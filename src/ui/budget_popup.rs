@@ -7,11 +7,11 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::text::Line;
 use ratatui::widgets::{Block, Clear, Row, Table};
 
-use super::theme;
 use crate::app::State;
 use crate::fetch::limits::{human, span};
 
 pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
+    let theme = &state.theme;
     let b = &state.budget;
     let header = Row::new([
         "endpoint",
@@ -21,7 +21,7 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
         "429s",
         "paused",
     ])
-    .style(theme::MUTED);
+    .style(theme.muted());
     let rows = b.endpoints.iter().map(|e| {
         let windows = e
             .windows
@@ -47,7 +47,7 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
             paused,
         ]);
         if e.paused_for.is_some() {
-            row.style(theme::WARN)
+            row.style(theme.warn())
         } else {
             row
         }
@@ -74,10 +74,10 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
     .header(header)
     .block(
         Block::bordered()
-            .border_style(theme::FOCUS)
+            .border_style(theme.focus())
             .title(
                 Line::from(" Budget · shared by every tool on this app registration ")
-                    .style(theme::TITLE),
+                    .style(theme.title()),
             )
             .title_bottom(
                 Line::styled(
@@ -85,7 +85,7 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
                         " {} running · {} queued · Esc or b to close ",
                         b.in_flight, b.queued
                     ),
-                    theme::MUTED,
+                    theme.muted(),
                 )
                 .right_aligned(),
             ),

@@ -6,29 +6,29 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Wrap};
 
 use super::format::time;
-use super::theme;
-use crate::app::{Focus, State};
+use crate::app::{Focus, State, Theme};
 use crate::defender::Alert;
 
 pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
+    let theme = &state.theme;
     let block = Block::bordered()
         .border_style(super::border(state, Focus::Details))
-        .title(Line::from(" Alert ").style(theme::TITLE));
+        .title(Line::from(" Alert ").style(theme.title()));
     let lines = match (state.location(), state.open_alert()) {
         (_, Some(alert)) => {
             let mut lines = casework(state, alert);
-            lines.extend(describe(alert));
+            lines.extend(describe(alert, theme));
             lines
         }
         (Some(loc), None) if loc.alert.is_some() => {
             vec![Line::styled(
                 "The alert's details are not loaded (its IP's alert list is not here).",
-                theme::MUTED,
+                theme.muted(),
             )]
         }
         _ => vec![Line::styled(
             "Select an alert and press Enter to open it.",
-            theme::MUTED,
+            theme.muted(),
         )],
     };
     frame.render_widget(
@@ -40,18 +40,18 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
     );
 }
 
-fn describe(a: &Alert) -> Vec<Line<'static>> {
+fn describe(a: &Alert, theme: &Theme) -> Vec<Line<'static>> {
     let mut lines = vec![
-        Line::styled(a.title.replace('\n', " "), theme::TITLE),
+        Line::styled(a.title.replace('\n', " "), theme.title()),
         Line::from(vec![
-            Span::styled(a.severity.to_string(), theme::severity(&a.severity)),
+            Span::styled(a.severity.to_string(), theme.severity(&a.severity)),
             Span::raw(format!(" · {} · {}", a.status, a.id)),
         ]),
     ];
     let mut field = |label: &str, value: Option<String>| {
         if let Some(v) = value.filter(|v| !v.is_empty()) {
             lines.push(Line::from(vec![
-                Span::styled(format!("{label:<12}"), theme::LABEL),
+                Span::styled(format!("{label:<12}"), theme.label()),
                 Span::raw(v),
             ]));
         }
@@ -115,7 +115,7 @@ fn describe(a: &Alert) -> Vec<Line<'static>> {
                 c.created_by.as_deref().unwrap_or("?"),
                 time(c.created_time.as_ref())
             ),
-            theme::MUTED,
+            theme.muted(),
         ));
         lines.push(Line::raw(c.comment.clone()));
     }
@@ -123,16 +123,16 @@ fn describe(a: &Alert) -> Vec<Line<'static>> {
         lines.push(Line::raw(""));
         lines.push(Line::styled(
             format!("Evidence ({})", a.evidence.len()),
-            theme::LABEL,
+            theme.label(),
         ));
-        lines.extend(a.evidence.iter().map(evidence_line));
+        lines.extend(a.evidence.iter().map(|e| evidence_line(e, theme)));
     }
     lines
 }
 
 /// `File  invoice.js  C:\Users\…  sha256 9f86d0…`: the fields an evidence entity has, in the
 /// order an analyst reads them.
-fn evidence_line(e: &crate::defender::model::Evidence) -> Line<'static> {
+fn evidence_line(e: &crate::defender::model::Evidence, theme: &Theme) -> Line<'static> {
     let account = match (&e.domain_name, &e.account_name) {
         (Some(d), Some(u)) => Some(format!("{d}\\{u}")),
         (None, Some(u)) => Some(u.clone()),
@@ -154,7 +154,7 @@ fn evidence_line(e: &crate::defender::model::Evidence) -> Line<'static> {
     Line::from(vec![
         Span::styled(
             format!("{:<12}", e.entity_type.as_deref().unwrap_or("Entity")),
-            theme::LABEL,
+            theme.label(),
         ),
         Span::raw(parts.join("  ")),
     ])
@@ -162,6 +162,7 @@ fn evidence_line(e: &crate::defender::model::Evidence) -> Line<'static> {
 
 /// The analyst's tags and notes on the alert, above the API's fields: they matter most.
 fn casework(state: &State, alert: &Alert) -> Vec<Line<'static>> {
+    let theme = &state.theme;
     let Ok(id) = crate::defender::parse_alert_id(&alert.id) else {
         return Vec::new();
     };
@@ -169,13 +170,13 @@ fn casework(state: &State, alert: &Alert) -> Vec<Line<'static>> {
     let mut lines = Vec::new();
     let tags = state.tags_of(&target);
     if !tags.is_empty() {
-        lines.push(Line::styled(super::format::tag_list(tags), theme::WARN));
+        lines.push(Line::styled(super::format::tag_list(tags), theme.warn()));
     }
     for note in state.notes_of(&target) {
         lines.push(Line::from(vec![
             ratatui::text::Span::styled(
                 format!("{} ", note.at.format("%m-%d %H:%M")),
-                theme::LABEL,
+                theme.label(),
             ),
             ratatui::text::Span::raw(note.text.clone()),
         ]));

@@ -5,11 +5,11 @@ use ratatui::layout::{Position, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
-use super::theme;
 use crate::app::{Editor, State};
 use crate::case::VERDICTS;
 
 pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
+    let theme = &state.theme;
     let Some(editor) = &state.editor else { return };
     let (title, target, input, help) = match editor {
         Editor::Note { target, input } => (
@@ -27,17 +27,17 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
     };
     let width = area.width.saturating_sub(4).min(72);
     let mut lines = vec![Line::from(vec![
-        Span::styled("on ", theme::LABEL),
-        Span::styled(target.to_string(), theme::TITLE),
+        Span::styled("on ", theme.label()),
+        Span::styled(target.to_string(), theme.title()),
     ])];
     if let Editor::Tag { .. } = editor {
         let tags = state.tags_of(target);
         let mut picks = Vec::new();
         for (i, v) in VERDICTS.iter().enumerate() {
             let style = if tags.iter().any(|t| t == v) {
-                theme::OK
+                theme.ok()
             } else {
-                theme::LABEL
+                theme.label()
             };
             picks.push(Span::styled(format!("{} {v}  ", i + 1), style));
         }
@@ -45,7 +45,7 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
         if !tags.is_empty() {
             lines.push(Line::styled(
                 format!("now: {}", tags.join(", ")),
-                theme::MUTED,
+                theme.muted(),
             ));
         }
     }
@@ -62,9 +62,9 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
         height,
     };
     let block = Block::bordered()
-        .border_style(theme::FOCUS)
-        .title(Line::from(title).style(theme::TITLE))
-        .title_bottom(Line::styled(format!(" {help} "), theme::MUTED).right_aligned());
+        .border_style(theme.focus())
+        .title(Line::from(title).style(theme.title()))
+        .title_bottom(Line::styled(format!(" {help} "), theme.muted()).right_aligned());
     let inner = block.inner(popup);
     frame.render_widget(Clear, popup);
     frame.render_widget(

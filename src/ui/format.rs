@@ -3,8 +3,7 @@
 use chrono::{DateTime, Utc};
 use ratatui::text::{Line, Span};
 
-use super::theme;
-use crate::app::Remote;
+use crate::app::{Remote, Theme};
 use crate::defender::{ApiError, ErrorKind, FetchKey};
 
 const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
@@ -92,10 +91,15 @@ pub fn truncate(s: &str, max: usize) -> String {
 }
 
 /// What a pane says when it has no value to show: idle, loading, or failed.
-pub fn pending<T>(remote: &Remote<T>, key: &FetchKey, tick: usize) -> Option<Vec<Line<'static>>> {
+pub fn pending<T>(
+    remote: &Remote<T>,
+    key: &FetchKey,
+    tick: usize,
+    theme: &Theme,
+) -> Option<Vec<Line<'static>>> {
     match remote {
         Remote::Ready { .. } => None,
-        Remote::Idle => Some(vec![Line::styled("not requested", theme::MUTED)]),
+        Remote::Idle => Some(vec![Line::styled("not requested", theme.muted())]),
         Remote::Loading { retry: None, .. } => Some(vec![Line::from(format!(
             "{} loading {key}…",
             spinner(tick)
@@ -105,14 +109,14 @@ pub fn pending<T>(remote: &Remote<T>, key: &FetchKey, tick: usize) -> Option<Vec
             ..
         } => Some(vec![
             Line::from(format!("{} loading {key}…", spinner(tick))),
-            Line::styled(format!("server trouble, retrying {n}/{max}"), theme::WARN),
+            Line::styled(format!("server trouble, retrying {n}/{max}"), theme.warn()),
         ]),
-        Remote::Failed { error } => Some(failure(error, key)),
+        Remote::Failed { error } => Some(failure(error, key, theme)),
     }
 }
 
 /// An error as the analyst should read it, with what to do about it.
-pub fn failure(error: &ApiError, key: &FetchKey) -> Vec<Line<'static>> {
+pub fn failure(error: &ApiError, key: &FetchKey, theme: &Theme) -> Vec<Line<'static>> {
     let hint = match error.kind {
         ErrorKind::Unauthorized => "check the token (MDE_TOKEN) and the tenant; r to retry",
         ErrorKind::SignIn => "check AZURE_TENANT_ID, AZURE_CLIENT_ID and the secret; r to retry",
@@ -129,10 +133,10 @@ pub fn failure(error: &ApiError, key: &FetchKey) -> Vec<Line<'static>> {
     };
     vec![
         Line::from(vec![
-            Span::styled("✗ ", theme::ERROR),
-            Span::styled(error.sentence(), theme::ERROR),
+            Span::styled("✗ ", theme.error()),
+            Span::styled(error.sentence(), theme.error()),
         ]),
-        Line::styled(hint, theme::MUTED),
+        Line::styled(hint, theme.muted()),
     ]
 }
 
@@ -143,17 +147,18 @@ pub fn badge_spans(
     ip: std::net::IpAddr,
     short: bool,
 ) -> Vec<Span<'static>> {
+    let theme = &state.theme;
     use crate::app::Badge;
     use crate::insight::IpClass;
     let mut spans = Vec::new();
     for (i, b) in state.badges(ip).iter().enumerate() {
         if i > 0 {
-            spans.push(Span::styled(if short { " " } else { " · " }, theme::MUTED));
+            spans.push(Span::styled(if short { " " } else { " · " }, theme.muted()));
         }
         let style = match b {
-            Badge::Class(IpClass::Public) => theme::LABEL,
-            Badge::Class(_) => theme::MUTED,
-            Badge::Rare(_) | Badge::Shared(_) => theme::WARN,
+            Badge::Class(IpClass::Public) => theme.label(),
+            Badge::Class(_) => theme.muted(),
+            Badge::Rare(_) | Badge::Shared(_) => theme.warn(),
         };
         spans.push(Span::styled(
             if short { b.short() } else { b.text() },

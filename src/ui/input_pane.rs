@@ -6,7 +6,6 @@ use ratatui::layout::{Constraint, Layout, Position, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
-use super::theme;
 use crate::app::{Focus, State};
 use crate::defender::parse_ip;
 
@@ -14,10 +13,11 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
     if area.height < 3 {
         return one_line(state, frame, area);
     }
+    let theme = &state.theme;
     let (hint, style) = hint(state);
     let block = Block::bordered()
         .border_style(super::border(state, Focus::Input))
-        .title(Line::from(" IP address ").style(theme::TITLE))
+        .title(Line::from(" IP address ").style(theme.title()))
         .title_bottom(
             Line::from(Span::styled(
                 if hint.is_empty() {
@@ -46,9 +46,9 @@ fn one_line(state: &State, frame: &mut Frame<'_>, area: Rect) {
     ])
     .areas(area);
     let label_style = if state.focus == Focus::Input && !state.popup() {
-        theme::FOCUS
+        state.theme.focus()
     } else {
-        theme::TITLE
+        state.theme.title()
     };
     frame.render_widget(Paragraph::new(Span::styled("IP ▸ ", label_style)), label);
     field(state, frame, value);
@@ -65,7 +65,7 @@ fn field(state: &State, frame: &mut Frame<'_>, area: Rect) {
     let text = if state.input.value().is_empty() && state.focus != Focus::Input {
         Line::styled(
             "press i to type an IP (10.1.2.3, 2001:db8::1, 10[.]1[.]2[.]3)",
-            theme::MUTED,
+            state.theme.muted(),
         )
     } else {
         Line::from(state.input.value().to_owned())
@@ -81,8 +81,9 @@ fn field(state: &State, frame: &mut Frame<'_>, area: Rect) {
 }
 
 fn hint(state: &State) -> (String, ratatui::style::Style) {
+    let theme = &state.theme;
     if let Some(err) = &state.input_error {
-        return (format!("✗ {err}"), theme::ERROR);
+        return (format!("✗ {err}"), theme.error());
     }
     let value = state.input.value();
     if value.trim().is_empty() {
@@ -91,14 +92,14 @@ fn hint(state: &State) -> (String, ratatui::style::Style) {
         } else {
             ""
         };
-        return (hint.into(), theme::MUTED);
+        return (hint.into(), theme.muted());
     }
     match parse_ip(value) {
-        Ok(ip) if ip.to_string() != value.trim() => (format!("✓ {ip}"), theme::OK),
+        Ok(ip) if ip.to_string() != value.trim() => (format!("✓ {ip}"), theme.ok()),
         Ok(ip) => (
             format!("✓ IPv{}", if ip.is_ipv4() { 4 } else { 6 }),
-            theme::OK,
+            theme.ok(),
         ),
-        Err(_) => ("not an IP address yet".into(), theme::WARN),
+        Err(_) => ("not an IP address yet".into(), theme.warn()),
     }
 }

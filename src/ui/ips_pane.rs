@@ -6,14 +6,14 @@ use ratatui::text::Line;
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, TableState};
 
 use super::format::{count, pending, spinner};
-use super::theme;
 use crate::app::{Focus, Remote, State};
 use crate::defender::FetchKey;
 
 pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
+    let theme = &state.theme;
     let block = Block::bordered()
         .border_style(super::border(state, Focus::Ips))
-        .title(Line::from(" Related IPs ").style(theme::TITLE));
+        .title(Line::from(" Related IPs ").style(theme.title()));
     let Some(loc) = state.location() else {
         frame.render_widget(block, area);
         return;
@@ -21,7 +21,7 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
     let Some(id) = &loc.alert else {
         let text = vec![Line::styled(
             "Open an alert to see the IPs it involves.",
-            theme::MUTED,
+            theme.muted(),
         )];
         frame.render_widget(
             Paragraph::new(text)
@@ -32,7 +32,7 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
         return;
     };
     let key = FetchKey::AlertIps(id.clone());
-    if let Some(status) = pending(state.remote(&key), &key, state.spinner) {
+    if let Some(status) = pending(state.remote(&key), &key, state.spinner, theme) {
         frame.render_widget(
             Paragraph::new(status)
                 .wrap(ratatui::widgets::Wrap { trim: true })
@@ -47,21 +47,24 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
         frame.render_widget(Paragraph::new(text).block(block), area);
         return;
     }
-    let block = block.title_bottom(Line::styled(" Enter: pivot ", theme::MUTED).right_aligned());
+    let block = block.title_bottom(Line::styled(" Enter: pivot ", theme.muted()).right_aligned());
     let inner = block.inner(area);
     let rows_in_view = inner.height.max(1) as usize;
     let selected = loc.ip_row.min(ips.len() - 1);
     let offset = super::layout::first_row(selected, rows_in_view);
     let rows = ips.iter().skip(offset).take(rows_in_view).map(|entry| {
         let (text, style) = match entry.addr() {
-            None => ("not an IP".to_owned(), theme::ERROR),
+            None => ("not an IP".to_owned(), theme.error()),
             Some(ip) => prevalence(state, ip),
         };
         let mut spans = vec![ratatui::text::Span::raw(entry.id.clone())];
         if let Some(ip) = entry.addr() {
             let tags = super::format::tag_list(state.tags_of(&crate::case::Target::Ip(ip)));
             if !tags.is_empty() {
-                spans.push(ratatui::text::Span::styled(format!(" {tags}"), theme::WARN));
+                spans.push(ratatui::text::Span::styled(
+                    format!(" {tags}"),
+                    theme.warn(),
+                ));
             }
             spans.push(ratatui::text::Span::raw(" "));
             spans.extend(super::format::badge_spans(state, ip, true));
@@ -71,9 +74,9 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
     });
     let table = Table::new(rows, [Constraint::Fill(1), Constraint::Length(12)])
         .row_highlight_style(if state.focus == Focus::Ips {
-            theme::SELECTED
+            theme.selected()
         } else {
-            theme::TITLE
+            theme.title()
         })
         .highlight_symbol("▶")
         .block(block);
@@ -82,13 +85,14 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
 }
 
 fn prevalence(state: &State, ip: std::net::IpAddr) -> (String, ratatui::style::Style) {
+    let theme = &state.theme;
     match state.remote(&FetchKey::IpStats(ip)) {
-        Remote::Idle => ("".into(), theme::MUTED),
-        Remote::Loading { .. } => (spinner(state.spinner).into(), theme::MUTED),
-        Remote::Failed { .. } => ("error".into(), theme::ERROR),
+        Remote::Idle => ("".into(), theme.muted()),
+        Remote::Loading { .. } => (spinner(state.spinner).into(), theme.muted()),
+        Remote::Failed { .. } => ("error".into(), theme.error()),
         Remote::Ready { .. } => match state.stats_of(ip).flatten().and_then(|s| s.prevalence()) {
-            Some(n) if n > 0 => (format!("{} dev", count(n)), theme::LABEL),
-            _ => ("not seen".into(), theme::WARN),
+            Some(n) if n > 0 => (format!("{} dev", count(n)), theme.label()),
+            _ => ("not seen".into(), theme.warn()),
         },
     }
 }

@@ -6,60 +6,60 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Wrap};
 
 use super::format::{as_of, count, pending, tag_list, time};
-use super::theme;
 use crate::app::{Remote, State};
 use crate::case::Target;
 use crate::defender::FetchKey;
 
 pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
+    let theme = &state.theme;
     let block = Block::bordered()
-        .border_style(theme::BORDER)
-        .title(Line::from(" Prevalence ").style(theme::TITLE));
+        .border_style(theme.border())
+        .title(Line::from(" Prevalence ").style(theme.title()));
     let Some(loc) = state.location() else {
-        let text = vec![Line::styled("No IP yet.", theme::MUTED)];
+        let text = vec![Line::styled("No IP yet.", theme.muted())];
         frame.render_widget(Paragraph::new(text).block(block), area);
         return;
     };
     let key = FetchKey::IpStats(loc.ip);
     let remote = state.remote(&key);
     let mut lines = vec![
-        Line::styled(loc.ip.to_string(), theme::TITLE),
+        Line::styled(loc.ip.to_string(), theme.title()),
         Line::from(super::format::badge_spans(state, loc.ip, false)),
     ];
-    if let Some(status) = pending(remote, &key, state.spinner) {
+    if let Some(status) = pending(remote, &key, state.spinner, theme) {
         lines.extend(status);
     } else if let Remote::Ready { .. } = remote {
         match state.stats_of(loc.ip).flatten() {
             Some(stats) if stats.seen_in_org() => {
                 let n = stats.prevalence().unwrap_or(0);
                 lines.push(Line::from(vec![
-                    Span::styled("devices ", theme::LABEL),
-                    Span::styled(count(n), theme::TITLE),
+                    Span::styled("devices ", theme.label()),
+                    Span::styled(count(n), theme.title()),
                 ]));
-                lines.push(field("first", &time(stats.org_first_seen.as_ref())));
-                lines.push(field("last ", &time(stats.org_last_seen.as_ref())));
+                lines.push(field("first", &time(stats.org_first_seen.as_ref()), theme));
+                lines.push(field("last ", &time(stats.org_last_seen.as_ref()), theme));
             }
             // A 404 and a zero count both mean the org never talked to it.
             _ => {
-                lines.push(Line::styled("not seen in the org", theme::WARN));
+                lines.push(Line::styled("not seen in the org", theme.warn()));
                 lines.push(Line::styled(
                     "no device connected to it in the look-back window",
-                    theme::MUTED,
+                    theme.muted(),
                 ));
             }
         }
-        lines.extend(as_of(remote, state.now).map(|s| Line::styled(s, theme::MUTED)));
+        lines.extend(as_of(remote, state.now).map(|s| Line::styled(s, theme.muted())));
     }
     // The analyst's own words on this IP: its tags, and its latest note.
     let target = Target::Ip(loc.ip);
     let tags = state.tags_of(&target);
     if !tags.is_empty() {
-        lines.push(Line::styled(tag_list(tags), theme::WARN));
+        lines.push(Line::styled(tag_list(tags), theme.warn()));
     }
     let notes: Vec<_> = state.notes_of(&target).collect();
     if let Some(last) = notes.last() {
         lines.push(Line::from(vec![
-            Span::styled(format!("notes {} · ", notes.len()), theme::LABEL),
+            Span::styled(format!("notes {} · ", notes.len()), theme.label()),
             Span::raw(last.text.clone()),
         ]));
     }
@@ -69,9 +69,9 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
     );
 }
 
-fn field(label: &str, value: &str) -> Line<'static> {
+fn field(label: &str, value: &str, theme: &crate::app::Theme) -> Line<'static> {
     Line::from(vec![
-        Span::styled(format!("{label} "), theme::LABEL),
+        Span::styled(format!("{label} "), theme.label()),
         Span::raw(value.to_owned()),
     ])
 }

@@ -6,22 +6,22 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::format::short_id;
-use super::theme;
 use crate::app::State;
 
 pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
-    let mut spans = vec![Span::styled(" mde-triage ", theme::TITLE)];
+    let theme = &state.theme;
+    let mut spans = vec![Span::styled(" mde-triage ", theme.title())];
     if let Some(banner) = &state.banner {
-        spans.push(Span::styled(format!(" {banner} "), theme::BANNER));
+        spans.push(Span::styled(format!(" {banner} "), theme.banner()));
         spans.push(Span::raw(" "));
     }
     if state.offline {
-        spans.push(Span::styled(" OFFLINE · cache only ", theme::BANNER));
+        spans.push(Span::styled(" OFFLINE · cache only ", theme.banner()));
         spans.push(Span::raw(" "));
     }
-    spans.push(Span::styled(format!("{} ", state.api_host), theme::MUTED));
+    spans.push(Span::styled(format!("{} ", state.api_host), theme.muted()));
     if let Some(case) = &state.case {
-        spans.push(Span::styled(format!("case {} ", case.name), theme::LABEL));
+        spans.push(Span::styled(format!("case {} ", case.name), theme.label()));
     }
     let used: usize = spans.iter().map(|s| s.content.chars().count()).sum();
     let room = (area.width as usize).saturating_sub(used);
@@ -32,9 +32,10 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
 /// `a › b › c`, the current step underlined, forward steps dimmed; the oldest steps give way
 /// when space runs out.
 fn trail(state: &State, room: usize) -> Vec<Span<'static>> {
+    let theme = &state.theme;
     let entries = state.history.entries();
     if entries.is_empty() {
-        return vec![Span::styled("type an IP to start", theme::MUTED)];
+        return vec![Span::styled("type an IP to start", theme.muted())];
     }
     let cursor = state.history.cursor();
     let mut parts: Vec<Span<'static>> = Vec::new();
@@ -45,19 +46,19 @@ fn trail(state: &State, room: usize) -> Vec<Span<'static>> {
             None => loc.ip.to_string(),
         };
         let style = if i == cursor {
-            theme::CURRENT
+            theme.current()
         } else if i > cursor {
-            theme::MUTED
+            theme.muted()
         } else {
             ratatui::style::Style::new()
         };
         let sep = if parts.is_empty() { 0 } else { 3 };
         if width + text.chars().count() + sep + 2 > room {
-            parts.insert(0, Span::styled("… › ", theme::MUTED));
+            parts.insert(0, Span::styled("… › ", theme.muted()));
             break;
         }
         if !parts.is_empty() {
-            parts.insert(0, Span::styled(" › ", theme::MUTED));
+            parts.insert(0, Span::styled(" › ", theme.muted()));
         }
         width += text.chars().count() + sep;
         parts.insert(0, Span::styled(text, style));

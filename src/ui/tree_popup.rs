@@ -6,12 +6,12 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph};
 
 use super::format::{count, short_id, tag_list};
-use super::theme;
 use crate::app::State;
 use crate::app::tree::Node;
 use crate::case::Target;
 
 pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
+    let theme = &state.theme;
     let Some(tree) = &state.tree else { return };
     let popup = Rect {
         x: area.x + 2.min(area.width / 10),
@@ -20,19 +20,19 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
         height: area.height.saturating_sub(2 * 1.min(area.height / 10)),
     };
     let block = Block::bordered()
-        .border_style(theme::FOCUS)
-        .title(Line::from(" Investigation ").style(theme::TITLE))
+        .border_style(theme.focus())
+        .title(Line::from(" Investigation ").style(theme.title()))
         .title_bottom(
             Line::styled(
                 " Enter: go there · Space/←/→: fold · Esc or g: close ",
-                theme::MUTED,
+                theme.muted(),
             )
             .right_aligned(),
         );
     let inner = block.inner(popup);
     let rows = state.tree_rows();
     let lines: Vec<Line> = if rows.is_empty() {
-        vec![Line::styled("Nothing visited yet.", theme::MUTED)]
+        vec![Line::styled("Nothing visited yet.", theme.muted())]
     } else {
         // Only the rows in view are built; the cursor stays on screen.
         let height = inner.height.max(1) as usize;
@@ -56,6 +56,7 @@ fn line(
     selected: bool,
     tree: &crate::app::TreeView,
 ) -> Line<'static> {
+    let theme = &state.theme;
     let indent = "  ".repeat(depth as usize);
     let mut spans = vec![Span::raw(format!(
         "{}{indent}",
@@ -66,7 +67,7 @@ fn line(
             let folded = tree.collapsed.contains(ip);
             spans.push(Span::styled(
                 format!("{} {ip} ", if folded { "▸" } else { "▾" }),
-                theme::TITLE,
+                theme.title(),
             ));
             spans.extend(super::format::badge_spans(state, *ip, false));
             if let Some(Some(stats)) = state.stats_of(*ip) {
@@ -77,7 +78,7 @@ fn line(
                     } else {
                         "  not seen".to_owned()
                     },
-                    theme::LABEL,
+                    theme.label(),
                 ));
             }
             push_tags(&mut spans, state, &Target::Ip(*ip));
@@ -86,16 +87,16 @@ fn line(
             let alert = state
                 .alerts_of(*ip)
                 .and_then(|a| a.iter().find(|a| a.id == id.as_str()));
-            spans.push(Span::styled("alert ", theme::MUTED));
+            spans.push(Span::styled("alert ", theme.muted()));
             if let Some(a) = alert {
                 spans.push(Span::styled(
                     format!("{} ", a.severity),
-                    theme::severity(&a.severity),
+                    theme.severity(&a.severity),
                 ));
                 spans.push(Span::raw(a.title.clone()));
                 spans.push(Span::styled(
                     format!("  {}", short_id(id.as_str(), 20)),
-                    theme::MUTED,
+                    theme.muted(),
                 ));
             } else {
                 spans.push(Span::raw(id.to_string()));
@@ -105,26 +106,31 @@ fn line(
         Node::Related { ip, visited } => {
             spans.push(Span::styled(
                 format!("{} {ip} ", if *visited { "●" } else { "○" }),
-                if *visited { theme::TITLE } else { theme::LABEL },
+                if *visited {
+                    theme.title()
+                } else {
+                    theme.label()
+                },
             ));
             spans.extend(super::format::badge_spans(state, *ip, true));
             push_tags(&mut spans, state, &Target::Ip(*ip));
         }
     }
     if current {
-        spans.push(Span::styled("  ◀ you are here", theme::OK));
+        spans.push(Span::styled("  ◀ you are here", theme.ok()));
     }
     let line = Line::from(spans);
     if selected {
-        line.style(theme::SELECTED)
+        line.style(theme.selected())
     } else {
         line
     }
 }
 
 fn push_tags(spans: &mut Vec<Span<'static>>, state: &State, target: &Target) {
+    let theme = &state.theme;
     let tags = tag_list(state.tags_of(target));
     if !tags.is_empty() {
-        spans.push(Span::styled(format!("  {tags}"), theme::WARN));
+        spans.push(Span::styled(format!("  {tags}"), theme.warn()));
     }
 }

@@ -181,3 +181,20 @@ pub fn isolated_env() -> Vec<(&'static str, std::path::PathBuf)> {
         ("XDG_DATA_HOME", dir.join("xdg-data")),
     ]
 }
+
+/// The `[settings]` of a config file, read and checked as the program reads it.
+pub fn config_layer(text: &str) -> mde_triage::config::Layer {
+    let path = std::path::Path::new("config.toml");
+    let file = mde_triage::config::FileConfig::parse(path, text).unwrap();
+    file.layer(path, None).unwrap()
+}
+
+/// The key map a config file's `[settings.keys]` makes.
+pub fn keymap_from(text: &str) -> mde_triage::app::Keymap {
+    mde_triage::app::Keymap::with_rebinds(&config_layer(text).keys.rebinds())
+}
+
+/// The theme a config file's `[settings.colors]` makes.
+pub fn theme_from(text: &str) -> mde_triage::app::Theme {
+    mde_triage::app::Theme::with_choices(&config_layer(text).colors.0)
+}
