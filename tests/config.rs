@@ -489,3 +489,33 @@ focus = 39
     assert_eq!(none.keymap, mde_triage::app::Keymap::default());
     assert_eq!(none.theme, mde_triage::app::Theme::default());
 }
+
+#[test]
+fn the_mouse_is_on_unless_the_file_says_otherwise() {
+    let resolve = |text: &str| {
+        let path = write(&scratch(), text);
+        Settings::resolve(&GlobalArgs {
+            config: Some(path),
+            profile: None,
+            ..GlobalArgs::default()
+        })
+    };
+    assert!(Settings::from_args(&GlobalArgs::default()).mouse);
+    assert!(resolve("[settings]\n").unwrap().mouse);
+    assert!(!resolve("[settings]\nmouse = false\n").unwrap().mouse);
+    let profile = write(
+        &scratch(),
+        "default_profile = \"jump\"\n[settings]\nmouse = true\n[profiles.jump]\nmouse = false\n",
+    );
+    let s = Settings::resolve(&GlobalArgs {
+        config: Some(profile),
+        ..GlobalArgs::default()
+    })
+    .unwrap();
+    assert!(!s.mouse, "the profile's own wins");
+    let err = resolve("[settings]\nmouse = \"no\"\n").unwrap_err();
+    assert!(
+        err.message.starts_with("line 2, column 9:") && err.message.contains("bool"),
+        "{err}"
+    );
+}
