@@ -9,6 +9,7 @@ pub mod keymap;
 mod mouse;
 pub mod msg;
 pub mod remote;
+mod selection;
 pub mod state;
 pub mod theme;
 pub mod tree;

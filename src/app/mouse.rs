@@ -63,7 +63,7 @@ pub(super) fn wheel(state: &mut State, hit: Hit, down: bool) {
     } else {
         1
     };
-    update::move_selection(state, sign * step);
+    super::selection::move_selection(state, sign * step);
 }
 
 fn selected_row(state: &State, pane: Focus) -> Option<usize> {

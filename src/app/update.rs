@@ -9,12 +9,10 @@ use super::history::Location;
 use super::keymap::{Action, is_interrupt};
 use super::msg::{Cmd, Msg, Record};
 use super::remote::Remote;
+use super::selection::{PAGE, clamp_selection, cycle_focus, move_selection, select_alert_row};
 use super::state::{Focus, State};
 use crate::defender::{FetchKey, FetchValue, RelatedIp, parse_ip};
 use crate::fetch::{FetchRequest, Origin, Priority};
-
-/// Rows moved by PageUp/PageDown.
-const PAGE: usize = 10;
 
 pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
     let mut cmds = Vec::new();
@@ -255,12 +253,6 @@ fn filter_key(state: &mut State, key: KeyEvent) {
                 select_alert_row(state, 0);
             }
         }
-    }
-}
-
-fn select_alert_row(state: &mut State, row: usize) {
-    if let Some(loc) = state.history.current_mut() {
-        loc.alert_row = row;
     }
 }
 
@@ -556,65 +548,4 @@ fn on_fetched(
         prefetch_newest_alerts(state, *ip, cmds);
     }
     clamp_selection(state);
-}
-
-fn cycle_focus(state: &mut State, forward: bool) {
-    let order = Focus::ORDER;
-    let i = order.iter().position(|f| *f == state.focus).unwrap_or(0);
-    let n = order.len();
-    state.focus = order[if forward {
-        (i + 1) % n
-    } else {
-        (i + n - 1) % n
-    }];
-}
-
-pub(super) fn move_selection(state: &mut State, delta: isize) {
-    if state.focus == Focus::Details {
-        let scroll = state.details_scroll as isize + delta;
-        state.details_scroll = scroll.clamp(0, u16::MAX as isize) as u16;
-        return;
-    }
-    let (alerts_len, ips_len) = list_lengths(state);
-    let focus = state.focus;
-    let Some(loc) = state.history.current_mut() else {
-        return;
-    };
-    let (row, len) = match focus {
-        Focus::Alerts => (&mut loc.alert_row, alerts_len),
-        Focus::Ips => (&mut loc.ip_row, ips_len),
-        _ => return,
-    };
-    if len > 0 {
-        *row = (*row as isize)
-            .saturating_add(delta)
-            .clamp(0, len as isize - 1) as usize;
-    }
-}
-
-fn list_lengths(state: &State) -> (usize, usize) {
-    let Some(loc) = state.location() else {
-        return (0, 0);
-    };
-    let alerts = state.shown_len();
-    let ips = loc
-        .alert
-        .as_ref()
-        .and_then(|id| state.related_ips_of(id))
-        .map_or(0, <[_]>::len);
-    (alerts, ips)
-}
-
-/// Keeps selections inside their lists. A list not loaded yet (0 rows) leaves its selection
-/// alone: a restored or revisited place keeps its row while its data is on the way.
-fn clamp_selection(state: &mut State) {
-    let (alerts_len, ips_len) = list_lengths(state);
-    if let Some(loc) = state.history.current_mut() {
-        if alerts_len > 0 {
-            loc.alert_row = loc.alert_row.min(alerts_len - 1);
-        }
-        if ips_len > 0 {
-            loc.ip_row = loc.ip_row.min(ips_len - 1);
-        }
-    }
 }
