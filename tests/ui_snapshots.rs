@@ -389,3 +389,23 @@ fn a_configured_severity_colour_reaches_the_screen_and_no_color_still_wins() {
         "NO_COLOR wins over the file"
     );
 }
+
+#[test]
+fn the_ip_and_the_current_step_are_never_cut_at_any_width() {
+    // On a narrow screen the pane's counts and the title bar's host and case give way; the
+    // address the analyst reads must never lose a digit (10.209.67.17 is another host).
+    let s = in_case(alert_open());
+    for width in 60..=220 {
+        let screen = render(&s, width, 30);
+        let alerts = screen
+            .lines()
+            .find(|l| l.contains("Alerts · "))
+            .unwrap_or_else(|| panic!("{width}: no alerts pane:\n{screen}"));
+        assert!(
+            alerts.contains("Alerts · 10.209.67.177 "),
+            "{width}: {alerts}"
+        );
+        let title = screen.lines().next().unwrap();
+        assert!(title.contains("636688558"), "{width}: {title}");
+    }
+}

@@ -30,10 +30,22 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
     let remote = state.remote(&key);
     let all = state.alerts_of(loc.ip).unwrap_or_default();
     let shown = state.shown_len();
-    block = block.title(Line::from(format!(" Alerts · {} ", loc.ip)).style(theme.title()));
+    let title = format!(" Alerts · {} ", loc.ip);
+    // The counts give way, from the right, before they could overwrite a digit of the IP.
+    let room = (area.width as usize).saturating_sub(title.chars().count() + 3);
+    block = block.title(Line::from(title).style(theme.title()));
     if let Some(age) = as_of(remote, state.now) {
+        let mut counts = severity_counts(all, shown, theme);
+        while counts
+            .iter()
+            .map(|s| s.content.chars().count())
+            .sum::<usize>()
+            > room
+        {
+            counts.pop();
+        }
         block = block
-            .title(Line::from(severity_counts(all, shown, theme)).right_aligned())
+            .title(Line::from(counts).right_aligned())
             .title_bottom(Line::styled(format!(" {age} "), theme.muted()).right_aligned());
     }
     let filter = &state.alert_filter;

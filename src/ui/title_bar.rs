@@ -10,36 +10,57 @@ use crate::app::State;
 
 pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
     let theme = &state.theme;
-    let mut spans = vec![Span::styled(" mde-triage ", theme.title())];
+    let mut head = vec![Span::styled(" mde-triage ", theme.title())];
     if let Some(banner) = &state.banner {
-        spans.push(Span::styled(format!(" {banner} "), theme.banner()));
-        spans.push(Span::raw(" "));
+        head.push(Span::styled(format!(" {banner} "), theme.banner()));
+        head.push(Span::raw(" "));
     }
     if state.offline {
-        spans.push(Span::styled(" OFFLINE · cache only ", theme.banner()));
-        spans.push(Span::raw(" "));
+        head.push(Span::styled(" OFFLINE · cache only ", theme.banner()));
+        head.push(Span::raw(" "));
     }
-    spans.push(Span::styled(format!("{} ", state.api_host), theme.muted()));
-    if let Some(case) = &state.case {
-        spans.push(Span::styled(format!("case {} ", case.name), theme.label()));
+    // Where the analyst stands matters more than the host or the case's name: on a narrow
+    // screen those give way, the case first, before the current step of the trail would.
+    let host = Span::styled(format!("{} ", state.api_host), theme.muted());
+    let case = state
+        .case
+        .as_ref()
+        .map(|c| Span::styled(format!("case {} ", c.name), theme.label()));
+    let options = [
+        vec![Some(host.clone()), case],
+        vec![Some(host), None],
+        vec![None, None],
+    ];
+    let mut line = Vec::new();
+    for extra in options {
+        let mut spans = head.clone();
+        spans.extend(extra.into_iter().flatten());
+        let used: usize = spans.iter().map(|s| s.content.chars().count()).sum();
+        let (trail, current_shown) = trail(state, (area.width as usize).saturating_sub(used));
+        spans.extend(trail);
+        line = spans;
+        if current_shown {
+            break;
+        }
     }
-    let used: usize = spans.iter().map(|s| s.content.chars().count()).sum();
-    let room = (area.width as usize).saturating_sub(used);
-    spans.extend(trail(state, room));
-    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+    frame.render_widget(Paragraph::new(Line::from(line)), area);
 }
 
 /// `a › b › c`, the current step underlined, forward steps dimmed; the oldest steps give way
-/// when space runs out.
-fn trail(state: &State, room: usize) -> Vec<Span<'static>> {
+/// when space runs out. Also says whether the current step found room.
+fn trail(state: &State, room: usize) -> (Vec<Span<'static>>, bool) {
     let theme = &state.theme;
     let entries = state.history.entries();
     if entries.is_empty() {
-        return vec![Span::styled("type an IP to start", theme.muted())];
+        return (
+            vec![Span::styled("type an IP to start", theme.muted())],
+            true,
+        );
     }
     let cursor = state.history.cursor();
     let mut parts: Vec<Span<'static>> = Vec::new();
     let mut width = 0;
+    let mut current_shown = false;
     for (i, loc) in entries.iter().enumerate().rev() {
         let text = match &loc.alert {
             Some(id) => short_id(id.as_str(), 14),
@@ -62,6 +83,7 @@ fn trail(state: &State, room: usize) -> Vec<Span<'static>> {
         }
         width += text.chars().count() + sep;
         parts.insert(0, Span::styled(text, style));
+        current_shown |= i == cursor;
     }
-    parts
+    (parts, current_shown)
 }
