@@ -248,6 +248,7 @@ pub async fn run_in_terminal(
     if mouse {
         let _ = crossterm::execute!(io::stdout(), crossterm::event::EnableMouseCapture);
     }
+    inject_panic_for_tests();
     let result = tokio::select! {
         r = run(&mut terminal, EventStream::new(), state, fetch, events, Edges {
             recorder,
@@ -282,6 +283,19 @@ fn install_panic_hook() {
         previous(info);
         std::process::exit(101);
     }));
+}
+
+/// Debug builds only: `MDE_TRIAGE_TEST_PANIC=task` panics a background task once the screen
+/// is up, so the terminal test can prove a panic anywhere restores the terminal and ends the
+/// process. Release builds have no such switch.
+fn inject_panic_for_tests() {
+    #[cfg(debug_assertions)]
+    if std::env::var("MDE_TRIAGE_TEST_PANIC").as_deref() == Ok("task") {
+        tokio::spawn(async {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            panic!("injected by MDE_TRIAGE_TEST_PANIC");
+        });
+    }
 }
 
 /// Resolves when a signal asks us to stop. Ctrl-C in raw mode is a key, handled by `update`.

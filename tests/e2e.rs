@@ -149,6 +149,16 @@ impl Console {
     }
 }
 
+/// The demo tenant's simulator on 127.0.0.1:0, with the real API's limits.
+async fn demo_sim() -> sim::SimHandle {
+    sim::start(
+        SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+        SimConfig::default(),
+    )
+    .await
+    .unwrap()
+}
+
 /// Waits until the simulator has answered each of `paths` (10 s at most).
 async fn wait_for_requests(sim: &sim::SimHandle, paths: &[String]) {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
@@ -180,12 +190,7 @@ async fn row_of(client: &Client, key: FetchKey, item: &str) -> usize {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pivot_loop_against_the_simulator_with_free_back() {
-    let sim = sim::start(
-        SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
-        SimConfig::default(),
-    )
-    .await
-    .unwrap();
+    let sim = demo_sim().await;
     let probe = Client::new(
         ClientConfig {
             base_url: sim.url.clone(),
@@ -324,12 +329,7 @@ async fn pivot_loop_against_the_simulator_with_free_back() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invalid_input_makes_no_request_and_the_console_stays_usable() {
-    let sim = sim::start(
-        SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
-        SimConfig::default(),
-    )
-    .await
-    .unwrap();
+    let sim = demo_sim().await;
     let mut console = Console::start(&sim);
     console
         .wait_for("the start screen", |s| s.contains("SIMULATED TENANT"))
@@ -401,12 +401,7 @@ async fn server_failures_show_in_the_pane_not_as_a_crash() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reopened_case_is_where_it_was_and_costs_no_request() {
-    let sim = sim::start(
-        SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
-        SimConfig::default(),
-    )
-    .await
-    .unwrap();
+    let sim = demo_sim().await;
     let data = tempfile::tempdir().unwrap();
 
     let (mut console, db) = Console::wired(&sim, data.path(), "INC-7", false);
@@ -466,12 +461,7 @@ async fn a_reopened_case_is_where_it_was_and_costs_no_request() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_mouse_opens_an_alert_and_pivots_through_the_real_loop() {
-    let sim = sim::start(
-        SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
-        SimConfig::default(),
-    )
-    .await
-    .unwrap();
+    let sim = demo_sim().await;
     let mut console = Console::start(&sim);
     console
         .wait_for("the start screen", |s| s.contains("SIMULATED TENANT"))
@@ -505,12 +495,7 @@ async fn the_mouse_opens_an_alert_and_pivots_through_the_real_loop() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn e_writes_the_case_report_with_the_path_the_data_and_the_note() {
-    let sim = sim::start(
-        SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
-        SimConfig::default(),
-    )
-    .await
-    .unwrap();
+    let sim = demo_sim().await;
     let probe = Client::new(
         ClientConfig {
             base_url: sim.url.clone(),
@@ -602,12 +587,7 @@ async fn e_writes_the_case_report_with_the_path_the_data_and_the_note() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn offline_the_console_says_so_and_serves_the_cache_with_its_age() {
-    let sim = sim::start(
-        SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
-        SimConfig::default(),
-    )
-    .await
-    .unwrap();
+    let sim = demo_sim().await;
     let data = tempfile::tempdir().unwrap();
 
     // Online first, to fill the cache.

@@ -1,7 +1,8 @@
 //! The real binary in a real terminal (tmux): `demo` starts, answers a lookup, opens an alert,
 //! pivots, goes back, shows the tree, quits, and the terminal is left as found (alternate
 //! screen off, cursor shown, mouse given back), and `y` reaches the terminal's clipboard.
-//! Skipped when tmux is absent, except on CI.
+//! A panic in a background task also restores it and ends the process. Skipped when tmux is
+//! absent, except on CI.
 
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -21,7 +22,10 @@ impl Tmux {
             eprintln!("tmux not installed: skipping the terminal test");
             return None;
         }
-        let session = format!("mde-triage-test-{}", std::process::id());
+        // One server per test: the tests of this file run at once.
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let session = format!("mde-triage-test-{}-{n}", std::process::id());
         // A server of its own: the test's options never touch the developer's tmux.
         let ok = tmux(&session)
             .args([
@@ -176,6 +180,29 @@ fn demo_runs_in_a_real_terminal_and_restores_it() {
     tmux.keys(&["q"]);
     let screen = tmux.wait_for("exit", |s| s.contains("EXITED="));
     assert!(screen.contains("EXITED=0"), "{screen}");
+    assert_eq!(tmux.query("#{alternate_on}"), "0", "alternate screen left");
+    assert_eq!(tmux.query("#{cursor_flag}"), "1", "cursor visible again");
+    assert_eq!(tmux.query("#{mouse_any_flag}"), "0", "mouse given back");
+}
+
+#[test]
+fn a_panic_in_a_background_task_restores_the_terminal_and_ends_the_process() {
+    // Debug builds (the tests') panic a background task on request once the screen is up.
+    let bin = env!("CARGO_BIN_EXE_mde-triage");
+    let data = tempfile::tempdir().expect("a temporary directory");
+    let command = format!(
+        "env MDE_TRIAGE_DATA_DIR='{}' MDE_TRIAGE_TEST_PANIC=task {bin} demo 2>/dev/null",
+        data.path().display()
+    );
+    let Some(tmux) = Tmux::start(&command, 100, 30) else {
+        return;
+    };
+    let screen = tmux.wait_for("exit", |s| s.contains("EXITED="));
+    assert!(screen.contains("EXITED=101"), "{screen}");
+    assert!(
+        !screen.contains("SIMULATED TENANT"),
+        "the console is gone:\n{screen}"
+    );
     assert_eq!(tmux.query("#{alternate_on}"), "0", "alternate screen left");
     assert_eq!(tmux.query("#{cursor_flag}"), "1", "cursor visible again");
     assert_eq!(tmux.query("#{mouse_any_flag}"), "0", "mouse given back");
