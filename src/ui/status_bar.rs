@@ -11,27 +11,35 @@ use crate::fetch::limits::span;
 
 pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
     let theme = &state.theme;
-    let left = budget_spans(state);
-    let left_width: u16 = left.iter().map(|s| s.content.chars().count() as u16).sum();
+    // What the analyst just did first, then what went wrong, then whether we can save.
+    let (message, style) = match (&state.notice, &state.last_error, &state.save_error) {
+        (Some(notice), ..) => (notice.clone(), theme.ok()),
+        (None, Some(err), _) => (err.clone(), theme.error()),
+        (None, None, Some(why)) => (format!("not saving: {why}"), theme.warn()),
+        (None, None, None) => ("? help ".to_owned(), theme.muted()),
+    };
+    // Every window of every endpoint when they fit beside the message; else each endpoint's
+    // tightest, the one that will stop the next call, and the message keeps its room.
+    let width = |spans: &[Span<'_>]| -> u16 {
+        spans.iter().map(|s| s.content.chars().count() as u16).sum()
+    };
+    let mut left = budget_spans(state, true);
+    if width(&left) + message.chars().count() as u16 + 1 > area.width {
+        left = budget_spans(state, false);
+    }
+    let left_width = width(&left);
     let [l, r] =
         Layout::horizontal([Constraint::Length(left_width), Constraint::Fill(1)]).areas(area);
     frame.render_widget(Paragraph::new(Line::from(left)), l);
     let room = r.width.saturating_sub(1) as usize;
-    // What the analyst just did first, then what went wrong, then whether we can save.
-    let right = match (&state.notice, &state.last_error, &state.save_error) {
-        (Some(notice), ..) => Line::styled(truncate(notice, room), theme.ok()),
-        (None, Some(err), _) => Line::styled(truncate(err, room), theme.error()),
-        (None, None, Some(why)) => {
-            Line::styled(truncate(&format!("not saving: {why}"), room), theme.warn())
-        }
-        (None, None, None) => Line::styled("? help ", theme.muted()),
-    };
+    let right = Line::styled(truncate(&message, room), style);
     frame.render_widget(Paragraph::new(right.right_aligned()), r);
 }
 
 /// `stats 98/1m · ip-alerts ⏸ 42s · alert-ips 100/1m │ 1 running 0 queued`: calls left in each
-/// endpoint's tightest window, or its 429 countdown.
-fn budget_spans(state: &State) -> Vec<Span<'static>> {
+/// endpoint's tightest window (or in each of its windows: `stats 98/1m 1498/1h`), or its 429
+/// countdown.
+fn budget_spans(state: &State, every_window: bool) -> Vec<Span<'static>> {
     let theme = &state.theme;
     let b = &state.budget;
     let mut spans = vec![Span::raw(" ")];
@@ -48,18 +56,26 @@ fn budget_spans(state: &State) -> Vec<Span<'static>> {
                 ),
                 theme.warn(),
             ));
-        } else if let Some(w) = e.tightest() {
-            let style = if w.left() == 0 {
-                theme.error()
-            } else if w.left() * 5 < w.limit {
-                theme.warn()
+        } else {
+            let windows: Vec<_> = if every_window {
+                e.windows.iter().collect()
             } else {
-                ratatui::style::Style::new()
+                e.tightest().into_iter().collect()
             };
-            spans.push(Span::styled(
-                format!("{} {}/{}", e.endpoint.label(), w.left(), span(w.window)),
-                style,
-            ));
+            spans.push(Span::raw(e.endpoint.label().to_owned()));
+            for w in windows {
+                let style = if w.left() == 0 {
+                    theme.error()
+                } else if w.left() * 5 < w.limit {
+                    theme.warn()
+                } else {
+                    ratatui::style::Style::new()
+                };
+                spans.push(Span::styled(
+                    format!(" {}/{}", w.left(), span(w.window)),
+                    style,
+                ));
+            }
         }
     }
     if b.endpoints.is_empty() {
