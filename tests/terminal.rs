@@ -207,3 +207,44 @@ fn a_panic_in_a_background_task_restores_the_terminal_and_ends_the_process() {
     assert_eq!(tmux.query("#{cursor_flag}"), "1", "cursor visible again");
     assert_eq!(tmux.query("#{mouse_any_flag}"), "0", "mouse given back");
 }
+
+#[test]
+fn expand_on_a_terminal_shows_a_progress_bar_with_what_the_budget_allows() {
+    // The simulator lives in this process; `expand` runs in tmux, its stderr a terminal, with a
+    // budget so small that the bar has time to be read: one batch call per 2 s per endpoint.
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let sim = runtime
+        .block_on(mde_triage::sim::start(
+            "127.0.0.1:0".parse().unwrap(),
+            mde_triage::sim::SimConfig::default(),
+        ))
+        .unwrap();
+    let bin = env!("CARGO_BIN_EXE_mde-triage");
+    let data = tempfile::tempdir().expect("a temporary directory");
+    let command = format!(
+        "env MDE_TRIAGE_DATA_DIR='{}' MDE_API_URL='{}' MDE_TOKEN='{}' {bin} \
+         --rate-limit 2/2s,100/1h expand 10.209.67.177 --max-calls 6 > /dev/null",
+        data.path().display(),
+        sim.url,
+        sim.token
+    );
+    let Some(tmux) = Tmux::start(&command, 120, 10) else {
+        return;
+    };
+    let bar = tmux.wait_for("the progress bar", |s| s.contains("requests ·"));
+    assert!(
+        bar.contains("calls · at least") && bar.contains("left"),
+        "an estimate from the budget:\n{bar}"
+    );
+    let screen = tmux.wait_for("the end", |s| s.contains("EXITED="));
+    assert!(screen.contains("EXITED=0"), "{screen}");
+    assert!(
+        screen.contains("mde-triage expand:") && screen.contains("call(s) not made (--max-calls)"),
+        "{screen}"
+    );
+    assert!(
+        !screen.contains("requests ·"),
+        "the bar is cleared at the end:\n{screen}"
+    );
+    assert_eq!(sim.requests().len(), 6, "--max-calls is a hard stop");
+}
