@@ -285,14 +285,21 @@ fn install_panic_hook() {
     }));
 }
 
-/// Debug builds only: `MDE_TRIAGE_TEST_PANIC=task` panics a background task once the screen
-/// is up, so the terminal test can prove a panic anywhere restores the terminal and ends the
-/// process. Release builds have no such switch.
+/// Debug builds only: `MDE_TRIAGE_TEST_PANIC=task` (or `task:MS`) panics a background task
+/// 300 ms (or MS) after the screen is up, so the terminal tests can prove that a panic anywhere
+/// restores the terminal, ends the process, and loses no note being typed. Release builds have
+/// no such switch.
 fn inject_panic_for_tests() {
     #[cfg(debug_assertions)]
-    if std::env::var("MDE_TRIAGE_TEST_PANIC").as_deref() == Ok("task") {
-        tokio::spawn(async {
-            tokio::time::sleep(Duration::from_millis(300)).await;
+    if let Ok(spec) = std::env::var("MDE_TRIAGE_TEST_PANIC")
+        && let Some(after) = spec.strip_prefix("task")
+    {
+        let ms = after
+            .strip_prefix(':')
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(300);
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(ms)).await;
             panic!("injected by MDE_TRIAGE_TEST_PANIC");
         });
     }

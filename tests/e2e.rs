@@ -665,3 +665,48 @@ async fn offline_the_console_says_so_and_serves_the_cache_with_its_age() {
     );
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_api_never_slows_the_keys() {
+    // Every answer takes 3 s (`sim --latency-ms 3000`): the console keeps answering keys, and
+    // the panes say what they wait for.
+    let config = SimConfig {
+        latency: Duration::from_secs(3),
+        ..SimConfig::default()
+    };
+    let sim = sim::start(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), config)
+        .await
+        .unwrap();
+    let mut console = Console::start(&sim);
+    console.type_text(DOC_IP);
+    console.press(KeyCode::Enter);
+    console
+        .wait_for("the loading panes", |s| s.contains("loading"))
+        .await;
+    console.press(KeyCode::Char('?'));
+    console
+        .wait_for("help while the API is slow", |s| {
+            s.contains("back along the trail")
+        })
+        .await;
+    assert!(
+        sim.requests().is_empty(),
+        "help came before any answer: {:?}",
+        sim.requests()
+    );
+    console.press(KeyCode::Esc);
+    console.press(KeyCode::Char('b'));
+    console
+        .wait_for("the budget popup, still before the answers", |s| {
+            s.contains("429s") || s.contains("paused")
+        })
+        .await;
+    assert!(sim.requests().is_empty());
+    console.press(KeyCode::Esc);
+    console
+        .wait_for("the answers, in the end", |s| s.contains("63,515"))
+        .await;
+    console.press(KeyCode::Char('q'));
+    console.run.await.unwrap().unwrap();
+    sim.shutdown().await;
+}

@@ -248,3 +248,40 @@ fn expand_on_a_terminal_shows_a_progress_bar_with_what_the_budget_allows() {
     );
     assert_eq!(sim.requests().len(), 6, "--max-calls is a hard stop");
 }
+
+#[test]
+fn a_note_being_typed_survives_a_crash_and_comes_back_on_restart() {
+    let bin = env!("CARGO_BIN_EXE_mde-triage");
+    let data = tempfile::tempdir().expect("a temporary directory");
+    let start = |panic: &str| {
+        format!(
+            "env MDE_TRIAGE_DATA_DIR='{}' {panic} {bin} demo 2>/dev/null",
+            data.path().display()
+        )
+    };
+    // The crash comes 4 s after start, in the middle of typing.
+    let Some(first) = Tmux::start(&start("MDE_TRIAGE_TEST_PANIC=task:4000"), 100, 30) else {
+        return;
+    };
+    first.wait_for("the console", |s| s.contains("SIMULATED TENANT"));
+    first.keys(&["10.209.67.177", "Enter"]);
+    first.wait_for("the lookup", |s| s.contains("63,515"));
+    first.keys(&["n"]);
+    first.wait_for("the note editor", |s| s.contains("┌ Note "));
+    first.keys(&["-l", "seen in the proxy logs too"]);
+    first.wait_for("the typed note", |s| s.contains("proxy logs too"));
+    let screen = first.wait_for("the crash", |s| s.contains("EXITED="));
+    assert!(screen.contains("EXITED=101"), "{screen}");
+    drop(first);
+
+    let Some(second) = Tmux::start(&start(""), 100, 30) else {
+        return;
+    };
+    let screen = second.wait_for("the note, back in its editor", |s| {
+        s.contains("┌ Note ") && s.contains("seen in the proxy logs too")
+    });
+    assert!(screen.contains("10.209.67.177"), "{screen}");
+    second.keys(&["Escape"]);
+    second.keys(&["q"]);
+    second.wait_for("exit", |s| s.contains("EXITED=0"));
+}
