@@ -151,12 +151,14 @@ impl Console {
 
 /// The demo tenant's simulator on 127.0.0.1:0, with the real API's limits.
 async fn demo_sim() -> sim::SimHandle {
-    sim::start(
-        SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
-        SimConfig::default(),
-    )
-    .await
-    .unwrap()
+    sim_with(SimConfig::default()).await
+}
+
+/// A simulator on 127.0.0.1:0 as `config` says (faults, latency, limits).
+async fn sim_with(config: SimConfig) -> sim::SimHandle {
+    sim::start(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), config)
+        .await
+        .unwrap()
 }
 
 /// Waits until the simulator has answered each of `paths` (10 s at most).
@@ -364,9 +366,7 @@ async fn server_failures_show_in_the_pane_not_as_a_crash() {
         fail_rate: 1.0,
         ..SimConfig::default()
     };
-    let sim = sim::start(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), config)
-        .await
-        .unwrap();
+    let sim = sim_with(config).await;
     let mut console = Console::start(&sim);
     console.type_text(DOC_IP);
     console.press(KeyCode::Enter);
@@ -674,9 +674,7 @@ async fn a_slow_api_never_slows_the_keys() {
         latency: Duration::from_secs(3),
         ..SimConfig::default()
     };
-    let sim = sim::start(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), config)
-        .await
-        .unwrap();
+    let sim = sim_with(config).await;
     let mut console = Console::start(&sim);
     console.type_text(DOC_IP);
     console.press(KeyCode::Enter);
