@@ -61,6 +61,17 @@ impl Console {
         case: &str,
         offline: bool,
     ) -> (Self, Persistence) {
+        Self::wired_at(sim, data, case, offline, (120, 40))
+    }
+
+    /// [`Console::wired`] on a screen of `(width, height)`.
+    fn wired_at(
+        sim: &sim::SimHandle,
+        data: &std::path::Path,
+        case: &str,
+        offline: bool,
+        (width, height): (u16, u16),
+    ) -> (Self, Persistence) {
         let global = mde_triage::cli::GlobalArgs {
             data_dir: Some(data.to_owned()),
             case: Some(case.to_owned()),
@@ -76,7 +87,7 @@ impl Console {
             "demo".into(),
         )
         .unwrap();
-        let (backend, screen) = WatchedBackend::new(120, 40);
+        let (backend, screen) = WatchedBackend::new(width, height);
         let (keys, rx) = mpsc::unbounded_channel();
         let input =
             futures_util::stream::unfold(
@@ -706,5 +717,65 @@ async fn a_slow_api_never_slows_the_keys() {
         .await;
     console.press(KeyCode::Char('q'));
     console.run.await.unwrap().unwrap();
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_readme_screen_is_what_the_demo_draws() {
+    // README's capture: the demo at 100×30 after typing 10.209.67.177 and opening its High
+    // alert. The port and the case's date vary; everything else must be what the console
+    // draws today, so the README cannot drift from the screen.
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let start = readme.find("## The screen").unwrap();
+    let block = &readme[start..];
+    let block = &block[block.find("```text\n").unwrap() + 8..];
+    let documented = &block[..block.find("```").unwrap()];
+    let case = documented
+        .lines()
+        .next()
+        .and_then(|l| l.split("case ").nth(1))
+        .and_then(|l| l.split(' ').next())
+        .expect("the capture names its case");
+
+    let sim = demo_sim().await;
+    let data = tempfile::tempdir().unwrap();
+    let (mut console, db) = Console::wired_at(&sim, data.path(), case, false, (100, 30));
+    console.type_text(DOC_IP);
+    console.press(KeyCode::Enter);
+    console
+        .wait_for("the alerts", |s| s.contains("Suspicious PowerShell d"))
+        .await;
+    console.press(KeyCode::Char('j'));
+    console.press(KeyCode::Enter);
+    let port = sim.url.rsplit(':').next().unwrap().to_owned();
+    let screen = console
+        .wait_for("the alert opened and everything in", |s| {
+            s.contains("Enter: pivot")
+                && s.contains("not seen")
+                && s.contains("0 running · 0 queued")
+        })
+        .await;
+    let drawn: String = screen
+        .lines()
+        .map(|l| {
+            format!(
+                "{}\n",
+                l.replace(&format!("127.0.0.1:{port}"), "127.0.0.1:41234")
+            )
+        })
+        .collect();
+    let documented: String = documented
+        .lines()
+        .map(|l| format!("{}\n", l.trim_end()))
+        .collect();
+    assert_eq!(
+        drawn.trim_end(),
+        documented.trim_end(),
+        "README's screen drifted; the console draws:\n{drawn}"
+    );
+    console.press(KeyCode::Char('q'));
+    console.run.await.unwrap().unwrap();
+    db.finish();
     sim.shutdown().await;
 }
