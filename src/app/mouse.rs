@@ -4,6 +4,7 @@
 //! (`ui::hit`, from the layout the screen was drawn with); this decides what it means.
 
 use super::msg::Cmd;
+use super::selection::{move_selection, select, selected_row};
 use super::state::{Focus, State};
 use super::update;
 
@@ -63,24 +64,5 @@ pub(super) fn wheel(state: &mut State, hit: Hit, down: bool) {
     } else {
         1
     };
-    super::selection::move_selection(state, sign * step);
-}
-
-fn selected_row(state: &State, pane: Focus) -> Option<usize> {
-    let loc = state.location()?;
-    match pane {
-        Focus::Alerts => Some(loc.alert_row),
-        Focus::Ips => Some(loc.ip_row),
-        Focus::Input | Focus::Details => None,
-    }
-}
-
-fn select(state: &mut State, pane: Focus, row: usize) {
-    if let Some(loc) = state.history.current_mut() {
-        match pane {
-            Focus::Alerts => loc.alert_row = row,
-            Focus::Ips => loc.ip_row = row,
-            Focus::Input | Focus::Details => {}
-        }
-    }
+    move_selection(state, sign * step);
 }

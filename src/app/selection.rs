@@ -6,10 +6,29 @@ use super::state::{Focus, State};
 /// Rows moved by PageUp/PageDown.
 pub(super) const PAGE: usize = 10;
 
-pub(super) fn select_alert_row(state: &mut State, row: usize) {
-    if let Some(loc) = state.history.current_mut() {
-        loc.alert_row = row;
+/// The row selected in `pane`'s list, if it has one.
+pub(super) fn selected_row(state: &State, pane: Focus) -> Option<usize> {
+    let loc = state.location()?;
+    match pane {
+        Focus::Alerts => Some(loc.alert_row),
+        Focus::Ips => Some(loc.ip_row),
+        Focus::Input | Focus::Details => None,
     }
+}
+
+/// Selects `row` in `pane`'s list (a pane without one is left alone).
+pub(super) fn select(state: &mut State, pane: Focus, row: usize) {
+    if let Some(loc) = state.history.current_mut() {
+        match pane {
+            Focus::Alerts => loc.alert_row = row,
+            Focus::Ips => loc.ip_row = row,
+            Focus::Input | Focus::Details => {}
+        }
+    }
+}
+
+pub(super) fn select_alert_row(state: &mut State, row: usize) {
+    select(state, Focus::Alerts, row);
 }
 
 pub(super) fn cycle_focus(state: &mut State, forward: bool) {
