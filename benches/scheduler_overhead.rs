@@ -17,7 +17,7 @@ impl Transport for Instant {
         Box::pin(async {
             Ok(Page {
                 value: FetchValue::Stats(None),
-                next_link: None,
+                next: None,
             })
         })
     }

@@ -35,6 +35,10 @@ pub struct GlobalArgs {
     /// spend above it. 0.0 to 1.0 [default: 0.2]
     #[arg(long, global = true, env = "MDE_RESERVE", value_name = "FRACTION", value_parser = probability)]
     pub reserve: Option<f64>,
+    /// Most pages read of one list answer (@odata.nextLink); a list cut there says so in the
+    /// pane, in --json ("truncated": true) and on stderr. 1 to 10000 [default: 50]
+    #[arg(long, global = true, env = "MDE_MAX_PAGES", value_name = "N", value_parser = page_cap)]
+    pub max_pages: Option<usize>,
     /// Configuration file [default: config.toml in the platform's config directory, if present]
     #[arg(long, global = true, env = "MDE_TRIAGE_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -156,6 +160,13 @@ fn case_name(s: &str) -> Result<String, String> {
         ));
     }
     Ok(name.to_owned())
+}
+
+fn page_cap(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if (1..=10_000).contains(&n) => Ok(n),
+        _ => Err(format!("'{s}' is not a page cap between 1 and 10000")),
+    }
 }
 
 fn probability(s: &str) -> Result<f64, String> {

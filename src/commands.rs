@@ -107,6 +107,7 @@ pub fn connect(
     let config = SchedulerConfig {
         limits: settings.limits.clone(),
         reserve: settings.reserve,
+        max_pages: settings.max_pages,
         cache: settings.cache,
         ..SchedulerConfig::default()
     };

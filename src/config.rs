@@ -41,6 +41,8 @@ pub struct Settings {
     pub case: Option<String>,
     /// Fewer devices than this make an IP "rare".
     pub rare_below: u64,
+    /// Most pages read of one list answer (`--max-pages`, the file's `max_pages`).
+    pub max_pages: usize,
     /// The screen's colours: `NO_COLOR` (any non-empty value) over the file's `theme`.
     pub palette: crate::app::Palette,
     /// Whether the console takes the mouse (clicks and wheel); off keeps the terminal's own
@@ -158,6 +160,10 @@ impl Settings {
             },
             case: global.case.clone(),
             rare_below: file.rare_below.unwrap_or(crate::insight::RARE_BELOW),
+            max_pages: global
+                .max_pages
+                .or(file.max_pages)
+                .unwrap_or(SchedulerConfig::default().max_pages),
             palette: if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
                 crate::app::Palette::NoColor
             } else {

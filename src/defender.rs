@@ -9,10 +9,11 @@ pub mod client;
 pub mod cloud;
 pub mod device_code;
 pub mod error;
+pub mod fields;
 pub mod input;
 pub mod jwt;
 pub mod key;
-mod lenient;
+pub mod listing;
 pub mod model;
 pub mod sanitize;
 pub mod transport;
@@ -20,8 +21,9 @@ pub mod transport;
 pub use error::{ApiError, ErrorKind};
 pub use input::{AlertId, InputError, parse_alert_id, parse_ip};
 pub use key::{Endpoint, FetchKey, FetchValue};
+pub use listing::{Cut, Listing};
 pub use model::{Alert, IpStats, RelatedIp, Severity, Status};
-pub use transport::{Call, CallFuture, Page, Transport};
+pub use transport::{Call, CallFuture, Next, Page, Transport};
 
 /// The commercial API host; `--api-url` / `MDE_API_URL` override it.
 pub const DEFAULT_API_URL: &str = "https://api.security.microsoft.com";

@@ -15,9 +15,24 @@ use mde_triage::defender::auth::{AppCredentials, ClientCredentials, Secret};
 use mde_triage::defender::azure_cli::AzureCli;
 use mde_triage::defender::client::{Client, ClientConfig, TokenSource};
 use mde_triage::defender::device_code::DeviceCode;
-use mde_triage::defender::{Call, ErrorKind, FetchKey, Transport};
+use mde_triage::defender::{ApiError, ErrorKind, FetchKey, FetchValue};
+use mde_triage::fetch::{FetchEvent, FetchRequest, Priority, SchedulerConfig, Ticket, spawn};
 use mde_triage::sim::{self, SimConfig, SimHandle};
 use support::{DOC_IP, ip};
+
+/// One answer through the scheduler, as every command gets one: the one retry of a 401 with a
+/// fresh token is the scheduler's, a call on the books like any other.
+async fn via_scheduler(client: &Client, key: FetchKey) -> Result<FetchValue, ApiError> {
+    let (handle, mut events) = spawn(Arc::new(client.clone()), SchedulerConfig::default());
+    handle.request(FetchRequest::new(key, Ticket(1), Priority::Foreground));
+    loop {
+        match events.recv().await {
+            Some(FetchEvent::Done { result, .. }) => return result,
+            Some(_) => {}
+            None => panic!("the scheduler stopped without an answer"),
+        }
+    }
+}
 
 const SECRET: &str = "sim-secret";
 
@@ -264,8 +279,7 @@ async fn one_sign_in_however_many_requests_wait() {
         .map(|i| {
             let c = client.clone();
             tokio::spawn(async move {
-                c.call(Call::first(FetchKey::IpStats(ip(&format!("10.0.0.{i}")))))
-                    .await
+                via_scheduler(&c, FetchKey::IpStats(ip(&format!("10.0.0.{i}")))).await
             })
         })
         .collect();
@@ -274,8 +288,7 @@ async fn one_sign_in_however_many_requests_wait() {
     }
     assert_eq!(token_posts(&sim), 1);
     // Still valid: later calls reuse it.
-    client
-        .call(Call::first(FetchKey::IpStats(ip(DOC_IP))))
+    via_scheduler(&client, FetchKey::IpStats(ip(DOC_IP)))
         .await
         .unwrap();
     assert_eq!(token_posts(&sim), 1);
@@ -293,8 +306,7 @@ async fn a_token_past_its_refresh_point_is_renewed_before_use() {
     .await;
     let (client, _) = client(&sim, SECRET);
     for _ in 0..3 {
-        client
-            .call(Call::first(FetchKey::IpStats(ip(DOC_IP))))
+        via_scheduler(&client, FetchKey::IpStats(ip(DOC_IP)))
             .await
             .unwrap();
     }
@@ -307,13 +319,11 @@ async fn a_token_past_its_refresh_point_is_renewed_before_use() {
 async fn a_401_mid_session_renews_the_token_once() {
     let sim = sim_with(SimConfig::default()).await;
     let (client, _) = client(&sim, SECRET);
-    client
-        .call(Call::first(FetchKey::IpStats(ip(DOC_IP))))
+    via_scheduler(&client, FetchKey::IpStats(ip(DOC_IP)))
         .await
         .unwrap();
     revoke(&sim).await;
-    client
-        .call(Call::first(FetchKey::IpStats(ip(DOC_IP))))
+    via_scheduler(&client, FetchKey::IpStats(ip(DOC_IP)))
         .await
         .unwrap();
     let statuses: Vec<u16> = paths(&sim).into_iter().map(|(_, s)| s).collect();
@@ -331,8 +341,7 @@ async fn a_401_seen_by_many_waiting_requests_renews_the_token_once() {
     })
     .await;
     let (client, _) = client(&sim, SECRET);
-    client
-        .call(Call::first(FetchKey::IpStats(ip(DOC_IP))))
+    via_scheduler(&client, FetchKey::IpStats(ip(DOC_IP)))
         .await
         .unwrap();
     revoke(&sim).await;
@@ -340,8 +349,7 @@ async fn a_401_seen_by_many_waiting_requests_renews_the_token_once() {
         .map(|i| {
             let c = client.clone();
             tokio::spawn(async move {
-                c.call(Call::first(FetchKey::IpStats(ip(&format!("10.0.0.{i}")))))
-                    .await
+                via_scheduler(&c, FetchKey::IpStats(ip(&format!("10.0.0.{i}")))).await
             })
         })
         .collect();
@@ -367,8 +375,7 @@ async fn a_401_seen_by_many_waiting_requests_renews_the_token_once() {
 async fn sign_in_refusals_are_not_retried_and_plain_http_is_refused() {
     let sim = sim_with(SimConfig::default()).await;
     let (client, _) = client(&sim, "nope");
-    let err = client
-        .call(Call::first(FetchKey::IpStats(ip(DOC_IP))))
+    let err = via_scheduler(&client, FetchKey::IpStats(ip(DOC_IP)))
         .await
         .unwrap_err();
     assert_eq!(err.kind.exit_code(), 13);
@@ -413,14 +420,12 @@ async fn debug_output_of_signed_in_sources_never_shows_a_token() {
         .unwrap(),
     );
     let client = api_client(&sim, device.clone());
-    client
-        .call(Call::first(FetchKey::IpStats(ip(DOC_IP))))
+    via_scheduler(&client, FetchKey::IpStats(ip(DOC_IP)))
         .await
         .unwrap();
     // Renewing with the refresh token puts a second pair in memory.
     revoke(&sim).await;
-    client
-        .call(Call::first(FetchKey::IpStats(ip(DOC_IP))))
+    via_scheduler(&client, FetchKey::IpStats(ip(DOC_IP)))
         .await
         .unwrap();
     assert_eq!(
@@ -680,15 +685,13 @@ async fn a_401_mid_session_renews_an_azure_cli_token_once() {
     let bin = fake_az_from_file(&home);
     set_az_answer(&home, &mint(&sim).await);
     let client = api_client(&sim, Arc::new(AzureCli::new(bin.join("az"))));
-    client
-        .call(Call::first(FetchKey::IpStats(ip(DOC_IP))))
+    via_scheduler(&client, FetchKey::IpStats(ip(DOC_IP)))
         .await
         .unwrap();
     revoke(&sim).await;
     // After the revocation `az` signs in again and hands out a token the API accepts.
     set_az_answer(&home, &mint(&sim).await);
-    client
-        .call(Call::first(FetchKey::IpStats(ip(DOC_IP))))
+    via_scheduler(&client, FetchKey::IpStats(ip(DOC_IP)))
         .await
         .unwrap();
     assert_eq!(api_statuses(&sim), [200, 401, 200], "{:?}", paths(&sim));
@@ -704,13 +707,11 @@ async fn a_token_refused_again_after_its_renewal_is_one_clear_unauthorized_error
     // `az` keeps serving the token it cached, revoked or not, until that token's expiry.
     set_az_answer(&home, &mint(&sim).await);
     let client = api_client(&sim, Arc::new(AzureCli::new(bin.join("az"))));
-    client
-        .call(Call::first(FetchKey::IpStats(ip(DOC_IP))))
+    via_scheduler(&client, FetchKey::IpStats(ip(DOC_IP)))
         .await
         .unwrap();
     revoke(&sim).await;
-    let err = client
-        .call(Call::first(FetchKey::IpStats(ip(DOC_IP))))
+    let err = via_scheduler(&client, FetchKey::IpStats(ip(DOC_IP)))
         .await
         .unwrap_err();
     assert_eq!(err.kind, ErrorKind::Unauthorized);
@@ -851,8 +852,7 @@ async fn device_code_sign_in_shows_the_code_polls_and_then_renews_without_asking
     )
     .unwrap();
     for _ in 0..3 {
-        client
-            .call(Call::first(FetchKey::IpStats(ip(DOC_IP))))
+        via_scheduler(&client, FetchKey::IpStats(ip(DOC_IP)))
             .await
             .unwrap();
     }
@@ -900,14 +900,12 @@ async fn a_401_mid_session_renews_a_device_code_token_with_the_refresh_token() {
     )
     .unwrap();
     let client = api_client(&sim, Arc::new(source));
-    client
-        .call(Call::first(FetchKey::IpStats(ip(DOC_IP))))
+    via_scheduler(&client, FetchKey::IpStats(ip(DOC_IP)))
         .await
         .unwrap();
     let signed_in = paths(&sim).len();
     revoke(&sim).await;
-    client
-        .call(Call::first(FetchKey::IpStats(ip(DOC_IP))))
+    via_scheduler(&client, FetchKey::IpStats(ip(DOC_IP)))
         .await
         .unwrap();
     let stats = format!("/api/ips/{DOC_IP}/stats");
@@ -1088,13 +1086,11 @@ async fn a_scope_override_reaches_the_device_code_and_azure_cli_sign_ins() {
     .unwrap()
     .with_scope(GOV_SCOPE);
     let client = api_client(&sim, Arc::new(device));
-    client
-        .call(Call::first(FetchKey::IpStats(ip(DOC_IP))))
+    via_scheduler(&client, FetchKey::IpStats(ip(DOC_IP)))
         .await
         .unwrap();
     revoke(&sim).await;
-    client
-        .call(Call::first(FetchKey::IpStats(ip(DOC_IP))))
+    via_scheduler(&client, FetchKey::IpStats(ip(DOC_IP)))
         .await
         .unwrap();
     assert_eq!(sim.requested_scopes(), [GOV_SCOPE; 3]);

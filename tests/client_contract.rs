@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use mde_triage::defender::client::{Client, ClientConfig, StaticToken};
 use mde_triage::defender::{
-    ApiError, Call, ErrorKind, FetchKey, FetchValue, Page, Transport, parse_alert_id,
+    ApiError, Call, ErrorKind, FetchKey, FetchValue, Next, Page, Transport, parse_alert_id,
 };
 use mde_triage::fetch::{FetchEvent, FetchRequest, Priority, SchedulerConfig, Ticket, spawn};
 use mde_triage::sim::{self, SimConfig, SimHandle};
@@ -310,10 +310,9 @@ async fn pages_are_followed_through_the_scheduler() {
     let first = get(&client, FetchKey::IpAlerts(ip("203.0.113.66")))
         .await
         .unwrap();
-    let link = first
-        .next_link
-        .clone()
-        .expect("a next link with page_size 1");
+    let Some(Next::Follow(link)) = first.next.clone() else {
+        panic!("a next link to follow with page_size 1: {:?}", first.next)
+    };
     assert!(link.starts_with(&sim.url), "{link}");
 
     // All pages through the scheduler: three alerts, three calls, in the right order.

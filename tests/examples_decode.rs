@@ -42,7 +42,7 @@ fn alerts_from(name: &str) -> Vec<Alert> {
         .unwrap()
         .value
     {
-        FetchValue::Alerts(a) => a,
+        FetchValue::Alerts(a) => a.items,
         other => panic!("{name}: {other:?}"),
     }
 }

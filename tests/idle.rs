@@ -25,13 +25,10 @@ impl Transport for SlowApi {
             sleep(Duration::from_secs(1)).await;
             let value = match call.key {
                 FetchKey::IpStats(_) => FetchValue::Stats(None),
-                FetchKey::IpAlerts(_) => FetchValue::Alerts(Vec::new()),
-                FetchKey::AlertIps(_) => FetchValue::Ips(Vec::new()),
+                FetchKey::IpAlerts(_) => FetchValue::Alerts(Default::default()),
+                FetchKey::AlertIps(_) => FetchValue::Ips(Default::default()),
             };
-            Ok(Page {
-                value,
-                next_link: None,
-            })
+            Ok(Page { value, next: None })
         })
     }
 }

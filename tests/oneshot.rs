@@ -131,7 +131,10 @@ async fn alert_json_lists_its_ips() {
         v,
         serde_json::json!({
             "alert": DOC_ALERT,
-            "ips": ["10.209.67.177", "104.80.104.128", "23.203.232.228"]
+            "ips": ["10.209.67.177", "104.80.104.128", "23.203.232.228"],
+            "truncated": false,
+            "unread": 0,
+            "warnings": []
         })
     );
     let table = run(&sim.url, Some(&sim.token), &["alert", DOC_ALERT]).await;

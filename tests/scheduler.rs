@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use mde_triage::defender::{
-    ApiError, Call, CallFuture, Endpoint, ErrorKind, FetchKey, FetchValue, Page, RelatedIp,
+    ApiError, Call, CallFuture, Endpoint, ErrorKind, FetchKey, FetchValue, Next, Page, RelatedIp,
     Transport, parse_alert_id,
 };
 use mde_triage::fetch::{
@@ -116,12 +116,12 @@ impl Transport for Fake {
 fn page(key: &FetchKey, next_link: Option<&str>) -> Page {
     let value = match key {
         FetchKey::IpStats(_) => FetchValue::Stats(None),
-        FetchKey::IpAlerts(_) => FetchValue::Alerts(Vec::new()),
-        FetchKey::AlertIps(_) => FetchValue::Ips(Vec::new()),
+        FetchKey::IpAlerts(_) => FetchValue::Alerts(Default::default()),
+        FetchKey::AlertIps(_) => FetchValue::Ips(Default::default()),
     };
     Page {
         value,
-        next_link: next_link.map(str::to_owned),
+        next: next_link.map(|l| Next::Follow(l.to_owned())),
     }
 }
 
@@ -132,7 +132,7 @@ fn ips_page(ips: &[&str], next_link: Option<&str>) -> Page {
         .collect();
     Page {
         value: FetchValue::Ips(ips),
-        next_link: next_link.map(str::to_owned),
+        next: next_link.map(|l| Next::Follow(l.to_owned())),
     }
 }
 

@@ -36,7 +36,7 @@ impl Transport for Api {
             }
             Ok(Page {
                 value: FetchValue::Stats(None),
-                next_link: None,
+                next: None,
             })
         })
     }

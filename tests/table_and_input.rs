@@ -56,7 +56,7 @@ fn table() -> State {
                 a.alert_creation_time = Some(at() - chrono::Duration::hours(n as i64));
                 alerts.push(a);
             }
-            FetchValue::Alerts(alerts)
+            FetchValue::Alerts(alerts.into())
         }
         k => tenant(k),
     });

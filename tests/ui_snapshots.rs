@@ -74,9 +74,11 @@ fn tenant(key: &FetchKey) -> FetchValue {
             organization_prevalence: Some(4120),
             ..doc_stats()
         })),
-        FetchKey::IpAlerts(i) if *i == ip(DOC_IP) => FetchValue::Alerts(doc_alerts()),
-        FetchKey::IpAlerts(_) => FetchValue::Alerts(vec![]),
-        FetchKey::AlertIps(_) => FetchValue::Ips(related(&["104.80.104.128", "23.203.232.228"])),
+        FetchKey::IpAlerts(i) if *i == ip(DOC_IP) => FetchValue::Alerts(doc_alerts().into()),
+        FetchKey::IpAlerts(_) => FetchValue::Alerts(Default::default()),
+        FetchKey::AlertIps(_) => {
+            FetchValue::Ips(related(&["104.80.104.128", "23.203.232.228"]).into())
+        }
     }
 }
 
@@ -189,7 +191,7 @@ screens! {
         let cmds = update(&mut s, key(KeyCode::Enter));
         answer_all(&mut s, cmds, &|k| match k {
             FetchKey::IpStats(_) => FetchValue::Stats(None),
-            _ => FetchValue::Alerts(vec![]),
+            _ => FetchValue::Alerts(Default::default()),
         });
         s
     };
@@ -245,7 +247,7 @@ fn hostile_server_text_cannot_reach_the_terminal() {
         serde_json::from_str(body).unwrap();
     answer_all(&mut s, cmds, &|k| match k {
         FetchKey::IpStats(_) => FetchValue::Stats(Some(doc_stats())),
-        _ => FetchValue::Alerts(alerts.value.clone()),
+        _ => FetchValue::Alerts(alerts.value.clone().into()),
     });
     let text = render(&s, 120, 40);
     assert!(text.contains("evil \u{FFFD}txt.exe\u{FFFD}"), "{text}");

@@ -49,8 +49,8 @@ pub fn console(n: usize) -> State {
                     organization_prevalence: Some(63515),
                     ..IpStats::default()
                 })),
-                FetchKey::IpAlerts(_) => FetchValue::Alerts(list.take().unwrap_or_default()),
-                FetchKey::AlertIps(_) => FetchValue::Ips(Vec::new()),
+                FetchKey::IpAlerts(_) => FetchValue::Alerts(list.take().unwrap_or_default().into()),
+                FetchKey::AlertIps(_) => FetchValue::Ips(Default::default()),
             };
             update(
                 &mut s,

@@ -130,14 +130,22 @@ impl State {
     /// The alerts of `ip`, newest first, once loaded.
     pub fn alerts_of(&self, ip: IpAddr) -> Option<&[Alert]> {
         match self.remote(&FetchKey::IpAlerts(ip)).value()? {
-            FetchValue::Alerts(a) => Some(a),
+            FetchValue::Alerts(a) => Some(&a[..]),
             _ => None,
         }
     }
 
+    /// What the answer for `key` lacks or may lack, one clause each: unread elements, a cut.
+    pub fn caveats_of(&self, key: &FetchKey) -> Vec<String> {
+        self.remote(key)
+            .value()
+            .map(FetchValue::caveats)
+            .unwrap_or_default()
+    }
+
     pub fn related_ips_of(&self, id: &AlertId) -> Option<&[RelatedIp]> {
         match self.remote(&FetchKey::AlertIps(id.clone())).value()? {
-            FetchValue::Ips(ips) => Some(ips),
+            FetchValue::Ips(ips) => Some(&ips[..]),
             _ => None,
         }
     }

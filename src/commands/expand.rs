@@ -55,6 +55,11 @@ pub enum Node {
         depth: u32,
         #[serde(skip_serializing_if = "Option::is_none")]
         error: Option<String>,
+        /// The alerts list may be incomplete (a page cap, a repeated or refused link).
+        truncated: bool,
+        /// What the list lacks, one sentence each (also on stderr).
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        warnings: Vec<String>,
     },
     Alert {
         alert: String,
@@ -62,6 +67,9 @@ pub enum Node {
         depth: u32,
         #[serde(skip_serializing_if = "Option::is_none")]
         error: Option<String>,
+        truncated: bool,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        warnings: Vec<String>,
     },
 }
 
@@ -101,7 +109,32 @@ enum Waiting {
 #[derive(Default)]
 struct IpParts {
     stats: Option<Result<Option<IpStats>, String>>,
-    alerts: Option<Result<Vec<String>, String>>,
+    alerts: Option<Result<Listed, String>>,
+}
+
+/// A list's ids and what the list lacks.
+#[derive(Default)]
+struct Listed {
+    ids: Vec<String>,
+    truncated: bool,
+    warnings: Vec<String>,
+}
+
+impl Listed {
+    fn of<T: crate::defender::listing::Item>(
+        list: &crate::defender::Listing<T>,
+        what: &str,
+    ) -> Self {
+        let warnings = list.caveats();
+        for w in &warnings {
+            eprintln!("mde-triage: {what}: {w}");
+        }
+        Self {
+            ids: list.iter().map(|i| i.id().to_owned()).collect(),
+            truncated: list.cut.is_some(),
+            warnings,
+        }
+    }
 }
 
 struct Walk<'a> {
@@ -177,23 +210,26 @@ impl Walk<'_> {
                 self.ip_done(ip)
             }
             Waiting::Alerts(ip) => {
-                let ids = result.map(|v| match v {
+                let listed = result.map(|v| match v {
                     FetchValue::Alerts(mut alerts) => {
                         crate::defender::model::newest_first(&mut alerts);
-                        alerts.into_iter().map(|a| a.id).collect()
+                        Listed::of(&alerts, &format!("alerts of {ip}"))
                     }
-                    _ => Vec::new(),
+                    _ => Listed::default(),
                 });
-                self.parts.entry(ip).or_default().alerts = Some(ids);
+                self.parts.entry(ip).or_default().alerts = Some(listed);
                 self.ip_done(ip)
             }
             Waiting::AlertIps(id) => {
                 let depth = self.alert_depth.get(&id).copied().unwrap_or(0);
-                let (ips, error) = match result {
-                    Ok(FetchValue::Ips(ips)) => (ips.into_iter().map(|r| r.id).collect(), None),
-                    Ok(_) => (Vec::new(), None),
-                    Err(e) => (Vec::new(), Some(e)),
+                let (listed, error) = match result {
+                    Ok(FetchValue::Ips(ips)) => {
+                        (Listed::of(&ips, &format!("IPs of alert {id}")), None)
+                    }
+                    Ok(_) => (Listed::default(), None),
+                    Err(e) => (Listed::default(), Some(e)),
                 };
+                let ips = listed.ids;
                 if depth < self.options.depth {
                     for ip in ips.iter().filter_map(|s: &String| s.trim().parse().ok()) {
                         self.visit_ip(ip, depth + 1);
@@ -204,6 +240,8 @@ impl Walk<'_> {
                     ips,
                     depth,
                     error,
+                    truncated: listed.truncated,
+                    warnings: listed.warnings,
                 })
             }
         }
@@ -226,14 +264,15 @@ impl Walk<'_> {
             }
             None => None,
         };
-        let alerts = match parts.alerts {
+        let listed = match parts.alerts {
             Some(Ok(a)) => a,
             Some(Err(e)) => {
                 errors.push(format!("alerts: {e}"));
-                Vec::new()
+                Listed::default()
             }
-            None => Vec::new(),
+            None => Listed::default(),
         };
+        let alerts = listed.ids;
         if depth < self.options.depth {
             for id in alerts.iter().filter_map(|a| parse_alert_id(a).ok()) {
                 self.visit_alert(id, depth);
@@ -248,6 +287,8 @@ impl Walk<'_> {
             alerts,
             depth,
             error: (!errors.is_empty()).then(|| errors.join("; ")),
+            truncated: listed.truncated,
+            warnings: listed.warnings,
         })
     }
 

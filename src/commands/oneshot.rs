@@ -11,7 +11,8 @@ use super::json::{AlertJson, StatsJson};
 use super::session::Recording;
 use super::{Failure, connect, credentials};
 use crate::config::Settings;
-use crate::defender::{ApiError, FetchKey, FetchValue, parse_alert_id, parse_ip};
+use crate::defender::listing::Item;
+use crate::defender::{ApiError, FetchKey, FetchValue, Listing, parse_alert_id, parse_ip};
 use crate::fetch::{FetchEvent, FetchHandle, FetchRequest, Origin, Priority, Ticket};
 
 /// `mde-triage ip <IP> [--json]`: the input is checked before anything is sent.
@@ -41,9 +42,10 @@ pub async fn ip(settings: &Settings, raw: &str, json: bool) -> Result<(), Failur
     let mut alerts = match answers.remove(&FetchKey::IpAlerts(ip)) {
         Some(Ok(FetchValue::Alerts(a))) => a,
         Some(Err(e)) => return Err(e.into()),
-        _ => Vec::new(),
+        _ => Listing::default(),
     };
     crate::defender::model::newest_first(&mut alerts);
+    let caveats = Caveats::of(&alerts, &format!("alerts of {ip}"));
     let report = IpReport {
         ip,
         // A 404 and a zero prevalence both mean "not seen in the org": one shape for scripts.
@@ -52,14 +54,16 @@ pub async fn ip(settings: &Settings, raw: &str, json: bool) -> Result<(), Failur
             .filter(|s| s.seen_in_org())
             .map(StatsJson::from),
         alerts: alerts.iter().map(AlertJson::from).collect(),
+        caveats: caveats.json(),
     };
     if json {
-        print_json(&report)
+        print_json(&report)?;
     } else {
         let mut lines: Vec<String> = from_cache.into_iter().collect();
         lines.extend(ip_table(&report));
-        print_lines(&lines)
+        print_lines(&lines)?;
     }
+    caveats.finish()
 }
 
 /// `mde-triage alert <ID> [--json]`.
@@ -81,14 +85,16 @@ pub async fn alert(settings: &Settings, raw: &str, json: bool) -> Result<(), Fai
     let ips = match answer {
         Some(Ok(FetchValue::Ips(ips))) => ips,
         Some(Err(e)) => return Err(e.into()),
-        _ => Vec::new(),
+        _ => Listing::default(),
     };
+    let caveats = Caveats::of(&ips, &format!("IPs of alert {id}"));
     let report = AlertReport {
         alert: id.to_string(),
-        ips: ips.into_iter().map(|i| i.id).collect(),
+        ips: ips.iter().map(|i| i.id.clone()).collect(),
+        caveats: caveats.json(),
     };
     if json {
-        print_json(&report)
+        print_json(&report)?;
     } else {
         let mut lines: Vec<String> = from_cache.into_iter().collect();
         lines.push(format!(
@@ -97,8 +103,66 @@ pub async fn alert(settings: &Settings, raw: &str, json: bool) -> Result<(), Fai
             report.alert
         ));
         lines.extend(report.ips.iter().map(|ip| format!("  {ip}")));
-        print_lines(&lines)
+        print_lines(&lines)?;
     }
+    caveats.finish()
+}
+
+/// What a list answer lacks, for a one-shot: said on stderr, carried in the JSON, and turned
+/// into the exit code when it is an error (a refused link, a failed page) rather than a cap.
+struct Caveats {
+    what: String,
+    lines: Vec<String>,
+    truncated: bool,
+    unread: usize,
+    exit: Option<(u8, String)>,
+}
+
+impl Caveats {
+    fn of<T: Item>(list: &Listing<T>, what: &str) -> Self {
+        Self {
+            what: what.to_owned(),
+            lines: list.caveats(),
+            truncated: list.cut.is_some(),
+            unread: list.unread.len(),
+            exit: list
+                .cut
+                .as_ref()
+                .and_then(|c| Some((c.exit_code()?, c.describe(list.pages)))),
+        }
+    }
+
+    fn json(&self) -> CaveatsJson {
+        CaveatsJson {
+            truncated: self.truncated,
+            unread: self.unread,
+            warnings: self.lines.clone(),
+        }
+    }
+
+    /// Says each caveat on stderr (the output went to stdout first), then the exit code.
+    fn finish(self) -> Result<(), Failure> {
+        for line in &self.lines {
+            if self.exit.as_ref().is_none_or(|(_, m)| m != line) {
+                eprintln!("mde-triage: {}: {line}", self.what);
+            }
+        }
+        match self.exit {
+            Some((code, message)) => Err(Failure::new(code, format!("{}: {message}", self.what))),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Always present, so scripts can test `.truncated` without guessing.
+#[derive(Serialize)]
+struct CaveatsJson {
+    /// The list may be incomplete: a page cap, a repeated or refused link, a failed page.
+    truncated: bool,
+    /// Elements the API sent that could not be read at all.
+    unread: usize,
+    /// One sentence per caveat, as stderr says them.
+    warnings: Vec<String>,
 }
 
 /// Every answer asked for, and when the oldest of those served from the cache was fetched.
@@ -235,12 +299,16 @@ struct IpReport {
     ip: IpAddr,
     stats: Option<StatsJson>,
     alerts: Vec<AlertJson>,
+    #[serde(flatten)]
+    caveats: CaveatsJson,
 }
 
 #[derive(Serialize)]
 struct AlertReport {
     alert: String,
     ips: Vec<String>,
+    #[serde(flatten)]
+    caveats: CaveatsJson,
 }
 
 fn ip_table(r: &IpReport) -> Vec<String> {
@@ -255,11 +323,15 @@ fn ip_table(r: &IpReport) -> Vec<String> {
         )),
         _ => lines.push(format!("{}  not seen in the org", r.ip)),
     }
+    // What the list lacks goes with the list, not only to stderr: a pasted table keeps it.
+    let notes = r.caveats.warnings.iter().map(|w| format!("note: {w}"));
     if r.alerts.is_empty() {
         lines.push("no related alerts".into());
+        lines.extend(notes);
         return lines;
     }
     lines.push(format!("{} related alerts:", r.alerts.len()));
+    lines.extend(notes);
     let rows: Vec<[String; 6]> = r
         .alerts
         .iter()

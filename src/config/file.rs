@@ -54,6 +54,9 @@ pub struct Layer {
     /// An IP seen by fewer devices than this in the org is badged "rare".
     #[serde(default)]
     pub rare_below: Option<u64>,
+    /// Most pages read of one list answer (1 to 10,000); a list cut there says so.
+    #[serde(default, deserialize_with = "page_cap")]
+    pub max_pages: Option<usize>,
     /// default, high-contrast or no-color (`NO_COLOR` in the environment wins).
     #[serde(default, deserialize_with = "parsed")]
     pub theme: Option<crate::app::Palette>,
@@ -174,6 +177,7 @@ impl Layer {
             scope: self.scope.or_else(|| base.scope.clone()),
             data_dir: self.data_dir.or_else(|| base.data_dir.clone()),
             rare_below: self.rare_below.or(base.rare_below),
+            max_pages: self.max_pages.or(base.max_pages),
             theme: self.theme.or(base.theme),
             mouse: self.mouse.or(base.mouse),
             keys: self.keys.over(&base.keys),
@@ -250,6 +254,17 @@ fn timeout<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
     } else {
         Err(serde::de::Error::custom(format!(
             "{v} is not a timeout between 1 and 600 seconds"
+        )))
+    }
+}
+
+fn page_cap<'de, D: Deserializer<'de>>(d: D) -> Result<Option<usize>, D::Error> {
+    let v = u64::deserialize(d)?;
+    if (1..=10_000).contains(&v) {
+        Ok(Some(v as usize))
+    } else {
+        Err(serde::de::Error::custom(format!(
+            "{v} is not a page cap between 1 and 10000"
         )))
     }
 }

@@ -6,12 +6,16 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::{StatusCode, Url, header};
+use reqwest::{StatusCode, Url, header, redirect};
+use serde_json::Value;
 
 use super::error::{ApiError, ErrorKind};
+use super::fields::read_logged;
 use super::key::{FetchKey, FetchValue};
-use super::model::{Alert, IpStats, ODataList, RelatedIp};
-use super::transport::{Call, CallFuture, Page, Transport};
+use super::listing::{Item, Listing};
+use super::model::IpStats;
+use super::sanitize::one_line;
+use super::transport::{Call, CallFuture, Next, Page, Transport};
 
 /// Largest body read; a bigger one is refused rather than buffered.
 const MAX_BODY: usize = 16 * 1024 * 1024;
@@ -108,6 +112,10 @@ impl Client {
             .timeout(config.timeout)
             .connect_timeout(config.timeout.min(Duration::from_secs(10)))
             .user_agent(concat!("mde-triage/", env!("CARGO_PKG_VERSION")))
+            // Microsoft never redirects these GETs. A redirect is answered as an error naming
+            // its target: followed, it would be a request the budget never saw, and its answer
+            // someone else's data shown as the tenant's.
+            .redirect(redirect::Policy::none())
             .build()
             .map_err(|e| {
                 ApiError::new(
@@ -118,52 +126,82 @@ impl Client {
         Ok(Self { http, base, tokens })
     }
 
-    /// The URL for a call: the key's path under the base, or a validated next link.
-    fn url_for(&self, call: &Call) -> Result<Url, ApiError> {
-        if let Some(link) = &call.next_link {
-            let url = Url::parse(link).map_err(|_| {
-                ApiError::new(
-                    ErrorKind::Protocol,
-                    "the API sent an unreadable next-page link",
-                )
-            })?;
-            if url.origin() != self.base.origin() {
-                return Err(ApiError::new(
-                    ErrorKind::Protocol,
-                    "the API's next-page link points to another host; not followed",
-                ));
-            }
-            return Ok(url);
-        }
+    /// The URL of a key's first page: its path under the base.
+    fn first_page(&self, key: &FetchKey) -> Result<Url, ApiError> {
         let mut url = self.base.clone();
         {
             let mut segments = url.path_segments_mut().map_err(|_| {
                 ApiError::new(ErrorKind::Protocol, "the API URL cannot take a path")
             })?;
             segments.pop_if_empty();
-            for s in call.key.segments() {
+            for s in key.segments() {
                 segments.push(&s);
             }
         }
         Ok(url)
     }
 
-    /// One call; a 401 with a renewable token is retried once with a fresh one (a token
-    /// revoked or expired early), then reported.
+    /// The URL for a call: the key's first page, or a next link judged followable again.
+    fn url_for(&self, call: &Call) -> Result<Url, ApiError> {
+        match &call.next_link {
+            None => self.first_page(&call.key),
+            Some(link) => match self.judge_link(&call.key, link) {
+                Next::Follow(url) => Url::parse(&url)
+                    .map_err(|_| ApiError::new(ErrorKind::Protocol, "unreadable next link")),
+                Next::Loop => Err(ApiError::new(
+                    ErrorKind::Protocol,
+                    "the next-page link leads back to the first page",
+                )),
+                Next::Refused { link, why } => Err(ApiError::new(
+                    ErrorKind::Protocol,
+                    format!("next-page link not followed: {why}: {link}"),
+                )),
+            },
+        }
+    }
+
+    /// A next link is followed only on the same origin (scheme, host and port) and the same
+    /// endpoint path; the query may change. Anything else would send the token, or show
+    /// records, that are not this endpoint's.
+    fn judge_link(&self, key: &FetchKey, link: &str) -> Next {
+        let shown = shown_link(link);
+        let refuse = |why: &str| Next::Refused {
+            link: shown.clone(),
+            why: why.to_owned(),
+        };
+        let Ok(first) = self.first_page(key) else {
+            return refuse("no path to compare with");
+        };
+        // A relative link is read against the page it came from, as a browser would.
+        let Ok(url) = first.join(link.trim()) else {
+            return refuse("unreadable link");
+        };
+        if !url.username().is_empty() || url.password().is_some() {
+            return refuse("it carries a user name or password");
+        }
+        if url.origin() != self.base.origin() {
+            return refuse("another origin");
+        }
+        if decoded_path(&url) != decoded_path(&first) {
+            return refuse("another path");
+        }
+        let mut bare = url.clone();
+        bare.set_fragment(None);
+        if bare == first {
+            return Next::Loop;
+        }
+        Next::Follow(bare.into())
+    }
+
+    /// One call is one request. A 401 is reported with whether the token source dropped the
+    /// refused token: the scheduler then tries once more, through the budget like any call.
     async fn send(&self, call: Call) -> Result<Page, ApiError> {
         let token = self.tokens.token().await?;
-        match self.send_with(&call, &token).await {
-            Err(e) if e.kind == ErrorKind::Unauthorized && self.tokens.invalidate(&token) => {
-                tracing::info!("401: renewing the token and trying once more");
-                let fresh = self.tokens.token().await?;
-                self.send_with(&call, &fresh).await.map_err(|mut e| {
-                    // Once per call, never a loop. Saying that renewing did not help points
-                    // the analyst at the tenant, consent or scope instead of at waiting.
-                    if e.kind == ErrorKind::Unauthorized {
-                        e.message = format!("{} (a renewed token was refused too)", e.message);
-                    }
-                    e
-                })
+        let result = self.send_with(&call, &token).await;
+        match result {
+            Err(mut e) if e.kind == ErrorKind::Unauthorized => {
+                e.fresh_token = self.tokens.invalidate(&token);
+                Err(e)
             }
             other => other,
         }
@@ -180,21 +218,40 @@ impl Client {
             .await
             .map_err(transport_error)?;
         let status = response.status();
-        let retry_after = response
-            .headers()
-            .get(header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
+        let header_text = |name| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v: &header::HeaderValue| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let retry_after = header_text(header::RETRY_AFTER);
+        if status.is_redirection() {
+            let to = header_text(header::LOCATION)
+                .map(|l| shown_link(&l))
+                .unwrap_or_else(|| "nowhere named".into());
+            return Err(ApiError {
+                status: Some(status.as_u16()),
+                ..ApiError::new(
+                    ErrorKind::Protocol,
+                    format!(
+                        "the API answered {} redirecting to {to}; redirects are not followed",
+                        status.as_u16()
+                    ),
+                )
+            });
+        }
         let body = read_capped(response).await?;
         if status.is_success() {
-            return decode_page(&call.key, &body);
+            let mut page = decode_page(&call.key, &body)?;
+            if let Some(Next::Follow(link)) = &page.next {
+                page.next = Some(self.judge_link(&call.key, link));
+            }
+            return Ok(page);
         }
         if status == StatusCode::NOT_FOUND && matches!(call.key, FetchKey::IpStats(_)) {
             // For stats, 404 means the org never saw the IP: an answer, not a failure.
-            return Ok(Page {
-                value: FetchValue::Stats(None),
-                next_link: None,
-            });
+            return Ok(Page::last(FetchValue::Stats(None)));
         }
         Err(ApiError::from_response(
             status.as_u16(),
@@ -211,35 +268,99 @@ impl Transport for Client {
     }
 }
 
-/// Decodes one successful body for `key`. Malformed JSON becomes a Decode error, never a panic.
+/// Decodes one successful body for `key`. Malformed JSON becomes a Decode error, never a panic;
+/// inside a well-formed list each element is read on its own. A next link comes back as
+/// [`Next::Follow`] unjudged: only the client knows the origin and path to judge it against.
 pub fn decode_page(key: &FetchKey, body: &[u8]) -> Result<Page, ApiError> {
-    fn list<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<ODataList<T>, ApiError> {
-        serde_json::from_slice(body).map_err(|e| ApiError::from_json(&e, body))
-    }
+    let json: Value = serde_json::from_slice(body).map_err(|e| ApiError::from_json(&e, body))?;
     Ok(match key {
         FetchKey::IpStats(_) => {
-            let stats: IpStats =
-                serde_json::from_slice(body).map_err(|e| ApiError::from_json(&e, body))?;
-            Page {
-                value: FetchValue::Stats(Some(stats)),
-                next_link: None,
-            }
+            let Value::Object(map) = &json else {
+                return Err(not_a(&json, "an object of IP statistics", body));
+            };
+            Page::last(FetchValue::Stats(Some(read_logged(map, IpStats::read).0)))
         }
         FetchKey::IpAlerts(_) => {
-            let l = list::<Alert>(body)?;
+            let (listing, next) = list(&json, body)?;
             Page {
-                value: FetchValue::Alerts(l.value),
-                next_link: l.next_link,
+                value: FetchValue::Alerts(listing),
+                next,
             }
         }
         FetchKey::AlertIps(_) => {
-            let l = list::<RelatedIp>(body)?;
+            let (listing, next) = list(&json, body)?;
             Page {
-                value: FetchValue::Ips(l.value),
-                next_link: l.next_link,
+                value: FetchValue::Ips(listing),
+                next,
             }
         }
     })
+}
+
+/// The OData envelope `{"value": [...], "@odata.nextLink": "..."}`; a bare list is read as
+/// its value.
+fn list<T: Item>(json: &Value, body: &[u8]) -> Result<(Listing<T>, Option<Next>), ApiError> {
+    let (values, link) = match json {
+        Value::Array(values) => (values.as_slice(), None),
+        Value::Object(map) => {
+            let values = match map.get("value") {
+                Some(Value::Array(values)) => values.as_slice(),
+                Some(Value::Null) => &[],
+                Some(other) => return Err(not_a(other, "a 'value' list", body)),
+                None => return Err(not_a(json, "a 'value' list", body)),
+            };
+            (values, map.get("@odata.nextLink"))
+        }
+        other => return Err(not_a(other, "a list", body)),
+    };
+    let next = match link {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) if s.trim().is_empty() => None,
+        Some(Value::String(s)) => Some(Next::Follow(s.clone())),
+        Some(other) => Some(Next::Refused {
+            link: shown_link(&other.to_string()),
+            why: format!("a {} instead of a link", super::fields::type_name(other)),
+        }),
+    };
+    Ok((Listing::read_page(values), next))
+}
+
+fn not_a(found: &Value, wanted: &str, body: &[u8]) -> ApiError {
+    ApiError::decode(
+        format!(
+            "expected {wanted}, found {}",
+            super::fields::type_name(found)
+        ),
+        body,
+    )
+}
+
+/// A link as it may be shown: sanitised and of readable length (the cut is said).
+fn shown_link(link: &str) -> String {
+    const MAX: usize = 160;
+    let clean = one_line(link.trim());
+    let n = clean.chars().count();
+    if n <= MAX {
+        return clean;
+    }
+    let head: String = clean.chars().take(MAX).collect();
+    format!("{head}… ({} more characters)", n - MAX)
+}
+
+/// A URL's path with percent-escapes undone, so `%3A` and `:` in an IPv6 compare equal.
+fn decoded_path(url: &Url) -> Vec<String> {
+    url.path_segments()
+        .map(|segments| {
+            segments
+                .filter(|s| !s.is_empty())
+                .map(|s| {
+                    percent_encoding::percent_decode_str(s)
+                        .decode_utf8_lossy()
+                        .to_lowercase()
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 async fn read_capped(mut response: reqwest::Response) -> Result<Vec<u8>, ApiError> {

@@ -3,12 +3,13 @@
 
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::sanitize;
 
 /// The kind of failure; it decides retries, the pane's wording and the CLI's exit code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ErrorKind {
     /// 400: the API rejected the input (an IP it does not accept, a malformed id).
     InvalidInput,
@@ -74,6 +75,8 @@ pub struct ApiError {
     pub target: Option<String>,
     /// From `Retry-After`, or from the quota window named in a 429 message.
     pub retry_after: Option<Duration>,
+    /// A 401 whose token the source dropped: one more call, with a fresh token, may succeed.
+    pub fresh_token: bool,
 }
 
 impl ApiError {
@@ -84,6 +87,7 @@ impl ApiError {
             message: message.into(),
             target: None,
             retry_after: None,
+            fresh_token: false,
         }
     }
 
@@ -124,6 +128,7 @@ impl ApiError {
             message,
             target,
             retry_after,
+            fresh_token: false,
         }
     }
 

@@ -5,6 +5,7 @@ use std::fmt;
 use std::net::IpAddr;
 
 use super::input::AlertId;
+use super::listing::{Cut, Listing};
 use super::model::{Alert, IpStats, RelatedIp};
 
 /// One logical request. Identical keys are coalesced by the scheduler.
@@ -79,17 +80,53 @@ impl fmt::Display for FetchKey {
 pub enum FetchValue {
     /// `None`: the API answered 404, which for stats means "not seen in the org".
     Stats(Option<IpStats>),
-    Alerts(Vec<Alert>),
-    Ips(Vec<RelatedIp>),
+    Alerts(Listing<Alert>),
+    Ips(Listing<RelatedIp>),
 }
 
 impl FetchValue {
     /// Joins a later page onto this one. Stats are never paged; a later stats page replaces.
     pub fn append(&mut self, next: FetchValue) {
         match (self, next) {
-            (FetchValue::Alerts(a), FetchValue::Alerts(b)) => a.extend(b),
-            (FetchValue::Ips(a), FetchValue::Ips(b)) => a.extend(b),
+            (FetchValue::Alerts(a), FetchValue::Alerts(b)) => a.append(b),
+            (FetchValue::Ips(a), FetchValue::Ips(b)) => a.append(b),
             (this, other) => *this = other,
+        }
+    }
+
+    /// Says that the walk over this list's pages stopped early, and why.
+    pub fn cut(&mut self, cut: Cut) {
+        match self {
+            FetchValue::Alerts(a) => a.cut = Some(cut),
+            FetchValue::Ips(a) => a.cut = Some(cut),
+            FetchValue::Stats(_) => {}
+        }
+    }
+
+    /// Pages read for this answer.
+    pub fn pages(&self) -> usize {
+        match self {
+            FetchValue::Alerts(a) => a.pages,
+            FetchValue::Ips(a) => a.pages,
+            FetchValue::Stats(_) => 1,
+        }
+    }
+
+    /// What is missing from this answer or may be, one clause each (empty when complete).
+    pub fn caveats(&self) -> Vec<String> {
+        match self {
+            FetchValue::Alerts(a) => a.caveats(),
+            FetchValue::Ips(a) => a.caveats(),
+            FetchValue::Stats(_) => Vec::new(),
+        }
+    }
+
+    /// Why the list stopped early, if it did.
+    pub fn cut_reason(&self) -> Option<&Cut> {
+        match self {
+            FetchValue::Alerts(a) => a.cut.as_ref(),
+            FetchValue::Ips(a) => a.cut.as_ref(),
+            FetchValue::Stats(_) => None,
         }
     }
 }

@@ -1,41 +1,46 @@
-//! The API's entities, decoded leniently (FACTS.md sections 1–3): open enums keep unknown
-//! values, prevalence comes as a number or a string under two names, timestamps may be null or
-//! carry seven fractional digits, unknown fields are ignored. Every string is sanitised here.
+//! The API's entities (FACTS.md sections 1–3), read field by field through
+//! [`Fields`](super::fields::Fields): open enums keep unknown values, prevalence comes as a
+//! number or a string under two names, timestamps may be null or carry seven fractional digits,
+//! a field of an unexpected type is unknown rather than fatal, unknown fields are ignored.
+//! Every string is sanitised as it is read.
 //!
 //! The simulator serialises the same types, so they round-trip.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::lenient::{opt_count, opt_text, opt_time, text, text_list};
+use super::fields::{Fields, deserialize_via_fields};
 
 /// `GET /api/ips/{ip}/stats`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct IpStats {
-    #[serde(deserialize_with = "opt_text")]
     pub ip_address: Option<String>,
     /// The current name and type (a number).
-    #[serde(
-        deserialize_with = "opt_count",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub organization_prevalence: Option<u64>,
     /// The legacy name, documented and observed as a string (`"63515"`); real replies may carry
     /// both names.
     #[serde(
-        deserialize_with = "opt_count",
-        serialize_with = "super::lenient::count_as_string",
+        serialize_with = "count_as_string",
         skip_serializing_if = "Option::is_none"
     )]
     pub org_prevalence: Option<u64>,
-    #[serde(deserialize_with = "opt_time")]
     pub org_first_seen: Option<DateTime<Utc>>,
-    #[serde(deserialize_with = "opt_time")]
     pub org_last_seen: Option<DateTime<Utc>>,
 }
 
 impl IpStats {
+    pub fn read(f: &mut Fields<'_>) -> Self {
+        Self {
+            ip_address: f.opt_text("ipAddress"),
+            organization_prevalence: f.count("organizationPrevalence"),
+            org_prevalence: f.count("orgPrevalence"),
+            org_first_seen: f.time("orgFirstSeen"),
+            org_last_seen: f.time("orgLastSeen"),
+        }
+    }
+
     /// Distinct devices in the org that connected to this IP, whichever field carried it.
     pub fn prevalence(&self) -> Option<u64> {
         self.organization_prevalence.or(self.org_prevalence)
@@ -47,56 +52,42 @@ impl IpStats {
     }
 }
 
+fn count_as_string<S: serde::Serializer>(v: &Option<u64>, s: S) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(n) => s.serialize_str(&n.to_string()),
+        None => s.serialize_none(),
+    }
+}
+
 /// An alert, as `GET /api/ips/{ip}/alerts` and `GET /api/alerts/{id}` return it.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Alert {
-    #[serde(deserialize_with = "text")]
     pub id: String,
-    #[serde(deserialize_with = "text")]
     pub title: String,
-    #[serde(deserialize_with = "text")]
     pub description: String,
     pub severity: Severity,
     pub status: Status,
-    #[serde(deserialize_with = "opt_text")]
     pub category: Option<String>,
-    #[serde(deserialize_with = "opt_text")]
     pub classification: Option<String>,
-    #[serde(deserialize_with = "opt_text")]
     pub determination: Option<String>,
-    #[serde(deserialize_with = "opt_text")]
     pub investigation_state: Option<String>,
-    #[serde(deserialize_with = "opt_text")]
     pub detection_source: Option<String>,
-    #[serde(deserialize_with = "opt_text")]
     pub threat_family_name: Option<String>,
-    #[serde(deserialize_with = "opt_text")]
     pub threat_name: Option<String>,
-    #[serde(deserialize_with = "opt_text")]
     pub assigned_to: Option<String>,
-    #[serde(deserialize_with = "opt_text")]
     pub machine_id: Option<String>,
-    #[serde(deserialize_with = "opt_text")]
     pub computer_dns_name: Option<String>,
-    #[serde(deserialize_with = "opt_text")]
     pub rbac_group_name: Option<String>,
-    #[serde(deserialize_with = "opt_text")]
     pub aad_tenant_id: Option<String>,
     pub incident_id: Option<i64>,
     pub investigation_id: Option<i64>,
-    #[serde(deserialize_with = "opt_time")]
     pub alert_creation_time: Option<DateTime<Utc>>,
-    #[serde(deserialize_with = "opt_time")]
     pub first_event_time: Option<DateTime<Utc>>,
-    #[serde(deserialize_with = "opt_time")]
     pub last_event_time: Option<DateTime<Utc>>,
-    #[serde(deserialize_with = "opt_time")]
     pub last_update_time: Option<DateTime<Utc>>,
-    #[serde(deserialize_with = "opt_time")]
     pub resolved_time: Option<DateTime<Utc>>,
     /// Documented as a String, observed as a list.
-    #[serde(deserialize_with = "text_list")]
     pub mitre_techniques: Vec<String>,
     /// Documented as a String, observed as an object or null.
     pub related_user: Option<RelatedUser>,
@@ -104,12 +95,42 @@ pub struct Alert {
     pub evidence: Vec<Evidence>,
 }
 
-/// Orders alerts newest first, the order every view and report uses.
-pub fn newest_first(alerts: &mut [Alert]) {
-    alerts.sort_by_key(|a| std::cmp::Reverse(a.alert_creation_time));
-}
-
 impl Alert {
+    /// Reads every field on its own; the JSON names are the serialised ones (a round-trip test
+    /// holds the two together).
+    pub fn read(f: &mut Fields<'_>) -> Self {
+        Self {
+            id: f.text("id"),
+            title: f.text("title"),
+            description: f.text("description"),
+            severity: f.open("severity"),
+            status: f.open("status"),
+            category: f.opt_text("category"),
+            classification: f.opt_text("classification"),
+            determination: f.opt_text("determination"),
+            investigation_state: f.opt_text("investigationState"),
+            detection_source: f.opt_text("detectionSource"),
+            threat_family_name: f.opt_text("threatFamilyName"),
+            threat_name: f.opt_text("threatName"),
+            assigned_to: f.opt_text("assignedTo"),
+            machine_id: f.opt_text("machineId"),
+            computer_dns_name: f.opt_text("computerDnsName"),
+            rbac_group_name: f.opt_text("rbacGroupName"),
+            aad_tenant_id: f.opt_text("aadTenantId"),
+            incident_id: f.int("incidentId"),
+            investigation_id: f.int("investigationId"),
+            alert_creation_time: f.time("alertCreationTime"),
+            first_event_time: f.time("firstEventTime"),
+            last_event_time: f.time("lastEventTime"),
+            last_update_time: f.time("lastUpdateTime"),
+            resolved_time: f.time("resolvedTime"),
+            mitre_techniques: f.text_list("mitreTechniques"),
+            related_user: f.record("relatedUser", RelatedUser::read, Some(RelatedUser::parse)),
+            comments: f.records("comments", AlertComment::read, Some(AlertComment::text)),
+            evidence: f.records("evidence", Evidence::read, None),
+        }
+    }
+
     /// The device to show: its DNS name, else its machine id.
     pub fn device(&self) -> Option<&str> {
         self.computer_dns_name
@@ -118,16 +139,40 @@ impl Alert {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+/// Orders alerts newest first, the order every view and report uses.
+pub fn newest_first(alerts: &mut [Alert]) {
+    alerts.sort_by_key(|a| std::cmp::Reverse(a.alert_creation_time));
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct RelatedUser {
-    #[serde(deserialize_with = "opt_text")]
     pub user_name: Option<String>,
-    #[serde(deserialize_with = "opt_text")]
     pub domain_name: Option<String>,
 }
 
 impl RelatedUser {
+    pub fn read(f: &mut Fields<'_>) -> Self {
+        Self {
+            user_name: f.opt_text("userName"),
+            domain_name: f.opt_text("domainName"),
+        }
+    }
+
+    /// The documented type is a String: `DOMAIN\user`, or a bare user name.
+    pub fn parse(s: String) -> Self {
+        match s.split_once('\\') {
+            Some((d, u)) => Self {
+                user_name: (!u.is_empty()).then(|| u.to_owned()),
+                domain_name: (!d.is_empty()).then(|| d.to_owned()),
+            },
+            None => Self {
+                user_name: Some(s),
+                domain_name: None,
+            },
+        }
+    }
+
     /// `DOMAIN\user`, the way analysts read accounts.
     pub fn display(&self) -> String {
         match (&self.domain_name, &self.user_name) {
@@ -139,56 +184,87 @@ impl RelatedUser {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct AlertComment {
-    #[serde(deserialize_with = "text")]
     pub comment: String,
-    #[serde(deserialize_with = "opt_text")]
     pub created_by: Option<String>,
-    #[serde(deserialize_with = "opt_time")]
     pub created_time: Option<DateTime<Utc>>,
 }
 
+impl AlertComment {
+    pub fn read(f: &mut Fields<'_>) -> Self {
+        Self {
+            comment: f.text("comment"),
+            created_by: f.opt_text("createdBy"),
+            created_time: f.time("createdTime"),
+        }
+    }
+
+    /// A bare string where a comment record was expected: it is the comment's text.
+    fn text(comment: String) -> Self {
+        Self {
+            comment,
+            ..Self::default()
+        }
+    }
+}
+
 /// One piece of alert evidence; only the fields worth showing are kept.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Evidence {
-    #[serde(deserialize_with = "opt_text")]
     pub entity_type: Option<String>,
-    #[serde(deserialize_with = "opt_text")]
     pub file_name: Option<String>,
-    #[serde(deserialize_with = "opt_text")]
     pub file_path: Option<String>,
-    #[serde(deserialize_with = "opt_text")]
     pub sha256: Option<String>,
-    #[serde(deserialize_with = "opt_text")]
     pub process_command_line: Option<String>,
-    #[serde(deserialize_with = "opt_text")]
     pub ip_address: Option<String>,
-    #[serde(deserialize_with = "opt_text")]
     pub url: Option<String>,
-    #[serde(deserialize_with = "opt_text")]
     pub account_name: Option<String>,
-    #[serde(deserialize_with = "opt_text")]
     pub domain_name: Option<String>,
-    #[serde(deserialize_with = "opt_text")]
     pub detection_status: Option<String>,
 }
 
+impl Evidence {
+    pub fn read(f: &mut Fields<'_>) -> Self {
+        Self {
+            entity_type: f.opt_text("entityType"),
+            file_name: f.opt_text("fileName"),
+            file_path: f.opt_text("filePath"),
+            sha256: f.opt_text("sha256"),
+            process_command_line: f.opt_text("processCommandLine"),
+            ip_address: f.opt_text("ipAddress"),
+            url: f.opt_text("url"),
+            account_name: f.opt_text("accountName"),
+            domain_name: f.opt_text("domainName"),
+            detection_status: f.opt_text("detectionStatus"),
+        }
+    }
+}
+
 /// One element of `GET /api/alerts/{id}/ips`: only `id`, the IP as a string.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct RelatedIp {
-    #[serde(deserialize_with = "text")]
     pub id: String,
 }
 
 impl RelatedIp {
+    pub fn read(f: &mut Fields<'_>) -> Self {
+        Self { id: f.text("id") }
+    }
+
     pub fn addr(&self) -> Option<std::net::IpAddr> {
         self.id.trim().parse().ok()
     }
 }
+
+deserialize_via_fields!(IpStats, IpStats::read);
+deserialize_via_fields!(Alert, Alert::read);
+deserialize_via_fields!(RelatedUser, RelatedUser::read);
+deserialize_via_fields!(AlertComment, AlertComment::read);
+deserialize_via_fields!(Evidence, Evidence::read);
+deserialize_via_fields!(RelatedIp, RelatedIp::read);
 
 /// The OData collection envelope.
 #[derive(Debug, Clone, Serialize, Deserialize)]

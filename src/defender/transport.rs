@@ -11,7 +11,7 @@ use super::key::{FetchKey, FetchValue};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Call {
     pub key: FetchKey,
-    /// An `@odata.nextLink` from the previous page; the transport refuses other origins.
+    /// A [`Next::Follow`] link from the previous page; the transport checks it again.
     pub next_link: Option<String>,
 }
 
@@ -28,7 +28,27 @@ impl Call {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Page {
     pub value: FetchValue,
-    pub next_link: Option<String>,
+    /// What the API said about a further page, already judged by the transport.
+    pub next: Option<Next>,
+}
+
+impl Page {
+    /// The last (or only) page of an answer.
+    pub fn last(value: FetchValue) -> Self {
+        Self { value, next: None }
+    }
+}
+
+/// An `@odata.nextLink`, judged: the scheduler follows only [`Next::Follow`], and says why it
+/// stopped otherwise.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Next {
+    /// Same origin and same endpoint path: worth a call.
+    Follow(String),
+    /// It leads back to the answer's first page.
+    Loop,
+    /// It points elsewhere (another origin or path, user-info, unreadable): not followed.
+    Refused { link: String, why: String },
 }
 
 pub type CallFuture = Pin<Box<dyn Future<Output = Result<Page, ApiError>> + Send + 'static>>;

@@ -20,7 +20,10 @@ pub struct SchedulerConfig {
     pub limits: RateLimits,
     /// Requests on the wire at once, all endpoints together.
     pub max_in_flight: usize,
-    /// Most pages followed for one key (`@odata.nextLink`).
+    /// Most pages followed for one key (`@odata.nextLink`): thousands of alerts, and a bound on
+    /// what an endless chain of links can spend. A list cut there says so ([`Cut::PageCap`]).
+    ///
+    /// [`Cut::PageCap`]: crate::defender::Cut::PageCap
     pub max_pages: usize,
     /// Attempts for transient failures (5xx, timeouts, network), the first included.
     pub max_attempts: u32,
@@ -43,7 +46,7 @@ impl Default for SchedulerConfig {
         Self {
             limits: RateLimits::default(),
             max_in_flight: 4,
-            max_pages: 10,
+            max_pages: 50,
             max_attempts: 3,
             reserve: 0.2,
             first_backoff: Duration::from_secs(1),

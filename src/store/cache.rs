@@ -5,7 +5,7 @@ use chrono::{DateTime, Duration as Span, Utc};
 use rusqlite::{OptionalExtension as _, params};
 
 use super::{Store, from_ms, to_ms};
-use crate::defender::{Alert, Endpoint, FetchKey, FetchValue, IpStats, RelatedIp};
+use crate::defender::{Alert, Endpoint, FetchKey, FetchValue, IpStats, Listing, RelatedIp};
 
 /// Calls older than this are of no use to any window (the longest the API has is an hour).
 const CALL_MEMORY: Span = Span::hours(2);
@@ -35,8 +35,22 @@ fn encode(value: &FetchValue) -> serde_json::Result<String> {
 pub fn decode(endpoint: Endpoint, body: &str) -> serde_json::Result<FetchValue> {
     Ok(match endpoint {
         Endpoint::IpStats => FetchValue::Stats(serde_json::from_str::<Option<IpStats>>(body)?),
-        Endpoint::IpAlerts => FetchValue::Alerts(serde_json::from_str::<Vec<Alert>>(body)?),
-        Endpoint::AlertIps => FetchValue::Ips(serde_json::from_str::<Vec<RelatedIp>>(body)?),
+        Endpoint::IpAlerts => FetchValue::Alerts(listing::<Alert>(body)?),
+        Endpoint::AlertIps => FetchValue::Ips(listing::<RelatedIp>(body)?),
+    })
+}
+
+/// A stored list with what it says of itself, or a bare array as earlier builds stored it.
+fn listing<T: serde::de::DeserializeOwned>(body: &str) -> serde_json::Result<Listing<T>> {
+    #[derive(serde::Deserialize)]
+    #[serde(untagged)]
+    enum Stored<T> {
+        Listing(Listing<T>),
+        Bare(Vec<T>),
+    }
+    Ok(match serde_json::from_str(body)? {
+        Stored::Listing(l) => l,
+        Stored::Bare(items) => Listing::of(items),
     })
 }
 

@@ -76,7 +76,10 @@ impl Store {
                             .entry(alert.id.clone())
                             .or_insert_with(|| alert.clone());
                     }
-                    Some(Dated { value: a, as_of })
+                    Some(Dated {
+                        value: a.items,
+                        as_of,
+                    })
                 }
                 _ => None,
             };
@@ -97,7 +100,7 @@ impl Store {
             };
             let related = match self.response(&meta.scope, &FetchKey::AlertIps(id.clone()))? {
                 Some((FetchValue::Ips(list), as_of)) => Some(Dated {
-                    value: list.into_iter().map(|i| i.id).collect(),
+                    value: list.items.into_iter().map(|i| i.id).collect(),
                     as_of,
                 }),
                 _ => None,

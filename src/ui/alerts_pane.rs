@@ -6,7 +6,7 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::text::Line;
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, TableState};
 
-use super::format::{as_of, pending, short_time, tag_list, truncate};
+use super::format::{as_of, caveat_line, count, pending, short_time, tag_list, truncate};
 use crate::app::{Focus, State, Theme};
 use crate::case::Target;
 use crate::defender::{FetchKey, Severity};
@@ -34,8 +34,17 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
     // The counts give way, from the right, before they could overwrite a digit of the IP.
     let room = (area.width as usize).saturating_sub(title.chars().count() + 3);
     block = block.title(Line::from(title).style(theme.title()));
+    let caveats = state.caveats_of(&key);
+    let cut = state
+        .remote(&key)
+        .value()
+        .is_some_and(|v| v.cut_reason().is_some());
+    if !caveats.is_empty() {
+        // What the list lacks is said where the list is: never a silent partial answer.
+        block = block.title_bottom(caveat_line(&caveats, theme));
+    }
     if let Some(age) = as_of(remote, state.now) {
-        let mut counts = severity_counts(all, shown, theme);
+        let mut counts = severity_counts(all, shown, cut, theme);
         while counts
             .iter()
             .map(|s| s.content.chars().count())
@@ -78,6 +87,20 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
             )),
             Line::styled("Esc after / clears the filter.", theme.muted()),
         ];
+        frame.render_widget(Paragraph::new(text).block(block), area);
+        return;
+    }
+    if shown == 0 && !caveats.is_empty() {
+        let mut text = vec![Line::from("No readable alerts for this IP.")];
+        text.extend(
+            caveats
+                .iter()
+                .map(|c| Line::styled(format!("{c}."), theme.warn())),
+        );
+        text.push(Line::styled(
+            "The log file names each one; r asks again.",
+            theme.muted(),
+        ));
         frame.render_widget(Paragraph::new(text).block(block), area);
         return;
     }
@@ -151,16 +174,23 @@ fn severity_label(s: &Severity) -> String {
     }
 }
 
-/// " 7 alerts 3 High 2 Med 1 Low " for the pane title (" 2 of 7 alerts …" when filtered).
+/// " 7 alerts 3 High 2 Med 1 Low " for the pane title (" 2 of 7 alerts …" when filtered,
+/// " 5,000+ alerts …" when the list was cut).
 fn severity_counts(
     alerts: &[crate::defender::Alert],
     shown: usize,
+    cut: bool,
     theme: &Theme,
 ) -> Vec<ratatui::text::Span<'static>> {
+    let total = format!(
+        "{}{}",
+        count(alerts.len() as u64),
+        if cut { "+" } else { "" }
+    );
     let count = if shown == alerts.len() {
-        format!(" {} alerts ", alerts.len())
+        format!(" {total} alerts ")
     } else {
-        format!(" {shown} of {} alerts ", alerts.len())
+        format!(" {shown} of {total} alerts ")
     };
     let mut spans = vec![ratatui::text::Span::raw(count)];
     for (sev, name) in [

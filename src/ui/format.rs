@@ -58,6 +58,11 @@ pub fn as_of<T>(remote: &Remote<T>, now: Option<DateTime<Utc>>) -> Option<String
 }
 
 /// `[malicious, needs review]`, or nothing.
+/// " ⚠ list cut at 50 pages · 1 alert could not be read ", for a pane's bottom border.
+pub fn caveat_line(caveats: &[String], theme: &Theme) -> Line<'static> {
+    Line::styled(format!(" ⚠ {} ", caveats.join(" · ")), theme.warn())
+}
+
 pub fn tag_list(tags: &[String]) -> String {
     if tags.is_empty() {
         String::new()

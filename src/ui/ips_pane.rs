@@ -5,7 +5,7 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::text::Line;
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, TableState};
 
-use super::format::{count, pending, spinner};
+use super::format::{caveat_line, count, pending, spinner};
 use crate::app::{Focus, Remote, State};
 use crate::defender::FetchKey;
 
@@ -42,9 +42,29 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
         return;
     }
     let ips = state.related_ips_of(id).unwrap_or_default();
+    let caveats = state.caveats_of(&key);
+    let block = if caveats.is_empty() {
+        block
+    } else {
+        block.title_bottom(caveat_line(&caveats, theme))
+    };
     if ips.is_empty() {
-        let text = vec![Line::from("No related IPs for this alert.")];
-        frame.render_widget(Paragraph::new(text).block(block), area);
+        let mut text = vec![Line::from(if caveats.is_empty() {
+            "No related IPs for this alert."
+        } else {
+            "No readable related IPs for this alert."
+        })];
+        text.extend(
+            caveats
+                .iter()
+                .map(|c| Line::styled(format!("{c}."), theme.warn())),
+        );
+        frame.render_widget(
+            Paragraph::new(text)
+                .wrap(ratatui::widgets::Wrap { trim: true })
+                .block(block),
+            area,
+        );
         return;
     }
     let block = block.title_bottom(Line::styled(" Enter: pivot ", theme.muted()).right_aligned());

@@ -98,9 +98,11 @@ pub fn submitted(state: &mut State, text: &str) -> Vec<Cmd> {
 pub fn tenant(key: &FetchKey) -> FetchValue {
     match key {
         FetchKey::IpStats(_) => FetchValue::Stats(Some(doc_stats())),
-        FetchKey::IpAlerts(i) if *i == ip(DOC_IP) => FetchValue::Alerts(doc_alerts()),
-        FetchKey::IpAlerts(_) => FetchValue::Alerts(vec![]),
-        FetchKey::AlertIps(_) => FetchValue::Ips(related(&["104.80.104.128", "23.203.232.228"])),
+        FetchKey::IpAlerts(i) if *i == ip(DOC_IP) => FetchValue::Alerts(doc_alerts().into()),
+        FetchKey::IpAlerts(_) => FetchValue::Alerts(Default::default()),
+        FetchKey::AlertIps(_) => {
+            FetchValue::Ips(related(&["104.80.104.128", "23.203.232.228"]).into())
+        }
     }
 }
 

@@ -12,7 +12,9 @@ use tokio::time::Instant;
 use chrono::{DateTime, Utc};
 
 use super::{Command, FetchEvent, FetchRequest, SchedulerConfig};
-use crate::defender::{ApiError, Call, Endpoint, ErrorKind, FetchKey, FetchValue, Page, Transport};
+use crate::defender::{
+    ApiError, Call, Cut, Endpoint, ErrorKind, FetchKey, FetchValue, Next, Page, Transport,
+};
 use crate::fetch::budget::Budget;
 use crate::fetch::cache::{self, CacheUse, Memory, Origin};
 use crate::fetch::status::{BudgetStatus, EndpointBudget, Priority, Ticket};
@@ -34,8 +36,10 @@ struct Job {
     sent_at: Option<(Instant, DateTime<Utc>)>,
     /// Pages joined so far.
     acc: Option<FetchValue>,
-    pages: usize,
+    /// Next links followed, so a link back to one of them ends the walk.
     seen_links: HashSet<String>,
+    /// Whether a 401 already had its one retry with a fresh token.
+    renewed: bool,
 }
 
 pub(super) struct Actor {
@@ -163,8 +167,8 @@ impl Actor {
             not_before: None,
             sent_at: None,
             acc: None,
-            pages: 0,
             seen_links: HashSet::new(),
+            renewed: false,
         });
     }
 
@@ -294,19 +298,22 @@ impl Actor {
         }
         match result {
             Ok(page) => {
-                let value = match job.acc.take() {
+                let mut value = match job.acc.take() {
                     Some(mut acc) => {
                         acc.append(page.value);
                         acc
                     }
                     None => page.value,
                 };
-                job.pages += 1;
-                match page.next_link {
-                    Some(link)
-                        if job.pages < self.config.max_pages
-                            && job.seen_links.insert(link.clone()) =>
-                    {
+                let cut = match page.next {
+                    None => None,
+                    Some(Next::Follow(link)) if job.seen_links.contains(&link) => Some(Cut::Loop),
+                    Some(Next::Follow(_)) if value.pages() >= self.config.max_pages => {
+                        Some(Cut::PageCap)
+                    }
+                    Some(Next::Follow(link)) => {
+                        // Every page is a call: back in the queue, through the budget.
+                        job.seen_links.insert(link.clone());
                         job.acc = Some(value);
                         job.call = Call {
                             key: job.key.clone(),
@@ -314,13 +321,23 @@ impl Actor {
                         };
                         job.failures = 0;
                         self.enqueue(job);
+                        return;
                     }
-                    Some(_) => {
-                        tracing::warn!(%key, pages = job.pages, "stopped following next-page links (cap or loop)");
-                        self.complete(job, Ok(value));
-                    }
-                    None => self.complete(job, Ok(value)),
+                    Some(Next::Loop) => Some(Cut::Loop),
+                    Some(Next::Refused { link, why }) => Some(Cut::Refused { link, why }),
+                };
+                if let Some(cut) = cut {
+                    tracing::warn!(%key, pages = value.pages(), ?cut, "stopped following next-page links");
+                    value.cut(cut);
                 }
+                self.complete(job, Ok(value));
+            }
+            Err(e) if e.kind == ErrorKind::Unauthorized && e.fresh_token && !job.renewed => {
+                // The token source dropped the refused token: one more try with a fresh one,
+                // as a call of its own on the books.
+                tracing::info!(%key, "401: trying once more with a fresh token");
+                job.renewed = true;
+                self.enqueue(job);
             }
             Err(e) if e.kind == ErrorKind::Throttled => {
                 let budget = self
@@ -354,14 +371,35 @@ impl Actor {
                 job.not_before = Some(now + self.backoff(job.failures));
                 self.enqueue(job);
             }
-            Err(e) => self.complete(job, Err(e)),
+            Err(mut e) => {
+                if e.kind == ErrorKind::Unauthorized && job.renewed {
+                    // Saying that renewing did not help points the analyst at the tenant,
+                    // consent or scope instead of at waiting.
+                    e.message = format!("{} (a renewed token was refused too)", e.message);
+                }
+                match job.acc.take() {
+                    // A later page failed: what the earlier pages gave is kept, and the cut said.
+                    Some(mut acc) => {
+                        acc.cut(Cut::Failed {
+                            kind: e.kind,
+                            message: e.message,
+                        });
+                        self.complete(job, Ok(acc));
+                    }
+                    None => self.complete(job, Err(e)),
+                }
+            }
         }
     }
 
     /// Sends the answer to every waiting ticket, and keeps a good one for next time.
     fn complete(&mut self, job: Job, result: Result<FetchValue, ApiError>) {
         let at = Utc::now();
-        if let (Some(m), Ok(value)) = (&self.memory, &result) {
+        let failed_page = result
+            .as_ref()
+            .is_ok_and(|v| matches!(v.cut_reason(), Some(Cut::Failed { .. })));
+        // A list cut by a failed page is shown, not kept: the next look should try again.
+        if let (Some(m), Ok(value), false) = (&self.memory, &result, failed_page) {
             m.remember(&job.key, value, at);
         }
         for ticket in job.waiters {
