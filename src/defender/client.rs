@@ -335,10 +335,20 @@ fn not_a(found: &Value, wanted: &str, body: &[u8]) -> ApiError {
     )
 }
 
-/// A link as it may be shown: sanitised and of readable length (the cut is said).
+/// A link as it may be shown: user-info blanked (it may be a password), sanitised, and of
+/// readable length (the cut is said).
 fn shown_link(link: &str) -> String {
     const MAX: usize = 160;
-    let clean = one_line(link.trim());
+    let link = match Url::parse(link.trim()) {
+        Ok(mut url) if !url.username().is_empty() || url.password().is_some() => {
+            let _ = url.set_username("");
+            let _ = url.set_password(None);
+            url.to_string()
+                .replacen("://", "://<user-info removed>@", 1)
+        }
+        _ => link.trim().to_owned(),
+    };
+    let clean = one_line(&link);
     let n = clean.chars().count();
     if n <= MAX {
         return clean;
