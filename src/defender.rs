@@ -8,6 +8,7 @@ pub mod azure_cli;
 pub mod client;
 pub mod cloud;
 pub mod device_code;
+mod entra;
 pub mod error;
 pub mod fields;
 pub mod input;

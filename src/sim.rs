@@ -34,6 +34,8 @@ pub struct SimConfig {
     pub device_code_interval: u64,
     /// "authorization_pending" answers before the simulated user approves a device code.
     pub device_code_polls: u32,
+    /// The simulated user declines the device-code sign-in instead of approving it.
+    pub device_code_declined: bool,
     /// Lifetime of tokens from the token endpoint (`expires_in`); they are accepted a few
     /// seconds longer, as Entra ID allows for clock skew.
     pub token_lifetime: Duration,
@@ -62,6 +64,7 @@ impl Default for SimConfig {
             token_lifetime: Duration::from_secs(3599),
             device_code_interval: 1,
             device_code_polls: 2,
+            device_code_declined: false,
             clock_offset_secs: 0,
             seed: 0x5eed,
             dataset: Arc::new(Dataset::demo()),
@@ -115,6 +118,15 @@ impl SimHandle {
         self.record
             .lock()
             .map(|r| r.scopes.clone())
+            .unwrap_or_default()
+    }
+
+    /// Every sign-in request, oldest first: the token request's `grant_type`, or `devicecode`
+    /// for a request to the device-code endpoint.
+    pub fn sign_in_requests(&self) -> Vec<String> {
+        self.record
+            .lock()
+            .map(|r| r.sign_ins.clone())
             .unwrap_or_default()
     }
 

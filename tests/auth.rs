@@ -1,7 +1,9 @@
 //! Every credential source against the simulator's token endpoint (the Azure CLI as a fake
-//! `az`): end to end through the binary, the automatic order, a wrong secret, a secret file,
-//! one refresh however many requests wait, expiry, a 401 mid-session (one renewal, then a clear
-//! error), the scope override, and no secret or issued token in any output, log or `Debug`.
+//! `az`): end to end through the binary, the automatic order, a wrong secret or a declined
+//! device code (one sign-in request for the whole command), a secret file, one refresh however
+//! many requests wait, expiry (the CLI's local `expiresOn` included), a 401 mid-session (one
+//! renewal, then a clear error), the scope override, and no secret or issued token in any
+//! output, log or `Debug`. (`sign_in.rs` has the stand-in authorities.)
 
 mod support;
 
@@ -166,6 +168,53 @@ async fn a_wrong_secret_is_one_sentence_and_its_own_exit_code() {
     assert!(!err.contains(wrong) && !logs(&home).contains(wrong));
     assert!(out.stdout.is_empty());
     // Nothing reached the API.
+    assert!(paths(&sim).iter().all(|(p, _)| !p.starts_with("/api/")));
+    // `ip` asks two endpoints at once: both wait on the one sign-in and share its refusal.
+    assert_eq!(sim.sign_in_requests(), ["client_credentials"]);
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_declined_device_code_is_one_prompt_and_one_code_for_the_whole_command() {
+    let sim = sim_with(SimConfig {
+        device_code_declined: true,
+        ..quick_device_codes()
+    })
+    .await;
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_mde-triage"));
+    cmd.envs(support::isolated_env());
+    cmd.args(["ip", DOC_IP])
+        .env_remove("MDE_TOKEN")
+        .env_remove("AZURE_CLIENT_ID")
+        .env_remove("AZURE_TENANT_ID")
+        .env("MDE_SIGN_IN", "device-code")
+        .env("AZURE_AUTHORITY_HOST", &sim.url)
+        .env("MDE_API_URL", &sim.url)
+        .env("PATH", "")
+        .env("MDE_TRIAGE_LOG", "off");
+    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(13));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        err.matches("To sign in, use a web browser").count(),
+        1,
+        "{err}"
+    );
+    assert!(
+        err.contains(
+            "authorization_declined: AADSTS70000: The end user denied the authorization request."
+        ),
+        "{err}"
+    );
+    assert!(
+        !err.contains("Trace ID") && !err.contains("Correlation ID"),
+        "{err}"
+    );
+    // The code, polled until the simulated user declined (two "pending" answers, then no).
+    let poll = "urn:ietf:params:oauth:grant-type:device_code";
+    assert_eq!(sim.sign_in_requests(), ["devicecode", poll, poll, poll]);
     assert!(paths(&sim).iter().all(|(p, _)| !p.starts_with("/api/")));
     sim.shutdown().await;
 }
@@ -654,6 +703,56 @@ async fn the_azure_cli_session_is_used_when_nothing_else_is_set() {
     );
     let calls = std::fs::read_to_string(home.join("calls")).unwrap();
     assert_eq!(calls.lines().count(), 2, "one `az` run per call");
+    sim.shutdown().await;
+}
+
+/// The lifetime `az`'s token was given, from the log line "token from the Azure CLI secs=N".
+fn az_lifetime_logged(state: &Path) -> u64 {
+    let written = logs(state);
+    written
+        .lines()
+        .filter(|l| l.contains("token from the Azure CLI"))
+        .find_map(|l| {
+            l.split("secs=")
+                .nth(1)?
+                .split_whitespace()
+                .next()?
+                .parse()
+                .ok()
+        })
+        .unwrap_or_else(|| panic!("no lifetime logged: {written}"))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_older_azure_cli_expiry_in_local_time_is_read_in_the_local_zone() {
+    let sim = sim_with(SimConfig::default()).await;
+    // Twelve hours west of UTC (POSIX spelling: no time-zone data needed): read as UTC, the
+    // expiry would be eleven hours gone.
+    let zone = chrono::FixedOffset::west_opt(12 * 3600).unwrap();
+    let expires_on = (chrono::Utc::now() + chrono::Duration::hours(1))
+        .with_timezone(&zone)
+        .format("%Y-%m-%d %H:%M:%S%.6f");
+    for (expiry, lifetimes) in [
+        (expires_on.to_string(), 3300..=3600),
+        // Unreadable: asked again in five minutes.
+        ("the first of December".to_owned(), 300..=300),
+    ] {
+        let home = scratch("az-local-time");
+        let answer = format!(
+            r#"{{"accessToken": "{}", "expiresOn": "{expiry}", "tokenType": "Bearer"}}"#,
+            sim.token
+        );
+        let bin = fake_az(&home, &answer, true);
+        let out = run_with_az_and(&sim, &bin, &["ip", DOC_IP], &[("TZ", "XYZ+12")]).await;
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let lifetime = az_lifetime_logged(&home.join("state"));
+        assert!(lifetimes.contains(&lifetime), "{expiry}: {lifetime}s");
+        assert_eq!(az_calls(&home), 1);
+    }
     sim.shutdown().await;
 }
 

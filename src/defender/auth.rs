@@ -1,5 +1,5 @@
 //! App-only sign-in (OAuth 2.0 client credentials against Entra ID) with a token cache that
-//! one task refreshes before expiry, however many requests wait. Written by hand: `oauth2` 5
+//! one task refreshes before expiry, however many requests wait, and that keeps a refusal. Written by hand: `oauth2` 5
 //! and `azure_identity` 1 are tied to reqwest 0.12 (DESIGN.md section 10), and this is one
 //! form POST and one JSON answer.
 
@@ -11,8 +11,8 @@ use serde::Deserialize;
 use tokio::time::Instant;
 
 use super::client::{TokenFuture, TokenSource};
+use super::entra::sign_in_error;
 use super::error::{ApiError, ErrorKind};
-use super::sanitize;
 
 /// The scope that works for every API host (FACTS.md section 4: the legacy resource). Used for
 /// every cloud unless overridden: the government clouds' scopes are not documented, so none is
@@ -83,21 +83,69 @@ impl Cached {
     }
 }
 
-/// A token kept in memory and renewed by one task at a time, whatever the source.
+/// A token kept in memory, fetched by one task at a time whatever the source: those who ask
+/// while an attempt is under way wait for it, then use its token or share its failure, so
+/// several endpoints' calls starting at once make one token request (one device-code prompt).
+/// A final refusal is kept for the life of the source: the rest of the command (or console
+/// session) gets it without asking again.
 #[derive(Default)]
 pub(crate) struct TokenCache {
-    cache: Mutex<Option<Cached>>,
-    /// Held while a token is fetched, so concurrent requests wait for one renewal.
-    renewing: tokio::sync::Mutex<()>,
+    state: Mutex<CacheState>,
+    /// Held while a token is fetched.
+    fetching: tokio::sync::Mutex<()>,
+}
+
+#[derive(Default)]
+struct CacheState {
+    cached: Option<Cached>,
+    /// Attempts finished so far: one that finished while an asker waited was the one it waited
+    /// for, and its failure is the asker's too (its token is in `cached`).
+    attempts: u64,
+    /// The last attempt's failure, if it failed, for those who waited on it.
+    failed: Option<ApiError>,
+    /// A refusal that asking again would only repeat.
+    refused: Option<ApiError>,
+}
+
+/// What an asker does next.
+enum Next {
+    Answer(Result<String, ApiError>),
+    /// Fetch, having seen this many attempts finished.
+    Fetch(u64),
+}
+
+/// Whether a sign-in failure is final: a refusal (wrong secret, unknown app or tenant, missing
+/// consent, a device code declined or expired) or an answer that cannot be read is the same
+/// next time. A network failure, a timeout, a 5xx or a 429 from the token endpoint may not be.
+fn is_final(kind: ErrorKind) -> bool {
+    !kind.is_transient() && kind != ErrorKind::Throttled
 }
 
 impl TokenCache {
-    fn fresh(&self) -> Option<String> {
-        let cache = self.cache.lock().ok()?;
-        cache
+    fn state(&self) -> std::sync::MutexGuard<'_, CacheState> {
+        // Nothing panics while holding it; if something did, the state is still whole.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// `seen`: the attempts this asker saw finished before it waited, if it waited.
+    fn next(&self, seen: Option<u64>) -> Next {
+        let state = self.state();
+        if let Some(refusal) = &state.refused {
+            return Next::Answer(Err(refusal.clone()));
+        }
+        if let Some(c) = state
+            .cached
             .as_ref()
             .filter(|c| Instant::now() < c.refresh_at)
-            .map(|c| c.token.clone())
+        {
+            return Next::Answer(Ok(c.token.clone()));
+        }
+        if let (Some(seen), Some(failure)) = (seen, &state.failed)
+            && seen != state.attempts
+        {
+            return Next::Answer(Err(failure.clone()));
+        }
+        Next::Fetch(state.attempts)
     }
 
     /// The cached token, or a new one from `fetch` (token and lifetime).
@@ -106,27 +154,44 @@ impl TokenCache {
         F: FnOnce() -> Fut,
         Fut: std::future::Future<Output = Result<(String, Duration), ApiError>>,
     {
-        if let Some(token) = self.fresh() {
-            return Ok(token);
+        let seen = match self.next(None) {
+            Next::Answer(answer) => return answer,
+            Next::Fetch(seen) => seen,
+        };
+        let _one_at_a_time = self.fetching.lock().await;
+        if let Next::Answer(answer) = self.next(Some(seen)) {
+            return answer;
         }
-        let _one_at_a_time = self.renewing.lock().await;
-        // Another request may have renewed it while this one waited.
-        if let Some(token) = self.fresh() {
-            return Ok(token);
+        // Dropped here (the asker gave up), the attempt leaves no outcome: the next in line
+        // fetches.
+        let outcome = fetch().await;
+        let mut state = self.state();
+        state.attempts += 1;
+        state.failed = outcome.as_ref().err().cloned();
+        match outcome {
+            Ok((token, lifetime)) => {
+                // A token already past its refresh point (no lifetime) is not handed on to
+                // those waiting: each asks again, as the token says to.
+                state.cached = Some(Cached::new(token.clone(), lifetime));
+                Ok(token)
+            }
+            Err(e) => {
+                if is_final(e.kind) {
+                    tracing::warn!(error = %e, "sign-in refused: not asked again by this command");
+                    state.refused = Some(e.clone());
+                } else {
+                    tracing::info!(error = %e, "sign-in failed; the next request tries again");
+                }
+                Err(e)
+            }
         }
-        let (token, lifetime) = fetch().await?;
-        if let Ok(mut cache) = self.cache.lock() {
-            *cache = Some(Cached::new(token.clone(), lifetime));
-        }
-        Ok(token)
     }
 
     /// Forgets `token` if it is the one cached.
     pub(crate) fn forget(&self, token: &str) {
-        if let Ok(mut cache) = self.cache.lock()
-            && cache.as_ref().is_some_and(|c| c.token == token)
-        {
-            *cache = None;
+        let mut state = self.state();
+        if state.cached.as_ref().is_some_and(|c| c.token == token) {
+            state.cached = None;
         }
     }
 }
@@ -153,14 +218,8 @@ impl std::fmt::Debug for ClientCredentials {
 #[derive(Deserialize)]
 struct TokenAnswer {
     access_token: String,
-    #[serde(default)]
-    expires_in: Option<serde_json::Value>,
-}
-
-#[derive(Deserialize)]
-struct AadError {
-    error: Option<String>,
-    error_description: Option<String>,
+    #[serde(default, deserialize_with = "super::lenient::opt_count")]
+    expires_in: Option<u64>,
 }
 
 impl ClientCredentials {
@@ -189,35 +248,22 @@ impl ClientCredentials {
     }
 
     async fn fetch(&self) -> Result<(String, Duration), ApiError> {
-        let response = self
-            .http
-            .post(self.token_url.clone())
-            .form(&[
+        let (status, body) = post_form(
+            &self.http,
+            &self.token_url,
+            &[
                 ("grant_type", "client_credentials"),
                 ("client_id", self.creds.client_id.as_str()),
                 ("client_secret", self.creds.secret.expose()),
                 ("scope", self.scope.as_str()),
-            ])
-            .send()
-            .await
-            .map_err(|e| {
-                let mut err = super::client::transport_error(e);
-                err.message = format!("sign-in: {}", err.message);
-                err
-            })?;
-        let status = response.status();
-        let body = response.bytes().await.unwrap_or_default();
-        if !status.is_success() {
-            return Err(sign_in_error(status.as_u16(), &body));
+            ],
+        )
+        .await?;
+        if !(200..300).contains(&status) {
+            return Err(sign_in_error(status, &body));
         }
         let answer: TokenAnswer = serde_json::from_slice(&body).map_err(|e| unreadable(&e))?;
-        let lifetime = Duration::from_secs(
-            answer
-                .expires_in
-                .as_ref()
-                .and_then(|v| v.as_u64().or_else(|| v.as_str()?.parse().ok()))
-                .unwrap_or(3599),
-        );
+        let lifetime = Duration::from_secs(answer.expires_in.unwrap_or(3599));
         tracing::info!(secs = lifetime.as_secs(), "signed in (client credentials)");
         Ok((answer.access_token, lifetime))
     }
@@ -255,9 +301,66 @@ pub(crate) fn sign_in_client(
     let http = reqwest::Client::builder()
         .timeout(timeout)
         .user_agent(concat!("mde-triage/", env!("CARGO_PKG_VERSION")))
+        // A secret, a refresh token or a device code goes to the authority named, never on
+        // to wherever it points: a redirect is reported by [`post_form`] instead.
+        .redirect(reqwest::redirect::Policy::none())
         .build()
         .map_err(|e| ApiError::new(ErrorKind::Network, e.to_string()))?;
     Ok((base, http))
+}
+
+/// One form POST to the authority: the status and the body of its answer. A redirect is an
+/// error naming where it pointed, without the query or user part, which could carry anything.
+pub(crate) async fn post_form(
+    http: &reqwest::Client,
+    url: &Url,
+    form: &[(&str, &str)],
+) -> Result<(u16, Vec<u8>), ApiError> {
+    let sign_in = |e: reqwest::Error| {
+        let mut err = super::client::transport_error(e);
+        err.message = format!("sign-in: {}", err.message);
+        err
+    };
+    let response = http
+        .post(url.clone())
+        .form(form)
+        .send()
+        .await
+        .map_err(sign_in)?;
+    let status = response.status();
+    if status.is_redirection() {
+        let to = response
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|to| url.join(to).ok());
+        return Err(redirected(status.as_u16(), to));
+    }
+    let body = response.bytes().await.map_err(sign_in)?;
+    Ok((status.as_u16(), body.to_vec()))
+}
+
+fn redirected(status: u16, to: Option<Url>) -> ApiError {
+    let place = match to {
+        Some(mut to) => {
+            to.set_query(None);
+            to.set_fragment(None);
+            // Fails only for URLs that cannot have a user part, which then has none.
+            let _ = to.set_username("");
+            let _ = to.set_password(None);
+            super::error::shorten(to.as_str())
+        }
+        None => "no readable location".to_owned(),
+    };
+    let mut e = ApiError::new(
+        ErrorKind::Protocol,
+        format!(
+            "the token endpoint redirected to {place}; not followed: sign-ins go only to the \
+             authority set (AZURE_AUTHORITY_HOST, or the cloud's)"
+        ),
+    );
+    e.status = Some(status);
+    e
 }
 
 /// A sign-in answer that does not parse, said without quoting it: unlike an API body (see
@@ -284,31 +387,4 @@ pub(crate) fn unquoted(e: &serde_json::Error) -> String {
         e.line(),
         e.column()
     )
-}
-
-/// Entra ID's refusal, in one sentence: the AADSTS code and its description, without the
-/// trace and correlation ids and timestamps it appends.
-pub(crate) fn sign_in_error(status: u16, body: &[u8]) -> ApiError {
-    let parsed: Option<AadError> = serde_json::from_slice(body).ok();
-    let description = parsed
-        .as_ref()
-        .and_then(|e| e.error_description.as_deref())
-        .map(|d| d.split(" Trace ID:").next().unwrap_or(d))
-        .map(sanitize::one_line);
-    let code = parsed.as_ref().and_then(|e| e.error.clone());
-    let mut e = ApiError::new(
-        if status >= 500 {
-            ErrorKind::Server
-        } else {
-            ErrorKind::SignIn
-        },
-        match (code, description) {
-            (Some(code), Some(d)) => format!("{code}: {d}"),
-            (None, Some(d)) => d,
-            (Some(code), None) => code,
-            (None, None) => format!("HTTP {status} from the token endpoint"),
-        },
-    );
-    e.status = Some(status);
-    e
 }

@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use chrono::{DateTime, Local, NaiveDateTime, TimeZone, Utc};
 use serde::Deserialize;
 
 use super::auth::TokenCache;
@@ -36,9 +37,46 @@ impl std::fmt::Debug for AzureCli {
 #[serde(rename_all = "camelCase")]
 struct CliToken {
     access_token: String,
-    /// Unix seconds; recent CLIs print it (`expires_on`).
-    #[serde(default, rename = "expires_on")]
-    expires_on: Option<serde_json::Value>,
+    /// Unix seconds, a number or a string; recent CLIs print it.
+    #[serde(
+        default,
+        rename = "expires_on",
+        deserialize_with = "super::lenient::opt_count"
+    )]
+    expires_on: Option<u64>,
+    /// The local time without a zone, e.g. "2026-12-01 23:14:05.000000"; every CLI prints it.
+    /// Kept as any JSON value so an odd one costs only the expiry, not the token.
+    #[serde(default, rename = "expiresOn")]
+    expires_on_local: Option<serde_json::Value>,
+}
+
+/// How long a token whose expiry cannot be read is used: asking `az` again every few minutes
+/// costs little, a token used past its end costs a failed call.
+const UNKNOWN_LIFETIME: Duration = Duration::from_secs(300);
+
+impl CliToken {
+    /// How long the token lives from `now`: `expires_on` when present, else `expiresOn` read
+    /// as a time in `zone` (the machine's, where `az` ran), else [`UNKNOWN_LIFETIME`].
+    fn lifetime<Tz: TimeZone>(&self, now: DateTime<Utc>, zone: &Tz) -> Duration {
+        let until = |at: DateTime<Utc>| (at - now).to_std().unwrap_or_default();
+        if let Some(at) = self.expires_on.and_then(|s| i64::try_from(s).ok()) {
+            return DateTime::from_timestamp(at, 0).map_or(Duration::ZERO, until);
+        }
+        let local = self
+            .expires_on_local
+            .as_ref()
+            .and_then(|v| v.as_str())
+            .and_then(|s| NaiveDateTime::parse_from_str(s.trim(), "%Y-%m-%d %H:%M:%S%.f").ok())
+            // A time that occurs twice (clocks going back) is taken at its first: earlier is safer.
+            .and_then(|t| zone.from_local_datetime(&t).earliest());
+        match local {
+            Some(at) => until(at.with_timezone(&Utc)),
+            None => {
+                tracing::warn!("az printed no readable expiry; asking it again in five minutes");
+                UNKNOWN_LIFETIME
+            }
+        }
+    }
 }
 
 impl AzureCli {
@@ -103,7 +141,7 @@ impl AzureCli {
                 ErrorKind::SignIn,
                 format!(
                     "az account get-access-token failed: {} (is `az login` done?)",
-                    sanitize::one_line(first.trim_start_matches("ERROR: "))
+                    super::error::shorten(&sanitize::one_line(first.trim_start_matches("ERROR: ")))
                 ),
             ));
         }
@@ -116,17 +154,7 @@ impl AzureCli {
                 ),
             )
         })?;
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_secs();
-        let lifetime = token
-            .expires_on
-            .as_ref()
-            .and_then(|v| v.as_u64().or_else(|| v.as_str()?.parse().ok()))
-            .map(|at| Duration::from_secs(at.saturating_sub(now)))
-            // Older CLIs give only a local time without a zone: ask again in five minutes.
-            .unwrap_or(Duration::from_secs(300));
+        let lifetime = token.lifetime(Utc::now(), &Local);
         tracing::info!(secs = lifetime.as_secs(), "token from the Azure CLI");
         Ok((token.access_token, lifetime))
     }
@@ -153,4 +181,74 @@ fn is_executable(path: &Path) -> bool {
 #[cfg(not(unix))]
 fn is_executable(path: &Path) -> bool {
     path.with_extension("cmd").is_file() || path.is_file()
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::FixedOffset;
+
+    use super::*;
+
+    fn lifetime(json: &str, zone: &FixedOffset) -> Duration {
+        let token: CliToken = serde_json::from_str(json).unwrap();
+        // 2026-12-01 22:14:05 UTC.
+        let now = DateTime::from_timestamp(1_796_163_245, 0).unwrap();
+        token.lifetime(now, zone)
+    }
+
+    #[test]
+    fn the_expiry_is_read_from_expires_on_else_the_local_expires_on() {
+        let utc = FixedOffset::east_opt(0).unwrap();
+        let paris = FixedOffset::east_opt(3600).unwrap();
+        let hour = Duration::from_secs(3600);
+        let cases = [
+            // Newer CLIs: unix seconds, as a number or a string, over the local time.
+            (
+                r#"{"accessToken": "t", "expires_on": 1796166845, "expiresOn": "1999-01-01 00:00:00.000000"}"#,
+                utc,
+                hour,
+            ),
+            (
+                r#"{"accessToken": "t", "expires_on": "1796166845"}"#,
+                paris,
+                hour,
+            ),
+            // Older CLIs: the local time only, so the zone decides.
+            (
+                r#"{"accessToken": "t", "expiresOn": "2026-12-01 23:14:05.000000"}"#,
+                utc,
+                hour,
+            ),
+            (
+                r#"{"accessToken": "t", "expiresOn": "2026-12-01 23:14:05.000000"}"#,
+                paris,
+                Duration::ZERO,
+            ),
+            (
+                r#"{"accessToken": "t", "expiresOn": "2026-12-02 00:14:05"}"#,
+                paris,
+                hour,
+            ),
+            // Garbled: ask again in five minutes.
+            (
+                r#"{"accessToken": "t", "expiresOn": "tomorrow-ish"}"#,
+                utc,
+                UNKNOWN_LIFETIME,
+            ),
+            (
+                r#"{"accessToken": "t", "expiresOn": 17}"#,
+                utc,
+                UNKNOWN_LIFETIME,
+            ),
+            (
+                r#"{"accessToken": "t", "expires_on": "later", "expiresOn": "2026-12-01 22:44:05.5"}"#,
+                utc,
+                hour / 2 + Duration::from_millis(500),
+            ),
+            (r#"{"accessToken": "t"}"#, utc, UNKNOWN_LIFETIME),
+        ];
+        for (json, zone, expected) in cases {
+            assert_eq!(lifetime(json, &zone), expected, "{json} in {zone}");
+        }
+    }
 }

@@ -43,22 +43,28 @@ impl std::fmt::Debug for DeviceCode {
     }
 }
 
+/// The `/devicecode` answer. Counts may come as numbers or strings ("900", "5").
 #[derive(Deserialize)]
 struct CodeAnswer {
     device_code: String,
     message: String,
-    #[serde(default = "default_interval")]
-    interval: u64,
-    #[serde(default = "default_expiry")]
-    expires_in: u64,
+    #[serde(default, deserialize_with = "super::lenient::opt_count")]
+    interval: Option<u64>,
+    #[serde(default, deserialize_with = "super::lenient::opt_count")]
+    expires_in: Option<u64>,
 }
 
-fn default_interval() -> u64 {
-    5
-}
+impl CodeAnswer {
+    /// How long to wait between polls: RFC 8628 section 3.2 says five seconds when the
+    /// answer does not say.
+    fn interval(&self) -> Duration {
+        Duration::from_secs(self.interval.unwrap_or(5))
+    }
 
-fn default_expiry() -> u64 {
-    900
+    /// How long the code lives: Entra's usual fifteen minutes when the answer does not say.
+    fn lifetime(&self) -> Duration {
+        Duration::from_secs(self.expires_in.unwrap_or(900))
+    }
 }
 
 #[derive(Deserialize)]
@@ -66,8 +72,8 @@ struct TokenAnswer {
     access_token: String,
     #[serde(default)]
     refresh_token: Option<String>,
-    #[serde(default)]
-    expires_in: Option<serde_json::Value>,
+    #[serde(default, deserialize_with = "super::lenient::opt_count")]
+    expires_in: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -114,20 +120,7 @@ impl DeviceCode {
     }
 
     async fn post(&self, last: &str, form: &[(&str, &str)]) -> Result<(u16, Vec<u8>), ApiError> {
-        let response = self
-            .http
-            .post(self.endpoint(last))
-            .form(form)
-            .send()
-            .await
-            .map_err(|e| {
-                let mut err = super::client::transport_error(e);
-                err.message = format!("sign-in: {}", err.message);
-                err
-            })?;
-        let status = response.status().as_u16();
-        let body = response.bytes().await.unwrap_or_default().to_vec();
-        Ok((status, body))
+        super::auth::post_form(&self.http, &self.endpoint(last), form).await
     }
 
     /// Keeps the refresh token and returns the access token with its lifetime.
@@ -137,12 +130,8 @@ impl DeviceCode {
         if let (Some(r), Ok(mut slot)) = (answer.refresh_token, self.refresh.lock()) {
             *slot = Some(Secret::new(r));
         }
-        let lifetime = answer
-            .expires_in
-            .as_ref()
-            .and_then(|v| v.as_u64().or_else(|| v.as_str()?.parse().ok()))
-            .unwrap_or(3599);
-        Ok((answer.access_token, Duration::from_secs(lifetime)))
+        let lifetime = Duration::from_secs(answer.expires_in.unwrap_or(3599));
+        Ok((answer.access_token, lifetime))
     }
 
     async fn renew(&self, refresh: &Secret) -> Result<(String, Duration), ApiError> {
@@ -161,7 +150,7 @@ impl DeviceCode {
             tracing::info!("token renewed with the refresh token");
             return self.accept(&body);
         }
-        Err(super::auth::sign_in_error(status, &body))
+        Err(super::entra::sign_in_error(status, &body))
     }
 
     async fn sign_in(&self) -> Result<(String, Duration), ApiError> {
@@ -172,13 +161,13 @@ impl DeviceCode {
             )
             .await?;
         if status != 200 {
-            return Err(super::auth::sign_in_error(status, &body));
+            return Err(super::entra::sign_in_error(status, &body));
         }
         let code: CodeAnswer =
             serde_json::from_slice(&body).map_err(|e| super::auth::unreadable(&e))?;
         (self.prompt)(&super::sanitize::one_line(&code.message));
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(code.expires_in);
-        let mut interval = Duration::from_secs(code.interval);
+        let deadline = tokio::time::Instant::now() + code.lifetime();
+        let mut interval = code.interval();
         loop {
             tokio::time::sleep(interval).await;
             let (status, body) = self
@@ -199,7 +188,7 @@ impl DeviceCode {
                 Ok(e) if e == "authorization_pending" => {}
                 // RFC 8628: poll five seconds slower from now on.
                 Ok(e) if e == "slow_down" => interval += Duration::from_secs(5),
-                _ => return Err(super::auth::sign_in_error(status, &body)),
+                _ => return Err(super::entra::sign_in_error(status, &body)),
             }
             if tokio::time::Instant::now() >= deadline {
                 return Err(ApiError::new(
@@ -227,5 +216,32 @@ impl TokenSource for DeviceCode {
     fn invalidate(&self, token: &str) -> bool {
         self.cache.forget(token);
         true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn code_answers_are_read_with_counts_as_numbers_or_strings_or_absent() {
+        let cases = [
+            (r#""interval": 5, "expires_in": 900"#, 5, 900),
+            (r#""interval": "5", "expires_in": "900""#, 5, 900),
+            (r#""interval": " 7 ", "expires_in": "1800""#, 7, 1800),
+            // RFC 8628: no interval means five seconds.
+            (r#""expires_in": 600"#, 5, 600),
+            (r#""interval": null, "expires_in": "soon""#, 5, 900),
+            (r#""interval": 0, "expires_in": 60"#, 0, 60),
+        ];
+        for (counts, interval, lifetime) in cases {
+            let body = format!(r#"{{"device_code": "dc", "message": "m", {counts}}}"#);
+            let code: CodeAnswer = serde_json::from_str(&body).unwrap();
+            assert_eq!(
+                (code.interval(), code.lifetime()),
+                (Duration::from_secs(interval), Duration::from_secs(lifetime)),
+                "{body}"
+            );
+        }
     }
 }

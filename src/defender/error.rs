@@ -105,7 +105,7 @@ impl ApiError {
         let envelope = serde_json::from_slice::<ErrorEnvelope>(body)
             .ok()
             .map(|e| e.error);
-        let message = envelope
+        let full = envelope
             .as_ref()
             .and_then(|e| e.message.as_deref())
             .filter(|m| !m.trim().is_empty())
@@ -114,18 +114,19 @@ impl ApiError {
         let target = envelope
             .as_ref()
             .and_then(|e| e.target.as_deref())
-            .map(sanitize::one_line);
+            .map(|t| shorten_logged("the error's target", &sanitize::one_line(t)));
+        // Read from the whole message: a cut one may have lost the window at its end.
         let retry_after = (kind == ErrorKind::Throttled)
             .then(|| {
                 retry_after_header
                     .and_then(parse_retry_after)
-                    .or_else(|| quota_window(&message))
+                    .or_else(|| quota_window(&full))
             })
             .flatten();
         Self {
             kind,
             status: Some(status),
-            message,
+            message: shorten_logged("the API's error message", &full),
             target,
             retry_after,
             fresh_token: false,
@@ -172,9 +173,11 @@ impl ApiError {
         if folded.chars().count() > WIDTH {
             excerpt.push('…');
         }
+        // serde's detail can quote a whole value from the body, however long.
+        let message = format!("unexpected response body ({detail}): {excerpt}");
         let mut e = Self::new(
             ErrorKind::Decode,
-            format!("unexpected response body ({detail}): {excerpt}"),
+            shorten_logged("an unreadable body's description", &message),
         );
         e.status = Some(200);
         e
@@ -212,6 +215,44 @@ impl ApiError {
         }
         s
     }
+}
+
+/// Characters of server text an error shows on stderr or in a pane: more than any real message
+/// needs, and still a few lines on a terminal when a proxy or a bug sends a whole page.
+pub const SHOWN_CHARS: usize = 500;
+
+/// Characters of a cut text that go to the log file instead, where a long line does no harm.
+const LOGGED_CHARS: usize = 16 * 1024;
+
+/// `text` cut to [`SHOWN_CHARS`] characters (never inside one), saying how many were left out.
+pub fn shorten(text: &str) -> String {
+    cut_at(text, SHOWN_CHARS).unwrap_or_else(|| text.to_owned())
+}
+
+/// [`shorten`], with the text (up to [`LOGGED_CHARS`]) written to the log when it was cut, so
+/// the rest can still be read there. Only for server text: never for anything that may hold a
+/// secret.
+pub(crate) fn shorten_logged(what: &str, text: &str) -> String {
+    match cut_at(text, SHOWN_CHARS) {
+        None => text.to_owned(),
+        Some(short) => {
+            let logged = cut_at(text, LOGGED_CHARS);
+            tracing::debug!(
+                chars = text.chars().count(),
+                text = logged.as_deref().unwrap_or(text),
+                "{what} was cut for display"
+            );
+            short
+        }
+    }
+}
+
+/// `text`'s first `max` characters and a note of how many more there were, or `None` when it
+/// is no longer than that.
+fn cut_at(text: &str, max: usize) -> Option<String> {
+    let (at, _) = text.char_indices().nth(max)?;
+    let more = text[at..].chars().count();
+    Some(format!("{}… ({more} more characters)", &text[..at]))
 }
 
 #[derive(Deserialize)]
@@ -297,5 +338,74 @@ mod tests {
         assert_eq!(e.target.as_deref(), Some("t\u{FFFD}1"));
         let d = ApiError::decode("expected value", b"\x1b[2J{\"value\": [ ...");
         assert!(!d.message.contains('\u{1b}'));
+    }
+
+    /// Characters in `text` before the note [`shorten`] appends, and the count the note gives.
+    fn split_note(text: &str) -> (usize, usize) {
+        let (shown, note) = text
+            .rsplit_once("… (")
+            .expect("a note says the text was cut");
+        let more = note
+            .strip_suffix(" more characters)")
+            .and_then(|n| n.parse().ok())
+            .expect("the note counts what was left out");
+        (shown.chars().count(), more)
+    }
+
+    #[test]
+    fn a_megabyte_of_error_message_is_cut_and_the_cut_said() {
+        // Two-byte characters: a cut by bytes rather than characters would split one (a panic).
+        let long = "é".repeat(1_000_000);
+        let body = serde_json::json!({"error": {"code": "x", "message": long, "target": long}});
+        let e = ApiError::from_response(500, None, body.to_string().as_bytes());
+        assert_eq!(
+            split_note(&e.message),
+            (SHOWN_CHARS, 1_000_000 - SHOWN_CHARS)
+        );
+        assert_eq!(
+            split_note(e.target.as_deref().unwrap()),
+            (SHOWN_CHARS, 1_000_000 - SHOWN_CHARS)
+        );
+        assert!(
+            e.sentence().chars().count() < 3 * SHOWN_CHARS,
+            "one readable sentence"
+        );
+        // The quota window at the end of a long 429 message is still read.
+        let throttled = serde_json::json!({"error": {"message": format!(
+            "{} maximum allowed 100 per 00:01:00",
+            "x".repeat(1_000_000)
+        )}});
+        let e = ApiError::from_response(429, None, throttled.to_string().as_bytes());
+        assert_eq!(e.retry_after, Some(Duration::from_secs(60)));
+        assert_eq!(split_note(&e.message).0, SHOWN_CHARS);
+    }
+
+    #[test]
+    fn a_megabyte_value_quoted_by_the_decoder_is_cut_and_the_cut_said() {
+        // serde quotes a string found where a number belongs, whole.
+        let body = format!("{{\"prevalence\": \"{}\"}}", "9".repeat(1_000_000));
+        let err =
+            serde_json::from_str::<std::collections::HashMap<String, u64>>(&body).unwrap_err();
+        let e = ApiError::from_json(&err, body.as_bytes());
+        let (shown, more) = split_note(&e.message);
+        assert_eq!(shown, SHOWN_CHARS);
+        assert!(more > 999_000, "{more}");
+        assert!(
+            e.message
+                .starts_with("unexpected response body (invalid type")
+        );
+    }
+
+    #[test]
+    fn short_text_is_left_whole() {
+        let body = br#"{"error":{"message":"Invalid IP address","target":"abc"}}"#;
+        let e = ApiError::from_response(400, None, body);
+        assert_eq!(e.message, "Invalid IP address");
+        let exactly = "a".repeat(SHOWN_CHARS);
+        assert_eq!(shorten(&exactly), exactly);
+        assert_eq!(
+            split_note(&shorten(&format!("{exactly}b"))),
+            (SHOWN_CHARS, 1)
+        );
     }
 }

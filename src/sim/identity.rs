@@ -25,6 +25,15 @@ pub(crate) struct Record {
     pub(crate) secrets: Vec<String>,
     /// The `scope` of every sign-in request that carried one, in the order received.
     pub(crate) scopes: Vec<String>,
+    /// Every sign-in request, in the order received: the token request's `grant_type`, or
+    /// `devicecode` for a code asked of the device-code endpoint.
+    pub(crate) sign_ins: Vec<String>,
+}
+
+fn remember_sign_in(s: &Shared, what: &str) {
+    if let Ok(mut r) = s.record.lock() {
+        r.sign_ins.push(what.to_owned());
+    }
 }
 
 fn remember_secret(s: &Shared, secret: &str) {
@@ -63,14 +72,36 @@ pub(super) fn claims(config: &SimConfig, lifetime: Duration) -> Claims {
     }
 }
 
+/// A refusal shaped as Entra's: the description ends with the trace id, correlation id and
+/// timestamp on lines of their own (`\r\n`), and the same ids come again as fields.
 fn aad(status: StatusCode, error: &str, code: u32, text: &str) -> Response {
+    let trace = uuid_like();
+    let correlation = uuid_like();
+    let timestamp = chrono::Utc::now().format("%Y-%m-%d %H:%M:%SZ").to_string();
     let body = json!({
         "error": error,
-        "error_description": format!("AADSTS{code}: {text} Trace ID: 00000000-0000-0000-0000-000000000000"),
+        "error_description": format!(
+            "AADSTS{code}: {text}\r\nTrace ID: {trace}\r\nCorrelation ID: {correlation}\r\nTimestamp: {timestamp}"
+        ),
         "error_codes": [code],
-        "timestamp": chrono::Utc::now().format("%Y-%m-%d %H:%M:%SZ").to_string(),
+        "timestamp": timestamp,
+        "trace_id": trace,
+        "correlation_id": correlation,
+        "error_uri": format!("https://login.microsoftonline.com/error?code={code}"),
     });
     (status, axum::Json(body)).into_response()
+}
+
+fn uuid_like() -> String {
+    let hex = format!("{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..));
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..]
+    )
 }
 
 fn random(prefix: &str) -> String {
@@ -121,6 +152,7 @@ pub(super) async fn token(
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
     remember_scope(&s, &form);
+    remember_sign_in(&s, form.get("grant_type").map_or("", String::as_str));
     match form.get("grant_type").map(String::as_str) {
         Some("client_credentials") => client_credentials(&s, &form),
         Some(DEVICE_GRANT) => device_grant(&s, &form),
@@ -163,6 +195,7 @@ pub(super) async fn device_code(
     Path(_tenant): Path<String>,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
+    remember_sign_in(&s, "devicecode");
     if form.get("client_id").is_none_or(|c| c.is_empty()) {
         return aad(
             StatusCode::BAD_REQUEST,
@@ -237,6 +270,15 @@ fn device_grant(s: &Shared, form: &HashMap<String, String>) -> Response {
     }
     pending.remove(&code);
     drop(pending);
+    if s.config.device_code_declined {
+        // RFC 8628's `access_denied`, as Entra names it; the AADSTS number is the simulator's.
+        return aad(
+            StatusCode::BAD_REQUEST,
+            "authorization_declined",
+            70000,
+            "The end user denied the authorization request.",
+        );
+    }
     grant(s, true)
 }
 
