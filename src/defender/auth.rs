@@ -218,7 +218,7 @@ impl std::fmt::Debug for ClientCredentials {
 #[derive(Deserialize)]
 struct TokenAnswer {
     access_token: String,
-    #[serde(default, deserialize_with = "super::lenient::opt_count")]
+    #[serde(default, deserialize_with = "super::fields::opt_count")]
     expires_in: Option<u64>,
 }
 

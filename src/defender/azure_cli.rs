@@ -41,7 +41,7 @@ struct CliToken {
     #[serde(
         default,
         rename = "expires_on",
-        deserialize_with = "super::lenient::opt_count"
+        deserialize_with = "super::fields::opt_count"
     )]
     expires_on: Option<u64>,
     /// The local time without a zone, e.g. "2026-12-01 23:14:05.000000"; every CLI prints it.

@@ -48,9 +48,9 @@ impl std::fmt::Debug for DeviceCode {
 struct CodeAnswer {
     device_code: String,
     message: String,
-    #[serde(default, deserialize_with = "super::lenient::opt_count")]
+    #[serde(default, deserialize_with = "super::fields::opt_count")]
     interval: Option<u64>,
-    #[serde(default, deserialize_with = "super::lenient::opt_count")]
+    #[serde(default, deserialize_with = "super::fields::opt_count")]
     expires_in: Option<u64>,
 }
 
@@ -72,7 +72,7 @@ struct TokenAnswer {
     access_token: String,
     #[serde(default)]
     refresh_token: Option<String>,
-    #[serde(default, deserialize_with = "super::lenient::opt_count")]
+    #[serde(default, deserialize_with = "super::fields::opt_count")]
     expires_in: Option<u64>,
 }
 

@@ -283,6 +283,15 @@ fn parse_time(s: &str) -> Option<DateTime<Utc>> {
         .map(|t| t.and_utc())
 }
 
+/// For serde-derived answers (tokens, device codes): a non-negative count sent as `3599` or
+/// `"3599"`; anything else reads as absent.
+pub fn opt_count<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    use serde::Deserialize as _;
+    let v = Value::deserialize(d)?;
+    let map = Map::from_iter([("n".to_owned(), v)]);
+    Ok(Fields::new(&map).count("n"))
+}
+
 /// Reads one record with `read`, logging its odd fields under `what` (e.g. "alert 1234").
 pub fn read_logged<T>(
     map: &Map<String, Value>,
