@@ -112,9 +112,8 @@ impl Console {
     /// Waits (10 s at most) until the screen shows what `pred` wants.
     async fn wait_for(&mut self, what: &str, pred: impl Fn(&str) -> bool) -> String {
         let wait = self.screen.wait_for(|s| pred(s));
-        match tokio::time::timeout(Duration::from_secs(10), wait).await {
-            Ok(screen) => return screen.unwrap().clone(),
-            Err(_) => {}
+        if let Ok(screen) = tokio::time::timeout(Duration::from_secs(10), wait).await {
+            return screen.unwrap().clone();
         }
         panic!("waiting for {what}; screen:\n{}", *self.screen.borrow())
     }
