@@ -20,15 +20,18 @@ use crate::fetch::{FetchEvent, FetchHandle};
 use crate::ui;
 
 pub mod effects;
+pub mod job;
 mod recorder;
 pub use effects::Effects;
+pub use job::{JobControl, JobSignal};
 pub use recorder::Recorder;
 
-/// Everything the loop reaches outside the core and the scheduler: the case's database and
-/// the clipboard and browser.
+/// Everything the loop reaches outside the core and the scheduler: the case's database, the
+/// clipboard and browser, and the terminal as a shell's job (Ctrl-Z, SIGTSTP, SIGCONT).
 pub struct Edges {
     pub recorder: Option<Recorder>,
     pub effects: Box<dyn Effects>,
+    pub job: Box<dyn JobControl>,
 }
 
 impl From<Option<Recorder>> for Edges {
@@ -36,6 +39,7 @@ impl From<Option<Recorder>> for Edges {
         Self {
             recorder,
             effects: Box::new(effects::Nowhere),
+            job: Box::new(job::Detached),
         }
     }
 }
@@ -64,6 +68,7 @@ where
     let Edges {
         mut recorder,
         mut effects,
+        mut job,
     } = edges.into();
     let mut ticker: Option<Interval> = None;
     let mut clock = tokio::time::interval(CLOCK);
@@ -74,6 +79,8 @@ where
     }
     terminal.draw(|f| ui::draw(&state, f))?;
     state.dirty = false;
+    // Set when the screen may hold anything (back from a stop): draw all of it, not a diff.
+    let mut repaint = false;
     loop {
         let first = if !start.is_empty() {
             Some(start.remove(0))
@@ -84,6 +91,16 @@ where
                     Some(ev) => input_msg(ev.context("reading the terminal")?, &state, screen(terminal)),
                     None => break, // stdin closed
                 },
+                // Each of our own stops is followed by its SIGCONT too: one redundant full
+                // frame, where telling the continues apart would take guessing.
+                signal = std::future::poll_fn(|cx| job.poll_signal(cx)) => {
+                    repaint = true;
+                    let done = match signal {
+                        JobSignal::Stop => job.suspend(),
+                        JobSignal::Continued => job.retake(),
+                    };
+                    done.err().map(Msg::Notice)
+                }
                 ev = events.recv() => Some(fetch_msg(ev.context("the fetch scheduler stopped unexpectedly")?)),
                 Some(h) = health(&mut recorder) => Some(recorder::health_msg(h)),
                 _ = clock.tick() => Some(Msg::Clock(chrono::Utc::now())),
@@ -125,6 +142,12 @@ where
                             Err(_) => format!("{why}: {url}"),
                         },
                     })),
+                    Cmd::Suspend => {
+                        repaint = true;
+                        if let Err(why) = job.suspend() {
+                            said.push(Msg::Notice(why));
+                        }
+                    }
                     Cmd::Quit => {}
                 }
             }
@@ -135,7 +158,10 @@ where
         if state.quit {
             break;
         }
-        if state.dirty {
+        if repaint {
+            redraw_all(terminal, &state)?;
+            (repaint, state.dirty) = (false, false);
+        } else if state.dirty {
             terminal.draw(|f| ui::draw(&state, f))?;
             state.dirty = false;
         }
@@ -151,6 +177,18 @@ where
         }
     }
     Ok(state)
+}
+
+/// Clears the screen and draws every cell, trusting nothing the last frame left. Not
+/// `Terminal::clear`: it asks the terminal where the cursor is, and crossterm reads the answer
+/// only once the `EventStream` thread waiting for a key lets go of the input (2 s, then an
+/// error that would end the console). For a full-screen viewport, `resize` clears the screen
+/// and forgets the last frame without asking, at the size the terminal has now.
+fn redraw_all<B: Backend>(terminal: &mut Terminal<B>, state: &State) -> Result<(), B::Error> {
+    let area = ratatui::layout::Rect::from((ratatui::layout::Position::ORIGIN, terminal.size()?));
+    terminal.resize(area)?;
+    terminal.draw(|f| ui::draw(state, f))?;
+    Ok(())
 }
 
 /// The whole screen, as the last frame was drawn on it.
@@ -233,7 +271,7 @@ async fn tick(ticker: &mut Option<Interval>) {
 
 /// Runs the console in the real terminal: raw mode, alternate screen, bracketed paste and (with
 /// `mouse`) mouse capture, restored on every exit path (return, error, panic,
-/// SIGTERM/SIGHUP/SIGINT).
+/// SIGTERM/SIGHUP/SIGINT), given back for a stop (Ctrl-Z, SIGTSTP) and taken again after it.
 pub async fn run_in_terminal(
     state: State,
     fetch: FetchHandle,
@@ -253,6 +291,7 @@ pub async fn run_in_terminal(
         r = run(&mut terminal, EventStream::new(), state, fetch, events, Edges {
             recorder,
             effects: Box::new(effects::Terminal),
+            job: Box::new(job::Tty::new(mouse)),
         }) => r.map(drop),
         sig = termination() => {
             tracing::info!(signal = sig, "stopping on signal");
@@ -268,7 +307,8 @@ fn restore() {
     let _ = crossterm::execute!(
         io::stdout(),
         crossterm::event::DisableMouseCapture,
-        crossterm::event::DisableBracketedPaste
+        crossterm::event::DisableBracketedPaste,
+        crossterm::cursor::Show
     );
     ratatui::restore();
 }

@@ -1,8 +1,10 @@
 //! The real binary in a real terminal (tmux): `demo` starts, answers a lookup, opens an alert,
 //! pivots, goes back, shows the tree, quits, and the terminal is left as found (alternate
 //! screen off, cursor shown, mouse given back), and `y` reaches the terminal's clipboard.
-//! A panic in a background task also restores it and ends the process. Skipped when tmux is
-//! absent, except on CI.
+//! A panic in a background task also restores it and ends the process. Job control: Ctrl-Z
+//! and `kill -TSTP` stop it as a shell's job with the terminal given back, `fg` brings it back
+//! whole, and a `kill -CONT` after a `kill -STOP` redraws a screen scribbled on meanwhile.
+//! Skipped when tmux is absent, except on CI.
 
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -12,7 +14,30 @@ struct Tmux {
 }
 
 impl Tmux {
+    /// `cmd` under `sh -c`, which prints `EXITED=<status>` when it ends.
     fn start(cmd: &str, width: u16, height: u16) -> Option<Self> {
+        let shell = format!("{cmd}; echo EXITED=$?; sleep 30");
+        Self::spawn(&["sh", "-c", &shell], width, height)
+    }
+
+    /// An interactive bash with job control (so Ctrl-Z and `fg` work), prompting [`PROMPT`].
+    fn shell(width: u16, height: u16) -> Option<Self> {
+        let ps1 = format!("PS1={PROMPT} ");
+        let argv = [
+            "env",
+            &ps1,
+            "HISTFILE=/dev/null",
+            "bash",
+            "--norc",
+            "--noprofile",
+            "-i",
+        ];
+        let tmux = Self::spawn(&argv, width, height)?;
+        tmux.wait_for("the shell's prompt", |s| s.contains(PROMPT));
+        Some(tmux)
+    }
+
+    fn spawn(argv: &[&str], width: u16, height: u16) -> Option<Self> {
         if Command::new("tmux").arg("-V").output().is_err() {
             // On CI a missing tmux is a broken runner, not a reason to pass quietly.
             assert!(
@@ -38,7 +63,7 @@ impl Tmux {
                 "-y",
                 &height.to_string(),
             ])
-            .args(["sh", "-c", &format!("{cmd}; echo EXITED=$?; sleep 30")])
+            .args(argv)
             // Accept OSC 52 from the program, as terminals that allow it do.
             .args([";", "set-option", "-s", "set-clipboard", "on"])
             .env("MDE_TRIAGE_LOG", "warn")
@@ -103,6 +128,66 @@ impl Tmux {
     fn clipboard(&self) -> String {
         let out = tmux(&self.session).arg("show-buffer").output().unwrap();
         String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+}
+
+/// The prompt of [`Tmux::shell`] (a space follows it, which `capture-pane` trims).
+const PROMPT: &str = "jobctl$";
+
+impl Tmux {
+    /// The pid of the program the pane's shell runs, once it runs.
+    fn program(&self) -> u32 {
+        let shell: u32 = self
+            .query("#{pane_pid}")
+            .parse()
+            .expect("tmux gives the pane's pid");
+        let mut found = None;
+        wait_until("the program's process", || {
+            found = child_named(shell, "mde-triage");
+            found.is_some()
+        });
+        found.unwrap()
+    }
+
+    /// Writes straight to the pane's terminal, as any other program on it could.
+    fn scribble(&self, bytes: &str) {
+        use std::io::Write as _;
+        use std::os::unix::fs::OpenOptionsExt as _;
+        let mut tty = std::fs::OpenOptions::new()
+            .write(true)
+            .custom_flags(libc::O_NOCTTY)
+            .open(self.query("#{pane_tty}"))
+            .expect("the pane's tty opens");
+        tty.write_all(bytes.as_bytes()).unwrap();
+    }
+}
+
+/// The process `parent` started under `name`, if any yet.
+fn child_named(parent: u32, name: &str) -> Option<u32> {
+    std::fs::read_dir("/proc")
+        .ok()?
+        .flatten()
+        .find_map(|entry| {
+            let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+            let (comm, rest) = stat.split_once(" (")?.1.rsplit_once(") ")?;
+            let ppid: u32 = rest.split(' ').nth(1)?.parse().ok()?;
+            (ppid == parent && comm == name).then_some(pid)
+        })
+}
+
+/// The process's state as /proc tells it: `T` is stopped, `S` and `R` run; `None` once gone.
+fn state(pid: u32) -> Option<char> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat.rsplit_once(") ")?.1.chars().next()
+}
+
+/// Polls `cond` until it holds (20 s at most).
+fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !cond() {
+        assert!(Instant::now() < deadline, "waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
     }
 }
 
@@ -284,4 +369,150 @@ fn a_note_being_typed_survives_a_crash_and_comes_back_on_restart() {
     second.keys(&["Escape"]);
     second.keys(&["q"]);
     second.wait_for("exit", |s| s.contains("EXITED=0"));
+}
+
+/// The console's whole frame at 100×30: the title bar, every pane, the status bar, each of the
+/// 30 rows drawn, and nothing else's text on it.
+fn whole(screen: &str) -> bool {
+    let drawn = screen.lines().filter(|l| !l.trim().is_empty()).count();
+    let panes = [
+        "┌ IP address",
+        "┌ Prevalence",
+        "┌ Alerts",
+        "┌ Alert ",
+        "┌ Related IPs",
+    ];
+    drawn == 30
+        && screen
+            .lines()
+            .next()
+            .is_some_and(|l| l.contains("SIMULATED TENANT"))
+        && panes.iter().all(|p| screen.contains(p))
+        && screen.lines().last().is_some_and(|l| l.ends_with("? help"))
+        && !screen.contains(PROMPT)
+        && !screen.contains("GARBLED")
+}
+
+/// `demo` typed at the shell's prompt, with its own data directory.
+fn demo_at_the_prompt(tmux: &Tmux, data: &std::path::Path) -> u32 {
+    let bin = env!("CARGO_BIN_EXE_mde-triage");
+    let command = format!("env MDE_TRIAGE_DATA_DIR='{}' {bin} demo", data.display());
+    tmux.keys(&["-l", &command]);
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the console", whole);
+    let pid = tmux.program();
+    assert_ne!(state(pid), Some('T'));
+    pid
+}
+
+/// Stopped as a job: the terminal is the shell's again, as on exit.
+fn stopped_at_the_prompt(tmux: &Tmux, pid: u32) {
+    wait_until("the console stopped", || state(pid) == Some('T'));
+    let screen = tmux.wait_for("the shell's prompt", |s| {
+        s.contains("Stopped") && s.trim_end().ends_with(PROMPT)
+    });
+    assert!(!screen.contains("┌ Prevalence"), "{screen}");
+    assert_eq!(tmux.query("#{alternate_on}"), "0", "alternate screen left");
+    assert_eq!(tmux.query("#{mouse_any_flag}"), "0", "mouse given back");
+    assert_eq!(tmux.query("#{cursor_flag}"), "1", "cursor visible");
+}
+
+/// `fg`: the console takes the terminal again and draws all of it (the alternate screen comes
+/// back empty, so a diff against the last frame would leave it blank).
+fn back_with_fg(tmux: &Tmux, pid: u32) {
+    tmux.keys(&["-l", "fg"]);
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the console redrawn", whole);
+    assert_ne!(state(pid), Some('T'));
+    assert_eq!(tmux.query("#{alternate_on}"), "1", "alternate screen again");
+    assert_eq!(tmux.query("#{mouse_any_flag}"), "1", "the mouse again");
+}
+
+/// Keys reach the console (raw mode: no Enter needed for `q`), and it leaves as it should.
+fn works_then_quits(tmux: &Tmux, pid: u32) {
+    tmux.keys(&["10[.]209[.]67[.]177", "Enter"]);
+    tmux.wait_for("the lookup", |s| {
+        s.contains("63,515") && s.contains("Alerts · 10.209.67.177")
+    });
+    tmux.keys(&["q"]);
+    wait_until("the console gone", || state(pid).is_none());
+    tmux.keys(&["-l", "echo EXITED=$?"]);
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the exit status", |s| s.contains("EXITED=0"));
+    assert_eq!(tmux.query("#{alternate_on}"), "0", "alternate screen left");
+    assert_eq!(tmux.query("#{cursor_flag}"), "1", "cursor visible again");
+    assert_eq!(tmux.query("#{mouse_any_flag}"), "0", "mouse given back");
+}
+
+#[test]
+fn ctrl_z_stops_the_console_as_a_job_and_fg_brings_it_back_whole() {
+    let data = tempfile::tempdir().expect("a temporary directory");
+    let Some(tmux) = Tmux::shell(100, 30) else {
+        return;
+    };
+    let pid = demo_at_the_prompt(&tmux, data.path());
+    // The input box has the focus: Ctrl-Z is no text there.
+    tmux.keys(&["C-z"]);
+    stopped_at_the_prompt(&tmux, pid);
+    back_with_fg(&tmux, pid);
+    works_then_quits(&tmux, pid);
+}
+
+#[test]
+fn sigtstp_from_outside_suspends_the_same_way() {
+    let data = tempfile::tempdir().expect("a temporary directory");
+    let Some(tmux) = Tmux::shell(100, 30) else {
+        return;
+    };
+    let pid = demo_at_the_prompt(&tmux, data.path());
+    kill("-TSTP", pid);
+    stopped_at_the_prompt(&tmux, pid);
+    back_with_fg(&tmux, pid);
+    // Twice: the handler is back in place after the first stop.
+    kill("-TSTP", pid);
+    stopped_at_the_prompt(&tmux, pid);
+    back_with_fg(&tmux, pid);
+    works_then_quits(&tmux, pid);
+}
+
+#[test]
+fn sigcont_after_a_stop_from_outside_redraws_a_scribbled_screen() {
+    // No job-control shell here (`sh -c`): nothing but the signals touches the console.
+    let bin = env!("CARGO_BIN_EXE_mde-triage");
+    let data = tempfile::tempdir().expect("a temporary directory");
+    let command = format!(
+        "env MDE_TRIAGE_DATA_DIR='{}' {bin} demo",
+        data.path().display()
+    );
+    let Some(tmux) = Tmux::start(&command, 100, 30) else {
+        return;
+    };
+    tmux.wait_for("the console", whole);
+    let pid = tmux.program();
+    kill("-STOP", pid);
+    wait_until("the console stopped", || state(pid) == Some('T'));
+    // What another program on the terminal might do meanwhile: clear it and write.
+    tmux.scribble("\x1b[2J\x1b[HGARBLED");
+    tmux.wait_for("the scribble", |s| {
+        s.contains("GARBLED") && !s.contains("SIMULATED TENANT")
+    });
+    // Idle, the console draws nothing by itself: only the SIGCONT makes it redraw.
+    kill("-CONT", pid);
+    tmux.wait_for("the console redrawn", whole);
+    assert_eq!(tmux.query("#{alternate_on}"), "1");
+    assert_eq!(tmux.query("#{mouse_any_flag}"), "1");
+    tmux.keys(&["10[.]209[.]67[.]177", "Enter"]);
+    tmux.wait_for("the lookup", |s| s.contains("63,515"));
+    tmux.keys(&["q"]);
+    let screen = tmux.wait_for("exit", |s| s.contains("EXITED="));
+    assert!(screen.contains("EXITED=0"), "{screen}");
+}
+
+fn kill(signal: &str, pid: u32) {
+    let ok = Command::new("kill")
+        .args([signal, &pid.to_string()])
+        .status()
+        .expect("kill runs")
+        .success();
+    assert!(ok, "kill {signal} {pid}");
 }

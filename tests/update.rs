@@ -398,3 +398,38 @@ fn a_rebound_key_does_its_action_and_the_old_key_no_longer_does() {
     update(&mut s, ch('x'));
     assert!(!s.show_help);
 }
+
+#[test]
+fn ctrl_z_suspends_from_anywhere_and_a_rebind_moves_it() {
+    let mut s = State::new(None, "api");
+    // In the input box, where every plain key is text.
+    type_text(&mut s, "10.2");
+    assert_eq!(update(&mut s, ctrl('z')), vec![Cmd::Suspend]);
+    assert_eq!(s.input.value(), "10.2", "nothing typed is lost");
+    assert!(!s.quit);
+    let mut s = State::new(None, "api");
+    let cmds = submitted(&mut s, DOC_IP);
+    settle(&mut s, cmds, &tenant);
+    // Over a popup and in the note editor alike; the draft survives.
+    update(&mut s, ch('?'));
+    assert_eq!(update(&mut s, ctrl('z')), vec![Cmd::Suspend]);
+    assert!(s.show_help, "help is still open on fg");
+    update(&mut s, key(KeyCode::Esc));
+    update(&mut s, ch('n'));
+    type_text(&mut s, "seen");
+    assert_eq!(update(&mut s, ctrl('z')), vec![Cmd::Suspend]);
+    assert!(s.editor.is_some());
+    update(&mut s, key(KeyCode::Esc));
+
+    // Rebound by name: F9 and z suspend now, Ctrl-Z does nothing.
+    let mut s = State::new(None, "api");
+    s.keymap = keymap_from("[settings.keys]\nsuspend = [\"F9\", \"z\"]\n");
+    assert_eq!(update(&mut s, key(KeyCode::F(9))), vec![Cmd::Suspend]);
+    assert_eq!(update(&mut s, ctrl('z')), vec![]);
+    // z is text in the input box, and suspends out of it.
+    type_text(&mut s, "z");
+    assert_eq!(s.input.value(), "z");
+    update(&mut s, key(KeyCode::Esc));
+    assert_eq!(s.focus, Focus::Alerts);
+    assert_eq!(update(&mut s, ch('z')), vec![Cmd::Suspend]);
+}

@@ -38,6 +38,7 @@ pub enum Action {
     Export,
     Budget,
     Dismiss,
+    Suspend,
 }
 
 /// A key: its code, and whether Ctrl must be held. Shift is not part of it: terminals differ

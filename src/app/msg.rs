@@ -66,6 +66,9 @@ pub enum Cmd {
     Copy(String),
     /// Open this URL in a browser, if there is one here.
     Open(String),
+    /// Give the terminal back and stop, as Ctrl-Z does to a program in a shell; on `fg` the
+    /// loop takes the terminal again and redraws all of it.
+    Suspend,
     Quit,
 }
 

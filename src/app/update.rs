@@ -76,6 +76,18 @@ fn on_key(state: &mut State, key: KeyEvent, cmds: &mut Vec<Cmd>) {
         quit(state, cmds);
         return;
     }
+    if state.keymap.action_for(&key) == Some(Action::Suspend) {
+        // Ctrl-Z suspends from anywhere, editors included, as in less and vim; a plain
+        // character bound to it stays text where text is typed.
+        let text =
+            matches!(key.code, KeyCode::Char(_)) && !key.modifiers.contains(KeyModifiers::CONTROL);
+        let typing =
+            state.editor.is_some() || state.alert_filter.editing || state.focus == Focus::Input;
+        if !(text && typing) {
+            cmds.push(Cmd::Suspend);
+            return;
+        }
+    }
     if state.editor.is_some() {
         casework::editor_key(state, key, cmds);
         return;
@@ -145,6 +157,7 @@ fn on_key(state: &mut State, key: KeyEvent, cmds: &mut Vec<Cmd>) {
             select_alert_row(state, 0);
         }
         Action::Dismiss => {}
+        Action::Suspend => {} // taken above, before any pane or popup sees the key
         Action::NextPane => cycle_focus(state, true),
         Action::PrevPane => cycle_focus(state, false),
         Action::Down => move_selection(state, 1),

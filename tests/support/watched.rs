@@ -15,6 +15,8 @@ pub struct WatchedBackend {
     screen: watch::Sender<String>,
     /// Frames flushed so far: how an idle test sees that nothing was redrawn.
     pub frames: Arc<AtomicUsize>,
+    /// Whole-screen clears so far: how a test sees a redraw that assumes nothing.
+    pub clears: Arc<AtomicUsize>,
 }
 
 impl WatchedBackend {
@@ -25,6 +27,7 @@ impl WatchedBackend {
                 inner: TestBackend::new(width, height),
                 screen: tx,
                 frames: Arc::new(AtomicUsize::new(0)),
+                clears: Arc::new(AtomicUsize::new(0)),
             },
             rx,
         )
@@ -53,9 +56,13 @@ impl Backend for WatchedBackend {
         self.inner.set_cursor_position(position)
     }
     fn clear(&mut self) -> Result<(), Infallible> {
+        self.clears.fetch_add(1, Ordering::SeqCst);
         self.inner.clear()
     }
     fn clear_region(&mut self, clear_type: ClearType) -> Result<(), Infallible> {
+        if clear_type == ClearType::All {
+            self.clears.fetch_add(1, Ordering::SeqCst);
+        }
         self.inner.clear_region(clear_type)
     }
     fn size(&self) -> Result<Size, Infallible> {

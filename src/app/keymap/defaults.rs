@@ -95,6 +95,11 @@ pub(super) static DEFAULTS: &[(Action, &[Key], &str)] = &[
         "close a popup · leave the input",
     ),
     (
+        Action::Suspend,
+        &[Key::ctrl('z')],
+        "suspend to the shell (fg comes back)",
+    ),
+    (
         Action::Quit,
         &[c('q'), INTERRUPT],
         "quit (C-c works anywhere)",

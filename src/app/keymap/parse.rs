@@ -15,7 +15,7 @@ pub const KEY_SYNTAX: &str = "a single character such as \"x\" or \"?\", or one 
 
 impl Action {
     /// Every action with its name in the config file: serde's snake_case of the variant.
-    pub const NAMES: [(Action, &'static str); 24] = [
+    pub const NAMES: [(Action, &'static str); 25] = [
         (Action::Quit, "quit"),
         (Action::Help, "help"),
         (Action::FocusInput, "focus_input"),
@@ -40,6 +40,7 @@ impl Action {
         (Action::Export, "export"),
         (Action::Budget, "budget"),
         (Action::Dismiss, "dismiss"),
+        (Action::Suspend, "suspend"),
     ];
 
     pub fn name(self) -> &'static str {
