@@ -21,7 +21,7 @@ pub use keymap::{Action, Binding, Key, Keymap, Rebinds};
 pub use mouse::Hit;
 pub use msg::{Cmd, Msg, Record};
 pub use remote::Remote;
-pub use state::{Badge, CaseView, Editor, Focus, NoteDraft, Palette, State};
+pub use state::{Badge, CaseView, Caveats, Editor, Focus, NoteDraft, Palette, State};
 pub use theme::{ColorChoices, Role, Theme};
 pub use tree::TreeView;
 pub use update::update;

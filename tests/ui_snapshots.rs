@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use crossterm::event::KeyCode;
 use mde_triage::app::{Msg, State, update};
-use mde_triage::defender::{ApiError, FetchKey, FetchValue, IpStats};
+use mde_triage::defender::listing::Unread;
+use mde_triage::defender::{ApiError, Cut, FetchKey, FetchValue, IpStats, Listing};
 use mde_triage::fetch::{BudgetStatus, EndpointBudget, WindowStatus};
 use support::*;
 
@@ -208,6 +209,38 @@ screens! {
             update(&mut s, Msg::Fetched { key: r.key, ticket: r.ticket, result: Err(error), at: at(), origin: mde_triage::fetch::Origin::Network });
         }
         s
+    };
+    partial_lists => {
+        // A cut list with an unreadable element, and an alert whose IP list has only unreadable
+        // elements: each pane says what it lacks, and "no IPs" is never claimed.
+        let mut s2 = fresh();
+        type_text(&mut s2, DOC_IP);
+        let cmds = update(&mut s2, key(KeyCode::Enter));
+        settle(&mut s2, cmds, &|k| match k {
+            FetchKey::IpAlerts(_) => {
+                let mut list: Listing<_> = doc_alerts().into();
+                list.pages = 50;
+                list.unread.push(Unread { page: 3, item: 7, found: "string".into() });
+                list.cut = Some(Cut::PageCap);
+                FetchValue::Alerts(list)
+            }
+            FetchKey::AlertIps(_) => {
+                let mut list = Listing::default();
+                list.unread.push(Unread { page: 1, item: 1, found: "number".into() });
+                FetchValue::Ips(list)
+            }
+            k => tenant(k),
+        });
+        let cmds = update(&mut s2, key(KeyCode::Enter));
+        settle(&mut s2, cmds, &|k| match k {
+            FetchKey::AlertIps(_) => {
+                let mut list = Listing::default();
+                list.unread.push(Unread { page: 1, item: 1, found: "number".into() });
+                FetchValue::Ips(list)
+            }
+            k => tenant(k),
+        });
+        s2
     };
     throttled => throttled_state();
     budget_popup => { let mut s = throttled_state(); update(&mut s, ch('b')); s };

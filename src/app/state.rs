@@ -14,6 +14,19 @@ use crate::case::{Note, Target};
 use crate::defender::{Alert, AlertId, FetchKey, FetchValue, IpStats, RelatedIp};
 use crate::fetch::{BudgetStatus, Ticket};
 
+/// What an answer lacks, in full and in a few words, for the room a pane has.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Caveats {
+    pub full: Vec<String>,
+    pub short: Vec<String>,
+}
+
+impl Caveats {
+    pub fn is_empty(&self) -> bool {
+        self.full.is_empty()
+    }
+}
+
 /// Which pane keys go to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Focus {
@@ -136,10 +149,13 @@ impl State {
     }
 
     /// What the answer for `key` lacks or may lack, one clause each: unread elements, a cut.
-    pub fn caveats_of(&self, key: &FetchKey) -> Vec<String> {
+    pub fn caveats_of(&self, key: &FetchKey) -> Caveats {
         self.remote(key)
             .value()
-            .map(FetchValue::caveats)
+            .map(|v| Caveats {
+                full: v.caveats(),
+                short: v.short_caveats(),
+            })
             .unwrap_or_default()
     }
 

@@ -121,6 +121,15 @@ impl FetchValue {
         }
     }
 
+    /// [`Self::caveats`] in a few words each, for narrow places.
+    pub fn short_caveats(&self) -> Vec<String> {
+        match self {
+            FetchValue::Alerts(a) => a.short_caveats(),
+            FetchValue::Ips(a) => a.short_caveats(),
+            FetchValue::Stats(_) => Vec::new(),
+        }
+    }
+
     /// Why the list stopped early, if it did.
     pub fn cut_reason(&self) -> Option<&Cut> {
         match self {

@@ -262,6 +262,26 @@ impl<T: Item> Listing<T> {
     }
 }
 
+impl<T: Item> Listing<T> {
+    /// The same caveats in a few words each, for a narrow border: `["1 unreadable", "cut at
+    /// 50 pages"]`.
+    pub fn short_caveats(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if !self.unread.is_empty() {
+            out.push(format!("{} unreadable", self.unread.len()));
+        }
+        if let Some(cut) = &self.cut {
+            out.push(match cut {
+                Cut::PageCap => format!("cut at {} pages", self.pages),
+                Cut::Loop => format!("link loop after {} pages", self.pages),
+                Cut::Refused { .. } => format!("link refused after {} pages", self.pages),
+                Cut::Failed { .. } => format!("page {} failed", self.pages + 1),
+            });
+        }
+        out
+    }
+}
+
 impl Cut {
     /// One clause for a pane, stderr or a report.
     pub fn describe(&self, pages: usize) -> String {

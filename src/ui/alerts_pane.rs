@@ -39,9 +39,13 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
         .remote(&key)
         .value()
         .is_some_and(|v| v.cut_reason().is_some());
+    let border = (area.width as usize).saturating_sub(2);
+    let mut caveat_width = 0;
     if !caveats.is_empty() {
         // What the list lacks is said where the list is: never a silent partial answer.
-        block = block.title_bottom(caveat_line(&caveats, theme));
+        let line = caveat_line(&caveats, border, theme);
+        caveat_width = line.width();
+        block = block.title_bottom(line);
     }
     if let Some(age) = as_of(remote, state.now) {
         let mut counts = severity_counts(all, shown, cut, theme);
@@ -53,9 +57,12 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
         {
             counts.pop();
         }
-        block = block
-            .title(Line::from(counts).right_aligned())
-            .title_bottom(Line::styled(format!(" {age} "), theme.muted()).right_aligned());
+        block = block.title(Line::from(counts).right_aligned());
+        // The age gives way to the caveats on a narrow border.
+        let age = format!(" {age} ");
+        if caveat_width + age.chars().count() + 1 <= border {
+            block = block.title_bottom(Line::styled(age, theme.muted()).right_aligned());
+        }
     }
     let filter = &state.alert_filter;
     if filter.editing || filter.is_active() || state.alert_sort != Default::default() {
@@ -94,6 +101,7 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
         let mut text = vec![Line::from("No readable alerts for this IP.")];
         text.extend(
             caveats
+                .full
                 .iter()
                 .map(|c| Line::styled(format!("{c}."), theme.warn())),
         );

@@ -58,9 +58,17 @@ pub fn as_of<T>(remote: &Remote<T>, now: Option<DateTime<Utc>>) -> Option<String
 }
 
 /// `[malicious, needs review]`, or nothing.
-/// " ⚠ list cut at 50 pages · 1 alert could not be read ", for a pane's bottom border.
-pub fn caveat_line(caveats: &[String], theme: &Theme) -> Line<'static> {
-    Line::styled(format!(" ⚠ {} ", caveats.join(" · ")), theme.warn())
+/// " ⚠ 1 alert could not be read · list cut at 50 pages ", for a pane's bottom border of
+/// `room` columns: in full when it fits, else in a few words (" ⚠ 1 unreadable · cut at 50
+/// pages "). What a list lacks is never the part that gives way.
+pub fn caveat_line(caveats: &crate::app::Caveats, room: usize, theme: &Theme) -> Line<'static> {
+    let full = format!(" ⚠ {} ", caveats.full.join(" · "));
+    let text = if full.chars().count() <= room {
+        full
+    } else {
+        format!(" ⚠ {} ", caveats.short.join(" · "))
+    };
+    Line::styled(text, theme.warn())
 }
 
 pub fn tag_list(tags: &[String]) -> String {

@@ -46,7 +46,11 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
     let block = if caveats.is_empty() {
         block
     } else {
-        block.title_bottom(caveat_line(&caveats, theme))
+        block.title_bottom(caveat_line(
+            &caveats,
+            (area.width as usize).saturating_sub(2),
+            theme,
+        ))
     };
     if ips.is_empty() {
         let mut text = vec![Line::from(if caveats.is_empty() {
@@ -56,6 +60,7 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
         })];
         text.extend(
             caveats
+                .full
                 .iter()
                 .map(|c| Line::styled(format!("{c}."), theme.warn())),
         );
