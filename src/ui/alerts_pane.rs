@@ -60,7 +60,7 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
         block = block.title(Line::from(counts).right_aligned());
         // The age gives way to the caveats on a narrow border.
         let age = format!(" {age} ");
-        if caveat_width + age.chars().count() + 1 <= border {
+        if caveat_width + age.chars().count() < border {
             block = block.title_bottom(Line::styled(age, theme.muted()).right_aligned());
         }
     }
