@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod replay;
+pub mod tmux;
 pub mod watched;
 
 use std::net::IpAddr;
