@@ -1,19 +1,32 @@
 //! Server text is untrusted: this turns it into text that is safe to draw, print, copy and log.
 //!
 //! ratatui drops C0 controls when drawing but not bidi overrides or zero-width characters, and
-//! nothing protects stdout, the clipboard or log files. So every string decoded from the API
-//! passes through [`clean`] once, at decode time.
+//! nothing protects stdout, the clipboard or log files. Nor does anything keep the terminal and
+//! ratatui agreeing on how wide a character is: where they differ, text spills into the next
+//! cell or over a pane's border (`sanitize/classify.rs` says what is replaced by what, and why).
+//! So every string decoded from the API passes through [`clean`] once, at decode time.
 
-/// Shown in place of a character that could hide or reorder text.
+mod classify;
+
+pub use classify::MAX_MARKS;
+use classify::{Class, class, is_modifier_base, is_pictograph, is_plain, joins};
+
+/// Shown in place of a character that could hide or reorder text, or that terminals draw at
+/// widths of their own.
 pub const SUBSTITUTE: char = '\u{FFFD}';
 
-/// Removes terminal escape sequences whole and replaces control, bidi and invisible characters
-/// with [`SUBSTITUTE`]. Newlines and tabs survive (descriptions are multi-line); CR does not.
+/// The base given to a combining mark that has none, as Unicode shows a mark alone.
+pub const DOTTED_CIRCLE: char = '\u{25CC}';
+
+/// Removes terminal escape sequences whole and makes the rest unambiguous: control, bidi,
+/// invisible and width-disputed characters become [`SUBSTITUTE`], a combining mark with no base
+/// gets [`DOTTED_CIRCLE`], U+2028 and U+2029 become newlines, presentation-only characters go
+/// (the table in `sanitize/classify.rs`). Newlines and tabs survive (descriptions are multi-line); CR does not.
 pub fn clean(input: &str) -> String {
-    if !input.chars().any(needs_care) {
+    if input.chars().all(|c| c == '\n' || c == '\t' || is_plain(c)) {
         return input.to_owned();
     }
-    let mut out = String::with_capacity(input.len());
+    let mut out = Out::with_capacity(input.len());
     let mut chars = input.chars().peekable();
     while let Some(c) = chars.next() {
         match c {
@@ -21,12 +34,23 @@ pub fn clean(input: &str) -> String {
             // C1 control sequence introducer and friends: 8-bit forms of ESC [ / ESC ] etc.
             '\u{9b}' => skip_csi_body(&mut chars),
             '\u{9d}' | '\u{90}' | '\u{9e}' | '\u{9f}' => skip_string_body(&mut chars),
-            '\n' | '\t' => out.push(c),
-            c if is_unsafe(c) => out.push(SUBSTITUTE),
-            c => out.push(c),
+            c => match class(c) {
+                Class::Base(b) => out.base(b),
+                Class::Mark(m) => out.mark(m),
+                Class::Jamo(j) if joins(out.prev, j) => out.mark(j),
+                Class::Substitute => out.base(SUBSTITUTE),
+                Class::Presentation => {}
+                Class::Modifier if out.last.is_some_and(is_modifier_base) => {}
+                Class::Joiner
+                    if out.last.is_some_and(is_pictograph)
+                        && chars.peek().is_some_and(|&n| is_pictograph(n)) => {}
+                Class::Modifier | Class::Joiner | Class::Jamo(_) => out.base(SUBSTITUTE),
+                Class::Break => out.line('\n'),
+                Class::Tab => out.line('\t'),
+            },
         }
     }
-    out
+    out.text
 }
 
 /// Like [`clean`], and also flattens line breaks and tabs, for one-line cells.
@@ -37,24 +61,57 @@ pub fn one_line(input: &str) -> String {
         .collect()
 }
 
-fn needs_care(c: char) -> bool {
-    c == '\u{1b}' || is_unsafe(c)
+/// The text so far, and what a mark coming next would sit on.
+struct Out {
+    text: String,
+    /// The last base on this line; `None` at its start.
+    last: Option<char>,
+    /// Marks since that base, counted past [`MAX_MARKS`].
+    marks: usize,
+    /// The last character written, base or mark.
+    prev: Option<char>,
 }
 
-fn is_unsafe(c: char) -> bool {
-    c.is_control()
-        || matches!(c,
-            '\u{200B}'..='\u{200F}'   // zero-width space/joiners, LRM, RLM
-            | '\u{202A}'..='\u{202E}' // bidi embeddings and overrides
-            | '\u{2060}'..='\u{2064}' // word joiner, invisible operators
-            | '\u{2066}'..='\u{2069}' // bidi isolates
-            | '\u{061C}'              // Arabic letter mark
-            | '\u{FEFF}'              // zero-width no-break space / BOM
-            | '\u{00AD}'              // soft hyphen
-            | '\u{180E}'              // Mongolian vowel separator
-            | '\u{FFF9}'..='\u{FFFB}' // interlinear annotation controls
-            | '\u{E0000}'..='\u{E007F}' // tag characters
-        )
+impl Out {
+    fn with_capacity(n: usize) -> Self {
+        Self {
+            text: String::with_capacity(n),
+            last: None,
+            marks: 0,
+            prev: None,
+        }
+    }
+
+    fn push(&mut self, c: char) {
+        self.text.push(c);
+        self.prev = Some(c);
+    }
+
+    fn base(&mut self, c: char) {
+        self.push(c);
+        self.last = Some(c);
+        self.marks = 0;
+    }
+
+    fn mark(&mut self, c: char) {
+        if self.last.is_none() {
+            self.base(DOTTED_CIRCLE);
+        }
+        self.marks += 1;
+        if self.marks <= MAX_MARKS {
+            self.push(c);
+        } else if self.marks == MAX_MARKS + 1 {
+            // Says that marks were cut; the ones after it in the run go without a word more.
+            self.push(SUBSTITUTE);
+        }
+    }
+
+    /// A tab is no base: a mark after it would land on the cell before.
+    fn line(&mut self, c: char) {
+        self.push(c);
+        self.last = None;
+        self.marks = 0;
+    }
 }
 
 type Chars<'a> = std::iter::Peekable<std::str::Chars<'a>>;
@@ -103,31 +160,4 @@ fn skip_string_body(chars: &mut Chars<'_>) {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn plain_text_is_untouched() {
-        assert_eq!(
-            clean("Mimikatz on host-7 — ünïcode"),
-            "Mimikatz on host-7 — ünïcode"
-        );
-    }
-
-    #[test]
-    fn escape_sequences_are_removed_whole() {
-        assert_eq!(clean("a\u{1b}[31mred\u{1b}[0m b"), "ared b");
-        assert_eq!(clean("x\u{1b}]0;owned title\u{7}y"), "xy");
-        assert_eq!(clean("x\u{1b}]52;c;ZXZpbA==\u{1b}\\y"), "xy");
-        assert_eq!(clean("x\u{9b}2Jy"), "xy");
-        assert_eq!(clean("x\u{1b}(By"), "xy");
-    }
-
-    #[test]
-    fn controls_bidi_and_invisibles_become_visible() {
-        assert_eq!(clean("evil\u{202E}fdp.exe"), "evil\u{FFFD}fdp.exe");
-        assert_eq!(clean("a\u{200B}b\rc\u{7}d"), "a\u{FFFD}b\u{FFFD}c\u{FFFD}d");
-        assert_eq!(clean("line1\nline2\tend"), "line1\nline2\tend");
-        assert_eq!(one_line("line1\nline2"), "line1 line2");
-    }
-}
+mod tests;

@@ -3,7 +3,7 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph, Wrap};
+use ratatui::widgets::{Block, Paragraph};
 
 use super::format::time;
 use crate::app::{Focus, State, Theme};
@@ -31,9 +31,9 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
             theme.muted(),
         )],
     };
+    let lines = super::format::wrap(lines, block.inner(area).width);
     frame.render_widget(
         Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
             .scroll((state.details_scroll, 0))
             .block(block),
         area,

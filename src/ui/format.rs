@@ -1,7 +1,10 @@
 //! Small formatting helpers shared by the panes.
 
 use chrono::{DateTime, Utc};
+use ratatui::buffer::CellWidth;
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
+use unicode_segmentation::UnicodeSegmentation;
 
 use crate::app::{Remote, Theme};
 use crate::defender::{ApiError, ErrorKind, FetchKey};
@@ -90,17 +93,115 @@ pub fn short_id(id: &str, max: usize) -> String {
     format!("{head}…{tail}")
 }
 
-/// Cuts `s` to `max` columns with an ellipsis (char-based; the panes hold narrow text).
+/// Cuts `s` to `max` columns with an ellipsis, measured as ratatui lays cells out (a wide
+/// character takes two; a cluster is never split).
 pub fn truncate(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        s.to_owned()
-    } else if max == 0 {
-        String::new()
-    } else {
-        let mut t: String = s.chars().take(max - 1).collect();
-        t.push('…');
-        t
+    if width(s) <= max {
+        return s.to_owned();
     }
+    let mut t = String::new();
+    let mut used = 0;
+    for g in s.graphemes(true) {
+        let w = usize::from(g.cell_width());
+        if used + w + 1 > max {
+            break;
+        }
+        t.push_str(g);
+        used += w;
+    }
+    if max > 0 {
+        t.push('…');
+    }
+    t
+}
+
+/// Columns `s` takes on screen, cluster by cluster as ratatui draws it.
+pub fn width(s: &str) -> usize {
+    s.graphemes(true)
+        .filter(|g| !g.contains(char::is_control))
+        .map(|g| usize::from(g.cell_width()))
+        .sum()
+}
+
+/// Word-wraps `lines` to `max` columns, breaking inside a word only when it is longer than a
+/// line. ratatui's own wrap (0.30) lets a wide character that arrives with one column left
+/// stick out over the pane's border, so panes showing server text wrap here instead.
+pub fn wrap(lines: Vec<Line<'static>>, max: u16) -> Vec<Line<'static>> {
+    let max = usize::from(max.max(1));
+    let mut out = Vec::with_capacity(lines.len());
+    for line in lines {
+        // As ratatui does, a character wider than the pane is not drawn at all.
+        let cells: Vec<(String, Style)> = line
+            .spans
+            .iter()
+            .flat_map(|span| {
+                span.content
+                    .graphemes(true)
+                    .filter(|g| !g.contains(char::is_control))
+                    .filter(|g| usize::from(g.cell_width()) <= max)
+                    .map(|g| (g.to_owned(), span.style))
+            })
+            .collect();
+        let rows = wrap_cells(&cells, max);
+        out.extend(rows.into_iter().map(|row| {
+            let mut l = Line::from(spans_of(row)).style(line.style);
+            l.alignment = line.alignment;
+            l
+        }));
+    }
+    out
+}
+
+/// The rows of one line: each a run of `cells`, at most `max` columns.
+fn wrap_cells(cells: &[(String, Style)], max: usize) -> Vec<&[(String, Style)]> {
+    let is_space = |g: &str| g.chars().all(char::is_whitespace);
+    let mut rows = Vec::new();
+    let (mut start, mut used) = (0, 0);
+    // Where the row may break: just after its last space.
+    let mut after_space = None;
+    for (i, (g, _)) in cells.iter().enumerate() {
+        let w = usize::from(g.cell_width());
+        if used + w > max {
+            if is_space(g) {
+                // The space the row breaks at goes with the break.
+                rows.push(&cells[start..i]);
+                (start, used, after_space) = (i + 1, 0, None);
+                continue;
+            }
+            let end = after_space.filter(|&b| b > start).unwrap_or(i);
+            rows.push(&cells[start..end]);
+            start = end;
+            used = cells[start..i]
+                .iter()
+                .map(|(g, _)| usize::from(g.cell_width()))
+                .sum();
+            after_space = None;
+            if used + w > max {
+                rows.push(&cells[start..i]);
+                (start, used) = (i, 0);
+            }
+        }
+        used += w;
+        if is_space(g) {
+            after_space = Some(i + 1);
+        }
+    }
+    if start < cells.len() || rows.is_empty() {
+        rows.push(&cells[start..]);
+    }
+    rows
+}
+
+/// Consecutive cells of one style as one span.
+fn spans_of(row: &[(String, Style)]) -> Vec<Span<'static>> {
+    let mut spans: Vec<Span<'static>> = Vec::new();
+    for (g, style) in row {
+        match spans.last_mut() {
+            Some(last) if last.style == *style => last.content.to_mut().push_str(g),
+            _ => spans.push(Span::styled(g.clone(), *style)),
+        }
+    }
+    spans
 }
 
 /// What a pane says when it has no value to show: idle, loading, or failed.
@@ -195,5 +296,61 @@ mod tests {
             "6366885…0442"
         );
         assert_eq!(truncate("abcdef", 4), "abc…");
+        assert_eq!(truncate("中文標題", 5), "中文…");
+        assert_eq!(truncate("中文標題", 8), "中文標題");
+        assert_eq!(truncate("e\u{301}e\u{301}e", 2), "e\u{301}…");
+    }
+
+    fn rows(lines: Vec<Line<'static>>, max: u16) -> Vec<String> {
+        wrap(lines, max).iter().map(|l| l.to_string()).collect()
+    }
+
+    #[test]
+    fn wrapping_breaks_at_spaces_and_never_sticks_out() {
+        assert_eq!(rows(vec![Line::raw("ab cd ef")], 5), ["ab cd", "ef"]);
+        assert_eq!(rows(vec![Line::raw("abcdefgh")], 3), ["abc", "def", "gh"]);
+        // A wide character with one column left goes to the next row.
+        assert_eq!(
+            rows(vec![Line::raw(format!("{}中文", "a".repeat(9)))], 10),
+            ["aaaaaaaaa", "中文"]
+        );
+        // A run of CJK is one word, as in ratatui's wrap.
+        assert_eq!(
+            rows(vec![Line::raw("x 中中中中中")], 9),
+            ["x ", "中中中中", "中"]
+        );
+        assert_eq!(rows(vec![Line::raw("abcde fg")], 5), ["abcde", "fg"]);
+        assert_eq!(rows(vec![Line::raw(""), Line::raw("a")], 4), ["", "a"]);
+    }
+
+    #[test]
+    fn wrapping_keeps_styles_and_text() {
+        let label = Style::new().bold();
+        let line = Line::from(vec![
+            Span::styled("Device      ", label),
+            Span::raw("中文標題ＦＵＬＬ"),
+        ]);
+        let wrapped = wrap(vec![line], 16);
+        assert_eq!(wrapped.len(), 2, "{wrapped:?}");
+        assert_eq!(wrapped[0].spans[0].style, label);
+        let text: String = wrapped.iter().map(|l| l.to_string()).collect();
+        assert_eq!(text, "Device      中文標題ＦＵＬＬ");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn wrapped_rows_fit_and_lose_only_the_spaces_they_break_at(
+            words in proptest::collection::vec("[a-z]{0,7}|[中文標題]{1,5}|[ ]{1,2}|👍", 0..20),
+            max in 2u16..20,
+        ) {
+            let text: String = words.concat();
+            let rows = rows(vec![Line::raw(text.clone())], max);
+            for row in &rows {
+                proptest::prop_assert!(width(row) <= usize::from(max), "{row:?} in {max}");
+            }
+            let kept: String = rows.concat().chars().filter(|c| *c != ' ').collect();
+            let all: String = text.chars().filter(|c| *c != ' ').collect();
+            proptest::prop_assert_eq!(kept, all);
+        }
     }
 }

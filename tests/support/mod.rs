@@ -3,6 +3,7 @@
 
 pub mod hostile;
 pub mod replay;
+pub mod tmux;
 pub mod watched;
 
 use std::net::IpAddr;
