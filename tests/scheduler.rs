@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use mde_triage::defender::{
@@ -23,16 +23,28 @@ use tokio::time::{Instant, sleep, sleep_until};
 type Answer = (Duration, Result<Page, ApiError>);
 type Responder = dyn Fn(&Call, usize) -> Answer + Send + Sync;
 
+/// A latency that never ends: the call hangs until the scheduler drops it.
+const NEVER: Duration = Duration::MAX;
+
 /// Records every call with its virtual start time and answers through `respond`, which gets
 /// the call and how many calls for the same key came before it.
 struct Fake {
     start: Instant,
     respond: Box<Responder>,
     calls: Mutex<Vec<(Duration, Call)>>,
-    /// When each call in `calls` was answered (its start plus the latency it was given).
-    answered: Mutex<Vec<Duration>>,
     per_key: Mutex<HashMap<FetchKey, usize>>,
-    in_flight: Arc<Mutex<(usize, usize)>>,
+    wire: Arc<Mutex<Wire>>,
+}
+
+/// What is on the wire, as the transport sees it: a call leaves it when answered or dropped.
+#[derive(Default)]
+struct Wire {
+    now: usize,
+    most: usize,
+    /// Calls dropped before their answer came.
+    stopped: usize,
+    /// When each call in `calls` left the wire; `None` while it is on it.
+    ended: Vec<Option<Duration>>,
 }
 
 impl Fake {
@@ -41,9 +53,8 @@ impl Fake {
             start: Instant::now(),
             respond: Box::new(respond),
             calls: Mutex::new(Vec::new()),
-            answered: Mutex::new(Vec::new()),
             per_key: Mutex::new(HashMap::new()),
-            in_flight: Arc::new(Mutex::new((0, 0))),
+            wire: Arc::default(),
         })
     }
 
@@ -72,18 +83,48 @@ impl Fake {
             .collect()
     }
 
-    /// Each call's start and answer, in the order the calls started.
+    /// Each call's start and end (`NEVER` while on the wire), in the order the calls started.
     fn spans(&self) -> Vec<(Duration, Duration, FetchKey)> {
-        let answered = self.answered.lock().unwrap().clone();
+        let ended = self.wire.lock().unwrap().ended.clone();
         self.calls()
             .into_iter()
-            .zip(answered)
-            .map(|((at, call), done)| (at, done, call.key))
+            .zip(ended)
+            .map(|((at, call), end)| (at, end.unwrap_or(NEVER), call.key))
             .collect()
     }
 
+    /// The most calls on the wire at once so far.
     fn max_in_flight(&self) -> usize {
-        self.in_flight.lock().unwrap().1
+        self.wire.lock().unwrap().most
+    }
+
+    /// Calls on the wire now: a call the scheduler stopped has left it.
+    fn on_the_wire(&self) -> usize {
+        self.wire.lock().unwrap().now
+    }
+
+    /// Calls the scheduler dropped before their answer came.
+    fn stopped(&self) -> usize {
+        self.wire.lock().unwrap().stopped
+    }
+}
+
+/// Takes a call off the wire when its future ends or is dropped, whichever comes first.
+struct OnTheWire {
+    index: usize,
+    start: Instant,
+    answered: bool,
+    wire: Arc<Mutex<Wire>>,
+}
+
+impl Drop for OnTheWire {
+    fn drop(&mut self) {
+        let mut wire = self.wire.lock().unwrap();
+        wire.ended[self.index] = Some(self.start.elapsed());
+        wire.now -= 1;
+        if !self.answered {
+            wire.stopped += 1;
+        }
     }
 }
 
@@ -97,17 +138,28 @@ impl Transport for Fake {
             *n - 1
         };
         let (latency, result) = (self.respond)(&call, nth);
-        self.calls.lock().unwrap().push((at, call));
-        self.answered.lock().unwrap().push(at + latency);
-        {
-            let mut f = self.in_flight.lock().unwrap();
-            f.0 += 1;
-            f.1 = f.1.max(f.0);
-        }
-        let in_flight = self.in_flight.clone();
+        let mut calls = self.calls.lock().unwrap();
+        calls.push((at, call));
+        let guard = {
+            let mut wire = self.wire.lock().unwrap();
+            wire.ended.push(None);
+            wire.now += 1;
+            wire.most = wire.most.max(wire.now);
+            OnTheWire {
+                index: calls.len() - 1,
+                start: self.start,
+                answered: false,
+                wire: self.wire.clone(),
+            }
+        };
         Box::pin(async move {
+            // Moved whole (not just the field written below), so dropping the call drops it.
+            let mut guard = guard;
+            if latency == NEVER {
+                std::future::pending::<()>().await;
+            }
             sleep(latency).await;
-            in_flight.lock().unwrap().0 -= 1;
+            guard.answered = true;
             result
         })
     }
@@ -747,6 +799,355 @@ async fn the_default_slack_keeps_windows_apart_on_the_servers_clock() {
     assert_eq!(ms, [0, 0, 5050, 5050, 10100]);
 }
 
+/// Answers every call after `latency`, except calls for `hung` keys: those never answer.
+fn hanging(hung: Vec<FetchKey>, latency: Duration) -> Arc<Fake> {
+    Fake::new(move |call, _| {
+        let latency = if hung.contains(&call.key) {
+            NEVER
+        } else {
+            latency
+        };
+        (latency, Ok(page(&call.key, None)))
+    })
+}
+
+/// What the scheduler published counts every call the transport saw, stopped ones included:
+/// they were sent, so they were spent. (The tests stay inside the first window.)
+fn assert_every_call_counted(fake: &Fake, rx: &mut UnboundedReceiver<FetchEvent>) {
+    let status = latest_status(rx);
+    for e in Endpoint::ALL {
+        let seen = fake.times_for(e).len();
+        let b = status.endpoint(e).unwrap();
+        assert_eq!(b.calls as usize, seen, "{e:?}: calls counted");
+        assert_eq!(
+            b.windows[0].used as usize, seen,
+            "{e:?}: calls in the window"
+        );
+    }
+    assert!(status.in_flight <= SchedulerConfig::default().max_in_flight);
+}
+
+/// Lets every task run at this instant; the paused clock then moves on by 1 ms.
+async fn settle() {
+    sleep(Duration::from_millis(1)).await;
+}
+
+/// `until_done`, but a scheduler that never answers fails the test (after 10 virtual
+/// seconds, at once in real time) instead of hanging it.
+async fn answers(rx: &mut UnboundedReceiver<FetchEvent>, origin: Instant, n: usize) -> Heard {
+    tokio::time::timeout(Duration::from_secs(10), until_done(rx, origin, n))
+        .await
+        .unwrap_or_else(|_| panic!("{n} answers did not come"))
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_analyst_never_waits_behind_hung_calls() {
+    let hung = [
+        (stats(1), Priority::Visible),
+        (stats(2), Priority::Prefetch),
+        (stats(3), Priority::Batch),
+        (stats(4), Priority::Prefetch),
+    ];
+    let fake = hanging(
+        hung.iter().map(|(k, _)| k.clone()).collect(),
+        Duration::from_millis(100),
+    );
+    let origin = Instant::now();
+    let (handle, mut rx) = start(&fake, config("100/1m"));
+    for (i, (key, priority)) in hung.iter().enumerate() {
+        ask(&handle, key.clone(), i as u64, *priority);
+    }
+    sleep(Duration::from_secs(1)).await;
+    assert_eq!(
+        fake.on_the_wire(),
+        4,
+        "every slot holds a call that never answers"
+    );
+
+    // Three panes of one lookup start together, at the instant they are asked, each in the
+    // slot of the lowest lane's oldest call: Batch, then the Prefetch calls in order.
+    for n in 0..3 {
+        ask(&handle, alerts(n), 10 + u64::from(n), Priority::Foreground);
+    }
+    settle().await;
+    let second = Duration::from_secs(1);
+    for n in 0..3 {
+        assert_eq!(fake.times_of(&alerts(n)), [second], "pane {n} waited");
+    }
+    let ended: Vec<(FetchKey, Duration)> = fake
+        .spans()
+        .into_iter()
+        .filter(|(_, end, _)| *end != NEVER)
+        .map(|(_, end, key)| (key, end))
+        .collect();
+    assert_eq!(
+        ended,
+        [(stats(2), second), (stats(3), second), (stats(4), second)], // in order sent
+        "stopped: the Batch call and both Prefetch calls, at once; what is on screen kept"
+    );
+    assert_eq!(fake.on_the_wire(), 4);
+    // A fourth pane takes the last lower slot, the on-screen one.
+    ask(&handle, alerts(3), 13, Priority::Foreground);
+    settle().await;
+    assert_eq!(
+        fake.times_of(&alerts(3)),
+        [second + Duration::from_millis(1)]
+    );
+    assert_eq!(fake.max_in_flight(), 4, "a stopped call has left the wire");
+
+    let heard = answers(&mut rx, origin, 4).await;
+    assert!(
+        heard
+            .done
+            .iter()
+            .all(|d| d.at <= Duration::from_millis(1101))
+    );
+    settle().await;
+    // The stopped work goes again as slots free up, in lane order, and hangs again.
+    let again: Vec<(Duration, FetchKey)> = fake
+        .calls()
+        .into_iter()
+        .skip(8)
+        .map(|(t, c)| (t, c.key))
+        .collect();
+    let (t1, t2) = (Duration::from_millis(1100), Duration::from_millis(1101));
+    assert_eq!(
+        again,
+        [
+            (t1, stats(1)),
+            (t1, stats(2)),
+            (t1, stats(4)),
+            (t2, stats(3))
+        ]
+    );
+    assert_every_call_counted(&fake, &mut rx);
+    assert_eq!(
+        fake.times_for(Endpoint::IpStats).len(),
+        8,
+        "4 calls, each sent twice"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_hung_lookup_the_analyst_left_gives_way_to_the_next() {
+    // The analyst's lookup: four panes, and not one answer comes.
+    let old = [stats(1), alerts(1), alert_ips(1), stats(2)];
+    let fake = hanging(old.to_vec(), Duration::from_millis(100));
+    let origin = Instant::now();
+    let (handle, mut rx) = start(&fake, config("100/1m"));
+    for (i, key) in old.iter().enumerate() {
+        ask(&handle, key.clone(), i as u64 + 1, Priority::Foreground);
+    }
+    sleep(Duration::from_secs(1)).await;
+    assert_eq!(fake.on_the_wire(), 4);
+
+    // While the analyst still waits for it, the old lookup keeps its slots.
+    ask(&handle, stats(5), 5, Priority::Foreground);
+    settle().await;
+    assert!(fake.times_of(&stats(5)).is_empty());
+    // Moving on, the console lowers what it left (or cancels it): the next lookup starts at
+    // that instant. Its request was already queued, as the console sends it first.
+    let moved_on = origin.elapsed();
+    handle.reprioritize(Ticket(1), Priority::Prefetch);
+    handle.cancel(Ticket(2));
+    ask(&handle, alerts(5), 6, Priority::Foreground);
+    handle.cancel(Ticket(3));
+    handle.cancel(Ticket(4));
+    settle().await;
+    assert_eq!(fake.times_of(&stats(5)), [moved_on]);
+    assert_eq!(fake.times_of(&alerts(5)), [moved_on]);
+
+    let heard = answers(&mut rx, origin, 2).await;
+    assert_eq!(
+        heard.done_for(5)[0].at,
+        moved_on + Duration::from_millis(100)
+    );
+    // What was lowered went again at once, in the slot of a call nobody waits for any more;
+    // cancelled calls are never sent again.
+    assert_eq!(fake.times_of(&stats(1)), [Duration::ZERO, moved_on]);
+    assert_eq!(fake.times_of(&alerts(1)), [Duration::ZERO]);
+    assert_eq!(fake.times_of(&alert_ips(1)), [Duration::ZERO]);
+    assert!(heard.done_for(2).is_empty() && heard.done_for(3).is_empty());
+    assert_eq!(
+        fake.on_the_wire(),
+        2,
+        "stats(1) again, and stats(2) whose slot nobody needs"
+    );
+    assert_every_call_counted(&fake, &mut rx);
+    assert!(fake.max_in_flight() <= 4);
+}
+
+#[tokio::test(start_paused = true)]
+async fn expand_uses_every_slot_and_guesswork_never_stops_it() {
+    // No slot is kept idle for an analyst who is not there: Batch alone runs four at a time.
+    let fake = Fake::ok_after(Duration::from_millis(100));
+    let origin = Instant::now();
+    let (handle, mut rx) = start(&fake, config("100/1m"));
+    for i in 0..12 {
+        ask(&handle, stats(i), u64::from(i), Priority::Batch);
+    }
+    answers(&mut rx, origin, 12).await;
+    assert_eq!(fake.max_in_flight(), 4);
+    let ms: Vec<u128> = fake
+        .times_for(Endpoint::IpStats)
+        .iter()
+        .map(Duration::as_millis)
+        .collect();
+    assert_eq!(ms, [0, 0, 0, 0, 100, 100, 100, 100, 200, 200, 200, 200]);
+    drop(handle);
+
+    // Prefetch waits behind Batch, hung or not: no one waits on either, so stopping one
+    // would only spend a call. It does take the slot of a call nobody waits for.
+    let hung: Vec<FetchKey> = (0..4).map(alerts).collect();
+    let fake = hanging(hung.clone(), Duration::ZERO);
+    let origin = Instant::now();
+    let (handle, mut rx) = start(&fake, config("100/1m"));
+    for (i, key) in hung.iter().enumerate() {
+        ask(&handle, key.clone(), i as u64, Priority::Batch);
+    }
+    ask(&handle, stats(9), 9, Priority::Prefetch);
+    sleep(Duration::from_secs(1)).await;
+    assert!(fake.times_of(&stats(9)).is_empty());
+    handle.cancel(Ticket(2));
+    let heard = answers(&mut rx, origin, 1).await;
+    assert_eq!(fake.times_of(&stats(9)), [Duration::from_secs(1)]);
+    assert_eq!(heard.done_for(9).len(), 1);
+    assert_eq!(
+        fake.times_of(&alerts(2)),
+        [Duration::ZERO],
+        "not sent again"
+    );
+    assert_every_call_counted(&fake, &mut rx);
+}
+
+#[tokio::test(start_paused = true)]
+async fn what_is_on_screen_never_waits_behind_guesswork() {
+    // Guesswork and bulk work fill every slot and hang; the analyst's own lookup too.
+    let hung = [
+        (stats(1), Priority::Prefetch),
+        (stats(2), Priority::Batch),
+        (stats(3), Priority::Prefetch),
+        (alerts(1), Priority::Foreground),
+    ];
+    let fake = hanging(
+        hung.iter().map(|(k, _)| k.clone()).collect(),
+        Duration::ZERO,
+    );
+    let origin = Instant::now();
+    let (handle, mut rx) = start(&fake, config("100/1m"));
+    for (i, (key, priority)) in hung.iter().enumerate() {
+        ask(&handle, key.clone(), i as u64, *priority);
+    }
+    sleep(Duration::from_secs(1)).await;
+    // Two on-screen panes start at once, in the slots of Batch, then of the older Prefetch.
+    ask(&handle, stats(10), 10, Priority::Visible);
+    ask(&handle, stats(11), 11, Priority::Visible);
+    let heard = answers(&mut rx, origin, 2).await;
+    assert!(heard.done.iter().all(|d| d.at == Duration::from_secs(1)));
+    // Both stopped calls went again as the panes' answers freed their slots.
+    assert_eq!(
+        fake.times_of(&stats(2)),
+        [Duration::ZERO, Duration::from_secs(1)]
+    );
+    assert_eq!(
+        fake.times_of(&stats(1)),
+        [Duration::ZERO, Duration::from_secs(1)]
+    );
+    assert_eq!(fake.times_of(&stats(3)), [Duration::ZERO]);
+    assert_eq!(
+        fake.times_of(&alerts(1)),
+        [Duration::ZERO],
+        "the lookup kept its slot"
+    );
+    assert_every_call_counted(&fake, &mut rx);
+    drop(handle);
+
+    // On-screen work never stops the analyst's lookup: it waits until the lookup is left.
+    let hung: Vec<FetchKey> = (0..4).map(alerts).collect();
+    let fake = hanging(hung.clone(), Duration::ZERO);
+    let origin = Instant::now();
+    let (handle, mut rx) = start(&fake, config("100/1m"));
+    for (i, key) in hung.iter().enumerate() {
+        ask(&handle, key.clone(), i as u64, Priority::Foreground);
+    }
+    ask(&handle, stats(9), 9, Priority::Visible);
+    sleep(Duration::from_secs(1)).await;
+    assert!(fake.times_of(&stats(9)).is_empty());
+    handle.reprioritize(Ticket(0), Priority::Prefetch);
+    answers(&mut rx, origin, 1).await;
+    assert_eq!(fake.times_of(&stats(9)), [Duration::from_secs(1)]);
+}
+
+/// The first call's answer is already in when the scheduler takes its slot back: the call
+/// itself sends, before answering, an analyst's request (which stops it) that is cancelled
+/// at once (so its slot goes back to the stopped job, sent again).
+struct Racing {
+    handle: OnceLock<FetchHandle>,
+    calls: Mutex<Vec<Call>>,
+}
+
+impl Transport for Racing {
+    fn call(&self, call: Call) -> CallFuture {
+        let first = {
+            let mut calls = self.calls.lock().unwrap();
+            calls.push(call.clone());
+            calls.len() == 1
+        };
+        let handle = self
+            .handle
+            .get()
+            .expect("set before the first request")
+            .clone();
+        Box::pin(async move {
+            match (&call.key, call.next_link.as_deref()) {
+                (FetchKey::IpStats(_), _) => std::future::pending().await,
+                (_, None) => {
+                    if first {
+                        ask(&handle, stats(1), 2, Priority::Foreground);
+                        handle.cancel(Ticket(2));
+                    }
+                    Ok(ips_page(&["10.0.0.1"], Some("page2")))
+                }
+                (_, Some(_)) => Ok(ips_page(&["10.0.0.2"], None)),
+            }
+        })
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_stopped_calls_late_answer_is_never_taken_for_the_next_calls() {
+    let racing = Arc::new(Racing {
+        handle: OnceLock::new(),
+        calls: Mutex::new(Vec::new()),
+    });
+    let origin = Instant::now();
+    let cfg = SchedulerConfig {
+        max_in_flight: 1,
+        ..config("100/1m")
+    };
+    let (handle, mut rx) = spawn(racing.clone() as Arc<dyn Transport>, cfg);
+    racing.handle.set(handle.clone()).unwrap();
+    ask(&handle, alert_ips(1), 1, Priority::Prefetch);
+    let heard = answers(&mut rx, origin, 1).await;
+    let Ok(FetchValue::Ips(ips)) = &heard.done_for(1)[0].result else {
+        panic!("{:?}", heard.done);
+    };
+    let ids: Vec<&str> = ips.iter().map(|ip| ip.id.as_str()).collect();
+    assert_eq!(ids, ["10.0.0.1", "10.0.0.2"], "each page once, in order");
+    let links: Vec<Option<String>> = racing
+        .calls
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|c| c.next_link.clone())
+        .collect();
+    assert_eq!(
+        links,
+        [None, None, Some("page2".into())],
+        "the stopped first page went again"
+    );
+}
+
 /// Property tests: the fake above under generated limits, reserves, arrival patterns,
 /// priorities and latencies. Each case runs on a runtime of its own whose clock starts paused,
 /// so time is virtual and exact. What each property expects is worked out here from the
@@ -819,6 +1220,31 @@ mod properties {
 
     fn low_priority() -> impl Strategy<Value = Priority> {
         proptest::sample::select(vec![Priority::Batch, Priority::Prefetch])
+    }
+
+    /// A request below Foreground made before the analyst's: its lane and endpoint, whether
+    /// its answer never comes (else it takes up to 400 ms), and whether it is cancelled just
+    /// before the analyst asks.
+    #[derive(Debug, Clone)]
+    struct Lower {
+        priority: Priority,
+        endpoint: usize,
+        latency: Option<u64>,
+        cancelled: bool,
+    }
+
+    fn lower() -> impl Strategy<Value = Lower> {
+        let lane =
+            proptest::sample::select(vec![Priority::Batch, Priority::Prefetch, Priority::Visible]);
+        let latency = prop_oneof![1 => Just(None), 1 => (0u64..400).prop_map(Some)];
+        (lane, 0usize..3, latency, proptest::bool::weighted(0.2)).prop_map(
+            |(priority, endpoint, latency, cancelled)| Lower {
+                priority,
+                endpoint,
+                latency,
+                cancelled,
+            },
+        )
     }
 
     /// One request: the pause before it, its endpoint (0 stats, 1 IP alerts, 2 alert IPs),
@@ -992,7 +1418,11 @@ mod properties {
                 assert_windows(&fake, &limits, "all calls")?;
                 prop_assert!(fake.max_in_flight() <= max_in_flight);
                 let spans = fake.spans();
-                prop_assert!(spans.len() <= asked.len(), "more calls than requests");
+                // A call stopped to free its slot goes again: only answered calls are bounded.
+                prop_assert!(
+                    spans.len() - fake.stopped() <= asked.len(),
+                    "more answered calls than requests"
+                );
                 for (i, (start, end, key)) in spans.iter().enumerate() {
                     for (again, _, other) in &spans[i + 1..] {
                         prop_assert!(
@@ -1257,6 +1687,66 @@ mod properties {
                 prop_assert_eq!(shown, Some(wait), "the countdown starts at Retry-After");
                 prop_assert_eq!(heard.done.len(), asked.len(), "nothing is lost");
                 prop_assert!(heard.done.iter().all(|d| d.result.is_ok()));
+                Ok(())
+            })?;
+        }
+
+        /// Any mix of lower-lane calls, hung, slow or cancelled, in any number of slots: each
+        /// of up to `max_in_flight` Foreground requests (one lookup's panes, hung or not) is
+        /// sent at the very instant it is asked, the wire never holds more than
+        /// `max_in_flight` calls, and the budget counts every call the transport saw.
+        #[test]
+        fn a_foreground_request_never_waits_for_a_slot(
+            max_in_flight in 1usize..=6,
+            lowers in vec(lower(), 0..=12),
+            after in 0u64..1000,
+            panes in 1usize..=6,
+            panes_hang in any::<bool>(),
+        ) {
+            let panes = panes.min(max_in_flight);
+            let pane = |p: usize| key(p % 3, 1000 + p as u32);
+            let mut latency: HashMap<FetchKey, Duration> = lowers
+                .iter()
+                .enumerate()
+                .map(|(i, l)| (key(l.endpoint, i as u32), l.latency.map_or(NEVER, Duration::from_millis)))
+                .collect();
+            for p in 0..panes {
+                latency.insert(pane(p), if panes_hang { NEVER } else { Duration::from_millis(50) });
+            }
+            paused(async {
+                let fake = Fake::new(move |call, _| (latency[&call.key], Ok(page(&call.key, None))));
+                let origin = Instant::now();
+                let cfg = SchedulerConfig {
+                    max_in_flight,
+                    ..config(&"1000/1m".parse().unwrap(), 0.2)
+                };
+                let (handle, mut rx) = start(&fake, cfg);
+                for (i, l) in lowers.iter().enumerate() {
+                    ask(&handle, key(l.endpoint, i as u32), i as u64, l.priority);
+                }
+                sleep(Duration::from_millis(after)).await;
+                for (i, _) in lowers.iter().enumerate().filter(|(_, l)| l.cancelled) {
+                    handle.cancel(Ticket(i as u64));
+                }
+                let asked_at = origin.elapsed();
+                for p in 0..panes {
+                    ask(&handle, pane(p), 1000 + p as u64, Priority::Foreground);
+                }
+                settle().await;
+
+                for p in 0..panes {
+                    prop_assert_eq!(
+                        fake.times_of(&pane(p)),
+                        vec![asked_at],
+                        "pane {} of {} in {} slots", p, panes, max_in_flight
+                    );
+                }
+                prop_assert!(fake.max_in_flight() <= max_in_flight);
+                let status = latest_status(&mut rx);
+                for e in Endpoint::ALL {
+                    let seen = fake.times_for(e).len() as u64;
+                    prop_assert_eq!(status.endpoint(e).unwrap().calls, seen, "{:?}", e);
+                }
                 Ok(())
             })?;
         }

@@ -18,7 +18,19 @@ use crate::defender::{ApiError, FetchKey, FetchValue, Transport};
 pub struct SchedulerConfig {
     /// Per-endpoint windows.
     pub limits: RateLimits,
-    /// Requests on the wire at once, all endpoints together.
+    /// Requests on the wire at once, all endpoints together. Every lane may use every slot,
+    /// and the analyst never waits behind a call that hangs: when all are taken, a job whose
+    /// budget allows it to start takes a slot back at once, from (1) a call nobody waits for
+    /// any more (cancelled: its answer would be thrown away), else, for Visible and Foreground
+    /// work only, (2) a call of a strictly lower lane, the lowest lane first and the oldest
+    /// call within it. The stopped call stays spent in the budget (it was sent; one stopped
+    /// before its task ever ran is taken back) and its job goes back to its place in the
+    /// queue, to be sent again. So Foreground work starts at
+    /// once unless every slot holds Foreground work someone still waits for (a lookup the
+    /// analyst left is lowered or cancelled, so it gives way), and Visible (what is on
+    /// screen) never waits behind guesswork. No slot is kept idle for the analyst: `expand`
+    /// (Batch only) runs on all of them, and a lookup during one costs at most one re-sent
+    /// Batch call per slot it takes. Prefetch never stops Batch: neither is awaited.
     pub max_in_flight: usize,
     /// Most pages followed for one key (`@odata.nextLink`): thousands of alerts, and a bound on
     /// what an endless chain of links can spend. A list cut there says so ([`Cut::PageCap`]).

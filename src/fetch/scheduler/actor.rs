@@ -19,6 +19,9 @@ use crate::fetch::budget::Budget;
 use crate::fetch::cache::{self, CacheUse, Memory, Origin};
 use crate::fetch::status::{BudgetStatus, EndpointBudget, Priority, Ticket};
 
+mod slots;
+use slots::Wire;
+
 /// One logical request, possibly many calls (pages, retries).
 #[derive(Debug)]
 struct Job {
@@ -34,6 +37,9 @@ struct Job {
     not_before: Option<Instant>,
     /// When the current call was sent, on both clocks (the wall one for the call log).
     sent_at: Option<(Instant, DateTime<Utc>)>,
+    /// The task carrying the current call, so the slot can be taken back and a late answer
+    /// from a call stopped that way told apart from the answer to the job's next call.
+    task: Option<Wire>,
     /// Pages joined so far.
     acc: Option<FetchValue>,
     /// Next links followed, so a link back to one of them ends the walk.
@@ -116,8 +122,13 @@ impl Actor {
                     Some(Command::Reprioritize(t, p)) => self.reprioritize(t, p),
                     None => open = false,
                 },
-                Some(done) = self.running.join_next(), if !self.running.is_empty() => match done {
-                    Ok((key, result)) => self.finished(key, result, Instant::now()),
+                Some(done) = self.running.join_next_with_id(), if !self.running.is_empty() => match done {
+                    Ok((id, (key, result))) if self.is_current(&key, id) => {
+                        self.finished(key, result, Instant::now());
+                    }
+                    // A call stopped to free its slot, that answered before it could be
+                    // stopped: its job is queued again (or was dropped), so this is no answer.
+                    Ok(_) => {}
                     // A panicking transport is a bug: let it take the scheduler down loudly.
                     Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
                     Err(_) => {}
@@ -166,6 +177,7 @@ impl Actor {
             failures: 0,
             not_before: None,
             sent_at: None,
+            task: None,
             acc: None,
             seen_links: HashSet::new(),
             renewed: false,
@@ -253,9 +265,10 @@ impl Actor {
     }
 
     /// Starts the best startable jobs: highest priority, then oldest; a full or paused endpoint
-    /// never blocks the others.
+    /// never blocks the others. With every slot taken, the best job may take one back by the
+    /// slot rule (`SchedulerConfig::max_in_flight`, `victim`).
     fn dispatch(&mut self, now: Instant) {
-        while self.running.len() < self.config.max_in_flight && !self.queue.is_empty() {
+        while !self.queue.is_empty() {
             let free = self.free_table(now);
             let best = self
                 .queue
@@ -265,6 +278,12 @@ impl Actor {
                 .max_by_key(|(_, j)| (j.priority, std::cmp::Reverse(j.seq)))
                 .map(|(i, _)| i);
             let Some(i) = best else { break };
+            if self.in_flight.len() >= self.config.max_in_flight {
+                let Some(victim) = self.victim(self.queue[i].priority) else {
+                    break; // the best cannot take a slot, so nothing queued can
+                };
+                self.take_slot(&victim);
+            }
             let mut job = self.queue.swap_remove(i);
             self.queued_keys.remove(&job.key);
             if let Some(b) = self.budgets.get_mut(&job.key.endpoint()) {
@@ -277,8 +296,9 @@ impl Actor {
             job.sent_at = Some((now, wall));
             let (key, call, transport) =
                 (job.key.clone(), job.call.clone(), self.transport.clone());
-            self.running
-                .spawn(async move { (key, transport.call(call).await) });
+            job.task = Some(Wire::spawn(&mut self.running, async move {
+                (key, transport.call(call).await)
+            }));
             self.in_flight.insert(job.key.clone(), job);
         }
     }
@@ -456,7 +476,8 @@ impl Actor {
                 })
                 .collect(),
             queued: self.queue.len(),
-            in_flight: self.running.len(),
+            // Not `running`: a stopped call's task stays there until it is joined.
+            in_flight: self.in_flight.len(),
         };
         if self.published.as_ref() != Some(&status) {
             let _ = self.events.send(FetchEvent::Budget(status.clone()));
