@@ -102,6 +102,7 @@ pub async fn alert(settings: &Settings, raw: &str, json: bool) -> Result<(), Fai
             report.ips.len(),
             report.alert
         ));
+        lines.extend(report.caveats.warnings.iter().map(|w| format!("note: {w}")));
         lines.extend(report.ips.iter().map(|ip| format!("  {ip}")));
         print_lines(&lines)?;
     }
