@@ -36,8 +36,8 @@ pub fn defang(text: &str) -> String {
                 i += 1;
             }
             let run = &chars[start..i];
-            let host = after_scheme || out.ends_with('@') || host_shaped(run);
-            push_run(&mut out, run, host);
+            let forced = after_scheme || out.ends_with('@');
+            push_run(&mut out, run, host_shaped(run), forced);
             after_scheme = false;
             continue;
         }
@@ -83,35 +83,39 @@ fn is_label(c: char) -> bool {
     c.is_alphanumeric() || c == '-' || c == '_'
 }
 
-/// `www.` anything, or dotted labels whose last is alphabetic and two letters or more
-/// (`xn--` punycode counts): a name a linkifier could take for a domain.
+/// A `www` label, or dotted labels one of which, after the first, is alphabetic and two
+/// letters or more (`xn--` punycode counts): a name a linkifier could take for a domain.
 fn host_shaped(run: &[char]) -> bool {
     let s: String = run.iter().collect();
     let s = s.trim_matches('.');
-    let starts = |s: &str, prefix: &str| {
-        s.len() > prefix.len() && s.get(..prefix.len()).is_some_and(|p| p.eq_ignore_ascii_case(prefix))
-    };
-    if starts(s, "www.") {
+    // GitHub links `www.` names whatever their last label; a `www` label anywhere is enough.
+    if s.contains('.') && s.split('.').any(|l| l.eq_ignore_ascii_case("www")) {
         return true;
     }
-    let mut labels = s.rsplit('.');
-    let last = labels.next().unwrap_or_default();
-    let alphabetic = last.chars().count() >= 2 && last.chars().all(char::is_alphabetic);
-    let punycode = starts(last, "xn--");
-    labels.next().is_some() && (alphabetic || punycode)
+    // Any label after a dot will do, not only the last: `evil.example.x1` holds `evil.example`.
+    s.split('.').skip(1).any(|l| {
+        let alphabetic = l.chars().count() >= 2 && l.chars().all(char::is_alphabetic);
+        let punycode = l.len() > 4 && l.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("xn--"));
+        alphabetic || punycode
+    })
 }
 
-/// Writes a run, with `[.]` for each dot between two label characters when it is a host.
-fn push_run(out: &mut String, run: &[char], host: bool) {
+/// Writes a run, with `[.]` for each dot between two label characters when it is host-shaped,
+/// for every dot when it follows `@` or `://` (mail autolinkers take a domain that starts with
+/// one), and for the dot after any `www` label (GitHub links `www.` and almost anything).
+fn push_run(out: &mut String, run: &[char], shaped: bool, forced: bool) {
+    let mut label = 0;
     for (j, &c) in run.iter().enumerate() {
         let inner = j > 0
             && run.get(j + 1).is_some_and(|&n| is_label(n))
             && is_label(run[j - 1]);
-        if c == '.' && host && inner {
+        let www = c == '.' && label == 3 && run[j - 3..j].iter().collect::<String>().eq_ignore_ascii_case("www");
+        if c == '.' && (shaped && inner || forced || www) {
             out.push_str("[.]");
         } else {
             out.push(c);
         }
+        label = if c == '.' { 0 } else { label + 1 };
     }
 }
 
@@ -133,9 +137,15 @@ mod tests {
         ("hxxp://evil[.]example", "hxxp://evil[.]example"),
         ("hxxp://evil.example", "hxxp://evil[.]example"),
         ("www.x", "www[.]x"),
+        ("a.www.x", "a[.]www[.]x"),
+        ("awww.x", "awww.x"),
+        ("www.", "www[.]"),
+        ("WWW.\\x", "WWW[.]\\x"),
         ("(www.evil.example)", "(www[.]evil[.]example)"),
         ("mail admin@evil.co", "mail admin@evil[.]co"),
         ("a@b.c", "a@b[.]c"),
+        ("+@.http", "+@[.]http"),
+        ("evil.example.x1", "evil[.]example[.]x1"),
         ("tier1@contoso.com", "tier1@contoso[.]com"),
         ("evil.example.", "evil[.]example."),
         ("ws-fin-07.contoso.local", "ws-fin-07[.]contoso[.]local"),

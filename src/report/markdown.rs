@@ -7,8 +7,7 @@ use std::fmt::Write as _;
 
 use chrono::{DateTime, Utc};
 
-use super::defang::defang;
-use super::md_escape::{code, escape, text};
+use super::md_escape::{code, text};
 use super::{AlertEntry, CaseReport, Dated, IpEntry, age, evidence_line, thousands};
 use crate::defender::{Alert, IpStats};
 
@@ -27,8 +26,8 @@ pub(super) fn render(r: &CaseReport, now: DateTime<Utc>) -> String {
         when(r.created),
         when(r.updated)
     );
-    // Our own configuration, not server text: kept readable.
-    let _ = writeln!(out, "- Source: {}", escape(&r.api_host));
+    // Our own configuration, defanged all the same: then no text in the report is a link.
+    let _ = writeln!(out, "- Source: {}", text(&r.api_host));
     if let Some(tid) = &r.tenant_id {
         let _ = writeln!(out, "- Tenant: `{}`", code(tid));
     }
@@ -199,7 +198,7 @@ fn tags_line(out: &mut String, tags: &[String]) {
     if !tags.is_empty() {
         let list: Vec<String> = tags
             .iter()
-            .map(|t| format!("`{}`", code(&defang(t))))
+            .map(|t| format!("`{}`", code(t)))
             .collect();
         let _ = writeln!(out, "- Tags: {}", list.join(" "));
     }

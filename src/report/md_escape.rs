@@ -5,16 +5,18 @@
 use super::defang::defang;
 use super::one_line;
 
-/// Server or analyst text in running Markdown or a table cell: one line, defanged, escaped.
+/// Server or analyst text in running Markdown or a table cell: one line, trimmed (leading
+/// blanks could make an indented code block where the text starts a list item), defanged,
+/// escaped.
 pub(super) fn text(s: &str) -> String {
-    escape(&defang(&one_line(s)))
+    escape(&defang(one_line(s).trim()))
 }
 
 /// Backslash-escapes what Markdown would read as markup. Every ASCII punctuation mark that can
 /// open a construct is escaped wherever it stands (CommonMark lets any of them be escaped);
 /// list markers only where they could start a line. An underscore inside a word
 /// (`636688558380765161_2136280442`) emphasises nothing, so it stays as it is, for reading.
-pub(super) fn escape(s: &str) -> String {
+fn escape(s: &str) -> String {
     let chars: Vec<char> = s.chars().collect();
     let word = |j: Option<usize>| {
         j.and_then(|j| chars.get(j))
@@ -36,7 +38,8 @@ pub(super) fn escape(s: &str) -> String {
                 true
             }
             '-' | '+' => i == 0,
-            '.' | ')' => {
+            // (`)` is escaped wherever it stands.)
+            '.' => {
                 digits > 0 && i == digits && chars.get(i + 1).is_none_or(|n| n.is_whitespace())
             }
             _ => false,
@@ -49,10 +52,10 @@ pub(super) fn escape(s: &str) -> String {
     out
 }
 
-/// Text inside a code span (no escapes work there): a backtick cannot close it early, and it
-/// stays on one line.
+/// Text inside a code span, where no escape works: cleaned and defanged like any text, and a
+/// backtick cannot close the span early.
 pub(super) fn code(s: &str) -> String {
-    one_line(s).replace('`', "'")
+    defang(&one_line(s)).replace('`', "'")
 }
 
 #[cfg(test)]
@@ -81,6 +84,7 @@ mod tests {
         ("> quote", "\\> quote"),
         ("a | b || c", "a \\| b \\|\\| c"),
         ("line\nbreak\r\nthere", "line break  there"),
+        ("\t\u{2028}    code?", "code?"),
         ("$x^2$", "\\$x^2\\$"),
         ("C:\\Users\\jdoe", "C:\\Users\\jdoe"),
         ("trailing\\", "trailing\\\\"),
