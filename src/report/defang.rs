@@ -36,13 +36,14 @@ pub fn defang(text: &str) -> String {
                 i += 1;
             }
             let run = &chars[start..i];
-            let forced = after_scheme || out.ends_with('@');
+            // (A backslash may stand between: Markdown escapes a `_` that starts a label.)
+            let forced = after_scheme || out.ends_with('@') || out.ends_with("@\\");
             push_run(&mut out, run, host_shaped(run), forced);
             after_scheme = false;
             continue;
         }
         out.push(c);
-        after_scheme = false;
+        after_scheme &= c == '\\';
         i += 1;
     }
     out
@@ -102,20 +103,22 @@ fn host_shaped(run: &[char]) -> bool {
 
 /// Writes a run, with `[.]` for each dot between two label characters when it is host-shaped,
 /// for every dot when it follows `@` or `://` (mail autolinkers take a domain that starts with
-/// one), and for the dot after any `www` label (GitHub links `www.` and almost anything).
+/// one), and for the dot after `www` when no letter or digit comes before it (GitHub links
+/// `www.` and almost anything after it, even after a `_`).
 fn push_run(out: &mut String, run: &[char], shaped: bool, forced: bool) {
-    let mut label = 0;
     for (j, &c) in run.iter().enumerate() {
-        let inner = j > 0
-            && run.get(j + 1).is_some_and(|&n| is_label(n))
-            && is_label(run[j - 1]);
-        let www = c == '.' && label == 3 && run[j - 3..j].iter().collect::<String>().eq_ignore_ascii_case("www");
+        let inner = j > 0 && run.get(j + 1).is_some_and(|&n| is_label(n)) && is_label(run[j - 1]);
+        let www = j >= 3
+            && run[j - 3..j]
+                .iter()
+                .collect::<String>()
+                .eq_ignore_ascii_case("www")
+            && (j == 3 || !run[j - 4].is_alphanumeric());
         if c == '.' && (shaped && inner || forced || www) {
             out.push_str("[.]");
         } else {
             out.push(c);
         }
-        label = if c == '.' { 0 } else { label + 1 };
     }
 }
 
@@ -139,12 +142,14 @@ mod tests {
         ("www.x", "www[.]x"),
         ("a.www.x", "a[.]www[.]x"),
         ("awww.x", "awww.x"),
+        ("_www.", "_www[.]"),
         ("www.", "www[.]"),
         ("WWW.\\x", "WWW[.]\\x"),
         ("(www.evil.example)", "(www[.]evil[.]example)"),
         ("mail admin@evil.co", "mail admin@evil[.]co"),
         ("a@b.c", "a@b[.]c"),
         ("+@.http", "+@[.]http"),
+        ("a@\\_b.c", "a@\\_b[.]c"),
         ("evil.example.x1", "evil[.]example[.]x1"),
         ("tier1@contoso.com", "tier1@contoso[.]com"),
         ("evil.example.", "evil[.]example."),
@@ -158,9 +163,15 @@ mod tests {
         ("::ffff:10.0.0.1", "::ffff:10.0.0.1"),
         ("T1059.001", "T1059.001"),
         ("e.g. this", "e.g. this"),
-        ("Beacons every 60 s. Same host", "Beacons every 60 s. Same host"),
+        (
+            "Beacons every 60 s. Same host",
+            "Beacons every 60 s. Same host",
+        ),
         ("wait...what", "wait...what"),
-        ("636688558380765161_2136280442", "636688558380765161_2136280442"),
+        (
+            "636688558380765161_2136280442",
+            "636688558380765161_2136280442",
+        ),
         ("C:\\Windows\\System32\\v1.0", "C:\\Windows\\System32\\v1.0"),
         ("", ""),
     ];

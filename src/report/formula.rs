@@ -60,9 +60,15 @@ mod tests {
     /// text that must stay as it was.
     const CASES: &[(&str, &str)] = &[
         ("=1+1", "'=1+1"),
-        ("=HYPERLINK(\"http://evil\")", "'=HYPERLINK(\"http://evil\")"),
+        (
+            "=HYPERLINK(\"http://evil\")",
+            "'=HYPERLINK(\"http://evil\")",
+        ),
         ("=cmd|' /C calc'!A0", "'=cmd|' /C calc'!A0"),
-        ("@SUM(1+9)*cmd|' /C calc'!A0", "'@SUM(1+9)*cmd|' /C calc'!A0"),
+        (
+            "@SUM(1+9)*cmd|' /C calc'!A0",
+            "'@SUM(1+9)*cmd|' /C calc'!A0",
+        ),
         ("+1+1", "'+1+1"),
         ("-2+3+cmd|' /C calc'!E2", "'-2+3+cmd|' /C calc'!E2"),
         ("=1+2\";=1+2", "'=1+2\";'=1+2"),
@@ -89,7 +95,10 @@ mod tests {
         ("-1", "'-1"),
         ("-enc SQBFAFgA", "'-enc SQBFAFgA"),
         ("10.0.0.1", "10.0.0.1"),
-        ("2026-11-23T14:02:00Z (2 h ago)", "2026-11-23T14:02:00Z (2 h ago)"),
+        (
+            "2026-11-23T14:02:00Z (2 h ago)",
+            "2026-11-23T14:02:00Z (2 h ago)",
+        ),
         ("ws-fin-07.contoso.local", "ws-fin-07.contoso.local"),
         ("a = b + c", "a = b + c"),
         ("malicious; c2 infra", "malicious; c2 infra"),

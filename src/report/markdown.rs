@@ -162,7 +162,12 @@ fn alert_fields(out: &mut String, a: &Alert) {
         for c in &a.comments {
             let at = c.created_time.map(when).unwrap_or_else(|| "-".into());
             let by = c.created_by.as_deref().unwrap_or("-");
-            let _ = writeln!(out, "  - {at}, {}: {}", text(by), text(&joined_lines(&c.comment)));
+            let _ = writeln!(
+                out,
+                "  - {at}, {}: {}",
+                text(by),
+                text(&joined_lines(&c.comment))
+            );
         }
     }
 }
@@ -170,11 +175,7 @@ fn alert_fields(out: &mut String, a: &Alert) {
 /// A multi-line text on one line, its lines joined by ` / `, blank ones left out: a bullet
 /// holds one line, and a line break could start new markup.
 fn joined_lines(s: &str) -> String {
-    let lines: Vec<&str> = s
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect();
+    let lines: Vec<&str> = s.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
     lines.join(" / ")
 }
 
@@ -196,10 +197,7 @@ fn prevalence(stats: Option<&Dated<Option<IpStats>>>, now: DateTime<Utc>) -> Str
 
 fn tags_line(out: &mut String, tags: &[String]) {
     if !tags.is_empty() {
-        let list: Vec<String> = tags
-            .iter()
-            .map(|t| format!("`{}`", code(t)))
-            .collect();
+        let list: Vec<String> = tags.iter().map(|t| format!("`{}`", code(t))).collect();
         let _ = writeln!(out, "- Tags: {}", list.join(" "));
     }
 }

@@ -1,15 +1,22 @@
 //! Text for Markdown that shows as written: no link, image, autolink, HTML, entity, emphasis,
 //! heading, list or table cell can start from it, in CommonMark and GitHub's, GitLab's or
-//! Jira's flavours. Server and analyst text is flattened to one line, defanged, then escaped.
+//! Jira's flavours. Server and analyst text is flattened to one line, escaped, then defanged.
 
 use super::defang::defang;
 use super::one_line;
 
 /// Server or analyst text in running Markdown or a table cell: one line, trimmed (leading
-/// blanks could make an indented code block where the text starts a list item), defanged,
-/// escaped.
+/// blanks could make an indented code block where the text starts a list item), escaped, then
+/// defanged.
+///
+/// Defanging comes last so that its brackets stay as SOC tickets write them, `evil[.]example`
+/// and not `evil\[.\]example`. They can do nothing: `(` is always escaped, so no `[.](`
+/// link can follow, and a `[.]` is never where a line or block starts, so no `[.]: url`
+/// definition can exist for it to refer to. Escaping first cannot hide a host from the
+/// defanger: the only label characters it escapes are a leading `-` and a `_` outside a word,
+/// and the defanger reads past that backslash where it matters (`a@\_b.c`, `\_www.x`).
 pub(super) fn text(s: &str) -> String {
-    escape(&defang(one_line(s).trim()))
+    defang(&escape(one_line(s).trim()))
 }
 
 /// Backslash-escapes what Markdown would read as markup. Every ASCII punctuation mark that can
@@ -39,9 +46,7 @@ fn escape(s: &str) -> String {
             }
             '-' | '+' => i == 0,
             // (`)` is escaped wherever it stands.)
-            '.' => {
-                digits > 0 && i == digits && chars.get(i + 1).is_none_or(|n| n.is_whitespace())
-            }
+            '.' => digits > 0 && i == digits && chars.get(i + 1).is_none_or(|n| n.is_whitespace()),
             _ => false,
         };
         if escaped {
@@ -65,15 +70,33 @@ mod tests {
     /// (hostile text, what the report writes). Links, images, autolinks, HTML, entities,
     /// emphasis, code, headings, lists, quotes and table breaks.
     const CASES: &[(&str, &str)] = &[
-        ("[click](javascript:alert(1))", "\\[click\\]\\(javascript:alert\\(1\\)\\)"),
-        ("![x](https://evil.example/t.png)", "\\!\\[x\\]\\(hxxps://evil\\[.\\]example/t\\[.\\]png\\)"),
-        ("<https://evil.example>", "\\<hxxps://evil\\[.\\]example\\>"),
-        ("<img src=x onerror=alert(1)>", "\\<img src=x onerror=alert\\(1\\)\\>"),
-        ("<script>alert(1)</script>", "\\<script\\>alert\\(1\\)\\</script\\>"),
+        (
+            "[click](javascript:alert(1))",
+            "\\[click\\]\\(javascript:alert\\(1\\)\\)",
+        ),
+        (
+            "![x](https://evil.example/t.png)",
+            "\\!\\[x\\]\\(hxxps://evil[.]example/t[.]png\\)",
+        ),
+        ("<https://evil.example>", "\\<hxxps://evil[.]example\\>"),
+        (
+            "<img src=x onerror=alert(1)>",
+            "\\<img src=x onerror=alert\\(1\\)\\>",
+        ),
+        (
+            "<script>alert(1)</script>",
+            "\\<script\\>alert\\(1\\)\\</script\\>",
+        ),
         ("&lt;b&gt; &#60;", "\\&lt;b\\&gt; \\&\\#60;"),
-        ("[x]: https://evil.example", "\\[x\\]: hxxps://evil\\[.\\]example"),
+        (
+            "[x]: https://evil.example",
+            "\\[x\\]: hxxps://evil[.]example",
+        ),
         ("[^1] [[wiki]]", "\\[^1\\] \\[\\[wiki\\]\\]"),
-        ("*bold* **b** ~~s~~", "\\*bold\\* \\*\\*b\\*\\* \\~\\~s\\~\\~"),
+        (
+            "*bold* **b** ~~s~~",
+            "\\*bold\\* \\*\\*b\\*\\* \\~\\~s\\~\\~",
+        ),
         ("_x_ a_b", "\\_x\\_ a_b"),
         ("`code` ``x``", "\\`code\\` \\`\\`x\\`\\`"),
         ("# heading #", "\\# heading \\#"),
