@@ -222,6 +222,9 @@ fn evidence_line(e: &Evidence) -> String {
         .into_iter()
         .filter_map(|(name, v)| v.filter(|v| !v.is_empty()).map(|v| format!("{name}{v}")))
         .collect();
+    if parts.is_empty() {
+        return "-".into();
+    }
     parts.join(" · ")
 }
 

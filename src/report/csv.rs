@@ -1,7 +1,8 @@
 //! The report as CSV for spreadsheets: one row per IP and per alert. Every cell is quoted and
 //! defused ([`super::formula`]), so no spreadsheet runs one as a formula, whatever separator
-//! it splits on. Values are otherwise exact (not defanged): a spreadsheet is for filtering and
-//! matching, and does not link text it imports.
+//! it splits on. Values are otherwise exact, not defanged: in a spreadsheet analysts filter and
+//! match on indicators as they are, and the link a cell can hide there is a formula
+//! (`=HYPERLINK`), which is defused. (Some spreadsheets do show a plain URL as clickable.)
 
 use chrono::{DateTime, SecondsFormat, Utc};
 

@@ -8,9 +8,10 @@
 //! `ftp` → `fxp`; any other scheme keeps its name and its `://` becomes `[://]` (CyberChef's
 //! "Escape ://"). What counts as host-shaped is at least what GitHub's autolinker takes:
 //! `www.` names, the host after `://`, the domain after `@` (mail addresses), and otherwise,
-//! as CyberChef's domain pattern, dotted labels ending in an alphabetic label of two or more
-//! letters. File names such as `cmd.exe` match that too (`.zip` and `.mov` are real top-level
-//! domains): the cost of a rule that needs no list of domains.
+//! as CyberChef's domain pattern, dotted labels with an alphabetic label of two or more letters
+//! after a dot. File names such as `cmd.exe` match that too (`.zip` and `.mov` are real
+//! top-level domains): the cost of a rule that needs no list of domains. A path's dots are
+//! left alone (`hxxp://evil[.]example/a.ps1`) unless they look like a host themselves.
 //!
 //! IP addresses are left readable: they are what the analyst pivots on, and no renderer links
 //! a bare address. In a URL the whole host is defanged, an address or not.
