@@ -1,15 +1,23 @@
 //! Case export for a ticket: what a report holds ([`CaseReport`], read from the store) and its
 //! renderings as Markdown, JSON and CSV. Rendering is pure: the time "now" comes in, so ages
 //! in a report are reproducible and golden files can pin them.
+//!
+//! Server text (and the analyst's) cannot be turned against the reader: Markdown escapes and
+//! defangs it (`md_escape`, `defang`), CSV quotes every cell and defuses formulas (`formula`),
+//! JSON keeps it exact, as data.
 
 mod csv;
+mod defang;
+mod formula;
 mod json;
 mod markdown;
+mod md_escape;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::defender::{Alert, IpStats};
+use crate::defender::model::Evidence;
+use crate::defender::{Alert, IpStats, sanitize};
 
 /// A case, gathered for export: everything the analyst saw and wrote.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -176,6 +184,48 @@ fn percent(s: &str) -> String {
         }
     }
     out
+}
+
+/// One line, with nothing that could hide or reorder text: line breaks of every kind and tabs
+/// become spaces, escape sequences go, other controls and invisibles become U+FFFD (the
+/// console's substitute). Server text was cleaned once when decoded; a report may also hold
+/// the analyst's text, and a line break would end a table row or a CSV record.
+fn one_line(s: &str) -> String {
+    let breaks: String = s
+        .chars()
+        .map(|c| match c {
+            '\r' | '\u{0B}' | '\u{0C}' | '\u{85}' | '\u{2028}' | '\u{2029}' => '\n',
+            c => c,
+        })
+        .collect();
+    sanitize::one_line(&breaks)
+}
+
+/// One piece of evidence on one line, its fields named: `File · name invoice.exe · path C:\x`.
+fn evidence_line(e: &Evidence) -> String {
+    let account = match (&e.domain_name, &e.account_name) {
+        (Some(d), Some(a)) => Some(format!("{d}\\{a}")),
+        (d, a) => a.clone().or(d.clone()),
+    };
+    let fields = [
+        ("", e.entity_type.clone()),
+        ("name ", e.file_name.clone()),
+        ("path ", e.file_path.clone()),
+        ("sha256 ", e.sha256.clone()),
+        ("command line ", e.process_command_line.clone()),
+        ("url ", e.url.clone()),
+        ("ip ", e.ip_address.clone()),
+        ("account ", account),
+        ("detection ", e.detection_status.clone()),
+    ];
+    let parts: Vec<String> = fields
+        .into_iter()
+        .filter_map(|(name, v)| v.filter(|v| !v.is_empty()).map(|v| format!("{name}{v}")))
+        .collect();
+    if parts.is_empty() {
+        return "-".into();
+    }
+    parts.join(" · ")
 }
 
 /// "12 min ago", "3 h ago", "2 days ago": how old an answer is, as the console says it.

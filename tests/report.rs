@@ -10,6 +10,7 @@ use std::process::Command;
 
 use chrono::{DateTime, Duration, NaiveDateTime, TimeZone, Utc};
 use mde_triage::case::Note;
+use mde_triage::defender::model::{AlertComment, Evidence, RelatedUser};
 use mde_triage::defender::{Alert, Severity, Status};
 use mde_triage::report::{
     AlertEntry, CaseReport, Dated, EndpointCalls, Format, IpEntry, Step, render,
@@ -40,13 +41,39 @@ fn alert(id: &str, title: &str, severity: Severity, device: &str, created: DateT
 }
 
 fn case() -> CaseReport {
-    let doc = alert(
+    let mut doc = alert(
         DOC_ALERT,
         "Suspicious PowerShell download cradle",
         Severity::High,
         "ws-fin-07.contoso.local",
         t(9, 14),
     );
+    // The long texts an opened alert carries, with the indicators a ticket must not link.
+    doc.description =
+        "PowerShell fetched http://evil.example/a.ps1 (see www.evil.example).\nThen ran it.".into();
+    doc.related_user = Some(RelatedUser {
+        user_name: Some("jdoe".into()),
+        domain_name: Some("CONTOSO".into()),
+    });
+    doc.evidence = vec![
+        Evidence {
+            entity_type: Some("Process".into()),
+            file_name: Some("powershell.exe".into()),
+            file_path: Some("C:\\Windows\\System32\\WindowsPowerShell\\v1.0".into()),
+            process_command_line: Some("powershell.exe -nop -enc SQBFAFgA".into()),
+            ..Evidence::default()
+        },
+        Evidence {
+            entity_type: Some("Url".into()),
+            url: Some("https://evil.example/a.ps1".into()),
+            ..Evidence::default()
+        },
+    ];
+    doc.comments = vec![AlertComment {
+        comment: "Escalated; mail from admin@evil.example".into(),
+        created_by: Some("tier1@contoso.com".into()),
+        created_time: Some(t(9, 40)),
+    }];
     let hostile = alert(
         "da637000000000000000_1",
         "Beacon | *bold* [x](javascript:alert(1))",
@@ -164,6 +191,20 @@ fn markdown_pastes_cleanly_into_a_ticket() {
     assert!(md.contains("63,515 device(s)"), "prevalence with its age");
     assert!(md.contains("not seen in the org (as of 2026-11-21 16:30 UTC, 2 days ago)"));
     assert!(md.contains("API calls spent: 6"));
+    // Indicators in server text are defanged, shown as written, and not links.
+    assert!(
+        md.contains(
+            "- Description: PowerShell fetched hxxp://evil[.]example/a.ps1 \\(see www[.]evil[.]example\\). / Then ran it."
+        ),
+        "{md}"
+    );
+    assert!(md.contains("· url hxxps://evil[.]example/a.ps1\n"), "{md}");
+    assert!(md.contains("admin@evil[.]example"), "{md}");
+    assert!(!md.contains("evil.example"), "{md}");
+    assert!(
+        md.contains("- User: CONTOSO\\jdoe"),
+        "a lone backslash stays: {md}"
+    );
 }
 
 #[test]
@@ -179,6 +220,16 @@ fn json_has_our_own_stable_shape() {
     assert_eq!(v["path"].as_array().unwrap().len(), 3);
     assert_eq!(v["alerts"][0]["ips"]["items"][0], "104.80.104.128");
     assert!(v["ips"][0].get("organizationPrevalence").is_none());
+    // Exact, for scripts: JSON is not defanged.
+    let details = &v["alerts"][0]["details"];
+    assert_eq!(details["evidence"][1]["url"], "https://evil.example/a.ps1");
+    assert!(
+        details["description"]
+            .as_str()
+            .unwrap()
+            .contains("http://evil.example/a.ps1 (see www.evil.example).\nThen")
+    );
+    assert_eq!(details["comments"][0]["by"], "tier1@contoso.com");
 }
 
 #[test]
@@ -197,6 +248,20 @@ fn csv_parses_back_and_defuses_formulas() {
     );
     assert_eq!(&rows[0][3], "63515");
     assert_eq!(&rows[1][3], "0", "not seen");
+    assert!(
+        text.starts_with("\"kind\",\"id\","),
+        "every cell quoted, the header's too"
+    );
+    let device = header.iter().position(|h| h == "device").unwrap();
+    assert_eq!(&rows[0][device], "", "an IP row has no device");
+    let hostile = rows.iter().find(|r| &r[1] == "da637000000000000000_1");
+    assert!(hostile.is_none(), "only opened alerts have rows");
+    let description = header.iter().position(|h| h == "description").unwrap();
+    assert_eq!(
+        &rows[3][description],
+        "PowerShell fetched http://evil.example/a.ps1 (see www.evil.example). Then ran it.",
+        "exact, not defanged, on one line"
+    );
 }
 
 const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
@@ -319,8 +384,8 @@ async fn a_recorded_case_exports_to_stable_golden_files() {
         "the data's own times are kept: {md}"
     );
     assert!(
-        md.contains("| High | New | 2026-11-20 09:14 UTC | ws-fin-07.contoso.local |"),
-        "{md}"
+        md.contains("| High | New | 2026-11-20 09:14 UTC | ws-fin-07[.]contoso[.]local |"),
+        "device names are server text, defanged: {md}"
     );
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(v["calls"]["total"], 3);

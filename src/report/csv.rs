@@ -1,11 +1,17 @@
-//! The report as CSV for spreadsheets: one row per IP and per alert. Cells that a spreadsheet
-//! would run as a formula are defused (OWASP's advice: a leading `'`).
+//! The report as CSV for spreadsheets: one row per IP and per alert. Every cell is quoted and
+//! defused ([`super::formula`]), so no spreadsheet runs one as a formula, whatever separator
+//! it splits on. Values are otherwise exact, not defanged: in a spreadsheet analysts filter and
+//! match on indicators as they are, and the link a cell can hide there is a formula
+//! (`=HYPERLINK`), which is defused. (Some spreadsheets do show a plain URL as clickable.)
 
 use chrono::{DateTime, SecondsFormat, Utc};
 
-use super::{CaseReport, age};
+use super::formula::defuse;
+use super::{CaseReport, age, evidence_line};
 
-const HEADER: [&str; 16] = [
+const COLUMNS: usize = 20;
+
+const HEADER: [&str; COLUMNS] = [
     "kind",
     "id",
     "visited",
@@ -22,11 +28,17 @@ const HEADER: [&str; 16] = [
     "tags",
     "notes",
     "link",
+    "user",
+    "description",
+    "evidence",
+    "comments",
 ];
 
 pub(super) fn render(r: &CaseReport, now: DateTime<Utc>) -> String {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let mut rows: Vec<[String; 16]> = Vec::new();
+    let mut w = csv::WriterBuilder::new()
+        .quote_style(csv::QuoteStyle::Always)
+        .from_writer(Vec::new());
+    let mut rows: Vec<[String; COLUMNS]> = Vec::new();
     for e in &r.ips {
         let visited = r.path.iter().find(|s| s.ip.as_deref() == Some(&e.ip));
         let stats = e.stats.as_ref();
@@ -65,6 +77,10 @@ pub(super) fn render(r: &CaseReport, now: DateTime<Utc>) -> String {
             e.tags.join("; "),
             notes(&e.notes),
             r.ip_link(&e.ip),
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
         ]);
     }
     for e in &r.alerts {
@@ -95,10 +111,20 @@ pub(super) fn render(r: &CaseReport, now: DateTime<Utc>) -> String {
             e.tags.join("; "),
             notes(&e.notes),
             r.alert_link(&e.id),
+            a.and_then(|a| a.related_user.as_ref())
+                .map(|u| u.display())
+                .unwrap_or_default(),
+            a.map(|a| a.description.clone()).unwrap_or_default(),
+            a.map(|a| {
+                let lines: Vec<String> = a.evidence.iter().map(evidence_line).collect();
+                lines.join(" | ")
+            })
+            .unwrap_or_default(),
+            a.map(|a| comments(&a.comments)).unwrap_or_default(),
         ]);
     }
     // Writing to a Vec cannot fail; the csv crate still returns Results.
-    let _ = w.write_record(HEADER);
+    let _ = w.write_record(HEADER.iter().map(|c| defuse(c)));
     for row in rows {
         let _ = w.write_record(row.iter().map(|c| defuse(c)));
     }
@@ -109,33 +135,24 @@ pub(super) fn render(r: &CaseReport, now: DateTime<Utc>) -> String {
 fn notes(notes: &[super::Note]) -> String {
     notes
         .iter()
-        .map(|n| format!("{}: {}", stamp(n.at), n.text.replace(['\r', '\n'], " ")))
+        .map(|n| format!("{}: {}", stamp(n.at), n.text))
         .collect::<Vec<_>>()
         .join(" | ")
 }
 
-/// A cell a spreadsheet would evaluate (`=`, `+`, `-`, `@`, tab, CR) gets a leading `'`.
-fn defuse(cell: &str) -> String {
-    match cell.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}"),
-        _ => cell.to_owned(),
-    }
+/// `2026-11-20T09:40:11Z tier1@contoso.com: text | ...`, in the order the API lists them.
+fn comments(comments: &[crate::defender::model::AlertComment]) -> String {
+    comments
+        .iter()
+        .map(|c| {
+            let when = c.created_time.map(stamp).unwrap_or_else(|| "-".into());
+            let by = c.created_by.as_deref().unwrap_or("-");
+            format!("{when} {by}: {}", c.comment)
+        })
+        .collect::<Vec<_>>()
+        .join(" | ")
 }
 
 fn stamp(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn formula_cells_are_defused() {
-        assert_eq!(defuse("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
-        assert_eq!(defuse("@SUM(A1)"), "'@SUM(A1)");
-        assert_eq!(defuse("-1+2"), "'-1+2");
-        assert_eq!(defuse("10.0.0.1"), "10.0.0.1");
-        assert_eq!(defuse(""), "");
-    }
 }

@@ -1,5 +1,6 @@
 //! The report as JSON, in a shape of our own (not the API's field names), stable for scripts:
-//! README documents it.
+//! README documents it. Text is kept exact (not defanged, not escaped beyond JSON's own
+//! escaping): this is the format for machines, and serde_json writes valid JSON for any string.
 
 use std::collections::BTreeMap;
 
@@ -8,6 +9,7 @@ use serde::Serialize;
 
 use super::{AlertEntry, CaseReport, Dated, IpEntry, age};
 use crate::defender::Alert;
+use crate::defender::model::{AlertComment, Evidence};
 
 #[derive(Serialize)]
 struct Report<'a> {
@@ -76,10 +78,41 @@ struct AlertOut<'a> {
     id: &'a str,
     link: String,
     /// The alert's fields, when an IP's alert list held it.
-    details: Option<AlertRow>,
+    details: Option<Details<'a>>,
     tags: &'a [String],
     notes: Vec<NoteOut<'a>>,
     ips: Option<Listed<&'a str>>,
+}
+
+/// An opened alert: its row, and the long texts a row leaves out.
+#[derive(Serialize)]
+struct Details<'a> {
+    #[serde(flatten)]
+    row: AlertRow,
+    description: &'a str,
+    comments: Vec<CommentOut<'a>>,
+    evidence: Vec<EvidenceOut<'a>>,
+}
+
+#[derive(Serialize)]
+struct CommentOut<'a> {
+    at: Option<String>,
+    by: Option<&'a str>,
+    text: &'a str,
+}
+
+#[derive(Serialize)]
+struct EvidenceOut<'a> {
+    kind: Option<&'a str>,
+    file_name: Option<&'a str>,
+    file_path: Option<&'a str>,
+    sha256: Option<&'a str>,
+    command_line: Option<&'a str>,
+    url: Option<&'a str>,
+    ip: Option<&'a str>,
+    account: Option<&'a str>,
+    domain: Option<&'a str>,
+    detection_status: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -142,7 +175,7 @@ fn alert<'a>(r: &CaseReport, e: &'a AlertEntry, now: DateTime<Utc>) -> AlertOut<
     AlertOut {
         id: &e.id,
         link: r.alert_link(&e.id),
-        details: e.alert.as_ref().map(|a| row(r, a)),
+        details: e.alert.as_ref().map(|a| details(r, a)),
         tags: &e.tags,
         notes: notes(&e.notes),
         ips: e.ips.as_ref().map(|d| Listed {
@@ -165,6 +198,38 @@ fn row(r: &CaseReport, a: &Alert) -> AlertRow {
         user: a.related_user.as_ref().map(|u| u.display()),
         created: a.alert_creation_time.map(stamp),
         mitre_techniques: a.mitre_techniques.clone(),
+    }
+}
+
+fn details<'a>(r: &CaseReport, a: &'a Alert) -> Details<'a> {
+    Details {
+        row: row(r, a),
+        description: &a.description,
+        comments: a.comments.iter().map(comment).collect(),
+        evidence: a.evidence.iter().map(evidence).collect(),
+    }
+}
+
+fn comment(c: &AlertComment) -> CommentOut<'_> {
+    CommentOut {
+        at: c.created_time.map(stamp),
+        by: c.created_by.as_deref(),
+        text: &c.comment,
+    }
+}
+
+fn evidence(e: &Evidence) -> EvidenceOut<'_> {
+    EvidenceOut {
+        kind: e.entity_type.as_deref(),
+        file_name: e.file_name.as_deref(),
+        file_path: e.file_path.as_deref(),
+        sha256: e.sha256.as_deref(),
+        command_line: e.process_command_line.as_deref(),
+        url: e.url.as_deref(),
+        ip: e.ip_address.as_deref(),
+        account: e.account_name.as_deref(),
+        domain: e.domain_name.as_deref(),
+        detection_status: e.detection_status.as_deref(),
     }
 }
 

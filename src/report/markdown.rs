@@ -1,16 +1,19 @@
-//! The report as Markdown that pastes cleanly into a ticket (GitHub, Jira, ServiceNow): every
-//! server or analyst string escaped, so a title can never inject a link or break a table.
+//! The report as Markdown that pastes cleanly into a ticket (GitHub, GitLab, Jira, ServiceNow):
+//! every server or analyst string defanged and escaped ([`super::md_escape`]), so a title can
+//! never inject a link, an image or HTML, nor break a table. The only links are ours, to the
+//! Defender portal.
 
 use std::fmt::Write as _;
 
 use chrono::{DateTime, Utc};
 
-use super::{AlertEntry, CaseReport, Dated, IpEntry, age, thousands};
+use super::md_escape::{code, text};
+use super::{AlertEntry, CaseReport, Dated, IpEntry, age, evidence_line, thousands};
 use crate::defender::{Alert, IpStats};
 
 pub(super) fn render(r: &CaseReport, now: DateTime<Utc>) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "# Case {}\n", escape(&r.case));
+    let _ = writeln!(out, "# Case {}\n", text(&r.case));
     let total: u64 = r.calls.iter().map(|c| c.calls).sum();
     let split: Vec<String> = r
         .calls
@@ -23,7 +26,8 @@ pub(super) fn render(r: &CaseReport, now: DateTime<Utc>) -> String {
         when(r.created),
         when(r.updated)
     );
-    let _ = writeln!(out, "- Source: {}", escape(&r.api_host));
+    // Our own configuration, defanged all the same: then no text in the report is a link.
+    let _ = writeln!(out, "- Source: {}", text(&r.api_host));
     if let Some(tid) = &r.tenant_id {
         let _ = writeln!(out, "- Tenant: `{}`", code(tid));
     }
@@ -64,7 +68,7 @@ pub(super) fn render(r: &CaseReport, now: DateTime<Utc>) -> String {
 }
 
 fn ip_section(out: &mut String, r: &CaseReport, e: &IpEntry, now: DateTime<Utc>) {
-    let _ = writeln!(out, "\n### {}\n", escape(&e.ip));
+    let _ = writeln!(out, "\n### {}\n", text(&e.ip));
     let _ = writeln!(
         out,
         "- Portal: {}",
@@ -90,13 +94,13 @@ fn ip_section(out: &mut String, r: &CaseReport, e: &IpEntry, now: DateTime<Utc>)
                 let _ = writeln!(
                     out,
                     "| {} | {} | {} | {} | {} | {} |",
-                    cell(&a.severity.to_string()),
-                    cell(&a.status.to_string()),
+                    text(&a.severity.to_string()),
+                    text(&a.status.to_string()),
                     a.alert_creation_time
                         .map(when)
                         .unwrap_or_else(|| "-".into()),
-                    cell(a.device().unwrap_or("-")),
-                    cell(&a.title),
+                    text(a.device().unwrap_or("-")),
+                    text(&a.title),
                     link(&a.id, &r.alert_link(&a.id)),
                 );
             }
@@ -112,7 +116,7 @@ fn alert_section(out: &mut String, r: &CaseReport, e: &AlertEntry, now: DateTime
         .map(|a| a.title.as_str())
         .filter(|t| !t.is_empty())
         .unwrap_or(&e.id);
-    let _ = writeln!(out, "\n### {}\n", escape(title));
+    let _ = writeln!(out, "\n### {}\n", text(title));
     let _ = writeln!(out, "- Alert: {}", link(&e.id, &r.alert_link(&e.id)));
     tags_line(out, &e.tags);
     if let Some(a) = &e.alert {
@@ -136,7 +140,7 @@ fn alert_section(out: &mut String, r: &CaseReport, e: &AlertEntry, now: DateTime
 fn alert_fields(out: &mut String, a: &Alert) {
     let mut field = |name: &str, value: Option<String>| {
         if let Some(v) = value.filter(|v| !v.is_empty() && v != "-") {
-            let _ = writeln!(out, "- {name}: {}", escape(&v));
+            let _ = writeln!(out, "- {name}: {}", text(&v));
         }
     };
     field("Severity", Some(a.severity.to_string()));
@@ -146,6 +150,33 @@ fn alert_fields(out: &mut String, a: &Alert) {
     field("User", a.related_user.as_ref().map(|u| u.display()));
     field("Created", a.alert_creation_time.map(when));
     field("MITRE techniques", Some(a.mitre_techniques.join(", ")));
+    field("Description", Some(joined_lines(&a.description)));
+    if !a.evidence.is_empty() {
+        out.push_str("- Evidence:\n");
+        for e in &a.evidence {
+            let _ = writeln!(out, "  - {}", text(&evidence_line(e)));
+        }
+    }
+    if !a.comments.is_empty() {
+        out.push_str("- Comments:\n");
+        for c in &a.comments {
+            let at = c.created_time.map(when).unwrap_or_else(|| "-".into());
+            let by = c.created_by.as_deref().unwrap_or("-");
+            let _ = writeln!(
+                out,
+                "  - {at}, {}: {}",
+                text(by),
+                text(&joined_lines(&c.comment))
+            );
+        }
+    }
+}
+
+/// A multi-line text on one line, its lines joined by ` / `, blank ones left out: a bullet
+/// holds one line, and a line break could start new markup.
+fn joined_lines(s: &str) -> String {
+    let lines: Vec<&str> = s.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    lines.join(" / ")
 }
 
 fn prevalence(stats: Option<&Dated<Option<IpStats>>>, now: DateTime<Utc>) -> String {
@@ -177,14 +208,7 @@ fn notes(out: &mut String, notes: &[super::Note]) {
     }
     out.push_str("\nNotes:\n\n");
     for n in notes {
-        // One bullet per note: its lines are joined so a note cannot start new markup.
-        let text: Vec<&str> = n
-            .text
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .collect();
-        let _ = writeln!(out, "- {}: {}", when(n.at), escape(&text.join(" / ")));
+        let _ = writeln!(out, "- {}: {}", when(n.at), text(&joined_lines(&n.text)));
     }
 }
 
@@ -196,72 +220,7 @@ fn dated(as_of: DateTime<Utc>, now: DateTime<Utc>) -> String {
     format!("as of {}, {}", when(as_of), age(as_of, now))
 }
 
-fn link(text: &str, url: &str) -> String {
-    // Our own URLs are percent-encoded already; only the text needs escaping.
-    format!("[{}]({url})", escape(text))
-}
-
-/// Escapes what Markdown would interpret in running text, so text is shown as written: no
-/// emphasis, code, link, HTML or table cell can start from it. Only what matters is escaped, so
-/// the report still reads well where a ticket system shows Markdown as plain text.
-pub(super) fn escape(s: &str) -> String {
-    let chars: Vec<char> = s.chars().collect();
-    let mut out = String::with_capacity(s.len());
-    for (i, &c) in chars.iter().enumerate() {
-        let word = |j: Option<usize>| {
-            j.and_then(|j| chars.get(j))
-                .is_some_and(|c| c.is_alphanumeric())
-        };
-        match c {
-            '\n' | '\r' => out.push(' '),
-            // Inside a word (`636688558380765161_2136280442`) an underscore emphasises nothing.
-            '_' if word(i.checked_sub(1)) && word(Some(i + 1)) => out.push(c),
-            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '~' => {
-                out.push('\\');
-                out.push(c);
-            }
-            // Only at the start do these make a heading, a list or a quote.
-            '#' | '-' | '+' if i == 0 => {
-                out.push('\\');
-                out.push(c);
-            }
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// A table cell: escaped (which covers `|`), on one line.
-fn cell(s: &str) -> String {
-    escape(s)
-}
-
-/// Text inside a code span: backticks cannot close it early.
-fn code(s: &str) -> String {
-    s.replace('`', "'").replace(['\n', '\r'], " ")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn escaping_defuses_links_tables_and_headings() {
-        let hostile = "# x | [click](javascript:alert(1)) *b* `c` <img>\nnext";
-        let e = escape(hostile);
-        assert!(
-            e.contains("\\[click\\](javascript"),
-            "brackets escaped, so no link: {e}"
-        );
-        assert!(!e.contains('\n'));
-        assert!(e.starts_with("\\#"));
-        assert!(e.contains("\\|") && e.contains("\\*b\\*") && e.contains("\\`c\\`"));
-        assert!(e.contains("\\<img\\>"));
-        assert_eq!(escape("10.0.0.1"), "10.0.0.1");
-        assert_eq!(escape("ws-fin-07 INC-1042"), "ws-fin-07 INC-1042");
-        assert_eq!(escape("da637_136"), "da637_136");
-        assert_eq!(escape("_x_"), "\\_x\\_");
-        assert_eq!(escape("-1"), "\\-1");
-        assert_eq!(code("a`b"), "a'b");
-    }
+fn link(label: &str, url: &str) -> String {
+    // Our own URLs are percent-encoded already; only the label needs escaping.
+    format!("[{}]({url})", text(label))
 }
