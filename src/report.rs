@@ -56,6 +56,9 @@ pub struct Step {
 pub struct Dated<T> {
     pub value: T,
     pub as_of: DateTime<Utc>,
+    /// What the list lacks or may lack (unread elements, a cut), one sentence each.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub caveats: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -111,10 +111,12 @@ fn case() -> CaseReport {
                 stats: Some(Dated {
                     value: Some(doc_stats()),
                     as_of: t(14, 2),
+                    caveats: Vec::new(),
                 }),
                 alerts: Some(Dated {
                     value: vec![doc.clone(), hostile],
                     as_of: t(14, 2),
+                    caveats: Vec::new(),
                 }),
                 tags: vec!["malicious".into(), "c2 infra".into()],
                 notes: vec![Note {
@@ -127,10 +129,12 @@ fn case() -> CaseReport {
                 stats: Some(Dated {
                     value: None,
                     as_of: now() - Duration::days(2),
+                    caveats: Vec::new(),
                 }),
                 alerts: Some(Dated {
                     value: vec![],
                     as_of: t(14, 9),
+                    caveats: Vec::new(),
                 }),
                 tags: vec!["needs review".into()],
                 notes: vec![],
@@ -152,6 +156,7 @@ fn case() -> CaseReport {
             ips: Some(Dated {
                 value: vec!["104.80.104.128".into(), "23.203.232.228".into()],
                 as_of: t(14, 5),
+                caveats: Vec::new(),
             }),
             tags: vec!["suspicious".into()],
             notes: vec![],
@@ -397,4 +402,36 @@ async fn a_recorded_case_exports_to_stable_golden_files() {
         .count();
     assert_eq!(rows, 2, "one IP and one alert: {csv_text}");
     sim.shutdown().await;
+}
+
+#[test]
+fn what_a_list_lacks_goes_into_every_export() {
+    let mut r = case();
+    let said = "list cut at 50 pages (max_pages)";
+    r.ips[0].alerts.as_mut().unwrap().caveats = vec![said.into()];
+    r.alerts[0].ips.as_mut().unwrap().caveats = vec!["1 IP could not be read".into()];
+    let md = render(&r, Format::Markdown, now());
+    assert!(
+        md.contains(&format!(
+            "Note: {}",
+            said.replace('(', "\\(").replace(')', "\\)")
+        )),
+        "{md}"
+    );
+    assert!(md.contains("Note: 1 IP could not be read"), "{md}");
+    let json: serde_json::Value = serde_json::from_str(&render(&r, Format::Json, now())).unwrap();
+    assert_eq!(
+        json["ips"][0]["alerts"]["warnings"],
+        serde_json::json!([said])
+    );
+    assert_eq!(
+        json["alerts"][0]["ips"]["warnings"],
+        serde_json::json!(["1 IP could not be read"])
+    );
+    let csv = render(&r, Format::Csv, now());
+    assert!(csv.contains(&format!("warning: {said}")), "{csv}");
+    assert!(csv.contains("warning: 1 IP could not be read"), "{csv}");
+    // A complete list says nothing of the kind.
+    let clean = render(&case(), Format::Json, now());
+    assert!(!clean.contains("warnings"), "{clean}");
 }

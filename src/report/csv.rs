@@ -75,7 +75,7 @@ pub(super) fn render(r: &CaseReport, now: DateTime<Utc>) -> String {
             String::new(),
             related.join(" "),
             e.tags.join("; "),
-            notes(&e.notes),
+            with_caveats(notes(&e.notes), e.alerts.as_ref().map(|d| &d.caveats[..])),
             r.ip_link(&e.ip),
             String::new(),
             String::new(),
@@ -109,7 +109,7 @@ pub(super) fn render(r: &CaseReport, now: DateTime<Utc>) -> String {
                 .map(|d| d.value.join(" "))
                 .unwrap_or_default(),
             e.tags.join("; "),
-            notes(&e.notes),
+            with_caveats(notes(&e.notes), e.ips.as_ref().map(|d| &d.caveats[..])),
             r.alert_link(&e.id),
             a.and_then(|a| a.related_user.as_ref())
                 .map(|u| u.display())
@@ -130,6 +130,19 @@ pub(super) fn render(r: &CaseReport, now: DateTime<Utc>) -> String {
     }
     let bytes = w.into_inner().unwrap_or_default();
     String::from_utf8(bytes).unwrap_or_default()
+}
+
+/// The notes cell, with what the row's list lacks said first (`warning: list cut at 50 pages`).
+fn with_caveats(notes: String, caveats: Option<&[String]>) -> String {
+    let mut parts: Vec<String> = caveats
+        .unwrap_or_default()
+        .iter()
+        .map(|c| format!("warning: {c}"))
+        .collect();
+    if !notes.is_empty() {
+        parts.push(notes);
+    }
+    parts.join(" | ")
 }
 
 fn notes(notes: &[super::Note]) -> String {

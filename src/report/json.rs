@@ -57,6 +57,9 @@ struct Listed<T> {
     as_of: String,
     age: String,
     items: Vec<T>,
+    /// What the list lacks (unread elements, a cut), as the console said it.
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    warnings: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -182,6 +185,7 @@ fn alert<'a>(r: &CaseReport, e: &'a AlertEntry, now: DateTime<Utc>) -> AlertOut<
             as_of: stamp(d.as_of),
             age: age(d.as_of, now),
             items: d.value.iter().map(String::as_str).collect(),
+            warnings: d.caveats.clone(),
         }),
     }
 }
@@ -238,6 +242,7 @@ fn listed<T, U>(d: &Dated<Vec<T>>, now: DateTime<Utc>, f: impl Fn(&T) -> U) -> L
         as_of: stamp(d.as_of),
         age: age(d.as_of, now),
         items: d.value.iter().map(f).collect(),
+        warnings: d.caveats.clone(),
     }
 }
 

@@ -78,7 +78,7 @@ fn ip_section(out: &mut String, r: &CaseReport, e: &IpEntry, now: DateTime<Utc>)
     let _ = writeln!(out, "- Prevalence: {}", prevalence(e.stats.as_ref(), now));
     match &e.alerts {
         None => out.push_str("\nAlerts not fetched.\n"),
-        Some(d) if d.value.is_empty() => {
+        Some(d) if d.value.is_empty() && d.caveats.is_empty() => {
             let _ = writeln!(out, "\nNo related alerts ({}).", dated(d.as_of, now));
         }
         Some(d) => {
@@ -88,6 +88,10 @@ fn ip_section(out: &mut String, r: &CaseReport, e: &IpEntry, now: DateTime<Utc>)
                 d.value.len(),
                 dated(d.as_of, now)
             );
+            // What the list lacks goes with it into the ticket.
+            for c in &d.caveats {
+                let _ = writeln!(out, "Note: {}\n", text(c));
+            }
             out.push_str("| Severity | Status | Created | Device | Title | Alert |\n");
             out.push_str("|---|---|---|---|---|---|\n");
             for a in &d.value {
@@ -132,6 +136,9 @@ fn alert_section(out: &mut String, r: &CaseReport, e: &AlertEntry, now: DateTime
                 ips.join(", ")
             };
             let _ = writeln!(out, "- Related IPs ({}): {list}", dated(d.as_of, now));
+            for c in &d.caveats {
+                let _ = writeln!(out, "- Note: {}", text(c));
+            }
         }
     }
     notes(out, &e.notes);

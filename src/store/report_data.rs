@@ -65,7 +65,11 @@ impl Store {
         for ip_text in &ip_order {
             let Ok(ip) = ip_text.parse() else { continue };
             let stats = match self.response(&meta.scope, &FetchKey::IpStats(ip))? {
-                Some((FetchValue::Stats(s), as_of)) => Some(Dated { value: s, as_of }),
+                Some((FetchValue::Stats(s), as_of)) => Some(Dated {
+                    value: s,
+                    as_of,
+                    caveats: Vec::new(),
+                }),
                 _ => None,
             };
             let alerts = match self.response(&meta.scope, &FetchKey::IpAlerts(ip))? {
@@ -77,6 +81,7 @@ impl Store {
                             .or_insert_with(|| alert.clone());
                     }
                     Some(Dated {
+                        caveats: a.caveats(),
                         value: a.items,
                         as_of,
                     })
@@ -100,6 +105,7 @@ impl Store {
             };
             let related = match self.response(&meta.scope, &FetchKey::AlertIps(id.clone()))? {
                 Some((FetchValue::Ips(list), as_of)) => Some(Dated {
+                    caveats: list.caveats(),
                     value: list.items.into_iter().map(|i| i.id).collect(),
                     as_of,
                 }),

@@ -171,6 +171,7 @@ pub fn hostile_case(s: &str) -> CaseReport {
                 alerts: Some(Dated {
                     value: vec![alert.clone(), alert.clone()],
                     as_of: t(9),
+                    caveats: Vec::new(),
                 }),
                 tags: vec![s.into(), "c2 infra".into()],
                 notes: vec![note(10)],
@@ -189,6 +190,7 @@ pub fn hostile_case(s: &str) -> CaseReport {
             ips: Some(Dated {
                 value: vec![s.into(), IP.into()],
                 as_of: t(9),
+                caveats: Vec::new(),
             }),
             tags: vec![s.into()],
             notes: vec![note(12)],
