@@ -3,6 +3,7 @@
 
 pub mod dataset;
 mod identity;
+mod limits;
 mod routes;
 
 use std::net::SocketAddr;

@@ -19,14 +19,14 @@ use tokio::time::Instant;
 
 use super::dataset::StatsAnswer;
 use super::identity;
+use super::limits::Referee;
 use super::{LoggedRequest, SimConfig};
 use crate::defender::Endpoint;
-use crate::fetch::budget::Budget;
 
 pub(super) struct Shared {
     pub(super) config: SimConfig,
     pub(super) token: String,
-    pub(super) budgets: Mutex<HashMap<Endpoint, Budget>>,
+    pub(super) referees: Mutex<HashMap<Endpoint, Referee>>,
     pub(super) rng: Mutex<fastrand::Rng>,
     pub(super) log: Arc<Mutex<Vec<LoggedRequest>>>,
     pub(super) started: Instant,
@@ -53,13 +53,13 @@ pub fn router(
 ) -> Router {
     let budgets = Endpoint::ALL
         .iter()
-        .map(|e| (*e, Budget::new(config.limits.clone())))
+        .map(|e| (*e, Referee::new(&config.limits)))
         .collect();
     let rng = fastrand::Rng::with_seed(config.seed);
     let shared = Arc::new(Shared {
         config,
         token,
-        budgets: Mutex::new(budgets),
+        referees: Mutex::new(budgets),
         rng: Mutex::new(rng),
         log,
         started: Instant::now(),
@@ -200,19 +200,17 @@ fn required_role(endpoint: Endpoint) -> &'static str {
 /// Exact sliding windows per endpoint; a refused call does not count.
 fn throttle(s: &Shared, endpoint: Endpoint) -> Result<(), Response> {
     let now = Instant::now();
-    let Ok(mut budgets) = s.budgets.lock() else {
+    let Ok(mut referees) = s.referees.lock() else {
         return Ok(());
     };
-    let Some(budget) = budgets.get_mut(&endpoint) else {
+    let Some(referee) = referees.get_mut(&endpoint) else {
         return Ok(());
     };
-    if budget.has_room(now, 0.0) {
-        budget.record(now);
+    let Err(full) = referee.admit(now) else {
         return Ok(());
-    }
-    let full = budget.status(now).into_iter().find(|w| w.used >= w.limit);
-    let wait = budget.wait_for_room(now).as_secs_f64().ceil().max(1.0) as u64;
-    let (limit, window) = full.map_or((0, 0), |w| (w.limit, w.window.as_secs()));
+    };
+    let wait = full.wait.as_secs_f64().ceil().max(1.0) as u64;
+    let (limit, window) = (full.limit, full.window.as_secs());
     let message = format!(
         "API calls quota exceeded! maximum allowed {limit} per {:02}:{:02}:{:02}",
         window / 3600,
