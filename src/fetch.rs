@@ -7,11 +7,13 @@
 pub mod budget;
 pub mod cache;
 pub mod limits;
+pub mod policy;
 pub mod scheduler;
 pub mod status;
 
 pub use cache::{CachePolicy, CacheUse, Memory, Origin, Ttl};
 pub use limits::{RateLimits, Window};
+pub use policy::BudgetPolicy;
 pub use scheduler::{
     FetchEvent, FetchHandle, FetchRequest, SchedulerConfig, spawn, spawn_with_memory,
 };

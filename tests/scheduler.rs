@@ -1752,3 +1752,41 @@ mod properties {
         }
     }
 }
+
+/// `expand --plan` and the scheduler read one policy: the least time the policy gives for a
+/// run of batch calls is when the scheduler starts the last of them, reserve and slack
+/// included (the planner once planned without the slack the scheduler keeps).
+#[tokio::test(start_paused = true)]
+async fn the_plan_and_the_run_keep_one_budget_policy() {
+    for (spec, slack_ms, k) in [
+        ("10/10s", 200, 23),
+        ("3/1s,10/10s", 50, 19),
+        ("5/2s", 0, 12),
+    ] {
+        let cfg = SchedulerConfig {
+            limits: spec.parse::<RateLimits>().unwrap(),
+            slack: Duration::from_millis(slack_ms),
+            reserve: 0.2,
+            ..SchedulerConfig::default()
+        };
+        let planned = cfg
+            .policy()
+            .least_time(Priority::Batch, [], k, Instant::now());
+        let fake = Fake::ok_after(Duration::ZERO);
+        let (handle, mut rx) = start(&fake, cfg);
+        for i in 0..k as u32 {
+            ask(&handle, stats(i), u64::from(i), Priority::Batch);
+        }
+        until_done(&mut rx, Instant::now(), k).await;
+        let last = *fake.times_for(Endpoint::IpStats).iter().max().unwrap();
+        let off = if last > planned {
+            last - planned
+        } else {
+            planned - last
+        };
+        assert!(
+            off <= Duration::from_millis(1),
+            "{spec}, slack {slack_ms} ms: planned {planned:?}, the run's last call at {last:?}"
+        );
+    }
+}

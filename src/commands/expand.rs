@@ -42,6 +42,17 @@ impl Options {
     pub fn batch_limits(&self) -> RateLimits {
         self.limits.share(self.reserve)
     }
+
+    /// The scheduler's own policy for these limits and reserve (its slack included), so the
+    /// plan waits exactly what the run will.
+    pub fn policy(&self) -> crate::fetch::BudgetPolicy {
+        crate::fetch::SchedulerConfig {
+            limits: self.limits.clone(),
+            reserve: self.reserve,
+            ..crate::fetch::SchedulerConfig::default()
+        }
+        .policy()
+    }
 }
 
 /// One line of output.
@@ -497,16 +508,13 @@ fn least_time(
     calls: usize,
 ) -> Duration {
     let now = tokio::time::Instant::now();
-    let mut budget = crate::fetch::budget::Budget::new(options.limits.clone());
-    for (_, ago) in recent.iter().filter(|(e, _)| *e == endpoint) {
-        budget.remember(now.checked_sub(*ago).unwrap_or(now));
-    }
-    let mut t = now;
-    for _ in 0..calls {
-        t = budget.next_free_at(t, options.reserve);
-        budget.record(t);
-    }
-    t - now
+    let earlier = recent
+        .iter()
+        .filter(|(e, _)| *e == endpoint)
+        .map(|(_, ago)| now.checked_sub(*ago).unwrap_or(now));
+    options
+        .policy()
+        .least_time(crate::fetch::Priority::Batch, earlier, calls, now)
 }
 
 /// `mde-triage expand`.

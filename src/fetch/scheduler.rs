@@ -53,6 +53,17 @@ pub struct SchedulerConfig {
     pub cache: CachePolicy,
 }
 
+impl SchedulerConfig {
+    /// The budget policy these settings make: every place that admits or plans calls reads it.
+    pub fn policy(&self) -> crate::fetch::BudgetPolicy {
+        crate::fetch::BudgetPolicy {
+            limits: self.limits.clone(),
+            reserve: self.reserve,
+            slack: self.slack,
+        }
+    }
+}
+
 impl Default for SchedulerConfig {
     fn default() -> Self {
         Self {

@@ -17,6 +17,7 @@ use crate::defender::{
 };
 use crate::fetch::budget::Budget;
 use crate::fetch::cache::{self, CacheUse, Memory, Origin};
+use crate::fetch::policy::BudgetPolicy;
 use crate::fetch::status::{BudgetStatus, EndpointBudget, Priority, Ticket};
 
 mod slots;
@@ -51,6 +52,8 @@ struct Job {
 pub(super) struct Actor {
     transport: Arc<dyn Transport>,
     config: SchedulerConfig,
+    /// The lanes, the reserve and the slack: `config`'s, read in one place.
+    policy: BudgetPolicy,
     budgets: HashMap<Endpoint, Budget>,
     queue: Vec<Job>,
     /// Keys in `queue`, so a new request finds out in O(1) that it coalesces with nothing.
@@ -70,20 +73,17 @@ impl Actor {
         events: mpsc::UnboundedSender<FetchEvent>,
         memory: Option<Arc<dyn Memory>>,
     ) -> Self {
+        let policy = config.policy();
         let mut budgets: HashMap<Endpoint, Budget> = Endpoint::ALL
             .iter()
-            .map(|e| {
-                (
-                    *e,
-                    Budget::new(config.limits.clone()).with_slack(config.slack),
-                )
-            })
+            .map(|e| (*e, policy.budget()))
             .collect();
         if let Some(memory) = &memory {
             remember_recent_calls(memory.as_ref(), &mut budgets, &config);
         }
         Self {
             transport,
+            policy,
             config,
             budgets,
             queue: Vec::new(),
@@ -237,17 +237,9 @@ impl Actor {
         }
     }
 
-    fn reserve_for(&self, priority: Priority) -> f64 {
-        if priority >= Priority::Visible {
-            0.0
-        } else {
-            self.config.reserve
-        }
-    }
-
     /// When work of `priority` could start on `endpoint`, as far as the budget goes.
     fn free_at(&self, endpoint: Endpoint, priority: Priority, now: Instant) -> Instant {
-        self.budgets[&endpoint].next_free_at(now, self.reserve_for(priority))
+        self.budgets[&endpoint].next_free_at(now, self.policy.reserve_for(priority))
     }
 
     /// The budget's answer for every endpoint and reserve class, computed once per decision
@@ -536,7 +528,7 @@ impl FreeTable {
             .find(|(e, ..)| *e == endpoint)
             .copied()
             .expect("every endpoint is in the table");
-        let free = if job.priority >= Priority::Visible {
+        let free = if BudgetPolicy::is_analysts(job.priority) {
             analyst
         } else {
             reserved

@@ -9,6 +9,7 @@ use tokio::task::{AbortHandle, Id, JoinSet};
 
 use super::Actor;
 use crate::defender::FetchKey;
+use crate::fetch::policy::BudgetPolicy;
 use crate::fetch::status::Priority;
 
 impl Actor {
@@ -19,7 +20,8 @@ impl Actor {
         self.in_flight
             .values()
             .filter(|j| {
-                j.waiters.is_empty() || (priority >= Priority::Visible && j.priority < priority)
+                j.waiters.is_empty()
+                    || (BudgetPolicy::is_analysts(priority) && j.priority < priority)
             })
             .min_by_key(|j| {
                 (
