@@ -1779,11 +1779,7 @@ async fn the_plan_and_the_run_keep_one_budget_policy() {
         }
         until_done(&mut rx, Instant::now(), k).await;
         let last = *fake.times_for(Endpoint::IpStats).iter().max().unwrap();
-        let off = if last > planned {
-            last - planned
-        } else {
-            planned - last
-        };
+        let off = last.abs_diff(planned);
         assert!(
             off <= Duration::from_millis(1),
             "{spec}, slack {slack_ms} ms: planned {planned:?}, the run's last call at {last:?}"
