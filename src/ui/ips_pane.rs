@@ -24,9 +24,7 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
             theme.muted(),
         )];
         frame.render_widget(
-            Paragraph::new(text)
-                .wrap(ratatui::widgets::Wrap { trim: true })
-                .block(block),
+            Paragraph::new(super::format::wrap(text, block.inner(area).width)).block(block),
             area,
         );
         return;
@@ -34,9 +32,7 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
     let key = FetchKey::AlertIps(id.clone());
     if let Some(status) = pending(state.remote(&key), &key, state.spinner, theme) {
         frame.render_widget(
-            Paragraph::new(status)
-                .wrap(ratatui::widgets::Wrap { trim: true })
-                .block(block),
+            Paragraph::new(super::format::wrap(status, block.inner(area).width)).block(block),
             area,
         );
         return;
@@ -65,9 +61,7 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
                 .map(|c| Line::styled(format!("{c}."), theme.warn())),
         );
         frame.render_widget(
-            Paragraph::new(text)
-                .wrap(ratatui::widgets::Wrap { trim: true })
-                .block(block),
+            Paragraph::new(super::format::wrap(text, block.inner(area).width)).block(block),
             area,
         );
         return;

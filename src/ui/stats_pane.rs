@@ -3,7 +3,7 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph, Wrap};
+use ratatui::widgets::{Block, Paragraph};
 
 use super::format::{as_of, count, pending, tag_list, time};
 use crate::app::{Remote, State};
@@ -63,10 +63,9 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
             Span::raw(last.text.clone()),
         ]));
     }
-    frame.render_widget(
-        Paragraph::new(lines).wrap(Wrap { trim: true }).block(block),
-        area,
-    );
+    // Our own wrap: ratatui's lets a wide character overhang the border (see format::wrap).
+    let lines = super::format::wrap(lines, block.inner(area).width);
+    frame.render_widget(Paragraph::new(lines).block(block), area);
 }
 
 fn field(label: &str, value: &str, theme: &crate::app::Theme) -> Line<'static> {
