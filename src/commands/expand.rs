@@ -123,12 +123,11 @@ struct IpParts {
     alerts: Option<Result<Listed, String>>,
 }
 
-/// A list's ids and what the list lacks.
+/// A list's ids and what the list lacks (said on stderr as it is met).
 #[derive(Default)]
 struct Listed {
     ids: Vec<String>,
-    truncated: bool,
-    warnings: Vec<String>,
+    caveats: super::json::ListCaveats,
 }
 
 impl Listed {
@@ -136,14 +135,11 @@ impl Listed {
         list: &crate::defender::Listing<T>,
         what: &str,
     ) -> Self {
-        let warnings = list.caveats();
-        for w in &warnings {
-            eprintln!("mde-triage: {what}: {w}");
-        }
+        let caveats = super::json::ListCaveats::of(list, what);
+        caveats.say();
         Self {
             ids: list.iter().map(|i| i.id().to_owned()).collect(),
-            truncated: list.cut.is_some(),
-            warnings,
+            caveats,
         }
     }
 }
@@ -251,8 +247,8 @@ impl Walk<'_> {
                     ips,
                     depth,
                     error,
-                    truncated: listed.truncated,
-                    warnings: listed.warnings,
+                    truncated: listed.caveats.truncated,
+                    warnings: listed.caveats.lines,
                 })
             }
         }
@@ -298,8 +294,8 @@ impl Walk<'_> {
             alerts,
             depth,
             error: (!errors.is_empty()).then(|| errors.join("; ")),
-            truncated: listed.truncated,
-            warnings: listed.warnings,
+            truncated: listed.caveats.truncated,
+            warnings: listed.caveats.lines,
         })
     }
 

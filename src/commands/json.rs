@@ -1,8 +1,11 @@
-//! The JSON shapes scripts read from `ip`, `alert` and `expand`: stable, documented in README.
+//! The JSON shapes scripts read from `ip`, `alert` and `expand` (stable, documented in README),
+//! and what a list answer lacks, said the same way by each of them.
 
 use serde::Serialize;
 
-use crate::defender::{Alert, IpStats};
+use super::Failure;
+use crate::defender::listing::Item;
+use crate::defender::{Alert, IpStats, Listing};
 
 #[derive(Debug, Serialize)]
 pub struct StatsJson {
@@ -58,4 +61,72 @@ impl From<&Alert> for AlertJson {
             incident_id: a.incident_id,
         }
     }
+}
+
+/// What a list answer lacks, for the commands that print one: said on stderr, carried in the
+/// JSON, and for a one-shot turned into the exit code when it is an error (a refused link, a
+/// failed page) rather than a cap.
+#[derive(Debug, Default)]
+pub struct ListCaveats {
+    what: String,
+    /// One sentence per caveat.
+    pub lines: Vec<String>,
+    /// The list may be incomplete.
+    pub truncated: bool,
+    unread: usize,
+    exit: Option<(u8, String)>,
+}
+
+impl ListCaveats {
+    pub fn of<T: Item>(list: &Listing<T>, what: &str) -> Self {
+        Self {
+            what: what.to_owned(),
+            lines: list.caveats(),
+            truncated: list.cut.is_some(),
+            unread: list.unread.len(),
+            exit: list
+                .cut
+                .as_ref()
+                .and_then(|c| Some((c.exit_code()?, c.describe(list.pages)))),
+        }
+    }
+
+    pub fn json(&self) -> CaveatsJson {
+        CaveatsJson {
+            truncated: self.truncated,
+            unread: self.unread,
+            warnings: self.lines.clone(),
+        }
+    }
+
+    /// Says each caveat on stderr, as it is met (`expand`).
+    pub fn say(&self) {
+        for line in &self.lines {
+            eprintln!("mde-triage: {}: {line}", self.what);
+        }
+    }
+
+    /// For a one-shot, after its output: says each caveat on stderr, then the exit code.
+    pub fn finish(self) -> Result<(), Failure> {
+        for line in &self.lines {
+            if self.exit.as_ref().is_none_or(|(_, m)| m != line) {
+                eprintln!("mde-triage: {}: {line}", self.what);
+            }
+        }
+        match self.exit {
+            Some((code, message)) => Err(Failure::new(code, format!("{}: {message}", self.what))),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Always present, so scripts can test `.truncated` without guessing.
+#[derive(Serialize)]
+pub struct CaveatsJson {
+    /// The list may be incomplete: a page cap, a repeated or refused link, a failed page.
+    pub truncated: bool,
+    /// Elements the API sent that could not be read at all.
+    pub unread: usize,
+    /// One sentence per caveat, as stderr says them.
+    pub warnings: Vec<String>,
 }

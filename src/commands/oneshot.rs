@@ -7,11 +7,10 @@ use std::net::IpAddr;
 use serde::Serialize;
 use tokio::sync::mpsc::UnboundedReceiver;
 
-use super::json::{AlertJson, StatsJson};
+use super::json::{AlertJson, CaveatsJson, ListCaveats, StatsJson};
 use super::session::Recording;
 use super::{Failure, connect, credentials};
 use crate::config::Settings;
-use crate::defender::listing::Item;
 use crate::defender::{ApiError, FetchKey, FetchValue, Listing, parse_alert_id, parse_ip};
 use crate::fetch::{FetchEvent, FetchHandle, FetchRequest, Origin, Priority, Ticket};
 
@@ -45,7 +44,7 @@ pub async fn ip(settings: &Settings, raw: &str, json: bool) -> Result<(), Failur
         _ => Listing::default(),
     };
     crate::defender::model::newest_first(&mut alerts);
-    let caveats = Caveats::of(&alerts, &format!("alerts of {ip}"));
+    let caveats = ListCaveats::of(&alerts, &format!("alerts of {ip}"));
     let report = IpReport {
         ip,
         // A 404 and a zero prevalence both mean "not seen in the org": one shape for scripts.
@@ -87,7 +86,7 @@ pub async fn alert(settings: &Settings, raw: &str, json: bool) -> Result<(), Fai
         Some(Err(e)) => return Err(e.into()),
         _ => Listing::default(),
     };
-    let caveats = Caveats::of(&ips, &format!("IPs of alert {id}"));
+    let caveats = ListCaveats::of(&ips, &format!("IPs of alert {id}"));
     let report = AlertReport {
         alert: id.to_string(),
         ips: ips.iter().map(|i| i.id.clone()).collect(),
@@ -107,63 +106,6 @@ pub async fn alert(settings: &Settings, raw: &str, json: bool) -> Result<(), Fai
         print_lines(&lines)?;
     }
     caveats.finish()
-}
-
-/// What a list answer lacks, for a one-shot: said on stderr, carried in the JSON, and turned
-/// into the exit code when it is an error (a refused link, a failed page) rather than a cap.
-struct Caveats {
-    what: String,
-    lines: Vec<String>,
-    truncated: bool,
-    unread: usize,
-    exit: Option<(u8, String)>,
-}
-
-impl Caveats {
-    fn of<T: Item>(list: &Listing<T>, what: &str) -> Self {
-        Self {
-            what: what.to_owned(),
-            lines: list.caveats(),
-            truncated: list.cut.is_some(),
-            unread: list.unread.len(),
-            exit: list
-                .cut
-                .as_ref()
-                .and_then(|c| Some((c.exit_code()?, c.describe(list.pages)))),
-        }
-    }
-
-    fn json(&self) -> CaveatsJson {
-        CaveatsJson {
-            truncated: self.truncated,
-            unread: self.unread,
-            warnings: self.lines.clone(),
-        }
-    }
-
-    /// Says each caveat on stderr (the output went to stdout first), then the exit code.
-    fn finish(self) -> Result<(), Failure> {
-        for line in &self.lines {
-            if self.exit.as_ref().is_none_or(|(_, m)| m != line) {
-                eprintln!("mde-triage: {}: {line}", self.what);
-            }
-        }
-        match self.exit {
-            Some((code, message)) => Err(Failure::new(code, format!("{}: {message}", self.what))),
-            None => Ok(()),
-        }
-    }
-}
-
-/// Always present, so scripts can test `.truncated` without guessing.
-#[derive(Serialize)]
-struct CaveatsJson {
-    /// The list may be incomplete: a page cap, a repeated or refused link, a failed page.
-    truncated: bool,
-    /// Elements the API sent that could not be read at all.
-    unread: usize,
-    /// One sentence per caveat, as stderr says them.
-    warnings: Vec<String>,
 }
 
 /// Every answer asked for, and when the oldest of those served from the cache was fetched.

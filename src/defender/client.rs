@@ -349,12 +349,7 @@ fn shown_link(link: &str) -> String {
         _ => link.trim().to_owned(),
     };
     let clean = one_line(&link);
-    let n = clean.chars().count();
-    if n <= MAX {
-        return clean;
-    }
-    let head: String = clean.chars().take(MAX).collect();
-    format!("{head}… ({} more characters)", n - MAX)
+    super::error::cut_at(&clean, MAX).unwrap_or(clean)
 }
 
 /// A URL's path with percent-escapes undone, so `%3A` and `:` in an IPv6 compare equal.

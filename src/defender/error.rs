@@ -249,7 +249,7 @@ pub(crate) fn shorten_logged(what: &str, text: &str) -> String {
 
 /// `text`'s first `max` characters and a note of how many more there were, or `None` when it
 /// is no longer than that.
-fn cut_at(text: &str, max: usize) -> Option<String> {
+pub(crate) fn cut_at(text: &str, max: usize) -> Option<String> {
     let (at, _) = text.char_indices().nth(max)?;
     let more = text[at..].chars().count();
     Some(format!("{}… ({more} more characters)", &text[..at]))

@@ -35,10 +35,7 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
     let room = (area.width as usize).saturating_sub(title.chars().count() + 3);
     block = block.title(Line::from(title).style(theme.title()));
     let caveats = state.caveats_of(&key);
-    let cut = state
-        .remote(&key)
-        .value()
-        .is_some_and(|v| v.cut_reason().is_some());
+    let cut = remote.value().is_some_and(|v| v.cut_reason().is_some());
     let border = (area.width as usize).saturating_sub(2);
     let mut caveat_width = 0;
     if !caveats.is_empty() {
