@@ -6,12 +6,16 @@
 
 pub mod budget;
 pub mod cache;
+pub mod ledger;
 pub mod limits;
 pub mod policy;
 pub mod scheduler;
 pub mod status;
 
 pub use cache::{CachePolicy, CacheUse, Memory, Origin, Ttl};
+pub use ledger::{
+    Ask, Backend, Ledger, LedgerFuture, Link, Lookup, SharedEndpoint, SharedStatus, Verdict,
+};
 pub use limits::{RateLimits, Window};
 pub use policy::BudgetPolicy;
 pub use scheduler::{

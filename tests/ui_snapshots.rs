@@ -57,6 +57,7 @@ fn budget() -> BudgetStatus {
             },
         ],
         queued: 0,
+        shared: None,
         in_flight: 0,
     }
 }

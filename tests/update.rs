@@ -249,6 +249,7 @@ fn retries_and_budget_reach_the_state() {
             queued: 2,
             in_flight: 1,
             endpoints: vec![],
+            shared: None,
         }),
     );
     assert!(s.dirty);

@@ -36,6 +36,16 @@ impl Endpoint {
         }
     }
 
+    /// The endpoint's name in shared and persisted keys (the team's Redis): stable, never
+    /// the screen label, so renaming what the status bar says orphans nothing.
+    pub fn stable_name(self) -> &'static str {
+        match self {
+            Self::IpStats => "ip_stats",
+            Self::IpAlerts => "ip_alerts",
+            Self::AlertIps => "alert_ips",
+        }
+    }
+
     /// The route as the API documents it.
     pub fn route(self) -> &'static str {
         match self {

@@ -66,6 +66,10 @@ pub struct BudgetStatus {
     pub queued: usize,
     /// Requests on the wire now.
     pub in_flight: usize,
+    /// The shared books, when a ledger keeps them (the team's Redis, or the local database
+    /// shared with this user's other processes). Per-endpoint figures above are this
+    /// process's own.
+    pub shared: Option<crate::fetch::ledger::SharedStatus>,
 }
 
 impl BudgetStatus {

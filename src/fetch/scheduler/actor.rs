@@ -470,6 +470,7 @@ impl Actor {
             queued: self.queue.len(),
             // Not `running`: a stopped call's task stays there until it is joined.
             in_flight: self.in_flight.len(),
+            shared: None,
         };
         if self.published.as_ref() != Some(&status) {
             let _ = self.events.send(FetchEvent::Budget(status.clone()));
