@@ -10,9 +10,9 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
 use super::status::{Priority, WindowStatus};
 use crate::defender::{Endpoint, FetchKey, FetchValue};
+use chrono::{DateTime, Utc};
 
 /// A future a ledger hands the actor; it runs on a task of its own.
 pub type LedgerFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
