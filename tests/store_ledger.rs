@@ -84,7 +84,10 @@ fn two_processes_asking_in_turns_get_what_one_budget_of_both_would_give() {
             admitted += 1;
         }
     }
-    assert!(admitted >= 10, "the test must reach full windows ({admitted})");
+    assert!(
+        admitted >= 10,
+        "the test must reach full windows ({admitted})"
+    );
     // Neither window ever held more than its limit, counted over both processes.
     let status = pooled.status(base + Duration::from_secs(90));
     assert!(status.iter().all(|w| w.used <= w.limit));
@@ -97,8 +100,14 @@ fn the_reserve_applies_to_the_pooled_counts() {
     let (a, b) = (ledger(&path, SCOPE, &p), ledger(&path, SCOPE, &p));
     let e = Endpoint::IpAlerts;
     for seq in 0..4 {
-        assert_eq!(a.admit_at(ask(e, Priority::Batch, seq), T0), Ok(Verdict::Admitted));
-        assert_eq!(b.admit_at(ask(e, Priority::Batch, seq), T0), Ok(Verdict::Admitted));
+        assert_eq!(
+            a.admit_at(ask(e, Priority::Batch, seq), T0),
+            Ok(Verdict::Admitted)
+        );
+        assert_eq!(
+            b.admit_at(ask(e, Priority::Batch, seq), T0),
+            Ok(Verdict::Admitted)
+        );
     }
     // 8 of 10 spent by both: batch work of either stops, the analyst of the other goes on.
     assert_eq!(
@@ -109,14 +118,23 @@ fn the_reserve_applies_to_the_pooled_counts() {
         b.admit_at(ask(e, Priority::Prefetch, 4), T0 + 1),
         Ok(Verdict::Wait(Duration::from_millis(59_999)))
     );
-    assert_eq!(b.admit_at(ask(e, Priority::Foreground, 5), T0 + 2), Ok(Verdict::Admitted));
-    assert_eq!(b.admit_at(ask(e, Priority::Visible, 6), T0 + 3), Ok(Verdict::Admitted));
+    assert_eq!(
+        b.admit_at(ask(e, Priority::Foreground, 5), T0 + 2),
+        Ok(Verdict::Admitted)
+    );
+    assert_eq!(
+        b.admit_at(ask(e, Priority::Visible, 6), T0 + 3),
+        Ok(Verdict::Admitted)
+    );
     assert!(matches!(
         a.admit_at(ask(e, Priority::Foreground, 7), T0 + 4),
         Ok(Verdict::Wait(_))
     ));
     // Another endpoint has its own windows.
-    assert_eq!(a.admit_at(ask(Endpoint::IpStats, Priority::Batch, 8), T0), Ok(Verdict::Admitted));
+    assert_eq!(
+        a.admit_at(ask(Endpoint::IpStats, Priority::Batch, 8), T0),
+        Ok(Verdict::Admitted)
+    );
 }
 
 #[test]
@@ -133,7 +151,10 @@ fn the_wait_is_exactly_what_the_budget_says_for_the_same_log() {
         let now = T0 + dt;
         let who = if seq % 2 == 0 { &a } else { &b };
         let got = who
-            .admit_at(ask(Endpoint::AlertIps, Priority::Foreground, seq as u64), now)
+            .admit_at(
+                ask(Endpoint::AlertIps, Priority::Foreground, seq as u64),
+                now,
+            )
             .unwrap();
         assert_eq!(got, budget_says(&budget, base, now, 0.0), "at +{dt} ms");
         match got {
@@ -152,17 +173,29 @@ fn the_same_call_asked_again_counts_once() {
     let p = policy("2/1m", 0.0, 0);
     let (a, b) = (ledger(&path, SCOPE, &p), ledger(&path, SCOPE, &p));
     let e = Endpoint::IpStats;
-    assert_eq!(a.admit_at(ask(e, Priority::Foreground, 7), T0), Ok(Verdict::Admitted));
-    assert_eq!(a.admit_at(ask(e, Priority::Foreground, 7), T0 + 5), Ok(Verdict::Admitted));
+    assert_eq!(
+        a.admit_at(ask(e, Priority::Foreground, 7), T0),
+        Ok(Verdict::Admitted)
+    );
+    assert_eq!(
+        a.admit_at(ask(e, Priority::Foreground, 7), T0 + 5),
+        Ok(Verdict::Admitted)
+    );
     assert_eq!(rows(&path, "SELECT count(*) FROM admissions"), 1);
     // Another process's seq 7 is another call.
-    assert_eq!(b.admit_at(ask(e, Priority::Foreground, 7), T0 + 6), Ok(Verdict::Admitted));
+    assert_eq!(
+        b.admit_at(ask(e, Priority::Foreground, 7), T0 + 6),
+        Ok(Verdict::Admitted)
+    );
     assert!(matches!(
         b.admit_at(ask(e, Priority::Foreground, 8), T0 + 7),
         Ok(Verdict::Wait(_))
     ));
     // Already on the books, a retry is still admitted when the window is full.
-    assert_eq!(a.admit_at(ask(e, Priority::Foreground, 7), T0 + 8), Ok(Verdict::Admitted));
+    assert_eq!(
+        a.admit_at(ask(e, Priority::Foreground, 7), T0 + 8),
+        Ok(Verdict::Admitted)
+    );
 }
 
 #[test]
@@ -179,13 +212,15 @@ fn a_take_back_refunds_and_a_429_pauses_every_process() {
     a.take_back_at(e, 1, None, T0 + 2).unwrap();
     assert_eq!(b.admit_at(fg(1), T0 + 3), Ok(Verdict::Admitted));
     // Refused with a 429: refunded too, and the endpoint paused for everyone.
-    a.take_back_at(e, 2, Some(Duration::from_secs(30)), T0 + 10_000).unwrap();
+    a.take_back_at(e, 2, Some(Duration::from_secs(30)), T0 + 10_000)
+        .unwrap();
     assert_eq!(
         b.admit_at(fg(2), T0 + 10_000),
         Ok(Verdict::Paused(Duration::from_secs(30)))
     );
     // A shorter pause does not shorten the one in force.
-    b.take_back_at(e, 1, Some(Duration::from_secs(5)), T0 + 20_000).unwrap();
+    b.take_back_at(e, 1, Some(Duration::from_secs(5)), T0 + 20_000)
+        .unwrap();
     assert_eq!(
         a.admit_at(fg(3), T0 + 20_000),
         Ok(Verdict::Paused(Duration::from_secs(20)))
@@ -198,9 +233,18 @@ fn a_take_back_refunds_and_a_429_pauses_every_process() {
         a.admit_at(ask(Endpoint::IpStats, Priority::Foreground, 4), T0 + 20_000),
         Ok(Verdict::Admitted)
     );
-    assert_eq!(a.admit_at(fg(5), T0 + 39_999), Ok(Verdict::Paused(Duration::from_millis(1))));
+    assert_eq!(
+        a.admit_at(fg(5), T0 + 39_999),
+        Ok(Verdict::Paused(Duration::from_millis(1)))
+    );
     assert_eq!(a.admit_at(fg(5), T0 + 40_000), Ok(Verdict::Admitted));
-    assert_eq!(rows(&path, "SELECT count(*) FROM admissions WHERE endpoint = 'ip_alerts'"), 1);
+    assert_eq!(
+        rows(
+            &path,
+            "SELECT count(*) FROM admissions WHERE endpoint = 'ip_alerts'"
+        ),
+        1
+    );
 }
 
 #[test]
@@ -210,10 +254,16 @@ fn two_tenants_never_share_a_budget() {
     let one = ledger(&path, SCOPE, &p);
     let other = ledger(&path, "https://api.example profile=- tenant=t2", &p);
     let e = Endpoint::IpStats;
-    assert_eq!(one.admit_at(ask(e, Priority::Foreground, 1), T0), Ok(Verdict::Admitted));
+    assert_eq!(
+        one.admit_at(ask(e, Priority::Foreground, 1), T0),
+        Ok(Verdict::Admitted)
+    );
     one.take_back_at(Endpoint::IpAlerts, 99, Some(Duration::from_secs(60)), T0)
         .unwrap();
-    assert_eq!(other.admit_at(ask(e, Priority::Foreground, 1), T0), Ok(Verdict::Admitted));
+    assert_eq!(
+        other.admit_at(ask(e, Priority::Foreground, 1), T0),
+        Ok(Verdict::Admitted)
+    );
     assert_eq!(
         other.admit_at(ask(Endpoint::IpAlerts, Priority::Foreground, 2), T0),
         Ok(Verdict::Admitted),
@@ -228,7 +278,11 @@ fn two_tenants_never_share_a_budget() {
         let stats = s.endpoints.iter().find(|x| x.endpoint == e).unwrap();
         (s.consoles, stats.windows[0].used)
     };
-    assert_eq!(counts(&one), (1, 1), "each tenant sees its own console and call");
+    assert_eq!(
+        counts(&one),
+        (1, 1),
+        "each tenant sees its own console and call"
+    );
     assert_eq!(counts(&other), (1, 1));
 }
 
@@ -239,11 +293,17 @@ fn the_status_counts_every_process_and_its_windows_empty_with_time() {
     let (a, b) = (ledger(&path, SCOPE, &p), ledger(&path, SCOPE, &p));
     let e = Endpoint::AlertIps;
     a.admit_at(ask(e, Priority::Foreground, 1), T0).unwrap();
-    b.admit_at(ask(e, Priority::Foreground, 1), T0 + 5_000).unwrap();
+    b.admit_at(ask(e, Priority::Foreground, 1), T0 + 5_000)
+        .unwrap();
     let used = |at: i64| {
         let s = b.status_at(at);
         assert_eq!(s.consoles, 2);
-        let w = &s.endpoints.iter().find(|x| x.endpoint == e).unwrap().windows;
+        let w = &s
+            .endpoints
+            .iter()
+            .find(|x| x.endpoint == e)
+            .unwrap()
+            .windows;
         (w[0].used, w[1].used)
     };
     assert_eq!(used(T0 + 5_000), (2, 2));
@@ -297,15 +357,20 @@ fn threads_on_their_own_connections_never_overspend() {
         }
         let total: usize = by_lane.values().sum();
         assert_eq!(total, 10, "the hourly window is spent exactly, never more");
-        assert!(by_lane[&Priority::Batch] <= 8, "batch left the reserve: {by_lane:?}");
+        assert!(
+            by_lane[&Priority::Batch] <= 8,
+            "batch left the reserve: {by_lane:?}"
+        );
         // The table holds exactly the admitted calls, each once.
         assert_eq!(rows(&path, "SELECT count(*) FROM admissions"), 10);
         let conn = rusqlite::Connection::open(&path).unwrap();
         for m in &members {
             let n: i64 = conn
-                .query_row("SELECT count(*) FROM admissions WHERE member = ?1", [m], |r| {
-                    r.get(0)
-                })
+                .query_row(
+                    "SELECT count(*) FROM admissions WHERE member = ?1",
+                    [m],
+                    |r| r.get(0),
+                )
                 .unwrap();
             assert_eq!(n, 1, "{m}");
         }

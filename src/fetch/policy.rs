@@ -40,7 +40,10 @@ impl BudgetPolicy {
     /// margin for network and clock latency, the larger of 1% of the window and 50 ms, capped
     /// by [`BudgetPolicy::slack`].
     pub fn reach(&self, window: Duration) -> Duration {
-        window + (window / 100).max(Duration::from_millis(50)).min(self.slack)
+        window
+            + (window / 100)
+                .max(Duration::from_millis(50))
+                .min(self.slack)
     }
 
     /// An empty budget for one endpoint under this policy.

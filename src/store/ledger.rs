@@ -12,7 +12,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::Utc;
-use rusqlite::{OptionalExtension as _, Transaction, TransactionBehavior, params};
 use tokio::time::Instant;
 
 use super::{Store, StoreError};
@@ -22,6 +21,8 @@ use crate::fetch::status::WindowStatus;
 use crate::fetch::{
     Ask, Backend, Ledger, LedgerFuture, Link, SharedEndpoint, SharedStatus, Verdict,
 };
+
+mod books;
 
 /// A process seen this recently counts as a console sharing the budget.
 const CONSOLE_SEEN_MS: i64 = 5 * 60 * 1000;
@@ -154,186 +155,6 @@ impl Core {
         format!("{}:{seq}", self.process)
     }
 
-    /// The longest a row counts against any window: older rows are of no use.
-    fn horizon_ms(&self) -> i64 {
-        self.policy
-            .limits
-            .0
-            .iter()
-            .map(|w| ms(self.policy.reach(w.window)))
-            .max()
-            .unwrap_or(0)
-    }
-
-    /// One decision, one `BEGIN IMMEDIATE` transaction: the write lock is taken before the
-    /// first read, so no other process decides between our count and our insert.
-    fn admit_with(&self, ask: Ask, clock: impl FnOnce() -> i64) -> rusqlite::Result<Verdict> {
-        let mut store = self.lock_store();
-        let tx = store
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let now = clock();
-        let verdict = self.decide(&tx, ask, now)?;
-        self.touch_in(&tx, now)?;
-        let seen = self.read_seen(&tx, now)?;
-        tx.commit()?;
-        self.keep(seen, now);
-        Ok(verdict)
-    }
-
-    fn decide(&self, tx: &Transaction<'_>, ask: Ask, now: i64) -> rusqlite::Result<Verdict> {
-        let endpoint = ask.endpoint.stable_name();
-        let scope = self.scope.as_str();
-        let paused: Option<i64> = tx
-            .prepare_cached(
-                "SELECT until_ms FROM pauses WHERE scope = ?1 AND endpoint = ?2 AND until_ms > ?3",
-            )?
-            .query_row(params![scope, endpoint, now], |r| r.get(0))
-            .optional()?;
-        if let Some(until) = paused {
-            return Ok(Verdict::Paused(span(until - now)));
-        }
-        let member = self.member(ask.seq);
-        let known = tx
-            .prepare_cached(
-                "SELECT 1 FROM admissions WHERE scope = ?1 AND endpoint = ?2 AND member = ?3",
-            )?
-            .exists(params![scope, endpoint, member])?;
-        if known {
-            // A retry of a call already on the books (after a timeout): it counts once.
-            return Ok(Verdict::Admitted);
-        }
-        // Trim before counting: rows past every window would only refuse calls for nothing.
-        tx.prepare_cached(
-            "DELETE FROM admissions WHERE scope = ?1 AND endpoint = ?2 AND at_ms <= ?3",
-        )?
-        .execute(params![scope, endpoint, now - self.horizon_ms()])?;
-
-        let reserve = self.policy.reserve_for(ask.priority);
-        let mut free_at: Option<i64> = None;
-        for w in &self.policy.limits.0 {
-            let reach = ms(self.policy.reach(w.window));
-            let allowed = i64::from(w.allowed(reserve));
-            let used: i64 = tx
-                .prepare_cached(
-                    "SELECT count(*) FROM admissions
-                     WHERE scope = ?1 AND endpoint = ?2 AND at_ms > ?3",
-                )?
-                .query_row(params![scope, endpoint, now - reach], |r| r.get(0))?;
-            if used >= allowed {
-                // Room comes when the allowed-th newest call leaves this window.
-                let leaving: i64 = tx
-                    .prepare_cached(
-                        "SELECT at_ms FROM admissions WHERE scope = ?1 AND endpoint = ?2
-                         ORDER BY at_ms DESC LIMIT 1 OFFSET ?3",
-                    )?
-                    .query_row(params![scope, endpoint, allowed - 1], |r| r.get(0))?;
-                free_at = free_at.max(Some(leaving + reach));
-            }
-        }
-        if let Some(at) = free_at {
-            return Ok(Verdict::Wait(span(at - now)));
-        }
-        tx.prepare_cached(
-            "INSERT INTO admissions (scope, endpoint, member, at_ms) VALUES (?1, ?2, ?3, ?4)",
-        )?
-        .execute(params![scope, endpoint, member, now])?;
-        Ok(Verdict::Admitted)
-    }
-
-    /// Takes the call off the books and, for a 429, pauses the endpoint for everyone, keeping
-    /// a later pause already set: all in one transaction.
-    fn take_back_with(
-        &self,
-        endpoint: Endpoint,
-        seq: u64,
-        pause: Option<Duration>,
-        clock: impl FnOnce() -> i64,
-    ) -> rusqlite::Result<()> {
-        let mut store = self.lock_store();
-        let tx = store
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let now = clock();
-        let name = endpoint.stable_name();
-        tx.prepare_cached(
-            "DELETE FROM admissions WHERE scope = ?1 AND endpoint = ?2 AND member = ?3",
-        )?
-        .execute(params![self.scope, name, self.member(seq)])?;
-        if let Some(d) = pause {
-            tx.prepare_cached(
-                "INSERT INTO pauses (scope, endpoint, until_ms) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (scope, endpoint) DO UPDATE
-                 SET until_ms = max(until_ms, excluded.until_ms)",
-            )?
-            .execute(params![self.scope, name, now.saturating_add(ms(d))])?;
-        }
-        self.touch_in(&tx, now)?;
-        let seen = self.read_seen(&tx, now)?;
-        tx.commit()?;
-        self.keep(seen, now);
-        Ok(())
-    }
-
-    fn touch_with(&self, clock: impl FnOnce() -> i64) -> rusqlite::Result<()> {
-        let mut store = self.lock_store();
-        let tx = store
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let now = clock();
-        self.touch_in(&tx, now)?;
-        let seen = self.read_seen(&tx, now)?;
-        tx.commit()?;
-        self.keep(seen, now);
-        Ok(())
-    }
-
-    fn touch_in(&self, tx: &Transaction<'_>, now: i64) -> rusqlite::Result<()> {
-        tx.prepare_cached(
-            "INSERT INTO processes (scope, process, seen_ms) VALUES (?1, ?2, ?3)
-             ON CONFLICT (scope, process) DO UPDATE SET seen_ms = max(seen_ms, excluded.seen_ms)",
-        )?
-        .execute(params![self.scope, self.process, now])?;
-        // Housekeeping that keeps the small tables small; the indexes make both cheap.
-        tx.prepare_cached("DELETE FROM processes WHERE scope = ?1 AND seen_ms <= ?2")?
-            .execute(params![self.scope, now - PROCESS_FORGET_MS])?;
-        tx.prepare_cached("DELETE FROM pauses WHERE scope = ?1 AND until_ms <= ?2")?
-            .execute(params![self.scope, now])?;
-        Ok(())
-    }
-
-    /// Every endpoint's rows and pause, and the consoles, as of `now`.
-    fn read_seen(&self, tx: &Transaction<'_>, now: i64) -> rusqlite::Result<Seen> {
-        let horizon = self.horizon_ms();
-        let consoles: i64 = tx
-            .prepare_cached("SELECT count(*) FROM processes WHERE scope = ?1 AND seen_ms > ?2")?
-            .query_row(params![self.scope, now - CONSOLE_SEEN_MS], |r| r.get(0))?;
-        let mut endpoints = Vec::with_capacity(Endpoint::ALL.len());
-        for endpoint in Endpoint::ALL {
-            let name = endpoint.stable_name();
-            let times = tx
-                .prepare_cached(
-                    "SELECT at_ms FROM admissions WHERE scope = ?1 AND endpoint = ?2 AND at_ms > ?3
-                     ORDER BY at_ms",
-                )?
-                .query_map(params![self.scope, name, now - horizon], |r| r.get(0))?
-                .collect::<rusqlite::Result<Vec<i64>>>()?;
-            let pause: Option<i64> = tx
-                .prepare_cached(
-                    "SELECT until_ms FROM pauses
-                     WHERE scope = ?1 AND endpoint = ?2 AND until_ms > ?3",
-                )?
-                .query_row(params![self.scope, name, now], |r| r.get(0))
-                .optional()?;
-            endpoints.push((endpoint, times, pause));
-        }
-        Ok(Seen {
-            ok: true,
-            consoles: u32::try_from(consoles).unwrap_or(u32::MAX).max(1),
-            endpoints,
-        })
-    }
-
     fn keep(&self, seen: Seen, now: i64) {
         *self.seen.lock().unwrap_or_else(|p| p.into_inner()) = seen;
         self.last_touch_ms.fetch_max(now, Ordering::Relaxed);
@@ -443,5 +264,103 @@ impl Ledger for StoreLedger {
 
     fn status(&self) -> Option<SharedStatus> {
         Some(self.core.status_at(now_ms()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fetch::Priority;
+
+    fn policy(limits: &str, slack_ms: u64) -> BudgetPolicy {
+        BudgetPolicy {
+            limits: limits.parse().unwrap(),
+            reserve: 0.2,
+            slack: Duration::from_millis(slack_ms),
+        }
+    }
+
+    fn ledger(dir: &tempfile::TempDir, p: BudgetPolicy) -> StoreLedger {
+        StoreLedger::open(&dir.path().join("t.db"), "s".into(), p).unwrap()
+    }
+
+    fn query_only(l: &StoreLedger, on: bool) {
+        l.core
+            .lock_store()
+            .conn
+            .pragma_update(None, "query_only", on)
+            .unwrap();
+    }
+
+    #[test]
+    fn a_call_stays_on_the_books_a_margin_past_its_window() {
+        let s = Duration::from_secs;
+        let ms = Duration::from_millis;
+        // 1% of the window, at least 50 ms, never more than the policy's slack.
+        assert_eq!(policy("1/10s", 200).reach(s(10)), ms(10_100));
+        assert_eq!(policy("1/1s", 200).reach(s(1)), ms(1_050));
+        assert_eq!(policy("1/1s", 20).reach(s(1)), ms(1_020));
+        assert_eq!(policy("1/1h", 200).reach(s(3600)), s(3600) + ms(200));
+        assert_eq!(policy("1/1s", 0).reach(s(1)), s(1));
+    }
+
+    #[tokio::test]
+    async fn a_broken_database_admits_as_if_alone_and_says_so_until_it_works_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let l = ledger(&dir, policy("1/1h", 0));
+        let ask = |seq| Ask {
+            endpoint: Endpoint::IpStats,
+            priority: Priority::Batch,
+            seq,
+        };
+        assert_eq!(l.status().unwrap().link, Link::Connected);
+        // What a read-only file or a full disk does to every write.
+        query_only(&l, true);
+        for seq in 0..3 {
+            assert_eq!(l.admit(ask(seq)).await, Verdict::Admitted, "never stops");
+        }
+        l.take_back(Endpoint::IpStats, 0, Some(Duration::from_secs(60)))
+            .await;
+        assert_eq!(
+            l.status().unwrap().link,
+            Link::Unreachable { share_of: 1 },
+            "the status says this process decides alone"
+        );
+        query_only(&l, false);
+        assert_eq!(l.admit(ask(3)).await, Verdict::Admitted);
+        assert!(matches!(l.admit(ask(4)).await, Verdict::Wait(_)));
+        let status = l.status().unwrap();
+        assert_eq!(status.link, Link::Connected);
+        assert_eq!(status.backend, Backend::Local);
+        assert!(!l.core.failing.load(Ordering::Relaxed));
+    }
+
+    #[tokio::test]
+    async fn touch_writes_at_most_once_a_second() {
+        let dir = tempfile::tempdir().unwrap();
+        let l = ledger(&dir, policy("1/1m", 0));
+        let seen = || -> i64 {
+            l.core
+                .lock_store()
+                .conn
+                .query_row("SELECT seen_ms FROM processes", [], |r| r.get(0))
+                .unwrap()
+        };
+        l.core
+            .lock_store()
+            .conn
+            .execute("UPDATE processes SET seen_ms = 1", [])
+            .unwrap();
+        // Touched a moment ago (as far as the ledger knows): no write.
+        l.core
+            .last_touch_ms
+            .store(now_ms() + 10_000, Ordering::Relaxed);
+        l.touch().await;
+        assert_eq!(seen(), 1);
+        // Touched long ago: written.
+        l.core.last_touch_ms.store(0, Ordering::Relaxed);
+        l.touch().await;
+        assert!(seen() > 1);
+        assert_eq!(l.status().unwrap().consoles, 1);
     }
 }
