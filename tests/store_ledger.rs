@@ -248,6 +248,23 @@ fn a_take_back_refunds_and_a_429_pauses_every_process() {
 }
 
 #[test]
+fn a_process_with_shorter_windows_keeps_the_rows_a_longer_window_counts() {
+    let (_dir, path) = db();
+    let hourly = ledger(&path, SCOPE, &policy("2/1h", 0.0, 0));
+    let quick = ledger(&path, SCOPE, &policy("5/10s", 0.0, 0));
+    let e = Endpoint::IpStats;
+    let fg = |seq| ask(e, Priority::Foreground, seq);
+    assert_eq!(hourly.admit_at(fg(1), T0), Ok(Verdict::Admitted));
+    // Long after its own 10 s window, the quick one decides (and trims).
+    assert_eq!(quick.admit_at(fg(1), T0 + 600_000), Ok(Verdict::Admitted));
+    assert_eq!(
+        hourly.admit_at(fg(2), T0 + 600_001),
+        Ok(Verdict::Wait(Duration::from_millis(2_999_999))),
+        "both calls still count in the hour"
+    );
+}
+
+#[test]
 fn two_tenants_never_share_a_budget() {
     let (_dir, path) = db();
     let p = policy("1/1m", 0.0, 0);

@@ -9,6 +9,10 @@ use super::{CONSOLE_SEEN_MS, Core, PROCESS_FORGET_MS, Seen, ms, span};
 use crate::defender::Endpoint;
 use crate::fetch::{Ask, Verdict};
 
+/// Admissions are kept at least this long, whatever this process's windows (the API's longest
+/// is an hour; the call log keeps as long).
+const KEEP_AT_LEAST_MS: i64 = 2 * 60 * 60 * 1000;
+
 impl Core {
     /// The longest a row counts against any window: older rows are of no use.
     fn horizon_ms(&self) -> i64 {
@@ -63,11 +67,17 @@ impl Core {
             // A retry of a call already on the books (after a timeout): it counts once.
             return Ok(Verdict::Admitted);
         }
-        // Trim before counting: rows past every window would only refuse calls for nothing.
+        // Trim before counting. Never sooner than two hours: a process with shorter windows
+        // (`--rate-limit 10/10s`) must not erase what another's hourly window still counts.
+        // Each count below is a range of its own window, so older rows cost nothing but room.
         tx.prepare_cached(
             "DELETE FROM admissions WHERE scope = ?1 AND endpoint = ?2 AND at_ms <= ?3",
         )?
-        .execute(params![scope, endpoint, now - self.horizon_ms()])?;
+        .execute(params![
+            scope,
+            endpoint,
+            now - self.horizon_ms().max(KEEP_AT_LEAST_MS)
+        ])?;
 
         let reserve = self.policy.reserve_for(ask.priority);
         let mut free_at: Option<i64> = None;
