@@ -36,6 +36,16 @@ impl BudgetPolicy {
         }
     }
 
+    /// How long a call stays on shared books for a `window`-long window: the window and a
+    /// margin for network and clock latency, the larger of 1% of the window and 50 ms, capped
+    /// by [`BudgetPolicy::slack`].
+    pub fn reach(&self, window: Duration) -> Duration {
+        window
+            + (window / 100)
+                .max(Duration::from_millis(50))
+                .min(self.slack)
+    }
+
     /// An empty budget for one endpoint under this policy.
     pub fn budget(&self) -> Budget {
         Budget::new(self.limits.clone()).with_slack(self.slack)
