@@ -227,7 +227,7 @@ fn a_take_back_refunds_and_a_429_pauses_every_process() {
     );
     let shared = a.status_at(T0 + 20_000);
     let paused = shared.endpoints.iter().find(|s| s.endpoint == e).unwrap();
-    assert!(paused.paused_until.is_some(), "the status shows the pause");
+    assert!(paused.paused_for.is_some(), "the status shows the pause");
     // Other endpoints are not paused; the pause ends when it says.
     assert_eq!(
         a.admit_at(ask(Endpoint::IpStats, Priority::Foreground, 4), T0 + 20_000),

@@ -12,7 +12,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::Utc;
-use tokio::time::Instant;
 
 use super::{Store, StoreError};
 use crate::defender::Endpoint;
@@ -199,7 +198,6 @@ impl Core {
 
     fn status_at(&self, now: i64) -> SharedStatus {
         let seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
-        let instant_now = Instant::now();
         SharedStatus {
             backend: Backend::Local,
             link: if seen.ok {
@@ -228,9 +226,7 @@ impl Core {
                             }
                         })
                         .collect(),
-                    paused_until: pause
-                        .filter(|u| *u > now)
-                        .map(|u| instant_now + span(u - now)),
+                    paused_for: pause.filter(|u| *u > now).map(|u| span(u - now)),
                 })
                 .collect(),
         }
