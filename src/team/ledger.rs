@@ -180,12 +180,6 @@ impl Inner {
         let id = self.call_id(ask.seq);
         {
             let mut st = self.lock();
-            if let Some(p) = st.local_pause.get(&ask.endpoint).copied() {
-                let t = Instant::now();
-                if p > t {
-                    return Verdict::Paused(p - t);
-                }
-            }
             if matches!(st.link, Link::Unreachable { .. }) {
                 let v = self.local_admit(&mut st, ask, &id);
                 self.publish(&mut st);
@@ -280,6 +274,16 @@ impl Inner {
     /// The local rule (see [`LocalShare`]), started from the team's calls last seen.
     fn local_admit(&self, st: &mut State, ask: Ask, id: &str) -> Verdict {
         let now = Instant::now();
+        // The team's pause as last seen, and any 429 of ours since: Redis's key rules while
+        // connected.
+        if let Some(p) = st
+            .local_pause
+            .get(&ask.endpoint)
+            .copied()
+            .filter(|p| *p > now)
+        {
+            return Verdict::Paused(p - now);
+        }
         let n = self.share_of(st);
         if !st.share.contains_key(&ask.endpoint) {
             let seen = self.last_seen(st, ask.endpoint);
