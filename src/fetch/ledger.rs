@@ -140,4 +140,7 @@ pub struct SharedEndpoint {
     pub windows: Vec<WindowStatus>,
     /// A pause every process honours, until then.
     pub paused_until: Option<Instant>,
+    /// The same pause as time left at publication, for the console, which reads no clock
+    /// (like [`EndpointBudget::paused_for`](super::status::EndpointBudget::paused_for)).
+    pub paused_for: Option<Duration>,
 }
