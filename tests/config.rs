@@ -593,7 +593,9 @@ fn a_broken_team_redis_names_the_key_and_the_forms() {
     assert_eq!(out.status.code(), Some(11));
     let err = stderr(&out);
     assert!(
-        err.contains("line 2, column 14: team_redis: 'http' is not a Redis scheme (expected redis://"),
+        err.contains(
+            "line 2, column 14: team_redis: 'http' is not a Redis scheme (expected redis://"
+        ),
         "{err}"
     );
     assert!(err.contains("unix:///PATH"), "{err}");
@@ -610,5 +612,9 @@ fn a_broken_team_redis_names_the_key_and_the_forms() {
         &["--team-redis", "ftp://x"],
     );
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("--team-redis: 'ftp' is not a Redis scheme"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("--team-redis: 'ftp' is not a Redis scheme"),
+        "{}",
+        stderr(&out)
+    );
 }

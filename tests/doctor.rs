@@ -262,12 +262,29 @@ async fn an_opaque_token_with_a_team_budget_is_warned_about_and_a_jwt_is_not() {
         "{warned}"
     );
     // The same opaque token with no team budget: nothing to warn about.
-    let out = doctor(&sim.url, &[("MDE_TOKEN", "an-opaque-token")], &home("solo-opaque")).await;
-    assert!(!lines(&out).iter().any(|l| l.contains("host and tenant only")));
+    let out = doctor(
+        &sim.url,
+        &[("MDE_TOKEN", "an-opaque-token")],
+        &home("solo-opaque"),
+    )
+    .await;
+    assert!(
+        !lines(&out)
+            .iter()
+            .any(|l| l.contains("host and tenant only"))
+    );
     // A JWT names its app: no warning, and the team setting alone fails nothing.
-    let out = doctor(&sim.url, &[("MDE_TOKEN", &sim.token), team], &home("team-jwt")).await;
+    let out = doctor(
+        &sim.url,
+        &[("MDE_TOKEN", &sim.token), team],
+        &home("team-jwt"),
+    )
+    .await;
     let all = lines(&out);
-    assert!(!all.iter().any(|l| l.contains("host and tenant only")), "{all:#?}");
+    assert!(
+        !all.iter().any(|l| l.contains("host and tenant only")),
+        "{all:#?}"
+    );
     assert!(out.status.success(), "{all:#?}");
     sim.shutdown().await;
 }

@@ -94,13 +94,19 @@ fn team_connected() {
     assert!(bar.starts_with(" team ×3 │ "), "{bar}");
     // The team's calls left, not this console's: 9 of the minute's 100 on stats, and the
     // shared pause on ip-alerts.
-    assert!(bar.contains("stats 9/1m") && bar.contains("ip-alerts ⏸ 42s"), "{bar}");
+    assert!(
+        bar.contains("stats 9/1m") && bar.contains("ip-alerts ⏸ 42s"),
+        "{bar}"
+    );
     insta::assert_snapshot!("team_connected_80x24", narrow);
     insta::assert_snapshot!("team_connected_200x60", render(&s, 200, 60));
     let s = with_popup(s);
     let narrow = render(&s, 80, 24);
     assert!(narrow.contains("team: 3 console(s) seen"), "{narrow}");
-    assert!(narrow.contains("91/100·1m") && narrow.contains("3/100·1m"), "{narrow}");
+    assert!(
+        narrow.contains("91/100·1m") && narrow.contains("3/100·1m"),
+        "{narrow}"
+    );
     assert!(narrow.contains("⏸ 42s left"), "{narrow}");
     insta::assert_snapshot!("team_connected_popup_80x24", narrow);
     insta::assert_snapshot!("team_connected_popup_200x60", render(&s, 200, 60));
@@ -137,10 +143,16 @@ fn team_unreachable() {
 fn processes_sharing_one_database() {
     let s = looked_up(budget(Backend::Local, Link::Connected, 2));
     let narrow = render(&s, 80, 24);
-    assert!(last_line(&narrow).starts_with(" shared ×2 │ stats"), "{narrow}");
+    assert!(
+        last_line(&narrow).starts_with(" shared ×2 │ stats"),
+        "{narrow}"
+    );
     let s = with_popup(s);
     let wide = render(&s, 200, 60);
-    assert!(wide.contains("shared by 2 processes on this database"), "{wide}");
+    assert!(
+        wide.contains("shared by 2 processes on this database"),
+        "{wide}"
+    );
     insta::assert_snapshot!("local_shared_popup_200x60", wide);
 }
 

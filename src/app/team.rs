@@ -257,10 +257,18 @@ mod tests {
         let team = status(Link::Connected, Backend::Team, 3);
         assert_eq!(sharing(&team), Sharing::Team { consoles: 3 });
         let shown_team = shown(&team);
-        assert_eq!(shown_team[0].tightest().unwrap().left(), 60, "the team's 40 of 100");
+        assert_eq!(
+            shown_team[0].tightest().unwrap().left(),
+            60,
+            "the team's 40 of 100"
+        );
         assert_eq!(shown_team[0].paused_for, Some(Duration::from_secs(9)));
         let down = status(Link::Unreachable { share_of: 2 }, Backend::Team, 3);
-        assert_eq!(shown(&down)[0].tightest().unwrap().left(), 97, "this process's own");
+        assert_eq!(
+            shown(&down)[0].tightest().unwrap().left(),
+            97,
+            "this process's own"
+        );
         let alone = status(Link::Connected, Backend::Local, 1);
         assert_eq!(sharing(&alone), Sharing::Alone);
         assert_eq!(shown(&alone)[0].tightest().unwrap().left(), 97);

@@ -182,7 +182,10 @@ mod tests {
         assert!(e.contains("team_redis_password_file"), "{e}");
         assert!(!e.contains("hunter2"), "{e}");
         assert!(parse_flag("redis+unix:///r.sock?pass=x").is_err());
-        assert!(parse_flag("redis://triage@redis.soc").is_ok(), "a user alone");
+        assert!(
+            parse_flag("redis://triage@redis.soc").is_ok(),
+            "a user alone"
+        );
     }
 
     #[test]
@@ -209,7 +212,10 @@ mod tests {
         };
         let s = resolve(&env).unwrap().unwrap();
         assert_eq!(s.url, "redis://env.soc");
-        assert!(s.password.is_none(), "the file's URL lost, and its password with it");
+        assert!(
+            s.password.is_none(),
+            "the file's URL lost, and its password with it"
+        );
         let all = Sources {
             flag: Some(&flag),
             env_password: Some("from-env"),

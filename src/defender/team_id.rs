@@ -81,7 +81,10 @@ pub fn team_registration(api_host: &str, tenant: Option<&str>, app: Option<&str>
         // A separator no part contains, so ("ab", "c") and ("a", "bc") differ.
         h.update([0]);
     }
-    h.finalize()[..8].iter().map(|b| format!("{b:02x}")).collect()
+    h.finalize()[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// The host (and a port other than the scheme's) of the API URL, lowercased.
@@ -125,7 +128,8 @@ mod tests {
         assert_ne!(a.reg, b.reg);
         assert_eq!(a.reg.len(), 16);
         assert!(a.reg.chars().all(|c| c.is_ascii_hexdigit()));
-        let other_tenant = team_registration("api.security.microsoft.com", Some("t2"), Some("app-a"));
+        let other_tenant =
+            team_registration("api.security.microsoft.com", Some("t2"), Some("app-a"));
         assert_ne!(a.reg, other_tenant);
         let other_host = TeamId::of(
             "https://eu.api.security.microsoft.com",
@@ -152,7 +156,10 @@ mod tests {
             },
             None,
         );
-        assert_eq!(first.reg, secret.reg, "case and a trailing slash do not matter");
+        assert_eq!(
+            first.reg, secret.reg,
+            "case and a trailing slash do not matter"
+        );
         assert_eq!(first.warning(), None);
     }
 
@@ -167,6 +174,9 @@ mod tests {
         let w = a.warning().unwrap();
         assert!(w.contains("host and tenant only"), "{w}");
         let jwt = TeamId::of(API, Basis::Token(&token("app-a", 1, false)), Some(TENANT));
-        assert_ne!(a.reg, jwt.reg, "an app named is another team than none named");
+        assert_ne!(
+            a.reg, jwt.reg,
+            "an app named is another team than none named"
+        );
     }
 }

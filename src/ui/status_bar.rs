@@ -28,7 +28,8 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
     let width = |spans: &[Span<'_>]| -> u16 {
         spans.iter().map(|s| s.content.chars().count() as u16).sum()
     };
-    let fits = |spans: &[Span<'_>]| width(spans) + message.chars().count() as u16 + 1 <= area.width;
+    let message_width = message.chars().count() as u16;
+    let fits = |spans: &[Span<'_>]| width(spans) + message_width < area.width;
     let mut left = budget_spans(state, Form::EveryWindow);
     let shared = !matches!(team::sharing(&state.budget), Sharing::Alone);
     for form in [Form::Tightest, Form::Short, Form::Shortest] {
