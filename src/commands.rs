@@ -1,5 +1,6 @@
 //! What each subcommand does, and how its failures become exit codes.
 
+pub mod books;
 pub mod cases;
 pub mod console;
 pub mod credentials;
@@ -83,13 +84,27 @@ impl From<anyhow::Error> for Failure {
     }
 }
 
+/// The scheduler's settings from the command's: one place, so the books and the scheduler
+/// read one policy.
+pub fn scheduler_config(settings: &Settings) -> SchedulerConfig {
+    SchedulerConfig {
+        limits: settings.limits.clone(),
+        reserve: settings.reserve,
+        max_pages: settings.max_pages,
+        cache: settings.cache,
+        ..SchedulerConfig::default()
+    }
+}
+
 /// Builds the HTTP client and starts the scheduler in front of it: the only road to the API.
-/// With `memory`, the scheduler serves cached answers and remembers the calls of the last hour.
+/// With `memory`, the scheduler serves cached answers and remembers the calls of the last hour;
+/// with `ledger` (see [`books`]), every call is admitted on books shared with other processes.
 pub fn connect(
     api_url: &str,
     tokens: Arc<dyn TokenSource>,
     settings: &Settings,
     memory: Option<Arc<dyn Memory>>,
+    ledger: Option<Arc<dyn crate::fetch::Ledger>>,
 ) -> Result<
     (
         FetchHandle,
@@ -105,17 +120,11 @@ pub fn connect(
         tokens,
     )
     .map_err(|e| Failure::config(e.sentence()))?;
-    let config = SchedulerConfig {
-        limits: settings.limits.clone(),
-        reserve: settings.reserve,
-        max_pages: settings.max_pages,
-        cache: settings.cache,
-        ..SchedulerConfig::default()
-    };
-    Ok(crate::fetch::spawn_with_memory(
+    Ok(crate::fetch::spawn_shared(
         Arc::new(client),
-        config,
+        scheduler_config(settings),
         memory,
+        ledger,
     ))
 }
 

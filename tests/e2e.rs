@@ -85,6 +85,7 @@ impl Console {
             &sim.url,
             Some("SIMULATED TENANT".into()),
             "demo".into(),
+            None,
         )
         .unwrap();
         let (backend, screen) = WatchedBackend::new(width, height);

@@ -74,6 +74,7 @@ pub fn wire(
     api_url: &str,
     banner: Option<String>,
     scope: String,
+    ledger: Option<Arc<dyn crate::fetch::Ledger>>,
 ) -> Result<Wired, Failure> {
     let mut db = Persistence::open(settings, scope);
     let name = settings
@@ -88,6 +89,7 @@ pub fn wire(
         tokens,
         settings,
         db.memory(case.as_ref().map(|c| c.0)),
+        ledger,
     )?;
 
     let mut state = State::new(banner, host_of(api_url));
@@ -134,7 +136,12 @@ async fn console(
         events,
         recorder,
         mut db,
-    } = wire(settings, tokens, api_url, banner, scope)?;
+    } = {
+        let books = super::books::open(settings, &tokens, &scope).await;
+        let mut wired = wire(settings, tokens, api_url, banner, scope, books.ledger)?;
+        wired.db.warnings.extend(books.warnings);
+        wired
+    };
     let result = crate::tui::run_in_terminal(state, fetch, events, recorder, settings.mouse).await;
     let warnings = std::mem::take(&mut db.warnings);
     db.finish();

@@ -359,7 +359,7 @@ async fn reach_check(settings: &Settings, report: &mut Report) -> bool {
 
 /// One probe per endpoint, through the scheduler; an answer or a 404 proves the permission.
 async fn permission_checks(settings: &Settings, source: Arc<dyn TokenSource>, report: &mut Report) {
-    let Ok((fetch, mut events)) = connect(&settings.api_url, source, settings, None) else {
+    let Ok((fetch, mut events)) = connect(&settings.api_url, source, settings, None, None) else {
         report.add(Check::fail(
             "permissions",
             "cannot build the client",

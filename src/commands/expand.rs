@@ -538,7 +538,9 @@ pub async fn run(
         return Ok(());
     }
     let tokens = credentials(settings)?;
-    let (fetch, mut events) = connect(&settings.api_url, tokens, settings, memory)?;
+    let books = super::books::open(settings, &tokens, &rec.db.scope).await;
+    books.say();
+    let (fetch, mut events) = connect(&settings.api_url, tokens, settings, memory, books.ledger)?;
     let mut display = ProgressDisplay::new();
     let mut out = std::io::stdout().lock();
     let mut closed = false;

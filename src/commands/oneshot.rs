@@ -19,7 +19,15 @@ pub async fn ip(settings: &Settings, raw: &str, json: bool) -> Result<(), Failur
     let ip = parse_ip(raw)?;
     let tokens = credentials(settings)?;
     let rec = Recording::open(settings)?;
-    let (fetch, events) = connect(&settings.api_url, tokens, settings, rec.memory())?;
+    let books = super::books::open(settings, &tokens, &rec.db.scope).await;
+    books.say();
+    let (fetch, events) = connect(
+        &settings.api_url,
+        tokens,
+        settings,
+        rec.memory(),
+        books.ledger,
+    )?;
     let Fetched {
         mut answers,
         cached_at,
@@ -71,7 +79,15 @@ pub async fn alert(settings: &Settings, raw: &str, json: bool) -> Result<(), Fai
     let key = FetchKey::AlertIps(id.clone());
     let tokens = credentials(settings)?;
     let rec = Recording::open(settings)?;
-    let (fetch, events) = connect(&settings.api_url, tokens, settings, rec.memory())?;
+    let books = super::books::open(settings, &tokens, &rec.db.scope).await;
+    books.say();
+    let (fetch, events) = connect(
+        &settings.api_url,
+        tokens,
+        settings,
+        rec.memory(),
+        books.ledger,
+    )?;
     let Fetched {
         mut answers,
         cached_at,

@@ -35,8 +35,9 @@ pub fn parse_scope(s: &str) -> Result<String, String> {
     }
 }
 
-/// A secret that never shows: no `Display`, and `Debug` prints a placeholder.
-#[derive(Clone)]
+/// A secret that never shows: `Debug` and `Display` print placeholders; only
+/// [`Secret::expose`] gives it, for the handshake that needs it.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
 
 impl Secret {
@@ -52,6 +53,13 @@ impl Secret {
 impl std::fmt::Debug for Secret {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Secret(<redacted>)")
+    }
+}
+
+/// Printing a secret, by mistake or in a URL, shows `***`.
+impl std::fmt::Display for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("***")
     }
 }
 

@@ -6,32 +6,7 @@ use std::path::PathBuf;
 
 use percent_encoding::percent_decode_str;
 
-/// A password. Printing it in any way shows `***`.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(s: impl Into<String>) -> Self {
-        Self(s.into())
-    }
-
-    /// The password itself, for the connection handshake only.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("***")
-    }
-}
-
-impl fmt::Display for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("***")
-    }
-}
+pub use crate::defender::auth::Secret;
 
 /// Where the server listens.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -114,7 +89,7 @@ impl TeamUrl {
                 let pass = pass.map(decode).transpose()?;
                 (
                     (!user.is_empty()).then_some(user),
-                    pass.filter(|p| !p.is_empty()).map(Secret),
+                    pass.filter(|p| !p.is_empty()).map(Secret::new),
                 )
             }
         };
