@@ -5,6 +5,7 @@
 
 mod heartbeat;
 mod ledger;
+pub mod probe;
 mod scripts;
 pub mod share;
 pub mod url;

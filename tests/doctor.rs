@@ -273,7 +273,8 @@ async fn an_opaque_token_with_a_team_budget_is_warned_about_and_a_jwt_is_not() {
             .iter()
             .any(|l| l.contains("host and tenant only"))
     );
-    // A JWT names its app: no warning, and the team setting alone fails nothing.
+    // A JWT names its app: no warning. The Redis that is not there is its own failed check,
+    // and the only one: the API's checks still pass (the probes fall back to a local share).
     let out = doctor(
         &sim.url,
         &[("MDE_TOKEN", &sim.token), team],
@@ -285,6 +286,41 @@ async fn an_opaque_token_with_a_team_budget_is_warned_about_and_a_jwt_is_not() {
         !all.iter().any(|l| l.contains("host and tenant only")),
         "{all:#?}"
     );
+    let failed: Vec<_> = all.iter().filter(|l| l.starts_with("[FAIL]")).collect();
+    assert_eq!(failed.len(), 1, "{all:#?}");
+    assert!(
+        failed[0].contains("team budget") && failed[0].contains("127.0.0.1:1"),
+        "{all:#?}"
+    );
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn doctor_checks_the_team_redis_sign_in_latency_and_scripts() {
+    let Some(redis) = support::redis::RedisServer::start() else {
+        return;
+    };
+    let sim = sim_with(SimConfig::default()).await;
+    let url = redis.url();
+    let out = doctor(
+        &sim.url,
+        &[("MDE_TOKEN", &sim.token), ("MDE_TEAM_REDIS", &url)],
+        &home("team-up"),
+    )
+    .await;
+    let all = lines(&out);
+    let team = line(&all, "team budget");
+    assert!(team.starts_with("[ ok ]"), "{all:#?}");
+    assert!(
+        team.contains("Redis ") && team.contains("round trip") && team.contains("7 scripts loaded"),
+        "{team}"
+    );
     assert!(out.status.success(), "{all:#?}");
+    // The probes were calls on the team's books: the shared log holds them.
+    let calls = redis.cli(&["--scan", "--pattern", "mde:*:calls:*"]);
+    assert!(
+        !calls.trim().is_empty(),
+        "no shared log after doctor's probes"
+    );
     sim.shutdown().await;
 }

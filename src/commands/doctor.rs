@@ -2,6 +2,8 @@
 //! pass or fail with a remedy; exit 0 only when all pass. The permission probes go through
 //! the scheduler like any call and each spends one call of that endpoint's budget.
 
+mod team;
+
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -104,6 +106,7 @@ pub async fn run(global: &GlobalArgs) -> Result<(), Failure> {
         Some(source) => token_check(&settings, source.as_ref(), &mut report).await,
         None => false,
     };
+    team::team_check(&settings, &mut report).await;
     let reachable = reach_check(&settings, &mut report).await;
     match (&source, reachable) {
         (Some(source), true) => permission_checks(&settings, source.clone(), &mut report).await,
@@ -359,7 +362,10 @@ async fn reach_check(settings: &Settings, report: &mut Report) -> bool {
 
 /// One probe per endpoint, through the scheduler; an answer or a 404 proves the permission.
 async fn permission_checks(settings: &Settings, source: Arc<dyn TokenSource>, report: &mut Report) {
-    let Ok((fetch, mut events)) = connect(&settings.api_url, source, settings, None, None) else {
+    // The probes are calls like any other: on the shared books when there are some.
+    let books = super::books::open(settings, &source, &settings.scope()).await;
+    let Ok((fetch, mut events)) = connect(&settings.api_url, source, settings, None, books.ledger)
+    else {
         report.add(Check::fail(
             "permissions",
             "cannot build the client",

@@ -31,6 +31,21 @@ static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
     settings: Script::new(include_str!("lua/settings.lua")),
 });
 
+/// Every script by name: `doctor` loads each, which proves the server runs Lua and the
+/// account may load scripts (EVALSHA reloads them with SCRIPT LOAD after a restart).
+pub fn every() -> [(&'static str, &'static Script); 7] {
+    let s = &*SCRIPTS;
+    [
+        ("admit", &s.admit),
+        ("take_back", &s.take_back),
+        ("reseed", &s.reseed),
+        ("heartbeat", &s.heartbeat),
+        ("lookup", &s.lookup),
+        ("share", &s.share),
+        ("settings", &s.settings),
+    ]
+}
+
 /// The key names of one registration.
 #[derive(Debug, Clone)]
 pub struct Keys {
