@@ -23,8 +23,9 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
     };
     // Every window of every endpoint when they fit beside the message; else each endpoint's
     // tightest, the one that will stop the next call, and the message keeps its room. Shared,
-    // on a narrow terminal, then the short form of whose budget it is, then without the work
-    // in progress (the budget popup's bottom line keeps it).
+    // on a narrow terminal, then without the work in progress (the budget popup's bottom line
+    // keeps it), and only then the short form of whose budget it is: "team budget
+    // unreachable" is the sentence the analyst must not miss.
     let width = |spans: &[Span<'_>]| -> u16 {
         spans.iter().map(|s| s.content.chars().count() as u16).sum()
     };
@@ -54,7 +55,7 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
 /// after `team budget unreachable · local share 50/min` (short: `team ✗ share 50/min`).
 fn budget_spans(state: &State, form: Form) -> Vec<Span<'static>> {
     let every_window = form == Form::EveryWindow;
-    let short = matches!(form, Form::Short | Form::Shortest);
+    let short = form == Form::Shortest;
     let theme = &state.theme;
     let b = &state.budget;
     let mut spans = vec![Span::raw(" ")];
@@ -120,7 +121,7 @@ fn budget_spans(state: &State, form: Form) -> Vec<Span<'static>> {
     if b.endpoints.is_empty() {
         spans.push(Span::styled("…", theme.muted()));
     }
-    if form == Form::Shortest {
+    if matches!(form, Form::Short | Form::Shortest) {
         spans.push(Span::raw(" "));
     } else {
         spans.push(Span::styled(
@@ -136,8 +137,8 @@ fn budget_spans(state: &State, form: Form) -> Vec<Span<'static>> {
 enum Form {
     EveryWindow,
     Tightest,
-    /// Shared only: the short form of whose budget it is.
+    /// Shared only: without the work in progress.
     Short,
-    /// Shared only: and no work in progress.
+    /// Shared only: and the short form of whose budget it is.
     Shortest,
 }
