@@ -3,6 +3,7 @@
 
 pub mod hostile;
 pub mod replay;
+pub mod fleet;
 pub mod tmux;
 pub mod watched;
 
