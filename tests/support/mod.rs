@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod hostile;
+pub mod redis;
 pub mod replay;
 pub mod fleet;
 pub mod tmux;
