@@ -198,17 +198,47 @@ pub fn spawn(sim: &Sim, team: Option<&str>, args: &[&str]) -> Running {
 }
 
 impl Running {
-    /// Waits for it to exit (its output is read meanwhile, so a full pipe cannot stall it).
-    pub fn finish(mut self) -> Finished {
-        let child = self.child.take().expect("not finished twice");
-        let out = child.wait_with_output().expect("the client runs");
+    /// Waits for it to exit, at most `within` (then kills it and panics: a process that never
+    /// ends is the failure). Its pipes are read meanwhile, so a full pipe cannot stall it.
+    pub fn finish_within(mut self, within: Duration) -> Finished {
+        let mut child = self.child.take().expect("not finished twice");
+        let drain = |pipe: Option<Box<dyn std::io::Read + Send>>| {
+            std::thread::spawn(move || {
+                let mut text = Vec::new();
+                if let Some(mut p) = pipe {
+                    let _ = p.read_to_end(&mut text);
+                }
+                String::from_utf8_lossy(&text).into_owned()
+            })
+        };
+        let out = drain(child.stdout.take().map(|p| Box::new(p) as _));
+        let err = drain(child.stderr.take().map(|p| Box::new(p) as _));
+        let deadline = self.started + within;
+        let status = loop {
+            if let Some(status) = child.try_wait().expect("the client runs") {
+                break status;
+            }
+            if Instant::now() >= deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                let stderr = err.join().unwrap_or_default();
+                panic!("a client did not finish within {within:?}; its stderr: {stderr}");
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        };
+        let wall = self.started.elapsed();
         Finished {
-            status: out.status,
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-            wall: self.started.elapsed(),
+            status,
+            stdout: out.join().unwrap_or_default(),
+            stderr: err.join().unwrap_or_default(),
+            wall,
             started_unix_ms: self.started_unix_ms,
         }
+    }
+
+    /// [`Running::finish_within`] a generous minute.
+    pub fn finish(self) -> Finished {
+        self.finish_within(Duration::from_secs(60))
     }
 }
 
@@ -229,8 +259,17 @@ pub fn finish_all(fleet: Vec<Running>) -> Vec<Finished> {
         .collect();
     waits
         .into_iter()
-        .map(|w| w.join().expect("a waiting thread"))
+        .map(|w| w.join().expect("a client finished in time"))
         .collect()
+}
+
+/// The fleet's wall time: from the first spawn to the last exit.
+pub fn fleet_wall(done: &[Finished]) -> Duration {
+    let first = done.iter().map(|f| f.started_unix_ms).min().unwrap_or(0);
+    done.iter()
+        .map(|f| Duration::from_millis(f.started_unix_ms - first) + f.wall)
+        .max()
+        .unwrap_or_default()
 }
 
 /// The endpoint a logged path was counted against, as the simulator counts it.

@@ -1,10 +1,10 @@
 //! Shared test helpers: keys, fixtures, and a rendered screen as text.
 #![allow(dead_code)]
 
+pub mod fleet;
 pub mod hostile;
 pub mod redis;
 pub mod replay;
-pub mod fleet;
 pub mod tmux;
 pub mod watched;
 
