@@ -19,6 +19,6 @@ pub use ledger::{
 pub use limits::{RateLimits, Window};
 pub use policy::BudgetPolicy;
 pub use scheduler::{
-    FetchEvent, FetchHandle, FetchRequest, SchedulerConfig, spawn, spawn_with_memory,
+    FetchEvent, FetchHandle, FetchRequest, SchedulerConfig, spawn, spawn_shared, spawn_with_memory,
 };
 pub use status::{BudgetStatus, EndpointBudget, Priority, Ticket, WindowStatus};

@@ -155,6 +155,15 @@ impl Budget {
         }
     }
 
+    /// A pause another process met (the shared books say so): held like our own, but not
+    /// counted as a 429 of ours.
+    pub fn hold(&mut self, now: Instant, until: Instant) {
+        let from = self.paused_until.filter(|p| *p > now).unwrap_or(now);
+        if until > from {
+            self.paused_until = Some(until);
+        }
+    }
+
     /// How long until a fresh call fits, for a 429 without `Retry-After`: until the oldest call
     /// leaves the fullest window.
     pub fn wait_for_room(&self, now: Instant) -> Duration {

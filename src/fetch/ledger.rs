@@ -10,11 +10,9 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
-use tokio::time::Instant;
-
 use super::status::{Priority, WindowStatus};
 use crate::defender::{Endpoint, FetchKey, FetchValue};
+use chrono::{DateTime, Utc};
 
 /// A future a ledger hands the actor; it runs on a task of its own.
 pub type LedgerFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
@@ -138,6 +136,7 @@ pub struct SharedEndpoint {
     pub endpoint: Endpoint,
     /// The whole team's use of each window (this process's calls included), as last seen.
     pub windows: Vec<WindowStatus>,
-    /// A pause every process honours, until then.
-    pub paused_until: Option<Instant>,
+    /// Time left in a pause every process honours, as of [`Ledger::status`]'s call (the actor
+    /// asks again each second while one runs, so the console shows a countdown without a clock).
+    pub paused_for: Option<Duration>,
 }

@@ -177,8 +177,20 @@ pub fn spawn_with_memory(
     config: SchedulerConfig,
     memory: Option<Arc<dyn Memory>>,
 ) -> (FetchHandle, mpsc::UnboundedReceiver<FetchEvent>) {
+    spawn_shared(transport, config, memory, None)
+}
+
+/// Starts the scheduler with its memory and, with `ledger`, books shared with other processes:
+/// every call is admitted by the ledger (the team's Redis, or the local database this user's
+/// processes share), and answers are shared through it when it keeps a cache.
+pub fn spawn_shared(
+    transport: Arc<dyn Transport>,
+    config: SchedulerConfig,
+    memory: Option<Arc<dyn Memory>>,
+    ledger: Option<Arc<dyn crate::fetch::Ledger>>,
+) -> (FetchHandle, mpsc::UnboundedReceiver<FetchEvent>) {
     let (tx, commands) = mpsc::unbounded_channel();
     let (events, rx) = mpsc::unbounded_channel();
-    tokio::spawn(actor::Actor::new(transport, config, events, memory).run(commands));
+    tokio::spawn(actor::Actor::new(transport, config, events, memory, ledger).run(commands));
     (FetchHandle { tx }, rx)
 }

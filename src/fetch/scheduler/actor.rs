@@ -20,7 +20,9 @@ use crate::fetch::cache::{self, CacheUse, Memory, Origin};
 use crate::fetch::policy::BudgetPolicy;
 use crate::fetch::status::{BudgetStatus, EndpointBudget, Priority, Ticket};
 
+mod shared;
 mod slots;
+use shared::{Claim, Shared};
 use slots::Wire;
 
 /// One logical request, possibly many calls (pages, retries).
@@ -47,6 +49,15 @@ struct Job {
     seen_links: HashSet<String>,
     /// Whether a 401 already had its one retry with a fresh token.
     renewed: bool,
+    /// The current call's number on the shared books, from its first question to the ledger
+    /// until it is answered, so asking again cannot count it twice.
+    call_seq: Option<u64>,
+    /// Where the job stands with the shared cache.
+    claim: Claim,
+    /// The analyst asked for a fresh answer (`r`).
+    refresh: bool,
+    /// When the job was asked for: an answer fetched since serves a refresh.
+    asked_at: DateTime<Utc>,
 }
 
 pub(super) struct Actor {
@@ -64,6 +75,8 @@ pub(super) struct Actor {
     seq: u64,
     published: Option<BudgetStatus>,
     memory: Option<Arc<dyn Memory>>,
+    /// The shared books, when a ledger keeps them.
+    shared: Option<Shared>,
 }
 
 impl Actor {
@@ -72,6 +85,7 @@ impl Actor {
         config: SchedulerConfig,
         events: mpsc::UnboundedSender<FetchEvent>,
         memory: Option<Arc<dyn Memory>>,
+        ledger: Option<Arc<dyn crate::fetch::Ledger>>,
     ) -> Self {
         let policy = config.policy();
         let mut budgets: HashMap<Endpoint, Budget> = Endpoint::ALL
@@ -94,6 +108,7 @@ impl Actor {
             seq: 0,
             published: None,
             memory,
+            shared: ledger.map(Shared::new),
         }
     }
 
@@ -105,17 +120,49 @@ impl Actor {
             if !listened {
                 // Nobody will read an answer: start nothing more. Calls already on the wire
                 // finish, so what they cost is kept in the cache.
-                self.queue.clear();
+                for job in std::mem::take(&mut self.queue) {
+                    if let Some(shared) = self.shared.as_mut() {
+                        shared.release(&job);
+                    }
+                }
                 self.queued_keys.clear();
             }
             self.dispatch(now);
             self.publish(now);
-            if (!open || !listened) && self.queue.is_empty() && self.running.is_empty() {
+            let shared_idle = self.shared.as_ref().is_none_or(Shared::idle);
+            if (!open || !listened)
+                && self.queue.is_empty()
+                && self.running.is_empty()
+                && shared_idle
+            {
                 break;
             }
             let wake = self.next_wake(now);
+            let shared = self.shared.as_mut();
+            let (asking, looking, side, watch) = match shared {
+                Some(s) => (
+                    Some(&mut s.asking),
+                    Some(&mut s.looking),
+                    Some(&mut s.side),
+                    s.watch.as_mut(),
+                ),
+                None => (None, None, None, None),
+            };
             tokio::select! {
                 biased;
+                Some(done) = join_next(asking) => {
+                    let (key, lane, verdict) = joined(done);
+                    self.verdict(key, lane, verdict, Instant::now());
+                }
+                Some(done) = join_next(looking) => {
+                    let (key, lookup) = joined(done);
+                    self.looked_up(key, lookup, Instant::now());
+                }
+                Some(done) = join_next(side) => joined(done),
+                changed = changed(watch) => if changed.is_err() {
+                    // The ledger's status sender is gone: nothing more will change it.
+                    if let Some(s) = self.shared.as_mut() { s.watch = None; }
+                },
                 cmd = commands.recv(), if open => match cmd {
                     Some(Command::Request(r)) => self.request(r),
                     Some(Command::Cancel(t)) => self.cancel(t),
@@ -160,6 +207,13 @@ impl Actor {
                 .then(|| self.queue.iter_mut().find(|j| j.key == r.key))
                 .flatten()
         });
+        let existing = match existing {
+            Some(job) => Some(job),
+            None => self
+                .shared
+                .as_mut()
+                .and_then(|s| s.admitting.get_mut(&r.key)),
+        };
         if let Some(job) = existing {
             if !job.waiters.contains(&r.ticket) {
                 job.waiters.push(r.ticket);
@@ -181,6 +235,13 @@ impl Actor {
             acc: None,
             seen_links: HashSet::new(),
             renewed: false,
+            call_seq: None,
+            claim: match &self.shared {
+                Some(s) if s.ledger.shares_answers() => Claim::Unchecked,
+                _ => Claim::Unshared,
+            },
+            refresh: r.cache == CacheUse::Refresh,
+            asked_at: Utc::now(),
         });
     }
 
@@ -216,17 +277,35 @@ impl Actor {
         });
     }
 
+    /// Every job the actor holds: queued, asking the ledger, or on the wire.
+    fn jobs_mut(&mut self) -> impl Iterator<Item = &mut Job> {
+        let admitting = self.shared.as_mut().map(|s| s.admitting.values_mut());
+        self.queue
+            .iter_mut()
+            .chain(self.in_flight.values_mut())
+            .chain(admitting.into_iter().flatten())
+    }
+
     fn cancel(&mut self, ticket: Ticket) {
-        for job in self.queue.iter_mut().chain(self.in_flight.values_mut()) {
+        for job in self.jobs_mut() {
             job.waiters.retain(|t| *t != ticket);
         }
-        // Queued work nobody waits for is dropped; a call in flight finishes and is discarded.
-        self.queue.retain(|j| !j.waiters.is_empty());
+        // Queued work nobody waits for is dropped (its lock on the shared cache given back);
+        // a call in flight finishes and is discarded.
+        let (kept, dropped): (Vec<Job>, Vec<Job>) = std::mem::take(&mut self.queue)
+            .into_iter()
+            .partition(|j| !j.waiters.is_empty());
+        self.queue = kept;
+        if let Some(shared) = self.shared.as_mut() {
+            for job in &dropped {
+                shared.release(job);
+            }
+        }
         self.queued_keys = self.queue.iter().map(|j| j.key.clone()).collect();
     }
 
     fn reprioritize(&mut self, ticket: Ticket, priority: Priority) {
-        for job in self.queue.iter_mut().chain(self.in_flight.values_mut()) {
+        for job in self.jobs_mut() {
             if !job.waiters.contains(&ticket) {
                 continue;
             }
@@ -239,7 +318,12 @@ impl Actor {
 
     /// When work of `priority` could start on `endpoint`, as far as the budget goes.
     fn free_at(&self, endpoint: Endpoint, priority: Priority, now: Instant) -> Instant {
-        self.budgets[&endpoint].next_free_at(now, self.policy.reserve_for(priority))
+        let own = self.budgets[&endpoint].next_free_at(now, self.policy.reserve_for(priority));
+        let lane = (endpoint, BudgetPolicy::is_analysts(priority));
+        match self.shared.as_ref().and_then(|s| s.free_at(lane)) {
+            Some(shared) => own.max(shared),
+            None => own,
+        }
     }
 
     /// The budget's answer for every endpoint and reserve class, computed once per decision
@@ -262,22 +346,44 @@ impl Actor {
     fn dispatch(&mut self, now: Instant) {
         while !self.queue.is_empty() {
             let free = self.free_table(now);
+            let asked = self.shared.as_ref().map(|s| &s.asked);
             let best = self
                 .queue
                 .iter()
                 .enumerate()
                 .filter(|(_, j)| free.ready_at(j) <= now)
+                // One question out per lane; a job being looked up waits for the answer.
+                .filter(|(_, j)| asked.is_none_or(|a| !a.contains(&shared::lane(j))))
+                .filter(|(_, j)| j.claim != Claim::Checking)
                 .max_by_key(|(_, j)| (j.priority, std::cmp::Reverse(j.seq)))
                 .map(|(i, _)| i);
             let Some(i) = best else { break };
-            if self.in_flight.len() >= self.config.max_in_flight {
+            if !self.queue[i].claim.may_call() {
+                // Before its first call, the shared cache may have it, or someone may be
+                // fetching it: asked right now, when the budget would let it go.
+                self.look_up(i);
+                continue;
+            }
+            let admitting = self.shared.as_ref().map_or(0, |s| s.admitting.len());
+            if self.in_flight.len() + admitting >= self.config.max_in_flight {
                 let Some(victim) = self.victim(self.queue[i].priority) else {
                     break; // the best cannot take a slot, so nothing queued can
                 };
                 self.take_slot(&victim);
             }
-            let mut job = self.queue.swap_remove(i);
+            let job = self.queue.swap_remove(i);
             self.queued_keys.remove(&job.key);
+            if self.shared.is_some() {
+                self.ask(job);
+            } else {
+                self.start(job, now);
+            }
+        }
+    }
+
+    /// Sends the job's call: on the books from now on.
+    fn start(&mut self, mut job: Job, now: Instant) {
+        {
             if let Some(b) = self.budgets.get_mut(&job.key.endpoint()) {
                 b.record(now);
             }
@@ -305,8 +411,14 @@ impl Actor {
         let Some(mut job) = self.in_flight.remove(&key) else {
             return;
         };
+        // The call is answered: the next one (a page, a retry) is a new call on the books.
+        let seq = job.call_seq.take();
         if job.waiters.is_empty() {
-            return; // everyone moved on
+            // Everyone moved on; another process waiting on our lock fetches it itself.
+            if let Some(shared) = self.shared.as_mut() {
+                shared.release(&job);
+            }
+            return;
         }
         match result {
             Ok(page) => {
@@ -363,6 +475,15 @@ impl Actor {
                 });
                 tracing::info!(%key, secs = pause.as_secs_f64(), "429: pausing endpoint");
                 budget.pause(now, now + pause);
+                if let (Some(shared), Some(seq)) = (self.shared.as_mut(), seq) {
+                    // Off the shared books too, and the whole team pauses.
+                    shared.take_back(key.endpoint(), seq, Some(pause));
+                    for analysts in [true, false] {
+                        shared
+                            .not_before
+                            .insert((key.endpoint(), analysts), now + pause);
+                    }
+                }
                 if let Some((at, wall)) = job.sent_at {
                     budget.unrecord(at);
                     if let Some(m) = &self.memory {
@@ -414,6 +535,11 @@ impl Actor {
         if let (Some(m), Ok(value), false) = (&self.memory, &result, failed_page) {
             m.remember(&job.key, value, at);
         }
+        let kept = match &result {
+            Ok(value) if !failed_page => Some((value, at)),
+            _ => None,
+        };
+        self.settle_claim(&job, kept);
         for ticket in job.waiters {
             self.send_done(job.key.clone(), ticket, result.clone(), at, Origin::Network);
         }
@@ -433,18 +559,29 @@ impl Actor {
     fn next_wake(&self, now: Instant) -> Option<Instant> {
         let free = self.free_table(now);
         let job_ready = self.queue.iter().map(|j| free.ready_at(j)).min();
+        // A job someone else is fetching looks the shared cache up again.
+        let look_again = self
+            .queue
+            .iter()
+            .filter_map(|j| match j.claim {
+                Claim::BusyUntil(t) => Some(t),
+                _ => None,
+            })
+            .min();
         let window_change = self
             .budgets
             .values()
             .filter_map(|b| b.next_change(now))
             .min();
         // While paused, tick each second so the countdown moves.
-        let countdown = self
-            .budgets
-            .values()
-            .any(|b| b.paused(now))
+        let shared_pause = self.published.as_ref().is_some_and(|p| {
+            p.shared
+                .as_ref()
+                .is_some_and(|s| s.endpoints.iter().any(|e| e.paused_for.is_some()))
+        });
+        let countdown = (shared_pause || self.budgets.values().any(|b| b.paused(now)))
             .then(|| now + Duration::from_secs(1));
-        [job_ready, window_change, countdown]
+        [job_ready, look_again, window_change, countdown]
             .into_iter()
             .flatten()
             .filter(|t| *t > now)
@@ -470,7 +607,7 @@ impl Actor {
             queued: self.queue.len(),
             // Not `running`: a stopped call's task stays there until it is joined.
             in_flight: self.in_flight.len(),
-            shared: None,
+            shared: self.shared.as_ref().and_then(|s| s.ledger.status()),
         };
         if self.published.as_ref() != Some(&status) {
             let _ = self.events.send(FetchEvent::Budget(status.clone()));
@@ -534,7 +671,39 @@ impl FreeTable {
         } else {
             reserved
         };
+        let free = match job.claim {
+            Claim::BusyUntil(t) => t.max(free),
+            _ => free,
+        };
         job.not_before.map_or(free, |nb| nb.max(free))
+    }
+}
+
+/// The next finished task of `set`; never, without one.
+async fn join_next<T: 'static>(
+    set: Option<&mut JoinSet<T>>,
+) -> Option<Result<T, tokio::task::JoinError>> {
+    match set {
+        Some(set) => set.join_next().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// A ledger's task's output. Its tasks are never aborted, so an error is a panic, and a
+/// panicking ledger is a bug: it takes the scheduler down loudly.
+fn joined<T>(done: Result<T, tokio::task::JoinError>) -> T {
+    match done {
+        Ok(v) => v,
+        Err(e) => std::panic::resume_unwind(e.into_panic()),
+    }
+}
+
+async fn changed(
+    watch: Option<&mut tokio::sync::watch::Receiver<()>>,
+) -> Result<(), tokio::sync::watch::error::RecvError> {
+    match watch {
+        Some(w) => w.changed().await,
+        None => std::future::pending().await,
     }
 }
 

@@ -53,9 +53,13 @@ impl Actor {
                 if let Some(m) = &self.memory {
                     m.call(key.endpoint(), wall, false);
                 }
+                if let (Some(shared), Some(seq)) = (self.shared.as_mut(), job.call_seq) {
+                    shared.take_back(key.endpoint(), seq, None);
+                }
             }
         }
         job.sent_at = None;
+        job.call_seq = None;
         if job.waiters.is_empty() {
             tracing::debug!(%key, "stopped a call nobody waits for, to free its slot");
             return;
