@@ -177,6 +177,7 @@ pub fn spawn(sim: &Sim, team: Option<&str>, args: &[&str]) -> Running {
         .env("XDG_STATE_HOME", home.path().join("state"))
         .env("XDG_DATA_HOME", home.path().join("xdg-data"))
         .env_remove("MDE_TEAM_REDIS")
+        .env_remove("MDE_TEAM_REDIS_PASSWORD")
         .env_remove("MDE_RESERVE")
         .env_remove("MDE_PROFILE")
         .env_remove("MDE_TRIAGE_CONFIG")
