@@ -11,6 +11,7 @@ pub mod msg;
 pub mod remote;
 mod selection;
 pub mod state;
+pub mod team;
 pub mod theme;
 pub mod tree;
 pub mod update;

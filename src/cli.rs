@@ -62,6 +62,38 @@ pub struct GlobalArgs {
     /// [default: the platform's data directory, e.g. ~/.local/share/mde-triage]
     #[arg(long, global = true, env = "MDE_TRIAGE_DATA_DIR", value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
+    /// The team's Redis, so every console and script on this app registration shares one
+    /// budget, one 429 pause and one cache: redis://HOST[:PORT], rediss://…, unix:///PATH.
+    /// Also MDE_TEAM_REDIS; the password never goes here (MDE_TEAM_REDIS_PASSWORD, or the
+    /// file's team_redis_password_file)
+    #[arg(long, global = true, value_name = "URL", value_parser = TeamUrl)]
+    pub team_redis: Option<crate::config::team::TeamSetting>,
+}
+
+/// `--team-redis`: its refusal is ours alone, because clap's own would repeat the value, and
+/// the value may carry a password. It has no `env`: `MDE_TEAM_REDIS` may carry one (the
+/// environment is not the command line) and is read with the configuration.
+#[derive(Clone)]
+struct TeamUrl;
+
+impl clap::builder::TypedValueParser for TeamUrl {
+    type Value = crate::config::team::TeamSetting;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        _arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<Self::Value, clap::Error> {
+        let refuse = |why: String| {
+            clap::Error::raw(clap::error::ErrorKind::ValueValidation, format!("{why}\n"))
+                .with_cmd(cmd)
+        };
+        let text = value
+            .to_str()
+            .ok_or_else(|| refuse("--team-redis: the URL is not UTF-8".to_owned()))?;
+        crate::config::team::parse_flag(text).map_err(refuse)
+    }
 }
 
 #[derive(Debug, Subcommand)]

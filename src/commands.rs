@@ -9,6 +9,7 @@ pub mod json;
 pub mod oneshot;
 pub mod session;
 pub mod simulator;
+pub mod team_notice;
 
 use std::fmt;
 use std::sync::Arc;

@@ -4,6 +4,7 @@
 
 pub mod console;
 pub mod file;
+pub mod team;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -12,6 +13,7 @@ use crate::cli::GlobalArgs;
 use crate::defender::cloud::Cloud;
 use crate::fetch::{RateLimits, SchedulerConfig};
 pub use file::{FileConfig, FileError, Layer};
+pub use team::TeamSetting;
 
 /// What a console or a one-shot command needs to reach the API.
 #[derive(Debug, Clone)]
@@ -52,6 +54,9 @@ pub struct Settings {
     pub theme: crate::app::Theme,
     /// The keys: the file's `[keys]` over the defaults.
     pub keymap: crate::app::Keymap,
+    /// The team's Redis for a shared budget; `None`: this process decides alone (or with this
+    /// user's other processes, through the database).
+    pub team_redis: Option<TeamSetting>,
 }
 
 /// A credential source, chosen explicitly or `auto` (README, "Connecting to a real tenant").
@@ -84,8 +89,12 @@ impl std::str::FromStr for SignIn {
 
 impl Settings {
     /// Flags and environment only, as if no file existed.
+    /// A broken `MDE_TEAM_REDIS` leaves the team setting unset here; [`Settings::resolve`]
+    /// refuses it (and `doctor`, the one caller that falls back to this, reports that).
     pub fn from_args(global: &GlobalArgs) -> Self {
-        Self::merge(global, Layer::default(), None, None)
+        let layer = Layer::default();
+        let team = team_setting(global, &layer, None).unwrap_or_default();
+        Self::merge(global, layer, None, None, team)
     }
 
     /// Reads the configuration file (`--config`, or the default one when it exists) and puts
@@ -105,12 +114,15 @@ impl Settings {
                     ),
                 });
             }
-            return Ok(Self::from_args(global));
+            let layer = Layer::default();
+            let team = team_setting(global, &layer, None)?;
+            return Ok(Self::merge(global, layer, None, None, team));
         };
         let file = FileConfig::load(&path)?;
         let layer = file.layer(&path, global.profile.as_deref())?;
         let profile = global.profile.clone().or(file.default_profile.clone());
-        Ok(Self::merge(global, layer, Some(path), profile))
+        let team = team_setting(global, &layer, Some(&path))?;
+        Ok(Self::merge(global, layer, Some(path), profile, team))
     }
 
     fn merge(
@@ -118,6 +130,7 @@ impl Settings {
         file: Layer,
         config_file: Option<PathBuf>,
         profile: Option<String>,
+        team_redis: Option<TeamSetting>,
     ) -> Self {
         // Within a level the explicit URL beats the cloud name; a higher level beats both.
         let from_flags = global
@@ -172,8 +185,39 @@ impl Settings {
             mouse: file.mouse.unwrap_or(true),
             theme: crate::app::Theme::with_choices(&file.colors.0),
             keymap: crate::app::Keymap::with_rebinds(&file.keys.rebinds()),
+            team_redis,
         }
     }
+}
+
+/// The team setting from the flag, `MDE_TEAM_REDIS(_PASSWORD)` and the file's layer. A broken
+/// environment value is blamed on the environment, a password file on the configuration file.
+fn team_setting(
+    global: &GlobalArgs,
+    layer: &Layer,
+    path: Option<&std::path::Path>,
+) -> Result<Option<TeamSetting>, FileError> {
+    let env = |name| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    let env_url = env("MDE_TEAM_REDIS")
+        .map(|u| team::parse("MDE_TEAM_REDIS", &u))
+        .transpose()
+        .map_err(|message| FileError {
+            path: "environment".into(),
+            message,
+        })?;
+    let env_password = env("MDE_TEAM_REDIS_PASSWORD");
+    team::resolve(&team::Sources {
+        flag: global.team_redis.as_ref(),
+        env: env_url.as_ref(),
+        env_password: env_password.as_deref(),
+        file: layer.team_redis.as_ref(),
+        password_file: layer.team_redis_password_file.as_deref(),
+        base: path.and_then(std::path::Path::parent),
+    })
+    .map_err(|message| FileError {
+        path: path.map_or_else(|| "configuration".into(), ToOwned::to_owned),
+        message,
+    })
 }
 
 impl Settings {

@@ -17,6 +17,7 @@ pub mod key;
 pub mod listing;
 pub mod model;
 pub mod sanitize;
+pub mod team_id;
 pub mod transport;
 
 pub use error::{ApiError, ErrorKind};

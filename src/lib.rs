@@ -15,5 +15,6 @@ pub mod insight;
 pub mod report;
 pub mod sim;
 pub mod store;
+pub mod team;
 pub mod tui;
 pub mod ui;

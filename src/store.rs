@@ -1,14 +1,17 @@
 //! The one SQLite database (bundled SQLite, WAL): response cache, the budget's memory of
-//! recent calls, and cases with their trail, notes and tags.
+//! recent calls, cases with their trail, notes and tags, and the admission ledger this user's
+//! processes share.
 //!
-//! Every table is written through [`journal::Journal`], a thread that owns its own connection
-//! and commits in transactions; the scheduler reads the cache on another connection (in WAL,
-//! readers never wait for writers). A file that is not ours, or is corrupt, is moved aside and
+//! Every table but the ledger's is written through [`journal::Journal`], a thread that owns its
+//! own connection and commits in transactions; the scheduler reads the cache on another
+//! connection (in WAL, readers never wait for writers). The ledger ([`ledger::StoreLedger`])
+//! decides on a connection of its own, one transaction per decision. A file that is not ours, or is corrupt, is moved aside and
 //! a fresh one started; a directory we cannot write leaves the tool working from memory.
 
 pub mod cache;
 pub mod cases;
 pub mod journal;
+pub mod ledger;
 pub mod memory;
 pub mod report_data;
 pub mod schema;
@@ -22,6 +25,7 @@ use rusqlite::{Connection, ErrorCode, OpenFlags};
 pub use crate::case::SavedCase;
 pub use cases::{CaseError, CaseId, CaseMeta, CaseSummary, Visit};
 pub use journal::{Health, Journal, Write, Writer};
+pub use ledger::StoreLedger;
 pub use memory::StoreMemory;
 
 /// Long enough for another console's write to finish, short enough not to freeze anything.

@@ -43,6 +43,8 @@ fn plan(home: &Path, env: &[(&str, &str)], args: &[&str]) -> Output {
         "MDE_PROFILE",
         "MDE_CLOUD",
         "MDE_TRIAGE_CONFIG",
+        "MDE_TEAM_REDIS",
+        "MDE_TEAM_REDIS_PASSWORD",
     ] {
         cmd.env_remove(var);
     }
@@ -517,5 +519,102 @@ fn the_mouse_is_on_unless_the_file_says_otherwise() {
     assert!(
         err.message.starts_with("line 2, column 9:") && err.message.contains("bool"),
         "{err}"
+    );
+}
+
+#[test]
+fn the_team_redis_comes_from_settings_or_a_profile_and_its_password_from_a_file() {
+    let dir = scratch();
+    std::fs::write(dir.join("redis.pw"), "s3cret\n").unwrap();
+    let path = write(
+        &dir,
+        r#"
+[settings]
+team_redis = "redis://redis.soc:6379"
+team_redis_password_file = "redis.pw"
+[profiles.lab]
+team_redis = "redis+unix:///run/redis/r.sock?pass=in-url"
+[profiles.plain]
+"#,
+    );
+    let resolve = |profile: Option<&str>| {
+        Settings::resolve(&GlobalArgs {
+            config: Some(path.clone()),
+            profile: profile.map(str::to_owned),
+            ..GlobalArgs::default()
+        })
+        .unwrap()
+        .team_redis
+        .expect("a team setting")
+    };
+    let team = resolve(None);
+    assert_eq!(team.url, "redis://redis.soc:6379");
+    assert_eq!(team.password.as_ref().unwrap().expose(), "s3cret");
+    // The profile's URL, the inherited password file over the URL's own password.
+    let lab = resolve(Some("lab"));
+    assert_eq!(lab.url, "redis+unix:///run/redis/r.sock");
+    assert_eq!(lab.password.as_ref().unwrap().expose(), "s3cret");
+    assert!(!format!("{lab:?}").contains("s3cret"));
+    assert_eq!(resolve(Some("plain")).url, "redis://redis.soc:6379");
+    // A flag's URL beats the file's, and keeps the file's password.
+    let flagged = Settings::resolve(&GlobalArgs {
+        config: Some(path.clone()),
+        team_redis: Some(mde_triage::config::team::parse_flag("rediss://other.soc").unwrap()),
+        ..GlobalArgs::default()
+    })
+    .unwrap()
+    .team_redis
+    .unwrap();
+    assert_eq!(flagged.url, "rediss://other.soc");
+    assert_eq!(flagged.password.unwrap().expose(), "s3cret");
+}
+
+#[test]
+fn a_team_redis_password_on_the_command_line_is_refused_with_exit_2_and_never_echoed() {
+    let home = scratch();
+    let out = plan(&home, &[], &["--team-redis", "redis://:hunter2@redis.soc"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("MDE_TEAM_REDIS_PASSWORD"), "{err}");
+    assert!(err.contains("team_redis_password_file"), "{err}");
+    assert!(!err.contains("hunter2"), "{err}");
+    // Without a password the flag is fine; in the environment a password is too.
+    let out = plan(&home, &[], &["--team-redis", "redis://triage@redis.soc"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = plan(&home, &[("MDE_TEAM_REDIS", "redis://:pw@redis.soc")], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
+#[test]
+fn a_broken_team_redis_names_the_key_and_the_forms() {
+    let home = scratch();
+    let path = write(&home, "[settings]\nteam_redis = \"http://redis.soc\"\n");
+    let out = plan(&home, &[], &["--config", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(11));
+    let err = stderr(&out);
+    assert!(
+        err.contains(
+            "line 2, column 14: team_redis: 'http' is not a Redis scheme (expected redis://"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("unix:///PATH"), "{err}");
+    let out = plan(&home, &[("MDE_TEAM_REDIS", "redis.soc:6379")], &[]);
+    assert_eq!(out.status.code(), Some(11));
+    assert!(
+        stderr(&out).contains("environment: MDE_TEAM_REDIS: 'redis.soc' is not a Redis scheme"),
+        "{}",
+        stderr(&out)
+    );
+    let out = plan(
+        &home,
+        &[("MDE_TEAM_REDIS", "redis://redis.soc")],
+        &["--team-redis", "ftp://x"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("--team-redis: 'ftp' is not a Redis scheme"),
+        "{}",
+        stderr(&out)
     );
 }

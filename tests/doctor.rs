@@ -241,3 +241,50 @@ async fn the_credentials_line_names_the_scope_asked_for_and_no_token_shows() {
     );
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_opaque_token_with_a_team_budget_is_warned_about_and_a_jwt_is_not() {
+    let sim = sim_with(SimConfig::default()).await;
+    // Nothing listens there: doctor does not reach the team Redis for this check.
+    let team = ("MDE_TEAM_REDIS", "redis://127.0.0.1:1");
+    let out = doctor(
+        &sim.url,
+        &[("MDE_TOKEN", "an-opaque-token"), team],
+        &home("team-opaque"),
+    )
+    .await;
+    let all = lines(&out);
+    let warned = line(&all, "team identity");
+    assert!(warned.starts_with("[warn]"), "{warned}");
+    assert!(
+        warned.contains("keys on host and tenant only")
+            && warned.contains("different apps would share one budget wrongly"),
+        "{warned}"
+    );
+    // The same opaque token with no team budget: nothing to warn about.
+    let out = doctor(
+        &sim.url,
+        &[("MDE_TOKEN", "an-opaque-token")],
+        &home("solo-opaque"),
+    )
+    .await;
+    assert!(
+        !lines(&out)
+            .iter()
+            .any(|l| l.contains("host and tenant only"))
+    );
+    // A JWT names its app: no warning, and the team setting alone fails nothing.
+    let out = doctor(
+        &sim.url,
+        &[("MDE_TOKEN", &sim.token), team],
+        &home("team-jwt"),
+    )
+    .await;
+    let all = lines(&out);
+    assert!(
+        !all.iter().any(|l| l.contains("host and tenant only")),
+        "{all:#?}"
+    );
+    assert!(out.status.success(), "{all:#?}");
+    sim.shutdown().await;
+}

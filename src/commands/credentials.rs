@@ -94,6 +94,36 @@ pub fn credential_source(settings: &Settings) -> Result<Source, Failure> {
     }
 }
 
+/// The team this process spends for (README, "Team budget"): the configured tenant and app
+/// when a client secret signs in, else what `token` (one it was given) says. Which source
+/// signs in is decided as in [`credential_source`].
+pub fn team_id(settings: &Settings, token: &str) -> crate::defender::team_id::TeamId {
+    use crate::defender::team_id::{Basis, TeamId};
+    let choice = var("MDE_SIGN_IN")
+        .and_then(|v| v.parse::<SignIn>().ok())
+        .unwrap_or(settings.sign_in);
+    let app = match choice {
+        SignIn::ClientSecret => true,
+        SignIn::Auto => crate::config::token_from_env().is_none(),
+        _ => false,
+    };
+    let tenant = var("AZURE_TENANT_ID");
+    let basis = match (app, &tenant, var("AZURE_CLIENT_ID")) {
+        (true, Some(tenant), Some(client_id)) => {
+            return TeamId::of(
+                &settings.api_url,
+                Basis::App {
+                    tenant,
+                    client_id: &client_id,
+                },
+                None,
+            );
+        }
+        _ => Basis::Token(token),
+    };
+    TeamId::of(&settings.api_url, basis, tenant.as_deref())
+}
+
 fn var(name: &str) -> Option<String> {
     std::env::var(name)
         .ok()

@@ -19,6 +19,8 @@ const MAX_SKEW: Duration = Duration::from_secs(300);
 struct Check {
     name: &'static str,
     ok: bool,
+    /// Passes, but something is not as it should be: said, and not counted as a failure.
+    warning: bool,
     detail: String,
     remedy: Option<String>,
 }
@@ -28,8 +30,19 @@ impl Check {
         Self {
             name,
             ok: true,
+            warning: false,
             detail: detail.into(),
             remedy: None,
+        }
+    }
+
+    fn warn(name: &'static str, detail: impl Into<String>, remedy: impl Into<String>) -> Self {
+        Self {
+            name,
+            ok: true,
+            warning: true,
+            detail: detail.into(),
+            remedy: Some(remedy.into()),
         }
     }
 
@@ -37,13 +50,18 @@ impl Check {
         Self {
             name,
             ok: false,
+            warning: false,
             detail: detail.into(),
             remedy: Some(remedy.into()),
         }
     }
 
     fn line(&self) -> String {
-        let mark = if self.ok { "[ ok ]" } else { "[FAIL]" };
+        let mark = match (self.ok, self.warning) {
+            (true, false) => "[ ok ]",
+            (true, true) => "[warn]",
+            (false, _) => "[FAIL]",
+        };
         let remedy = self
             .remedy
             .as_ref()
@@ -83,7 +101,7 @@ pub async fn run(global: &GlobalArgs) -> Result<(), Failure> {
         }
     };
     let token_ok = match &source {
-        Some(source) => token_check(source.as_ref(), &mut report).await,
+        Some(source) => token_check(&settings, source.as_ref(), &mut report).await,
         None => false,
     };
     let reachable = reach_check(&settings, &mut report).await;
@@ -178,7 +196,7 @@ fn config_check(global: &GlobalArgs, report: &mut Report) -> Settings {
 }
 
 /// Gets a token and reads what it says; `true` when one was obtained.
-async fn token_check(source: &dyn TokenSource, report: &mut Report) -> bool {
+async fn token_check(settings: &Settings, source: &dyn TokenSource, report: &mut Report) -> bool {
     let token = match tokio::time::timeout(Duration::from_secs(60), source.token()).await {
         Ok(Ok(token)) => token,
         Ok(Err(e)) => {
@@ -198,6 +216,7 @@ async fn token_check(source: &dyn TokenSource, report: &mut Report) -> bool {
             return false;
         }
     };
+    team_key_check(settings, &token, report);
     let Some(claims) = jwt::claims(&token) else {
         report.add(Check::pass(
             "token",
@@ -251,6 +270,22 @@ async fn token_check(source: &dyn TokenSource, report: &mut Report) -> bool {
         report.add(Check::pass("token", detail));
     }
     true
+}
+
+/// With a team budget, whether the team is keyed on the app too: an opaque token cannot say
+/// which app it belongs to.
+fn team_key_check(settings: &Settings, token: &str, report: &mut Report) {
+    if settings.team_redis.is_none() {
+        return;
+    }
+    if let Some(why) = super::credentials::team_id(settings, token).warning() {
+        report.add(Check::warn(
+            "team identity",
+            why,
+            "sign in with a token that is a JWT (the Azure CLI, device code, a client secret), \
+             or give each app registration a Redis of its own",
+        ));
+    }
 }
 
 /// The API host answers at all, and its clock agrees with ours.

@@ -370,6 +370,7 @@ pub async fn walk(
     let limits = walk.options.batch_limits();
     let limits = &limits;
     let mut budget = BudgetStatus::default();
+    let mut team = super::team_notice::TeamNotice::default();
     // Stale cached answers, used only if their refresh fails.
     let mut stale: HashMap<FetchKey, FetchValue> = HashMap::new();
     tokio::pin!(stop);
@@ -406,6 +407,7 @@ pub async fn walk(
                 on_progress(&walk.progress(&budget, limits));
             }
             Some(FetchEvent::Budget(b)) => {
+                team.tell(&b);
                 budget = b;
                 walk.summary.calls = budget.endpoints.iter().map(|e| e.calls).sum();
                 on_progress(&walk.progress(&budget, limits));

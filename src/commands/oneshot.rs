@@ -152,6 +152,7 @@ async fn fetch_all(
     // Stale cached answers, kept in case their refresh fails.
     let mut stale = HashMap::new();
     let mut told_pause = false;
+    let mut team = super::team_notice::TeamNotice::default();
     // The oldest answer served from the cache, to say how old the output is.
     let mut oldest_cached: Option<chrono::DateTime<chrono::Utc>> = None;
     while answers.len() < keys.len() {
@@ -192,25 +193,28 @@ async fn fetch_all(
             }) => {
                 eprintln!("mde-triage: {key}: {error}; retrying ({attempt}/{max})");
             }
-            Some(FetchEvent::Budget(b)) => match b.paused_for() {
-                Some(p) if p > LONGEST_WAIT => {
-                    // An hourly quota spent: say when to come back rather than hang.
-                    for key in &keys {
-                        answers
-                            .entry(key.clone())
-                            .or_insert_with(|| Err(too_long_a_pause(p)));
+            Some(FetchEvent::Budget(b)) => {
+                team.tell(&b);
+                match b.paused_for() {
+                    Some(p) if p > LONGEST_WAIT => {
+                        // An hourly quota spent: say when to come back rather than hang.
+                        for key in &keys {
+                            answers
+                                .entry(key.clone())
+                                .or_insert_with(|| Err(too_long_a_pause(p)));
+                        }
                     }
+                    Some(p) if !told_pause => {
+                        eprintln!(
+                            "mde-triage: throttled by the API; waiting {}s",
+                            p.as_secs_f64().ceil()
+                        );
+                        told_pause = true;
+                    }
+                    None => told_pause = false,
+                    _ => {}
                 }
-                Some(p) if !told_pause => {
-                    eprintln!(
-                        "mde-triage: throttled by the API; waiting {}s",
-                        p.as_secs_f64().ceil()
-                    );
-                    told_pause = true;
-                }
-                None => told_pause = false,
-                _ => {}
-            },
+            }
             None => break,
         }
     }

@@ -70,6 +70,12 @@ pub struct Layer {
     /// Colours by role: `severity_high = "lightred"`.
     #[serde(default)]
     pub colors: ColorsTable,
+    /// The team's Redis, for one budget across consoles (README, "Team budget").
+    #[serde(default, deserialize_with = "team_redis")]
+    pub team_redis: Option<super::team::TeamSetting>,
+    /// A file holding the team Redis's password (relative to this file's directory).
+    #[serde(default)]
+    pub team_redis_password_file: Option<PathBuf>,
 }
 
 /// `cache_ttl = { stats = "1h", alerts = "10m", alert_ips = "1h" }`; `"0s"` means always ask.
@@ -182,6 +188,10 @@ impl Layer {
             mouse: self.mouse.or(base.mouse),
             keys: self.keys.over(&base.keys),
             colors: self.colors.over(&base.colors),
+            team_redis: self.team_redis.or_else(|| base.team_redis.clone()),
+            team_redis_password_file: self
+                .team_redis_password_file
+                .or_else(|| base.team_redis_password_file.clone()),
             cache_ttl: match self.cache_ttl {
                 Some(own) => Some(own.over(base.cache_ttl)),
                 None => base.cache_ttl,
@@ -227,6 +237,15 @@ fn url<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
             "'{s}' is not an http(s) URL (expected e.g. https://eu.api.security.microsoft.com)"
         ))),
     }
+}
+
+fn team_redis<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<super::team::TeamSetting>, D::Error> {
+    let s = String::deserialize(d)?;
+    super::team::parse("team_redis", &s)
+        .map(Some)
+        .map_err(serde::de::Error::custom)
 }
 
 fn scope<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {

@@ -20,8 +20,12 @@ pub struct Claims {
     pub exp: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tid: Option<String>,
+    /// The app, in v1 tokens.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub appid: Option<String>,
+    /// The app, in v2 tokens (which carry no `appid`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub azp: Option<String>,
 }
 
 impl Claims {

@@ -16,8 +16,19 @@ pub struct BudgetPolicy {
     pub limits: RateLimits,
     /// Share of each window that guesswork and batch work leave for the analyst.
     pub reserve: f64,
-    /// Longest margin a call stays counted past its window (1% of the window up to this).
+    /// Longest margin a call stays counted past its window (see [`BudgetPolicy::reach`]).
     pub slack: Duration,
+}
+
+/// The least margin a call stays on the books past its window: network and Redis latency
+/// between two processes sharing the budget are tens of milliseconds, whatever the window.
+pub const MIN_SLACK: Duration = Duration::from_millis(50);
+
+/// How long a call counts against a `window`-long window: the window plus the larger of 1% of
+/// it and [`MIN_SLACK`], capped by `slack`. One rule for the local [`Budget`] and the team's
+/// shared log, so both keep a call equally long.
+pub fn reach_with(slack: Duration, window: Duration) -> Duration {
+    window + (window / 100).max(MIN_SLACK).min(slack)
 }
 
 impl BudgetPolicy {
@@ -34,6 +45,11 @@ impl BudgetPolicy {
         } else {
             self.reserve
         }
+    }
+
+    /// How long a call counts against `window` under this policy (see [`reach_with`]).
+    pub fn reach(&self, window: Duration) -> Duration {
+        reach_with(self.slack, window)
     }
 
     /// An empty budget for one endpoint under this policy.
@@ -103,5 +119,24 @@ mod tests {
             policy(50).least_time(Priority::Batch, [], 9, now),
             Duration::from_millis(10_050)
         );
+    }
+
+    #[test]
+    fn a_call_stays_the_larger_of_one_percent_and_50_ms_capped_by_the_slack() {
+        let s = Duration::from_secs;
+        let ms = Duration::from_millis;
+        assert_eq!(
+            policy(500).reach(s(60)),
+            s(60) + ms(500),
+            "1% = 600 ms, capped"
+        );
+        assert_eq!(policy(500).reach(s(10)), s(10) + ms(100), "1%");
+        assert_eq!(policy(500).reach(s(1)), s(1) + ms(50), "1% = 10 ms < 50 ms");
+        assert_eq!(
+            policy(20).reach(s(1)),
+            s(1) + ms(20),
+            "the cap wins over the floor"
+        );
+        assert_eq!(policy(0).reach(s(10)), s(10), "no slack, no margin");
     }
 }

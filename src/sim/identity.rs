@@ -69,6 +69,7 @@ pub(super) fn claims(config: &SimConfig, lifetime: Duration) -> Claims {
         tid: Some("00000000-0000-0000-0000-00000000517e".into()),
         appid: Some(config.client_id.clone()),
         scp: None,
+        azp: None,
     }
 }
 

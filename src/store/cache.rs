@@ -23,7 +23,7 @@ pub fn endpoint_of(label: &str) -> Option<Endpoint> {
     Endpoint::ALL.into_iter().find(|e| e.label() == label)
 }
 
-fn encode(value: &FetchValue) -> serde_json::Result<String> {
+pub fn encode(value: &FetchValue) -> serde_json::Result<String> {
     match value {
         FetchValue::Stats(s) => serde_json::to_string(s),
         FetchValue::Alerts(a) => serde_json::to_string(a),

@@ -83,6 +83,35 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (case_id, endpoint)
     ) WITHOUT ROWID;
     "#,
+    // 2: the admission ledger this user's processes share (store/ledger.rs). Apart from
+    // `calls`, which is this process's history as the journal writes it.
+    r#"
+    CREATE TABLE admissions (
+        scope    TEXT NOT NULL,
+        endpoint TEXT NOT NULL,        -- Endpoint::stable_name()
+        member   TEXT NOT NULL,        -- "<process id>:<seq>": a retry is not a second call
+        at_ms    INTEGER NOT NULL,
+        PRIMARY KEY (scope, endpoint, member)
+    ) WITHOUT ROWID;
+    -- Every decision counts each window: calls of one endpoint after a time.
+    CREATE INDEX admissions_by_time ON admissions (scope, endpoint, at_ms);
+
+    -- A 429 seen by any process: nobody sends to the endpoint until then.
+    CREATE TABLE pauses (
+        scope    TEXT NOT NULL,
+        endpoint TEXT NOT NULL,
+        until_ms INTEGER NOT NULL,
+        PRIMARY KEY (scope, endpoint)
+    ) WITHOUT ROWID;
+
+    -- Processes sharing the ledger, for the consoles the budget view counts.
+    CREATE TABLE processes (
+        scope   TEXT NOT NULL,
+        process TEXT NOT NULL,
+        seen_ms INTEGER NOT NULL,
+        PRIMARY KEY (scope, process)
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// The schema version this build writes.
@@ -128,4 +157,44 @@ pub fn migrate(conn: &mut Connection, from: i64) -> rusqlite::Result<()> {
     }
     tx.pragma_update(None, "application_id", APPLICATION_ID)?;
     tx.commit()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_of_the_first_schema_migrates_and_keeps_its_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        {
+            // The file as the build before the ledger left it.
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(MIGRATIONS[0]).unwrap();
+            conn.pragma_update(None, "user_version", 1).unwrap();
+            conn.pragma_update(None, "application_id", APPLICATION_ID)
+                .unwrap();
+            conn.execute(
+                "INSERT INTO calls (scope, endpoint, at_ms) VALUES ('s', 'stats', 1)",
+                [],
+            )
+            .unwrap();
+            assert_eq!(inspect(&conn).unwrap(), Found::Ours(1));
+        }
+        let store = crate::store::Store::open(&path).unwrap().store;
+        assert_eq!(inspect(&store.conn).unwrap(), Found::Ours(latest()));
+        assert!(latest() >= 2);
+        let calls: i64 = store
+            .conn
+            .query_row("SELECT count(*) FROM calls", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(calls, 1, "the call log survives the migration");
+        for table in ["admissions", "pauses", "processes"] {
+            let n: i64 = store
+                .conn
+                .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+                .unwrap();
+            assert_eq!(n, 0, "{table} exists and starts empty");
+        }
+    }
 }

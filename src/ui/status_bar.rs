@@ -1,4 +1,5 @@
-//! The bottom line: what the budget allows per endpoint, work in progress, the last error.
+//! The bottom line: what the budget allows per endpoint, whose budget it is (the team's, or a
+//! local share while the team's cannot be reached), work in progress, the last error.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -7,6 +8,8 @@ use ratatui::widgets::Paragraph;
 
 use super::format::truncate;
 use crate::app::State;
+use crate::app::team::{self, Sharing};
+use crate::fetch::Backend;
 use crate::fetch::limits::span;
 
 pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
@@ -19,13 +22,21 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
         (None, None, None) => ("? help ".to_owned(), theme.muted()),
     };
     // Every window of every endpoint when they fit beside the message; else each endpoint's
-    // tightest, the one that will stop the next call, and the message keeps its room.
+    // tightest, the one that will stop the next call, and the message keeps its room. Shared,
+    // on a narrow terminal, then the short form of whose budget it is, then without the work
+    // in progress (the budget popup's bottom line keeps it).
     let width = |spans: &[Span<'_>]| -> u16 {
         spans.iter().map(|s| s.content.chars().count() as u16).sum()
     };
-    let mut left = budget_spans(state, true);
-    if width(&left) + message.chars().count() as u16 + 1 > area.width {
-        left = budget_spans(state, false);
+    let message_width = message.chars().count() as u16;
+    let fits = |spans: &[Span<'_>]| width(spans) + message_width < area.width;
+    let mut left = budget_spans(state, Form::EveryWindow);
+    let shared = !matches!(team::sharing(&state.budget), Sharing::Alone);
+    for form in [Form::Tightest, Form::Short, Form::Shortest] {
+        if fits(&left) || (!shared && form != Form::Tightest) {
+            break;
+        }
+        left = budget_spans(state, form);
     }
     let left_width = width(&left);
     let [l, r] =
@@ -38,12 +49,40 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
 
 /// `stats 98/1m · ip-alerts ⏸ 42s · alert-ips 100/1m │ 1 running 0 queued`: calls left in each
 /// endpoint's tightest window (or in each of its windows: `stats 98/1m 1498/1h`), or its 429
-/// countdown.
-fn budget_spans(state: &State, every_window: bool) -> Vec<Span<'static>> {
+/// countdown. Shared, the team's calls left and pauses, after `team ×3` (or `shared ×2` for
+/// this user's processes on one database); out of reach, this process's own on its share,
+/// after `team budget unreachable · local share 50/min` (short: `team ✗ share 50/min`).
+fn budget_spans(state: &State, form: Form) -> Vec<Span<'static>> {
+    let every_window = form == Form::EveryWindow;
+    let short = matches!(form, Form::Short | Form::Shortest);
     let theme = &state.theme;
     let b = &state.budget;
     let mut spans = vec![Span::raw(" ")];
-    for (i, e) in b.endpoints.iter().enumerate() {
+    match team::sharing(b) {
+        Sharing::Alone => {}
+        Sharing::Team { consoles } => {
+            spans.push(Span::styled(format!("team ×{consoles}"), theme.ok()));
+            spans.push(Span::styled(" │ ", theme.muted()));
+        }
+        Sharing::Local { consoles } => {
+            spans.push(Span::styled(format!("shared ×{consoles}"), theme.ok()));
+            spans.push(Span::styled(" │ ", theme.muted()));
+        }
+        Sharing::Unreachable { backend, share } => {
+            let text = match (short, backend) {
+                (false, _) => format!(
+                    "{} unreachable · local share {}",
+                    team::books(backend),
+                    share.rate()
+                ),
+                (true, Backend::Team) => format!("team ✗ share {}", share.rate()),
+                (true, Backend::Local) => format!("shared ✗ share {}", share.rate()),
+            };
+            spans.push(Span::styled(text, theme.warn()));
+            spans.push(Span::styled(" │ ", theme.muted()));
+        }
+    }
+    for (i, e) in team::shown(b).iter().enumerate() {
         if i > 0 {
             spans.push(Span::styled(" · ", theme.muted()));
         }
@@ -81,9 +120,24 @@ fn budget_spans(state: &State, every_window: bool) -> Vec<Span<'static>> {
     if b.endpoints.is_empty() {
         spans.push(Span::styled("…", theme.muted()));
     }
-    spans.push(Span::styled(
-        format!(" │ {} running · {} queued ", b.in_flight, b.queued),
-        theme.muted(),
-    ));
+    if form == Form::Shortest {
+        spans.push(Span::raw(" "));
+    } else {
+        spans.push(Span::styled(
+            format!(" │ {} running · {} queued ", b.in_flight, b.queued),
+            theme.muted(),
+        ));
+    }
     spans
+}
+
+/// How much the left part says, from the most to the least.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Form {
+    EveryWindow,
+    Tightest,
+    /// Shared only: the short form of whose budget it is.
+    Short,
+    /// Shared only: and no work in progress.
+    Shortest,
 }

@@ -1,0 +1,338 @@
+//! The Lua scripts (`lua/*.lua`, one round trip each) and the key names they work on. Every
+//! key lives under `mde:{<reg>}:`, one hash tag, so the multi-key scripts also run on a
+//! Redis Cluster; every key the scripts write expires.
+
+use std::sync::LazyLock;
+
+use redis::aio::ConnectionManager;
+use redis::{RedisResult, Script};
+
+use crate::defender::{Endpoint, FetchKey};
+
+struct Scripts {
+    admit: Script,
+    take_back: Script,
+    reseed: Script,
+    heartbeat: Script,
+    lookup: Script,
+    share: Script,
+    settings: Script,
+}
+
+// `Script` keeps the SHA1; `invoke_async` sends EVALSHA and loads the script on NOSCRIPT (a
+// restarted Redis), which `invoke_script` would not (redis-rs #1394).
+static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
+    admit: Script::new(include_str!("lua/admit.lua")),
+    take_back: Script::new(include_str!("lua/take_back.lua")),
+    reseed: Script::new(include_str!("lua/reseed.lua")),
+    heartbeat: Script::new(include_str!("lua/heartbeat.lua")),
+    lookup: Script::new(include_str!("lua/lookup.lua")),
+    share: Script::new(include_str!("lua/share.lua")),
+    settings: Script::new(include_str!("lua/settings.lua")),
+});
+
+/// The key names of one registration.
+#[derive(Debug, Clone)]
+pub struct Keys {
+    prefix: String,
+}
+
+impl Keys {
+    pub fn new(reg: &str) -> Self {
+        Self {
+            prefix: format!("mde:{{{}}}:", sanitise(reg)),
+        }
+    }
+
+    /// The endpoint's log of calls: member = call id, score = admission ms (Redis time).
+    pub fn calls(&self, e: Endpoint) -> String {
+        format!("{}calls:{}", self.prefix, e.stable_name())
+    }
+
+    pub fn pause(&self, e: Endpoint) -> String {
+        format!("{}pause:{}", self.prefix, e.stable_name())
+    }
+
+    pub fn epoch(&self) -> String {
+        format!("{}epoch", self.prefix)
+    }
+
+    pub fn consoles(&self) -> String {
+        format!("{}consoles", self.prefix)
+    }
+
+    pub fn settings(&self) -> String {
+        format!("{}settings", self.prefix)
+    }
+
+    pub fn answer(&self, key: &FetchKey) -> String {
+        format!("{}answer:{}", self.prefix, subject(key))
+    }
+
+    pub fn inflight(&self, key: &FetchKey) -> String {
+        format!("{}inflight:{}", self.prefix, subject(key))
+    }
+}
+
+/// `<stable endpoint>:<ip or alert id>`, anything but `[A-Za-z0-9._:-]` percent-escaped: the
+/// subject comes from server data and the analyst's input.
+fn subject(key: &FetchKey) -> String {
+    let [_, _, id, _] = key.segments();
+    format!("{}:{}", key.endpoint().stable_name(), sanitise(&id))
+}
+
+fn sanitise(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b".:-_".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Every window as the admit script takes it: allowed calls at the lane's level, reach in ms.
+pub type WindowArgs = Vec<(u32, u64)>;
+
+/// What the admit script said.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AdmitReply {
+    Admitted { score: i64 },
+    Wait { ms: i64 },
+    Paused { ms: i64 },
+    Reseed,
+}
+
+pub struct AdmitArgs<'a> {
+    pub endpoint: Endpoint,
+    pub id: &'a str,
+    pub now: Option<i64>,
+    pub epoch: &'a str,
+    pub grace_ms: u64,
+    pub set_ttl_ms: u64,
+    pub windows: &'a WindowArgs,
+}
+
+/// The reply, Redis's now, and the team's count per window (empty when paused or re-seeding).
+pub async fn admit(
+    con: &mut ConnectionManager,
+    keys: &Keys,
+    a: AdmitArgs<'_>,
+) -> RedisResult<(AdmitReply, i64, Vec<u32>)> {
+    let mut inv = SCRIPTS.admit.prepare_invoke();
+    inv.key(keys.calls(a.endpoint))
+        .key(keys.pause(a.endpoint))
+        .key(keys.epoch())
+        .arg(a.id)
+        .arg(a.now.map(|n| n.to_string()).unwrap_or_default())
+        .arg(a.epoch)
+        .arg(a.grace_ms)
+        .arg(a.set_ttl_ms)
+        .arg(a.windows.len());
+    for (allowed, reach) in a.windows {
+        inv.arg(*allowed).arg(*reach);
+    }
+    let r: Vec<i64> = inv.invoke_async(con).await?;
+    let (kind, value, now) = (r[0], r[1], r[2]);
+    let counts = r[3..].iter().map(|c| *c as u32).collect();
+    let reply = match kind {
+        0 => AdmitReply::Admitted { score: value },
+        1 => AdmitReply::Wait { ms: value },
+        2 => AdmitReply::Paused { ms: value },
+        _ => AdmitReply::Reseed,
+    };
+    Ok((reply, now, counts))
+}
+
+/// Takes call `id` off the log; with a pause, pauses the endpoint (the longer pause wins).
+/// Returns the pause's end (0: none) and Redis's now, in ms.
+pub async fn take_back(
+    con: &mut ConnectionManager,
+    keys: &Keys,
+    endpoint: Endpoint,
+    id: &str,
+    pause_ms: Option<u64>,
+    now: Option<i64>,
+) -> RedisResult<(i64, i64)> {
+    SCRIPTS
+        .take_back
+        .key(keys.calls(endpoint))
+        .key(keys.pause(endpoint))
+        .arg(id)
+        .arg(pause_ms.map(|p| p.to_string()).unwrap_or_default())
+        .arg(now.map(|n| n.to_string()).unwrap_or_default())
+        .invoke_async(con)
+        .await
+}
+
+/// Re-adds `calls` (per endpoint: member, score) and returns the epoch marker and Redis's now.
+pub async fn reseed(
+    con: &mut ConnectionManager,
+    keys: &Keys,
+    candidate: &str,
+    marker_ttl_ms: u64,
+    set_ttl_ms: u64,
+    calls: &[(Endpoint, Vec<(String, i64)>)],
+) -> RedisResult<(String, i64)> {
+    let mut inv = SCRIPTS.reseed.prepare_invoke();
+    inv.key(keys.epoch())
+        .arg(candidate)
+        .arg("")
+        .arg(marker_ttl_ms)
+        .arg(set_ttl_ms);
+    for (e, list) in calls {
+        inv.key(keys.calls(*e)).arg(list.len());
+        for (member, score) in list {
+            inv.arg(member).arg(*score);
+        }
+    }
+    inv.invoke_async(con).await
+}
+
+pub struct HeartbeatArgs<'a> {
+    pub process: &'a str,
+    pub epoch: &'a str,
+    pub marker_ttl_ms: u64,
+    pub console_ms: u64,
+    pub consoles_ttl_ms: u64,
+    pub reaches: &'a [u64],
+    /// Per endpoint of [`Endpoint::ALL`], the lowest score to read (`None`: all).
+    pub from: [Option<i64>; 3],
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct HeartbeatEndpoint {
+    pub pause_end: Option<i64>,
+    pub counts: Vec<u32>,
+    pub scores: Vec<i64>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct HeartbeatReply {
+    pub now: i64,
+    pub consoles: u32,
+    pub epoch_ok: bool,
+    pub endpoints: Vec<HeartbeatEndpoint>,
+}
+
+pub async fn heartbeat(
+    con: &mut ConnectionManager,
+    keys: &Keys,
+    a: HeartbeatArgs<'_>,
+) -> RedisResult<HeartbeatReply> {
+    let mut inv = SCRIPTS.heartbeat.prepare_invoke();
+    inv.key(keys.consoles()).key(keys.epoch());
+    for e in Endpoint::ALL {
+        inv.key(keys.calls(e)).key(keys.pause(e));
+    }
+    inv.arg(a.process)
+        .arg(a.epoch)
+        .arg(a.marker_ttl_ms)
+        .arg(a.console_ms)
+        .arg(a.consoles_ttl_ms)
+        .arg(a.reaches.len());
+    for r in a.reaches {
+        inv.arg(*r);
+    }
+    for from in a.from {
+        inv.arg(from.map_or_else(|| "-inf".to_string(), |f| f.to_string()));
+    }
+    let r: Vec<i64> = inv.invoke_async(con).await?;
+    let mut reply = HeartbeatReply {
+        now: r[0],
+        consoles: r[1] as u32,
+        epoch_ok: r[2] == 1,
+        endpoints: Vec::new(),
+    };
+    let k = a.reaches.len();
+    let mut i = 3;
+    for _ in Endpoint::ALL {
+        let pause = r[i];
+        let counts = r[i + 1..i + 1 + k].iter().map(|c| *c as u32).collect();
+        let m = r[i + 1 + k] as usize;
+        let scores = r[i + 2 + k..i + 2 + k + m].to_vec();
+        i += 2 + k + m;
+        reply.endpoints.push(HeartbeatEndpoint {
+            pause_end: (pause > 0).then_some(pause),
+            counts,
+            scores,
+        });
+    }
+    Ok(reply)
+}
+
+/// What the lookup script said.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LookupReply {
+    Hit(String),
+    Busy { ms: i64 },
+    Yours,
+}
+
+pub async fn lookup(
+    con: &mut ConnectionManager,
+    keys: &Keys,
+    key: &FetchKey,
+    fresh_after_ms: Option<i64>,
+    process: &str,
+    lock_ms: u64,
+    busy_cap_ms: u64,
+) -> RedisResult<LookupReply> {
+    let (kind, ms, answer): (i64, i64, String) = SCRIPTS
+        .lookup
+        .key(keys.answer(key))
+        .key(keys.inflight(key))
+        .arg(fresh_after_ms.map(|f| f.to_string()).unwrap_or_default())
+        .arg(process)
+        .arg(lock_ms)
+        .arg(busy_cap_ms)
+        .invoke_async(con)
+        .await?;
+    Ok(match kind {
+        1 => LookupReply::Hit(answer),
+        2 => LookupReply::Busy { ms },
+        _ => LookupReply::Yours,
+    })
+}
+
+/// Stores `doc` for `ttl_ms` (`None`: a release) and drops our lock on `key`.
+pub async fn share(
+    con: &mut ConnectionManager,
+    keys: &Keys,
+    key: &FetchKey,
+    doc: Option<(&str, u64)>,
+    process: &str,
+) -> RedisResult<()> {
+    let (doc, ttl) = doc.unwrap_or(("", 0));
+    let _: i64 = SCRIPTS
+        .share
+        .key(keys.answer(key))
+        .key(keys.inflight(key))
+        .arg(doc)
+        .arg(ttl)
+        .arg(process)
+        .invoke_async(con)
+        .await?;
+    Ok(())
+}
+
+/// Writes `fields` where the team has none yet and returns what the team holds.
+pub async fn settings(
+    con: &mut ConnectionManager,
+    keys: &Keys,
+    ttl_ms: u64,
+    fields: &[(&str, String)],
+) -> RedisResult<Vec<(String, String)>> {
+    let mut inv = SCRIPTS.settings.prepare_invoke();
+    inv.key(keys.settings()).arg(ttl_ms);
+    for (f, v) in fields {
+        inv.arg(*f).arg(v);
+    }
+    let flat: Vec<String> = inv.invoke_async(con).await?;
+    Ok(flat
+        .chunks_exact(2)
+        .map(|p| (p[0].clone(), p[1].clone()))
+        .collect())
+}
