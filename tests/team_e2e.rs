@@ -33,7 +33,12 @@ fn one_at_a_time() -> MutexGuard<'static, ()> {
 
 /// `expand --depth 0` over client `i`'s seeds.
 fn expand(sim: &Sim, team: Option<&str>, i: usize) -> fleet::Running {
-    let seeds = fleet::seeds_for(i, SEEDS);
+    expand_some(sim, team, i, SEEDS)
+}
+
+/// `expand --depth 0` over `count` seeds of client `i`.
+fn expand_some(sim: &Sim, team: Option<&str>, i: usize, count: usize) -> fleet::Running {
+    let seeds = fleet::seeds_for(i, count);
     let mut args = vec!["expand", "--depth", "0"];
     args.extend(seeds.iter().map(String::as_str));
     fleet::spawn(sim, team, &args)
@@ -71,26 +76,44 @@ fn first_window_spent(log: &[LoggedRequest]) -> bool {
 
 const WAIT: Duration = Duration::from_secs(20);
 
+/// The shortest window, in milliseconds.
+fn limits_window_ms(sim: &Sim) -> u64 {
+    sim.limits.0[0].window.as_millis() as u64
+}
+
 #[test]
-#[ignore = "needs the team backend wired into the scheduler (issue 12: the lead's Ledger wiring, team-redis, team-ux)"]
+
 fn five_processes_on_five_data_directories_make_no_429_and_finish_near_the_floor() {
     let _serial = one_at_a_time();
     let Some(redis) = RedisServer::start() else {
         return;
     };
     let team = redis.url();
-    // The fixed cost the floor does not count, measured here: one process that never waits
-    // (two calls, no window binds) from spawn to exit: start, database, Redis, exit.
-    let start_cost = {
-        let sim = Sim::start(LIMITS, TENANT);
-        expand(&sim, Some(&team), 99).finish().ok().wall
-    };
     let sim = Sim::start(LIMITS, TENANT);
+    // The first process on a registration Redis has never seen waits out the new epoch's
+    // grace (peers re-seed in it); the fleet is measured on a registration already in use.
+    let first = expand_some(&sim, Some(&team), 598, 1).finish().ok().wall;
+    // The fixed cost the floor does not count, measured here: one process that never waits
+    // (one seed: two calls, no window binds) from spawn to exit: start, database, Redis, exit.
+    let start_cost = expand_some(&sim, Some(&team), 599, 1).finish().ok().wall;
+    // Their calls must leave the short window before the fleet starts, or they would take
+    // two of its first window's slots (the long one has room for them and the fleet's).
+    let warm = sim.requests();
+    let freed =
+        warm.iter().map(|r| r.arrived_unix_ms).max().unwrap_or(0) + limits_window_ms(&sim) + 100;
+    sim.wait_for(WAIT, "the warm-up's calls out of the short window", |_| {
+        fleet::unix_ms() >= freed
+    });
     let fleet: Vec<_> = (0..5).map(|i| expand(&sim, Some(&team), i)).collect();
     let spread =
         Duration::from_millis(fleet.last().unwrap().started_unix_ms - fleet[0].started_unix_ms);
+    let since = fleet[0].started_unix_ms;
     let done = fleet::finish_all(fleet);
-    let log = sim.requests();
+    let log: Vec<LoggedRequest> = sim
+        .requests()
+        .into_iter()
+        .filter(|r| r.arrived_unix_ms >= since)
+        .collect();
     let tally = Tally::of(&log);
     let wall = fleet::fleet_wall(&done);
     let floor = tally.floor(&sim.limits, RESERVE);
@@ -98,7 +121,7 @@ fn five_processes_on_five_data_directories_make_no_429_and_finish_near_the_floor
     eprintln!(
         "five processes: {} calls ({}), {} refused, wall {wall:?}, floor {floor:?}, \
          wall/floor {:.3}, start allowance {allowance:?} (one unhurried process {start_cost:?} \
-         + spawn spread {spread:?})",
+         + spawn spread {spread:?}); the first process on the registration took {first:?}",
         tally.calls(),
         fleet::per_endpoint(&tally),
         tally.refused(),
@@ -123,7 +146,7 @@ fn five_processes_on_five_data_directories_make_no_429_and_finish_near_the_floor
 }
 
 #[test]
-#[ignore = "needs the team backend wired into the scheduler (issue 12: the lead's Ledger wiring, team-redis, team-ux)"]
+
 fn an_analysts_lookup_starts_within_one_slot_while_four_others_expand() {
     let _serial = one_at_a_time();
     let Some(redis) = RedisServer::start() else {
@@ -142,8 +165,12 @@ fn an_analysts_lookup_starts_within_one_slot_while_four_others_expand() {
             .map(|r| r.arrived_unix_ms)
             .min()
     };
-    // The same lookup with nothing else running: how long a process takes to send its first
-    // request at all.
+    // The first process on a registration Redis has never seen waits out the new epoch's
+    // grace; then the same lookup with nothing else running: how long a process takes to
+    // send its first request at all.
+    fleet::spawn(&sim, Some(&team), &["ip", "10.0.1.199", "--json"])
+        .finish()
+        .ok();
     let control = fleet::spawn(&sim, Some(&team), &["ip", "10.0.1.200", "--json"]);
     let started = control.started_unix_ms;
     control.finish().ok();
@@ -177,7 +204,7 @@ fn an_analysts_lookup_starts_within_one_slot_while_four_others_expand() {
 }
 
 #[test]
-#[ignore = "needs the team backend wired into the scheduler (issue 12: the lead's Ledger wiring, team-redis, team-ux)"]
+
 fn two_processes_asking_the_same_ip_at_once_make_one_call_per_endpoint() {
     let _serial = one_at_a_time();
     let Some(redis) = RedisServer::start() else {
@@ -238,21 +265,21 @@ fn fault_mid_run(
 }
 
 #[test]
-#[ignore = "needs the team backend wired into the scheduler (issue 12: the lead's Ledger wiring, team-redis, team-ux)"]
+
 fn redis_killed_mid_run_every_process_finishes_on_its_share_and_says_so() {
     let _serial = one_at_a_time();
     fault_mid_run(RedisServer::kill, true);
 }
 
 #[test]
-#[ignore = "needs the team backend wired into the scheduler (issue 12: the lead's Ledger wiring, team-redis, team-ux)"]
+
 fn redis_stopped_mid_run_every_process_finishes_on_its_share_and_says_so() {
     let _serial = one_at_a_time();
     fault_mid_run(|r| r.pause(), true);
 }
 
 #[test]
-#[ignore = "needs the team backend wired into the scheduler (issue 12: the lead's Ledger wiring, team-redis, team-ux)"]
+
 fn redis_restarted_empty_mid_run_is_reseeded_and_nothing_is_overspent() {
     let _serial = one_at_a_time();
     let Some((redis, log)) = fault_mid_run(RedisServer::restart_empty, false) else {
