@@ -82,6 +82,10 @@ pub struct LoggedRequest {
     pub status: u16,
     /// Milliseconds since the simulator started, when the answer left.
     pub at_ms: u64,
+    /// When the request arrived, on the system clock (milliseconds since the Unix epoch), so
+    /// a harness driving several processes can line it up with its own clock.
+    #[serde(default)]
+    pub arrived_unix_ms: u64,
     /// The `Retry-After` seconds of a 429.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<u64>,

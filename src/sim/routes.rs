@@ -100,6 +100,9 @@ async fn skewed_date(State(s): S, req: Request, next: Next) -> Response {
 
 /// Logs every answered request (the log route itself excepted).
 async fn record(State(s): S, req: Request, next: Next) -> Response {
+    let arrived_unix_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
     let method = req.method().to_string();
     let path = req
         .uri()
@@ -119,6 +122,7 @@ async fn record(State(s): S, req: Request, next: Next) -> Response {
             path,
             status,
             at_ms,
+            arrived_unix_ms,
             retry_after,
         });
     }

@@ -1,6 +1,7 @@
 //! Shared test helpers: keys, fixtures, and a rendered screen as text.
 #![allow(dead_code)]
 
+pub mod fleet;
 pub mod hostile;
 pub mod redis;
 pub mod replay;
