@@ -82,7 +82,6 @@ fn limits_window_ms(sim: &Sim) -> u64 {
 }
 
 #[test]
-#[ignore = "needs commands::connect to hand the scheduler a TeamLedger when team_redis is set (the lead's wiring, issue 12); all six pass with it"]
 fn five_processes_on_five_data_directories_make_no_429_and_finish_near_the_floor() {
     let _serial = one_at_a_time();
     let Some(redis) = RedisServer::start() else {
@@ -146,7 +145,6 @@ fn five_processes_on_five_data_directories_make_no_429_and_finish_near_the_floor
 }
 
 #[test]
-#[ignore = "needs commands::connect to hand the scheduler a TeamLedger when team_redis is set (the lead's wiring, issue 12); all six pass with it"]
 fn an_analysts_lookup_starts_within_one_slot_while_four_others_expand() {
     let _serial = one_at_a_time();
     let Some(redis) = RedisServer::start() else {
@@ -204,7 +202,6 @@ fn an_analysts_lookup_starts_within_one_slot_while_four_others_expand() {
 }
 
 #[test]
-#[ignore = "needs commands::connect to hand the scheduler a TeamLedger when team_redis is set (the lead's wiring, issue 12); all six pass with it"]
 fn two_processes_asking_the_same_ip_at_once_make_one_call_per_endpoint() {
     let _serial = one_at_a_time();
     let Some(redis) = RedisServer::start() else {
@@ -265,21 +262,18 @@ fn fault_mid_run(
 }
 
 #[test]
-#[ignore = "needs commands::connect to hand the scheduler a TeamLedger when team_redis is set (the lead's wiring, issue 12); all six pass with it"]
 fn redis_killed_mid_run_every_process_finishes_on_its_share_and_says_so() {
     let _serial = one_at_a_time();
     fault_mid_run(RedisServer::kill, true);
 }
 
 #[test]
-#[ignore = "needs commands::connect to hand the scheduler a TeamLedger when team_redis is set (the lead's wiring, issue 12); all six pass with it"]
 fn redis_stopped_mid_run_every_process_finishes_on_its_share_and_says_so() {
     let _serial = one_at_a_time();
     fault_mid_run(|r| r.pause(), true);
 }
 
 #[test]
-#[ignore = "needs commands::connect to hand the scheduler a TeamLedger when team_redis is set (the lead's wiring, issue 12); all six pass with it"]
 fn redis_restarted_empty_mid_run_is_reseeded_and_nothing_is_overspent() {
     let _serial = one_at_a_time();
     let Some((redis, log)) = fault_mid_run(RedisServer::restart_empty, false) else {
