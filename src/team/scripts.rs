@@ -187,6 +187,7 @@ pub async fn reseed(
     con: &mut ConnectionManager,
     keys: &Keys,
     candidate: &str,
+    restart: bool,
     marker_ttl_ms: u64,
     set_ttl_ms: u64,
     calls: &[(Endpoint, Vec<(String, i64)>)],
@@ -196,7 +197,8 @@ pub async fn reseed(
         .arg(candidate)
         .arg("")
         .arg(marker_ttl_ms)
-        .arg(set_ttl_ms);
+        .arg(set_ttl_ms)
+        .arg(u8::from(restart));
     for (e, list) in calls {
         inv.key(keys.calls(*e)).arg(list.len());
         for (member, score) in list {
