@@ -324,3 +324,42 @@ async fn doctor_checks_the_team_redis_sign_in_latency_and_scripts() {
     );
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_team_redis_over_tls_is_reached_and_its_certificate_checked() {
+    let Some(redis) = support::redis::RedisServer::start_with_tls() else {
+        return;
+    };
+    let sim = sim_with(SimConfig::default()).await;
+    let url = redis.tls_url().unwrap();
+    let ca = redis.ca_file().display().to_string();
+    // Signed by the team's own CA, trusted the way any internal CA is: SSL_CERT_FILE.
+    let out = doctor(
+        &sim.url,
+        &[
+            ("MDE_TOKEN", &sim.token),
+            ("MDE_TEAM_REDIS", &url),
+            ("SSL_CERT_FILE", &ca),
+        ],
+        &home("team-tls"),
+    )
+    .await;
+    let all = lines(&out);
+    let team = line(&all, "team budget");
+    assert!(
+        team.starts_with("[ ok ]") && team.contains("rediss://localhost:"),
+        "{all:#?}"
+    );
+    // Not trusted: refused, and the refusal says why.
+    let out = doctor(
+        &sim.url,
+        &[("MDE_TOKEN", &sim.token), ("MDE_TEAM_REDIS", &url)],
+        &home("team-tls-untrusted"),
+    )
+    .await;
+    let all = lines(&out);
+    let team = line(&all, "team budget");
+    assert!(team.starts_with("[FAIL]"), "{all:#?}");
+    assert!(team.to_lowercase().contains("certificate"), "{team}");
+    sim.shutdown().await;
+}

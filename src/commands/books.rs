@@ -39,6 +39,8 @@ pub async fn open(settings: &Settings, tokens: &Arc<dyn TokenSource>, scope: &st
     let policy = super::scheduler_config(settings).policy();
     let mut warnings = Vec::new();
     if let Some(team) = team(settings, tokens, scope, &policy, &mut warnings).await {
+        // Read on connecting, before the first call: settings that differ from the team's.
+        warnings.extend(team.warnings());
         return Books {
             ledger: Some(team.clone()),
             team: Some(team),

@@ -290,7 +290,8 @@ mod tests {
             .unwrap()
             .with_password(Some(Secret::new("pw")));
         assert!(u.has_password() && !format!("{u:?}").contains("pw"));
-        assert_eq!(format!("{:?}", Secret::new("x")), "***");
+        assert_eq!(format!("{:?}", Secret::new("x")), "Secret(<redacted>)");
+        assert_eq!(Secret::new("x").to_string(), "***");
     }
 
     #[test]

@@ -16,6 +16,8 @@ pub struct RedisServer {
     dir: tempfile::TempDir,
     /// A loopback TCP port besides the socket, for tests and benches that want TCP.
     port: Option<u16>,
+    /// A loopback TLS port, its certificate signed by a CA of the test's own (`ca.pem`).
+    tls_port: Option<u16>,
 }
 
 impl RedisServer {
@@ -27,6 +29,31 @@ impl RedisServer {
     /// A server on the unix socket and a loopback TCP port.
     pub fn start_with_tcp() -> Option<Self> {
         Self::launch(true)
+    }
+
+    /// A server on the unix socket and a TLS port on loopback, with a certificate for
+    /// `localhost` from a throwaway CA (`ca_file`). `None` (one line) without `openssl`.
+    pub fn start_with_tls() -> Option<Self> {
+        if Command::new("openssl").arg("version").output().is_err() {
+            println!("skipped: openssl not installed (it makes the test's certificates)");
+            return None;
+        }
+        let mut server = Self::launch(false)?;
+        server.kill();
+        make_certificates(server.dir.path());
+        server.tls_port = Some(free_port());
+        server.spawn();
+        Some(server)
+    }
+
+    /// `rediss://localhost:PORT` when started with [`RedisServer::start_with_tls`].
+    pub fn tls_url(&self) -> Option<String> {
+        self.tls_port.map(|p| format!("rediss://localhost:{p}"))
+    }
+
+    /// The PEM file of the CA that signed the TLS certificate.
+    pub fn ca_file(&self) -> PathBuf {
+        self.dir.path().join("ca.pem")
     }
 
     fn launch(tcp: bool) -> Option<Self> {
@@ -48,6 +75,7 @@ impl RedisServer {
             child: None,
             dir,
             port,
+            tls_port: None,
         };
         server.spawn();
         Some(server)
@@ -127,6 +155,7 @@ impl RedisServer {
             .args(["--appendonly", "no"])
             .arg("--dir")
             .arg(self.dir.path())
+            .args(self.tls_args())
             .current_dir(self.dir.path())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -148,6 +177,92 @@ impl RedisServer {
         }
         self.child = Some(child);
     }
+}
+
+impl RedisServer {
+    fn tls_args(&self) -> Vec<String> {
+        let Some(port) = self.tls_port else {
+            return Vec::new();
+        };
+        let file = |name: &str| self.dir.path().join(name).display().to_string();
+        vec![
+            "--tls-port".into(),
+            port.to_string(),
+            "--tls-cert-file".into(),
+            file("server.pem"),
+            "--tls-key-file".into(),
+            file("server.key"),
+            "--tls-ca-cert-file".into(),
+            file("ca.pem"),
+            "--tls-auth-clients".into(),
+            "no".into(),
+        ]
+    }
+}
+
+/// A CA and a server certificate for `localhost` and 127.0.0.1 signed by it, in `dir`.
+fn make_certificates(dir: &Path) {
+    let run = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("openssl runs");
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    std::fs::write(
+        dir.join("san.ext"),
+        "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n",
+    )
+    .unwrap();
+    run(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=mde-triage test CA",
+    ]);
+    run(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+        "-subj",
+        "/CN=localhost",
+    ]);
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "san.ext",
+    ]);
 }
 
 impl Drop for RedisServer {
