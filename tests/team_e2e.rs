@@ -244,17 +244,35 @@ fn fault_mid_run(
         first_window_spent(log)
     });
     fault(&mut redis);
+    let fault_at = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
     let done = fleet::finish_all(fleet);
     let log = sim.requests();
-    for f in &done {
+    for (i, f) in done.iter().enumerate() {
         assert!(f.status.success(), "{}", f.stderr);
-        if said {
+        // A process that sent a call well after the fault decided it without Redis, and must
+        // have said so; one whose last decision came before the fault had nothing to say.
+        let seeds = fleet::seeds_for(i, SEEDS);
+        let after = log.iter().any(|r| {
+            r.arrived_unix_ms > fault_at + 200
+                && seeds.iter().any(|s| r.path.contains(&format!("/{s}/")))
+        });
+        if said && after {
             assert!(
                 f.stderr.contains("team budget unreachable"),
-                "not said: {}",
+                "process {i} called after the fault and did not say so: {}",
                 f.stderr
             );
         }
+    }
+    if said {
+        assert!(
+            done.iter()
+                .any(|f| f.stderr.contains("team budget unreachable")),
+            "nobody said the team budget was unreachable"
+        );
     }
     assert_eq!(union_of(&done), expected, "every node, complete");
     assert!(refusals(&log).is_empty(), "{:?}", refusals(&log));
