@@ -66,23 +66,18 @@ where
     B::Error: Send + Sync + 'static,
     S: Stream<Item = io::Result<Event>> + Unpin,
 {
-    let Edges {
-        mut recorder,
-        mut effects,
-        mut job,
-    } = edges.into();
+    let mut edges: Edges = edges.into();
     let mut ticker: Option<Interval> = None;
     let mut clock = tokio::time::interval(CLOCK);
     clock.set_missed_tick_behavior(MissedTickBehavior::Delay);
     // The one queue of messages: input, the scheduler's word and the loop's own follow-ups.
     let mut inbox = VecDeque::from([Msg::Clock(chrono::Utc::now()), Msg::Start]);
-    if recorder.is_none() && state.case.is_some() {
+    if edges.recorder.is_none() && state.case.is_some() {
         tracing::warn!("a case without a recorder: nothing will be saved");
     }
     terminal.draw(|f| ui::draw(&state, f))?;
     state.dirty = false;
-    // Set when the screen may hold anything (back from a stop): draw all of it, not a diff.
-    let mut repaint = false;
+    let mut after = After::default();
     loop {
         if inbox.is_empty() {
             let next = tokio::select! {
@@ -93,16 +88,16 @@ where
                 },
                 // Each of our own stops is followed by its SIGCONT too: one redundant full
                 // frame, where telling the continues apart would take guessing.
-                signal = std::future::poll_fn(|cx| job.poll_signal(cx)) => {
-                    repaint = true;
+                signal = std::future::poll_fn(|cx| edges.job.poll_signal(cx)) => {
+                    after.repaint = true;
                     let done = match signal {
-                        JobSignal::Stop => job.suspend(),
-                        JobSignal::Continued => job.retake(),
+                        JobSignal::Stop => edges.job.suspend(),
+                        JobSignal::Continued => edges.job.retake(),
                     };
                     done.err().map(Msg::Notice)
                 }
                 ev = events.recv() => Some(Msg::Fetch(ev.context("the fetch scheduler stopped unexpectedly")?)),
-                Some(h) = health(&mut recorder) => Some(recorder::health_msg(h)),
+                Some(h) = health(&mut edges.recorder) => Some(recorder::health_msg(h)),
                 _ = clock.tick() => Some(Msg::Clock(chrono::Utc::now())),
                 () = tick(&mut ticker) => Some(Msg::Tick),
             };
@@ -114,55 +109,15 @@ where
         while let Ok(ev) = events.try_recv() {
             inbox.push_back(Msg::Fetch(ev));
         }
-        let mut quit = false;
-        run_inbox(&mut state, &mut inbox, |cmd| match cmd {
-            Cmd::Fetch(request) => {
-                fetch.request(request);
-                None
-            }
-            Cmd::Reprioritize(ticket, priority) => {
-                fetch.reprioritize(ticket, priority);
-                None
-            }
-            Cmd::Record(record) => {
-                if let Some(r) = &recorder {
-                    r.record(record);
-                }
-                None
-            }
-            Cmd::Export => {
-                if let Some(r) = &recorder {
-                    r.export();
-                }
-                None
-            }
-            Cmd::Copy(text) => Some(Msg::Notice(match effects.copy(&text) {
-                Ok(()) => format!("copied {text}"),
-                Err(why) => format!("not copied: {why}"),
-            })),
-            Cmd::Open(url) => Some(Msg::Notice(match effects.open(&url) {
-                Ok(()) => format!("opened {url}"),
-                // The link is still one keystroke away: put it on the clipboard.
-                Err(why) => match effects.copy(&url) {
-                    Ok(()) => format!("{why}; the link was copied instead"),
-                    Err(_) => format!("{why}: {url}"),
-                },
-            })),
-            Cmd::Suspend => {
-                repaint = true;
-                job.suspend().err().map(Msg::Notice)
-            }
-            Cmd::Quit => {
-                quit = true;
-                None
-            }
+        run_inbox(&mut state, &mut inbox, |cmd| {
+            exec(cmd, &fetch, &mut edges, &mut after)
         });
-        if quit {
+        if after.quit {
             break;
         }
-        if repaint {
+        if after.repaint {
             redraw_all(terminal, &state)?;
-            (repaint, state.dirty) = (false, false);
+            (after.repaint, state.dirty) = (false, false);
         } else if state.dirty {
             terminal.draw(|f| ui::draw(&state, f))?;
             state.dirty = false;
@@ -179,6 +134,54 @@ where
         }
     }
     Ok(state)
+}
+
+/// What the Cmds run so far ask of the loop once the inbox is through.
+#[derive(Debug, Default)]
+struct After {
+    /// The screen may hold anything (back from a stop): draw all of it, not a diff.
+    repaint: bool,
+    quit: bool,
+}
+
+/// Runs one Cmd outside the core; what it has to say back (a follow-up) is returned.
+fn exec(cmd: Cmd, fetch: &FetchHandle, edges: &mut Edges, after: &mut After) -> Option<Msg> {
+    match cmd {
+        Cmd::Fetch(request) => fetch.request(request),
+        Cmd::Reprioritize(ticket, priority) => fetch.reprioritize(ticket, priority),
+        Cmd::Record(record) => {
+            if let Some(r) = &edges.recorder {
+                r.record(record);
+            }
+        }
+        Cmd::Export => {
+            if let Some(r) = &edges.recorder {
+                r.export();
+            }
+        }
+        Cmd::Copy(text) => {
+            return Some(Msg::Notice(match edges.effects.copy(&text) {
+                Ok(()) => format!("copied {text}"),
+                Err(why) => format!("not copied: {why}"),
+            }));
+        }
+        Cmd::Open(url) => {
+            return Some(Msg::Notice(match edges.effects.open(&url) {
+                Ok(()) => format!("opened {url}"),
+                // The link is still one keystroke away: put it on the clipboard.
+                Err(why) => match edges.effects.copy(&url) {
+                    Ok(()) => format!("{why}; the link was copied instead"),
+                    Err(_) => format!("{why}: {url}"),
+                },
+            }));
+        }
+        Cmd::Suspend => {
+            after.repaint = true;
+            return edges.job.suspend().err().map(Msg::Notice);
+        }
+        Cmd::Quit => after.quit = true,
+    }
+    None
 }
 
 /// Runs every message waiting through `update`, and every Cmd it returns through `exec`; what
