@@ -4,6 +4,7 @@
 //! Nothing here knows about the console; it takes [`FetchRequest`]s and answers with
 //! [`FetchEvent`]s.
 
+pub mod answers;
 pub mod budget;
 pub mod cache;
 pub mod ledger;
@@ -12,6 +13,7 @@ pub mod policy;
 pub mod scheduler;
 pub mod status;
 
+pub use answers::{Answer, Answers, Heard};
 pub use cache::{CachePolicy, CacheUse, Memory, Origin, Ttl};
 pub use ledger::{
     Ask, Backend, Ledger, LedgerFuture, Link, Lookup, SharedEndpoint, SharedStatus, Verdict,

@@ -4,6 +4,7 @@
 //! loop with `TestBackend` and scripted keys. It redraws only when `update` marked the state
 //! dirty and the inbox is drained, and ticks only while something animates: idle is idle.
 
+use std::collections::VecDeque;
 use std::io;
 use std::time::Duration;
 
@@ -65,27 +66,21 @@ where
     B::Error: Send + Sync + 'static,
     S: Stream<Item = io::Result<Event>> + Unpin,
 {
-    let Edges {
-        mut recorder,
-        mut effects,
-        mut job,
-    } = edges.into();
+    let mut edges: Edges = edges.into();
     let mut ticker: Option<Interval> = None;
     let mut clock = tokio::time::interval(CLOCK);
     clock.set_missed_tick_behavior(MissedTickBehavior::Delay);
-    let mut start = vec![Msg::Clock(chrono::Utc::now()), Msg::Start];
-    if recorder.is_none() && state.case.is_some() {
+    // The one queue of messages: input, the scheduler's word and the loop's own follow-ups.
+    let mut inbox = VecDeque::from([Msg::Clock(chrono::Utc::now()), Msg::Start]);
+    if edges.recorder.is_none() && state.case.is_some() {
         tracing::warn!("a case without a recorder: nothing will be saved");
     }
     terminal.draw(|f| ui::draw(&state, f))?;
     state.dirty = false;
-    // Set when the screen may hold anything (back from a stop): draw all of it, not a diff.
-    let mut repaint = false;
+    let mut after = After::default();
     loop {
-        let first = if !start.is_empty() {
-            Some(start.remove(0))
-        } else {
-            tokio::select! {
+        if inbox.is_empty() {
+            let next = tokio::select! {
                 biased;
                 ev = input.next() => match ev {
                     Some(ev) => input_msg(ev.context("reading the terminal")?, &state, screen(terminal)),
@@ -93,74 +88,36 @@ where
                 },
                 // Each of our own stops is followed by its SIGCONT too: one redundant full
                 // frame, where telling the continues apart would take guessing.
-                signal = std::future::poll_fn(|cx| job.poll_signal(cx)) => {
-                    repaint = true;
+                signal = std::future::poll_fn(|cx| edges.job.poll_signal(cx)) => {
+                    after.repaint = true;
                     let done = match signal {
-                        JobSignal::Stop => job.suspend(),
-                        JobSignal::Continued => job.retake(),
+                        JobSignal::Stop => edges.job.suspend(),
+                        JobSignal::Continued => edges.job.retake(),
                     };
                     done.err().map(Msg::Notice)
                 }
-                ev = events.recv() => Some(fetch_msg(ev.context("the fetch scheduler stopped unexpectedly")?)),
-                Some(h) = health(&mut recorder) => Some(recorder::health_msg(h)),
+                ev = events.recv() => Some(Msg::Fetch(ev.context("the fetch scheduler stopped unexpectedly")?)),
+                Some(h) = health(&mut edges.recorder) => Some(recorder::health_msg(h)),
                 _ = clock.tick() => Some(Msg::Clock(chrono::Utc::now())),
                 () = tick(&mut ticker) => Some(Msg::Tick),
-            }
-        };
+            };
+            inbox.extend(next);
+        }
         // Take every answer already waiting before drawing once. Input is not drained this way:
         // crossterm's EventStream keeps the first waker it saw, so polling it with a throwaway
         // waker (`now_or_never`) would leave the loop deaf to the next key.
-        let mut inbox: Vec<Msg> = first.into_iter().collect();
-        let mut said: Vec<Msg> = Vec::new();
         while let Ok(ev) = events.try_recv() {
-            inbox.push(fetch_msg(ev));
+            inbox.push_back(Msg::Fetch(ev));
         }
-        for msg in inbox {
-            for cmd in update(&mut state, msg) {
-                match cmd {
-                    Cmd::Fetch(request) => fetch.request(request),
-                    Cmd::Reprioritize(ticket, priority) => fetch.reprioritize(ticket, priority),
-                    Cmd::Record(record) => {
-                        if let Some(r) = &recorder {
-                            r.record(record);
-                        }
-                    }
-                    Cmd::Export => {
-                        if let Some(r) = &recorder {
-                            r.export();
-                        }
-                    }
-                    Cmd::Copy(text) => said.push(Msg::Notice(match effects.copy(&text) {
-                        Ok(()) => format!("copied {text}"),
-                        Err(why) => format!("not copied: {why}"),
-                    })),
-                    Cmd::Open(url) => said.push(Msg::Notice(match effects.open(&url) {
-                        Ok(()) => format!("opened {url}"),
-                        // The link is still one keystroke away: put it on the clipboard.
-                        Err(why) => match effects.copy(&url) {
-                            Ok(()) => format!("{why}; the link was copied instead"),
-                            Err(_) => format!("{why}: {url}"),
-                        },
-                    })),
-                    Cmd::Suspend => {
-                        repaint = true;
-                        if let Err(why) = job.suspend() {
-                            said.push(Msg::Notice(why));
-                        }
-                    }
-                    Cmd::Quit => {}
-                }
-            }
-        }
-        for msg in said {
-            update(&mut state, msg);
-        }
-        if state.quit {
+        run_inbox(&mut state, &mut inbox, |cmd| {
+            exec(cmd, &fetch, &mut edges, &mut after)
+        });
+        if after.quit {
             break;
         }
-        if repaint {
+        if after.repaint {
             redraw_all(terminal, &state)?;
-            (repaint, state.dirty) = (false, false);
+            (after.repaint, state.dirty) = (false, false);
         } else if state.dirty {
             terminal.draw(|f| ui::draw(&state, f))?;
             state.dirty = false;
@@ -177,6 +134,69 @@ where
         }
     }
     Ok(state)
+}
+
+/// What the Cmds run so far ask of the loop once the inbox is through.
+#[derive(Debug, Default)]
+struct After {
+    /// The screen may hold anything (back from a stop): draw all of it, not a diff.
+    repaint: bool,
+    quit: bool,
+}
+
+/// Runs one Cmd outside the core; what it has to say back (a follow-up) is returned.
+fn exec(cmd: Cmd, fetch: &FetchHandle, edges: &mut Edges, after: &mut After) -> Option<Msg> {
+    match cmd {
+        Cmd::Fetch(request) => fetch.request(request),
+        Cmd::Reprioritize(ticket, priority) => fetch.reprioritize(ticket, priority),
+        Cmd::Record(record) => {
+            if let Some(r) = &edges.recorder {
+                r.record(record);
+            }
+        }
+        Cmd::Export => {
+            if let Some(r) = &edges.recorder {
+                r.export();
+            }
+        }
+        Cmd::Copy(text) => {
+            return Some(Msg::Notice(match edges.effects.copy(&text) {
+                Ok(()) => format!("copied {text}"),
+                Err(why) => format!("not copied: {why}"),
+            }));
+        }
+        Cmd::Open(url) => {
+            return Some(Msg::Notice(match edges.effects.open(&url) {
+                Ok(()) => format!("opened {url}"),
+                // The link is still one keystroke away: put it on the clipboard.
+                Err(why) => match edges.effects.copy(&url) {
+                    Ok(()) => format!("{why}; the link was copied instead"),
+                    Err(_) => format!("{why}: {url}"),
+                },
+            }));
+        }
+        Cmd::Suspend => {
+            after.repaint = true;
+            return edges.job.suspend().err().map(Msg::Notice);
+        }
+        Cmd::Quit => after.quit = true,
+    }
+    None
+}
+
+/// Runs every message waiting through `update`, and every Cmd it returns through `exec`; what
+/// `exec` answers (a follow-up, such as "copied ...") joins the queue and is run the same way,
+/// its Cmds included, until the queue is empty.
+fn run_inbox(
+    state: &mut State,
+    inbox: &mut VecDeque<Msg>,
+    mut exec: impl FnMut(Cmd) -> Option<Msg>,
+) {
+    while let Some(msg) = inbox.pop_front() {
+        for cmd in update(state, msg) {
+            inbox.extend(exec(cmd));
+        }
+    }
 }
 
 /// Clears the screen and draws every cell, trusting nothing the last frame left. Not
@@ -219,36 +239,6 @@ fn input_msg(event: Event, state: &State, screen: ratatui::layout::Rect) -> Opti
             }
         }
         _ => None,
-    }
-}
-
-fn fetch_msg(event: FetchEvent) -> Msg {
-    match event {
-        FetchEvent::Done {
-            key,
-            ticket,
-            result,
-            at,
-            origin,
-        } => Msg::Fetched {
-            key,
-            ticket,
-            result,
-            at,
-            origin,
-        },
-        FetchEvent::Retrying {
-            key,
-            attempt,
-            max,
-            error,
-        } => Msg::Retrying {
-            key,
-            attempt,
-            max,
-            error,
-        },
-        FetchEvent::Budget(b) => Msg::Budget(b),
     }
 }
 
@@ -359,5 +349,40 @@ async fn termination() -> &'static str {
         _ = term.recv() => "SIGTERM",
         _ = hup.recv() => "SIGHUP",
         _ = int.recv() => "SIGINT",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+    fn ctrl(c: char) -> Msg {
+        Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL))
+    }
+
+    #[test]
+    fn a_follow_ups_cmds_are_run_too() {
+        let mut state = State::new(None, "api");
+        let mut inbox = VecDeque::from([ctrl('z')]);
+        let mut ran = Vec::new();
+        // The stop fails, as if the terminal were not ours, and its follow-up is a message
+        // whose Cmd (here Ctrl-C's Quit) must reach the loop like any other.
+        run_inbox(&mut state, &mut inbox, |cmd| {
+            ran.push(cmd.clone());
+            (cmd == Cmd::Suspend).then(|| ctrl('c'))
+        });
+        assert_eq!(ran, vec![Cmd::Suspend, Cmd::Quit]);
+        assert!(inbox.is_empty());
+    }
+
+    #[test]
+    fn follow_ups_wait_behind_the_messages_already_queued() {
+        let mut state = State::new(None, "api");
+        let mut inbox = VecDeque::from([ctrl('z'), Msg::Notice("queued".into())]);
+        run_inbox(&mut state, &mut inbox, |cmd| {
+            (cmd == Cmd::Suspend).then(|| Msg::Notice("follow-up".into()))
+        });
+        assert_eq!(state.notice.as_deref(), Some("follow-up"), "run last");
     }
 }

@@ -1,6 +1,7 @@
 //! The database through the real binary against the simulator: answers cached across
-//! restarts, offline mode, stale entries refreshed, the budget's memory of the last hour, two
-//! processes writing one case, files that are not ours set aside, `cases` and `export`.
+//! restarts, offline mode, stale entries refreshed (or kept when the refresh fails), the
+//! budget's memory of the last hour, two processes writing one case, files that are not ours
+//! set aside, `cases` and `export`.
 
 mod support;
 
@@ -179,6 +180,56 @@ async fn offline_output_says_it_is_from_the_cache_and_how_old() {
     assert_eq!(text(&json.stdout), text(&online.stdout));
     assert!(text(&json.stderr).contains("offline: served from the cache (fetched 12 min ago)"));
     assert_eq!(api_calls(&sim), calls, "offline never touches the network");
+    sim.shutdown().await;
+}
+
+/// The same data directory, pointed at another simulator: its cached answers are that one's.
+fn move_the_cache(home: &Path, from: &SimHandle, to: &SimHandle) {
+    let db = home.join("data").join(mde_triage::store::FILE_NAME);
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let moved = conn
+        .execute(
+            "UPDATE responses SET scope = replace(scope, ?1, ?2)",
+            [from.url.trim_end_matches('/'), to.url.trim_end_matches('/')],
+        )
+        .unwrap();
+    assert!(moved > 0, "there was something cached to move");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_refresh_gives_the_cached_answer_and_says_so() {
+    let first_sim = sim_with(SimConfig::default()).await;
+    let home = home();
+    let first = run(&home, &first_sim, &["ip", DOC_IP, "--json"]).await;
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    // Two hours on, both answers are stale; where they are refreshed, alerts are refused.
+    age_the_cache(&home, 120);
+    let sim = sim_with(SimConfig {
+        roles: vec!["Ip.Read.All".into()],
+        ..SimConfig::default()
+    })
+    .await;
+    move_the_cache(&home, &first_sim, &sim);
+    let again = run(&home, &sim, &["ip", DOC_IP, "--json"]).await;
+    let err = text(&again.stderr);
+    assert!(again.status.success(), "{err}");
+    assert_eq!(api_calls(&sim), 2, "both stale answers were asked again");
+    assert_eq!(
+        text(&again.stdout),
+        text(&first.stdout),
+        "the fresh stats and the cached alerts"
+    );
+    let refused: Vec<&str> = err.lines().filter(|l| l.contains("refresh")).collect();
+    assert_eq!(refused.len(), 1, "{err}");
+    assert!(
+        refused[0].starts_with(&format!(
+            "mde-triage: alerts of {DOC_IP}: could not refresh ("
+        )) && refused[0].ends_with("); using the cached answer"),
+        "{err}"
+    );
+    // The stats came fresh; only the refused refresh speaks of the cache.
+    assert!(!err.contains("served from the cache"), "{err}");
+    first_sim.shutdown().await;
     sim.shutdown().await;
 }
 

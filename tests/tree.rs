@@ -5,7 +5,7 @@ mod support;
 
 use crossterm::event::KeyCode;
 use mde_triage::app::tree::Node;
-use mde_triage::app::{State, update};
+use mde_triage::app::{Cmd, State, update};
 use support::*;
 
 /// Doc IP → the doc alert → pivot to 104.80.104.128.
@@ -94,7 +94,7 @@ fn g_opens_it_space_folds_and_enter_goes_there_for_free() {
         (ip(DOC_IP), Some(alert_id(DOC_ALERT)))
     );
     // Esc closes it too; keys in it never type into the input or quit on q's neighbours.
-    update(&mut s, ch('g'));
-    update(&mut s, key(KeyCode::Esc));
-    assert!(s.tree.is_none() && !s.quit);
+    let mut cmds = update(&mut s, ch('g'));
+    cmds.extend(update(&mut s, key(KeyCode::Esc)));
+    assert!(s.tree.is_none() && !cmds.contains(&Cmd::Quit), "{cmds:?}");
 }

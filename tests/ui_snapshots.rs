@@ -9,7 +9,7 @@ use crossterm::event::KeyCode;
 use mde_triage::app::{Msg, State, update};
 use mde_triage::defender::listing::Unread;
 use mde_triage::defender::{ApiError, Cut, FetchKey, FetchValue, IpStats, Listing};
-use mde_triage::fetch::{BudgetStatus, EndpointBudget, WindowStatus};
+use mde_triage::fetch::{BudgetStatus, EndpointBudget, FetchEvent, WindowStatus};
 use support::*;
 
 fn budget() -> BudgetStatus {
@@ -64,7 +64,7 @@ fn budget() -> BudgetStatus {
 
 fn fresh() -> State {
     let mut s = State::new(Some("SIMULATED TENANT".into()), "127.0.0.1:41234");
-    update(&mut s, Msg::Budget(budget()));
+    update(&mut s, Msg::Fetch(FetchEvent::Budget(budget())));
     s
 }
 
@@ -176,13 +176,13 @@ screens! {
         type_text(&mut s, DOC_IP);
         let cmds = update(&mut s, key(KeyCode::Enter));
         for r in fetches(&cmds) {
-            update(&mut s, Msg::Fetched {
+            update(&mut s, Msg::Fetch(FetchEvent::Done {
                 result: Ok(tenant(&r.key)),
                 key: r.key,
                 ticket: r.ticket,
                 at: at() - chrono::Duration::minutes(12),
                 origin: mde_triage::fetch::Origin::Cache { refreshing: false },
-            });
+            }));
         }
         update(&mut s, Msg::Clock(at()));
         s
@@ -207,7 +207,7 @@ screens! {
             } else {
                 ApiError::from_response(500, None, b"")
             };
-            update(&mut s, Msg::Fetched { key: r.key, ticket: r.ticket, result: Err(error), at: at(), origin: mde_triage::fetch::Origin::Network });
+            update(&mut s, Msg::Fetch(FetchEvent::Done { key: r.key, ticket: r.ticket, result: Err(error), at: at(), origin: mde_triage::fetch::Origin::Network }));
         }
         s
     };
@@ -255,7 +255,7 @@ fn throttled_state() -> State {
     b.endpoints[1].throttled = 2;
     b.endpoints[0].windows[0].used = 100;
     b.queued = 3;
-    update(&mut s, Msg::Budget(b));
+    update(&mut s, Msg::Fetch(FetchEvent::Budget(b)));
     s
 }
 

@@ -11,7 +11,8 @@ use crossterm::event::KeyCode;
 use mde_triage::app::{Msg, State, update};
 use mde_triage::defender::Endpoint;
 use mde_triage::fetch::{
-    Backend, BudgetStatus, EndpointBudget, Link, SharedEndpoint, SharedStatus, WindowStatus,
+    Backend, BudgetStatus, EndpointBudget, FetchEvent, Link, SharedEndpoint, SharedStatus,
+    WindowStatus,
 };
 use support::*;
 
@@ -69,7 +70,7 @@ fn budget(backend: Backend, link: Link, consoles: u32) -> BudgetStatus {
 
 fn looked_up(b: BudgetStatus) -> State {
     let mut s = State::new(Some("SIMULATED TENANT".into()), "127.0.0.1:41234");
-    update(&mut s, Msg::Budget(b));
+    update(&mut s, Msg::Fetch(FetchEvent::Budget(b)));
     type_text(&mut s, DOC_IP);
     let cmds = update(&mut s, key(KeyCode::Enter));
     settle(&mut s, cmds, &tenant);

@@ -4,7 +4,7 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use mde_triage::app::{Cmd, Msg, State, update};
 use mde_triage::defender::{Alert, FetchKey, FetchValue, IpStats, Severity, Status};
-use mde_triage::fetch::Origin;
+use mde_triage::fetch::{FetchEvent, Origin};
 
 pub const IP: &str = "10.209.67.177";
 
@@ -54,13 +54,13 @@ pub fn console(n: usize) -> State {
             };
             update(
                 &mut s,
-                Msg::Fetched {
+                Msg::Fetch(FetchEvent::Done {
                     key: r.key,
                     ticket: r.ticket,
                     result: Ok(value),
                     at: chrono::Utc::now(),
                     origin: Origin::Network,
-                },
+                }),
             );
         }
     }

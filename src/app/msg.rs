@@ -4,8 +4,7 @@ use chrono::{DateTime, Utc};
 use crossterm::event::KeyEvent;
 
 use crate::case::Target;
-use crate::defender::{ApiError, FetchKey, FetchValue};
-use crate::fetch::{BudgetStatus, FetchRequest, Origin, Priority, Ticket};
+use crate::fetch::{FetchEvent, FetchRequest, Priority, Ticket};
 
 /// Everything that can change [`super::State`].
 #[derive(Debug, Clone)]
@@ -24,22 +23,8 @@ pub enum Msg {
     Resize,
     /// The loop starts: show (and fetch) where a reopened case was left.
     Start,
-    /// An answer from the scheduler. `at` is when the API gave it.
-    Fetched {
-        key: FetchKey,
-        ticket: Ticket,
-        result: Result<FetchValue, ApiError>,
-        at: DateTime<Utc>,
-        origin: Origin,
-    },
-    /// The scheduler retries `key` after a transient failure.
-    Retrying {
-        key: FetchKey,
-        attempt: u32,
-        max: u32,
-        error: ApiError,
-    },
-    Budget(BudgetStatus),
+    /// Word from the scheduler: an answer, a retry, the budget.
+    Fetch(FetchEvent),
     /// The wall clock, sent by the loop each minute so ages ("as of 12 min ago") stay true.
     Clock(DateTime<Utc>),
     /// Saving to the database failed (`Some(why)`: the console works from memory) or works
@@ -69,6 +54,7 @@ pub enum Cmd {
     /// Give the terminal back and stop, as Ctrl-Z does to a program in a shell; on `fg` the
     /// loop takes the terminal again and redraws all of it.
     Suspend,
+    /// End the console: the loop stops once the messages already waiting are through.
     Quit,
 }
 

@@ -107,7 +107,6 @@ pub struct State {
     pub(crate) next_ticket: u64,
     /// Set when something visible changed; the loop redraws and clears it.
     pub dirty: bool,
-    pub quit: bool,
 }
 
 static IDLE: Remote<FetchValue> = Remote::Idle;

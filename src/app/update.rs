@@ -12,7 +12,7 @@ use super::remote::Remote;
 use super::selection::{PAGE, clamp_selection, cycle_focus, move_selection, select_alert_row};
 use super::state::{Focus, State};
 use crate::defender::{FetchKey, FetchValue, RelatedIp, parse_ip};
-use crate::fetch::{FetchRequest, Origin, Priority};
+use crate::fetch::{FetchEvent, FetchRequest, Origin, Priority};
 
 pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
     let mut cmds = Vec::new();
@@ -37,31 +37,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
             state.spinner = state.spinner.wrapping_add(1);
             state.dirty = true;
         }
-        Msg::Budget(budget) => {
-            if state.budget != budget {
-                state.budget = budget;
-                state.dirty = true;
-            }
-        }
-        Msg::Retrying {
-            key,
-            attempt,
-            max,
-            error,
-        } => {
-            if let Some(Remote::Loading { retry, .. }) = state.store.get_mut(&key) {
-                *retry = Some((attempt, max));
-                state.last_error = Some(format!("{key}: {error} (retrying {attempt}/{max})"));
-                state.dirty = true;
-            }
-        }
-        Msg::Fetched {
-            key,
-            ticket,
-            result,
-            at,
-            origin,
-        } => on_fetched(state, key, ticket, (result, at, origin), &mut cmds),
+        Msg::Fetch(event) => on_fetch_event(state, event, &mut cmds),
     }
     state.refresh_rows();
     cmds
@@ -73,7 +49,7 @@ fn on_key(state: &mut State, key: KeyEvent, cmds: &mut Vec<Cmd>) {
     }
     state.dirty = true;
     if is_interrupt(&key) {
-        quit(state, cmds);
+        cmds.push(Cmd::Quit);
         return;
     }
     if state.keymap.action_for(&key) == Some(Action::Suspend) {
@@ -107,7 +83,7 @@ fn on_key(state: &mut State, key: KeyEvent, cmds: &mut Vec<Cmd>) {
     let action = state.keymap.action_for(&key);
     if state.popup() {
         match action {
-            Some(Action::Quit) => quit(state, cmds),
+            Some(Action::Quit) => cmds.push(Cmd::Quit),
             Some(Action::Dismiss) => (state.show_help, state.show_budget) = (false, false),
             Some(Action::Help) => {
                 state.show_help = !state.show_help;
@@ -145,7 +121,7 @@ fn on_key(state: &mut State, key: KeyEvent, cmds: &mut Vec<Cmd>) {
     }
     let Some(action) = action else { return };
     match action {
-        Action::Quit => quit(state, cmds),
+        Action::Quit => cmds.push(Cmd::Quit),
         Action::Help => state.show_help = true,
         Action::Budget => state.show_budget = true,
         Action::FocusInput if state.focus == Focus::Alerts && key.code == KeyCode::Char('/') => {
@@ -223,7 +199,7 @@ fn tree_key(state: &mut State, key: KeyEvent, cmds: &mut Vec<Cmd>) {
     };
     let node = rows.get(tree.row).map(|r| r.node.clone());
     match (state.keymap.action_for(&key), key.code) {
-        (Some(Action::Quit), _) => quit(state, cmds),
+        (Some(Action::Quit), _) => cmds.push(Cmd::Quit),
         (Some(Action::Dismiss | Action::Tree), _) => state.tree = None,
         (Some(Action::Down), _) => tree.row = (tree.row + 1).min(rows.len().saturating_sub(1)),
         (Some(Action::Up), _) => tree.row = tree.row.saturating_sub(1),
@@ -279,11 +255,6 @@ fn portal_link(state: &State, target: &crate::case::Target) -> String {
             crate::report::alert_link(&state.portal, tenant, id.as_str())
         }
     }
-}
-
-fn quit(state: &mut State, cmds: &mut Vec<Cmd>) {
-    state.quit = true;
-    cmds.push(Cmd::Quit);
 }
 
 fn submit_input(state: &mut State, cmds: &mut Vec<Cmd>) {
@@ -487,6 +458,36 @@ fn refresh(state: &mut State, cmds: &mut Vec<Cmd>) {
     state.last_error = None;
 }
 
+fn on_fetch_event(state: &mut State, event: FetchEvent, cmds: &mut Vec<Cmd>) {
+    match event {
+        FetchEvent::Budget(budget) => {
+            if state.budget != budget {
+                state.budget = budget;
+                state.dirty = true;
+            }
+        }
+        FetchEvent::Retrying {
+            key,
+            attempt,
+            max,
+            error,
+        } => {
+            if let Some(Remote::Loading { retry, .. }) = state.store.get_mut(&key) {
+                *retry = Some((attempt, max));
+                state.last_error = Some(format!("{key}: {error} (retrying {attempt}/{max})"));
+                state.dirty = true;
+            }
+        }
+        FetchEvent::Done {
+            key,
+            ticket,
+            result,
+            at,
+            origin,
+        } => on_done(state, key, ticket, (result, at, origin), cmds),
+    }
+}
+
 /// An answer, when the API gave it, and where it came from.
 type Answer = (
     Result<FetchValue, crate::defender::ApiError>,
@@ -494,7 +495,10 @@ type Answer = (
     Origin,
 );
 
-fn on_fetched(
+/// A ticket's answer lands in the store, unless the ticket is no longer awaited. A stale
+/// cached answer is shown at once and marked refreshing; the fresh one replaces it, or, if the
+/// refresh fails, the stale one stays, said to be older.
+fn on_done(
     state: &mut State,
     key: FetchKey,
     ticket: crate::fetch::Ticket,

@@ -13,7 +13,7 @@ use crate::config::Settings;
 use crate::defender::client::TokenSource;
 use crate::defender::{ErrorKind, FetchKey, jwt, parse_alert_id};
 use crate::fetch::limits::human;
-use crate::fetch::{FetchEvent, FetchRequest, Priority, Ticket};
+use crate::fetch::{Answer, Answers, FetchRequest, Heard, Priority, Ticket};
 
 /// Clocks further apart than this break token validation (Entra ID allows five minutes).
 const MAX_SKEW: Duration = Duration::from_secs(300);
@@ -389,13 +389,13 @@ async fn permission_checks(settings: &Settings, source: Arc<dyn TokenSource>, re
         ));
     }
     let mut answers = std::collections::HashMap::new();
+    let mut protocol = Answers::new();
     while answers.len() < probes.len() {
-        match events.recv().await {
-            Some(FetchEvent::Done { key, result, .. }) => {
-                answers.insert(key, result);
-            }
-            Some(_) => {}
-            None => break,
+        let Some(event) = events.recv().await else {
+            break;
+        };
+        if let Heard::Answer(Answer { key, result, .. }) = protocol.take(event) {
+            answers.insert(key, result);
         }
     }
     for (name, key, permission) in probes {

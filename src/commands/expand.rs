@@ -21,7 +21,8 @@ use crate::config::Settings;
 use crate::defender::{AlertId, Endpoint, FetchKey, FetchValue, IpStats, parse_alert_id, parse_ip};
 use crate::fetch::limits::human;
 use crate::fetch::{
-    BudgetStatus, FetchEvent, FetchHandle, FetchRequest, Origin, Priority, RateLimits, Ticket,
+    Answer, Answers, BudgetStatus, FetchEvent, FetchHandle, FetchRequest, Heard, Priority,
+    RateLimits, Ticket,
 };
 
 /// What to walk.
@@ -371,8 +372,7 @@ pub async fn walk(
     let limits = &limits;
     let mut budget = BudgetStatus::default();
     let mut team = super::team_notice::TeamNotice::default();
-    // Stale cached answers, used only if their refresh fails.
-    let mut stale: HashMap<FetchKey, FetchValue> = HashMap::new();
+    let mut protocol = Answers::new();
     tokio::pin!(stop);
     while !walk.waiting.is_empty() {
         let event = tokio::select! {
@@ -383,37 +383,32 @@ pub async fn walk(
             }
             event = events.recv() => event,
         };
-        match event {
-            Some(FetchEvent::Done {
+        let Some(event) = event else {
+            break;
+        };
+        match protocol.take(event) {
+            Heard::Answer(Answer {
                 key,
-                result: Ok(value),
-                origin: Origin::Cache { refreshing: true },
+                result,
+                refresh_failed,
                 ..
             }) => {
-                stale.insert(key, value);
-            }
-            Some(FetchEvent::Done { key, result, .. }) => {
-                let result = match (result, stale.remove(&key)) {
-                    (Err(e), Some(old)) => {
-                        tracing::warn!(%key, error = %e, "refresh failed; using the cached answer");
-                        Ok(old)
-                    }
-                    (result, _) => result,
-                };
+                if let Some(e) = refresh_failed {
+                    tracing::warn!(%key, error = %e, "refresh failed; using the cached answer");
+                }
                 if let Some(node) = walk.answer(&key, result) {
                     walk.summary.nodes += 1;
                     on_node(&node);
                 }
                 on_progress(&walk.progress(&budget, limits));
             }
-            Some(FetchEvent::Budget(b)) => {
+            Heard::Other(FetchEvent::Budget(b)) => {
                 team.tell(&b);
                 budget = b;
                 walk.summary.calls = budget.endpoints.iter().map(|e| e.calls).sum();
                 on_progress(&walk.progress(&budget, limits));
             }
-            Some(FetchEvent::Retrying { .. }) => {}
-            None => break,
+            Heard::Held | Heard::Other(FetchEvent::Retrying { .. } | FetchEvent::Done { .. }) => {}
         }
     }
     walk.summary.calls = walk

@@ -12,7 +12,9 @@ use super::session::Recording;
 use super::{Failure, connect, credentials};
 use crate::config::Settings;
 use crate::defender::{ApiError, FetchKey, FetchValue, Listing, parse_alert_id, parse_ip};
-use crate::fetch::{FetchEvent, FetchHandle, FetchRequest, Origin, Priority, Ticket};
+use crate::fetch::{
+    Answer, Answers, FetchEvent, FetchHandle, FetchRequest, Heard, Origin, Priority, Ticket,
+};
 
 /// `mde-triage ip <IP> [--json]`: the input is checked before anything is sent.
 pub async fn ip(settings: &Settings, raw: &str, json: bool) -> Result<(), Failure> {
@@ -165,43 +167,38 @@ async fn fetch_all(
         ));
     }
     let mut answers = HashMap::new();
-    // Stale cached answers, kept in case their refresh fails.
-    let mut stale = HashMap::new();
-    let mut told_pause = false;
+    let mut protocol = Answers::new();
+    let mut pause_announced = false;
     let mut team = super::team_notice::TeamNotice::default();
     // The oldest answer served from the cache, to say how old the output is.
     let mut oldest_cached: Option<chrono::DateTime<chrono::Utc>> = None;
     while answers.len() < keys.len() {
-        match events.recv().await {
-            Some(FetchEvent::Done {
+        let Some(event) = events.recv().await else {
+            break;
+        };
+        match protocol.take(event) {
+            Heard::Answer(Answer {
                 key,
                 result,
-                origin: Origin::Cache { refreshing: true },
+                refresh_failed: Some(e),
                 ..
             }) => {
-                stale.insert(key, result);
+                eprintln!("mde-triage: {key}: could not refresh ({e}); using the cached answer");
+                answers.insert(key, result);
             }
-            Some(FetchEvent::Done {
+            Heard::Answer(Answer {
                 key,
                 result,
                 at,
                 origin,
                 ..
-            }) => match (result, stale.remove(&key)) {
-                (Err(e), Some(Ok(old))) => {
-                    eprintln!(
-                        "mde-triage: {key}: could not refresh ({e}); using the cached answer"
-                    );
-                    answers.insert(key, Ok(old));
+            }) => {
+                if matches!(origin, Origin::Cache { .. }) && result.is_ok() {
+                    oldest_cached = Some(oldest_cached.map_or(at, |o| o.min(at)));
                 }
-                (result, _) => {
-                    if matches!(origin, Origin::Cache { .. }) && result.is_ok() {
-                        oldest_cached = Some(oldest_cached.map_or(at, |o| o.min(at)));
-                    }
-                    answers.insert(key, result);
-                }
-            },
-            Some(FetchEvent::Retrying {
+                answers.insert(key, result);
+            }
+            Heard::Other(FetchEvent::Retrying {
                 key,
                 attempt,
                 max,
@@ -209,7 +206,7 @@ async fn fetch_all(
             }) => {
                 eprintln!("mde-triage: {key}: {error}; retrying ({attempt}/{max})");
             }
-            Some(FetchEvent::Budget(b)) => {
+            Heard::Other(FetchEvent::Budget(b)) => {
                 team.tell(&b);
                 match b.paused_for() {
                     Some(p) if p > LONGEST_WAIT => {
@@ -220,18 +217,18 @@ async fn fetch_all(
                                 .or_insert_with(|| Err(too_long_a_pause(p)));
                         }
                     }
-                    Some(p) if !told_pause => {
+                    Some(p) if !pause_announced => {
                         eprintln!(
                             "mde-triage: throttled by the API; waiting {}s",
                             p.as_secs_f64().ceil()
                         );
-                        told_pause = true;
+                        pause_announced = true;
                     }
-                    None => told_pause = false,
+                    None => pause_announced = false,
                     _ => {}
                 }
             }
-            None => break,
+            Heard::Held | Heard::Other(FetchEvent::Done { .. }) => {}
         }
     }
     Fetched {

@@ -17,7 +17,7 @@ use mde_triage::defender::model::ODataList;
 use mde_triage::defender::{
     Alert, AlertId, FetchKey, FetchValue, IpStats, RelatedIp, parse_alert_id,
 };
-use mde_triage::fetch::{FetchRequest, Ticket};
+use mde_triage::fetch::{FetchEvent, FetchRequest, Ticket};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
@@ -121,13 +121,13 @@ pub fn answer_all(
         let value = answer(&r.key);
         follow_ups.extend(update(
             state,
-            Msg::Fetched {
+            Msg::Fetch(FetchEvent::Done {
                 key: r.key,
                 ticket: r.ticket,
                 result: Ok(value),
                 at: at(),
                 origin: mde_triage::fetch::Origin::Network,
-            },
+            }),
         ));
     }
     follow_ups
@@ -142,13 +142,13 @@ pub fn settle(state: &mut State, cmds: Vec<Cmd>, answer: &dyn Fn(&FetchKey) -> F
 }
 
 pub fn fetched(key: FetchKey, ticket: Ticket, value: FetchValue) -> Msg {
-    Msg::Fetched {
+    Msg::Fetch(FetchEvent::Done {
         key,
         ticket,
         result: Ok(value),
         at: at(),
         origin: mde_triage::fetch::Origin::Network,
-    }
+    })
 }
 
 /// The screen as text, one line per row (trailing spaces trimmed).
