@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use unicode_segmentation::UnicodeSegmentation;
 
 use crate::app::{Remote, Theme};
-use crate::defender::{ApiError, ErrorKind, FetchKey};
+use crate::defender::{ApiError, ErrorKind, FetchKey, NotFound};
 
 const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
 
@@ -231,14 +231,20 @@ pub fn pending<T>(
 
 /// An error as the analyst should read it, with what to do about it.
 pub fn failure(error: &ApiError, key: &FetchKey, theme: &Theme) -> Vec<Line<'static>> {
+    let endpoint = key.endpoint();
+    let permission;
     let hint = match error.kind {
         ErrorKind::Unauthorized => "check the token (MDE_TOKEN) and the tenant; r to retry",
         ErrorKind::SignIn => "check AZURE_TENANT_ID, AZURE_CLIENT_ID and the secret; r to retry",
-        ErrorKind::Forbidden => match key {
-            FetchKey::IpAlerts(_) => "the app needs the Alert.Read.All permission",
-            _ => "the app needs the Ip.Read.All permission",
+        ErrorKind::Forbidden => {
+            permission = format!("the app needs the {} permission", endpoint.permission());
+            &permission
+        }
+        ErrorKind::NotFound => match endpoint.not_found() {
+            NotFound::Missing(meaning) => meaning,
+            // Such a 404 is read as an answer and never gets here.
+            NotFound::Answer => "not found",
         },
-        ErrorKind::NotFound => "unknown alert, or outside the retention period",
         ErrorKind::Throttled => "over the API quota; r to retry after the countdown",
         ErrorKind::Server | ErrorKind::Timeout | ErrorKind::Network => "r to retry",
         ErrorKind::InvalidInput => "the API refused this value",
@@ -250,7 +256,7 @@ pub fn failure(error: &ApiError, key: &FetchKey, theme: &Theme) -> Vec<Line<'sta
             Span::styled("✗ ", theme.error()),
             Span::styled(error.sentence(), theme.error()),
         ]),
-        Line::styled(hint, theme.muted()),
+        Line::styled(hint.to_owned(), theme.muted()),
     ]
 }
 
