@@ -316,7 +316,7 @@ fn each_kind_of_bad_file_gets_a_precise_message() {
         (
             "[settings]\ncache_ttl = { stats = \"1h\", ip_stats = \"2h\" }\n",
             "line 2",
-            "'ip_stats' sets ip_stats a second time",
+            "sets ip_stats a second time (an old key and a new one name the same endpoint)",
         ),
     ];
     for (text, at, what) in cases {

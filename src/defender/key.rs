@@ -251,6 +251,23 @@ mod tests {
     }
 
     #[test]
+    fn each_endpoint_s_facts_are_those_facts_md_documents() {
+        use Endpoint::*;
+        // FACTS.md sections 1-3: the permission, and whether a 404 is an answer.
+        let facts = [
+            (IpStats, "/api/ips/{ip}/stats", "Ip.Read.All", true),
+            (IpAlerts, "/api/ips/{ip}/alerts", "Alert.Read.All", false),
+            (AlertIps, "/api/alerts/{id}/ips", "Ip.Read.All", false),
+        ];
+        assert_eq!(facts.len(), Endpoint::ALL.len());
+        for (e, route, permission, answer) in facts {
+            assert_eq!(e.route(), route, "{e:?}");
+            assert_eq!(e.permission(), permission, "{e:?}");
+            assert_eq!(e.not_found() == NotFound::Answer, answer, "{e:?}");
+        }
+    }
+
+    #[test]
     fn segments_fill_the_route_with_the_subject() {
         let ip: IpAddr = "192.0.2.1".parse().unwrap();
         let id = super::super::input::parse_alert_id("da1_2").unwrap();

@@ -307,6 +307,39 @@ mod tests {
         assert_eq!(truncate("e\u{301}e\u{301}e", 2), "e\u{301}…");
     }
 
+    #[test]
+    fn a_failure_hint_says_what_the_key_s_endpoint_needs_and_what_its_404_means() {
+        let ip = "192.0.2.1".parse().unwrap();
+        let alert = crate::defender::parse_alert_id("da1_2").unwrap();
+        let hint = |kind, key: &FetchKey| {
+            failure(&ApiError::new(kind, "x"), key, &Theme::default())[1].to_string()
+        };
+        let keys = [
+            FetchKey::IpStats(ip),
+            FetchKey::IpAlerts(ip),
+            FetchKey::AlertIps(alert.clone()),
+        ];
+        for key in &keys {
+            let needed = key.endpoint().permission();
+            assert_eq!(
+                hint(ErrorKind::Forbidden, key),
+                format!("the app needs the {needed} permission")
+            );
+        }
+        assert_eq!(
+            hint(ErrorKind::Forbidden, &FetchKey::IpAlerts(ip)),
+            "the app needs the Alert.Read.All permission"
+        );
+        assert_eq!(
+            hint(ErrorKind::NotFound, &FetchKey::AlertIps(alert)),
+            "unknown alert, or outside the retention period"
+        );
+        assert_eq!(
+            hint(ErrorKind::NotFound, &FetchKey::IpAlerts(ip)),
+            "the API does not know this IP"
+        );
+    }
+
     fn rows(lines: Vec<Line<'static>>, max: u16) -> Vec<String> {
         wrap(lines, max).iter().map(|l| l.to_string()).collect()
     }
