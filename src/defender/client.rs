@@ -249,8 +249,10 @@ impl Client {
             }
             return Ok(page);
         }
-        if status == StatusCode::NOT_FOUND && call.key.endpoint().not_found() == NotFound::Answer {
-            return Ok(Page::last(FetchValue::nothing(call.key.endpoint())));
+        if status == StatusCode::NOT_FOUND
+            && let NotFound::Answer(value) = call.key.endpoint().not_found()
+        {
+            return Ok(Page::last(value));
         }
         Err(ApiError::from_response(
             status.as_u16(),

@@ -30,10 +30,10 @@ pub enum Endpoint {
 }
 
 /// What a 404 from an endpoint means.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum NotFound {
-    /// An answer, not a failure: for stats, the org never saw the IP.
-    Answer,
+    /// An answer, not a failure, and this one: for stats, the org never saw the IP.
+    Answer(FetchValue),
     /// A failure; the text says what the analyst should read into it.
     Missing(&'static str),
 }
@@ -100,7 +100,7 @@ impl Endpoint {
     /// an empty list today; older docs said 404.
     pub fn not_found(self) -> NotFound {
         match self {
-            Self::IpStats => NotFound::Answer,
+            Self::IpStats => NotFound::Answer(FetchValue::Stats(None)),
             Self::IpAlerts => NotFound::Missing("the API does not know this IP"),
             Self::AlertIps => NotFound::Missing("unknown alert, or outside the retention period"),
         }
@@ -164,16 +164,6 @@ pub enum FetchValue {
 }
 
 impl FetchValue {
-    /// An answer that there is nothing: what a 404 stands for where it is an answer
-    /// ([`NotFound::Answer`]).
-    pub fn nothing(endpoint: Endpoint) -> FetchValue {
-        match endpoint {
-            Endpoint::IpStats => FetchValue::Stats(None),
-            Endpoint::IpAlerts => FetchValue::Alerts(Listing::of(Vec::new())),
-            Endpoint::AlertIps => FetchValue::Ips(Listing::of(Vec::new())),
-        }
-    }
-
     /// Joins a later page onto this one. Stats are never paged; a later stats page replaces.
     pub fn append(&mut self, next: FetchValue) {
         match (self, next) {
@@ -263,7 +253,8 @@ mod tests {
         for (e, route, permission, answer) in facts {
             assert_eq!(e.route(), route, "{e:?}");
             assert_eq!(e.permission(), permission, "{e:?}");
-            assert_eq!(e.not_found() == NotFound::Answer, answer, "{e:?}");
+            let is_answer = matches!(e.not_found(), NotFound::Answer(_));
+            assert_eq!(is_answer, answer, "{e:?}");
         }
     }
 

@@ -243,7 +243,7 @@ pub fn failure(error: &ApiError, key: &FetchKey, theme: &Theme) -> Vec<Line<'sta
         ErrorKind::NotFound => match endpoint.not_found() {
             NotFound::Missing(meaning) => meaning,
             // Such a 404 is read as an answer and never gets here.
-            NotFound::Answer => "not found",
+            NotFound::Answer(_) => "not found",
         },
         ErrorKind::Throttled => "over the API quota; r to retry after the countdown",
         ErrorKind::Server | ErrorKind::Timeout | ErrorKind::Network => "r to retry",
