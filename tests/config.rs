@@ -311,7 +311,7 @@ fn each_kind_of_bad_file_gets_a_precise_message() {
         (
             "[settings]\ncache_ttl = { ip-alerts = \"1m\" }\n",
             "line 2",
-            "unknown endpoint 'ip-alerts' in cache_ttl (expected ip_stats, ip_alerts, alert_ips)",
+            "unknown endpoint 'ip-alerts' in cache_ttl (expected ip_stats, ip_alerts, alert_ips",
         ),
         (
             "[settings]\ncache_ttl = { stats = \"1h\", ip_stats = \"2h\" }\n",

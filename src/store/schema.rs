@@ -284,7 +284,8 @@ mod tests {
             ],
             "the call log survives the migration"
         );
-        let spent = store.case_calls(crate::store::CaseId(7)).unwrap();
+        let mut spent = store.case_calls(crate::store::CaseId(7)).unwrap();
+        spent.retain(|(_, n)| *n > 0);
         assert_eq!(
             spent,
             [
