@@ -234,10 +234,17 @@ mod tests {
     fn names_are_distinct_from_each_other_and_read_back() {
         for e in Endpoint::ALL {
             assert_eq!(Endpoint::from_name(e.name()), Some(e));
-            let same = Endpoint::ALL.iter().filter(|o| o.name() == e.name()).count();
+            let same = Endpoint::ALL
+                .iter()
+                .filter(|o| o.name() == e.name())
+                .count();
             assert_eq!(same, 1, "{e:?}");
         }
-        assert_eq!(Endpoint::from_name("ip-alerts"), None, "a label is not a name");
+        assert_eq!(
+            Endpoint::from_name("ip-alerts"),
+            None,
+            "a label is not a name"
+        );
     }
 
     #[test]

@@ -237,8 +237,11 @@ mod tests {
                           VALUES ('s', ?1, ?2, ?3, ?4)";
             conn.execute(insert, rusqlite::params!["stats", "192.0.2.1", "null", ms])
                 .unwrap();
-            conn.execute(insert, rusqlite::params!["ip-alerts", "192.0.2.1", alerts, ms])
-                .unwrap();
+            conn.execute(
+                insert,
+                rusqlite::params!["ip-alerts", "192.0.2.1", alerts, ms],
+            )
+            .unwrap();
             conn.execute(insert, rusqlite::params!["alert-ips", "da1_2", ips, ms])
                 .unwrap();
             for label in ["stats", "ip-alerts", "ip-alerts", "alert-ips"] {
