@@ -22,7 +22,7 @@ pub mod transport;
 
 pub use error::{ApiError, ErrorKind};
 pub use input::{AlertId, InputError, parse_alert_id, parse_ip};
-pub use key::{Endpoint, FetchKey, FetchValue};
+pub use key::{Endpoint, FetchKey, FetchValue, NotFound};
 pub use listing::{Cut, Listing};
 pub use model::{Alert, IpStats, RelatedIp, Severity, Status};
 pub use transport::{Call, CallFuture, Next, Page, Transport};

@@ -308,6 +308,16 @@ fn each_kind_of_bad_file_gets_a_precise_message() {
             "line 2, column 10",
             "expected a table of role = colour",
         ),
+        (
+            "[settings]\ncache_ttl = { ip-alerts = \"1m\" }\n",
+            "line 2",
+            "unknown endpoint 'ip-alerts' in cache_ttl (expected ip_stats, ip_alerts, alert_ips",
+        ),
+        (
+            "[settings]\ncache_ttl = { stats = \"1h\", ip_stats = \"2h\" }\n",
+            "line 2",
+            "sets ip_stats a second time (an old key and a new one name the same endpoint)",
+        ),
     ];
     for (text, at, what) in cases {
         let err = FileConfig::parse(Path::new("/etc/mde.toml"), text).unwrap_err();
@@ -357,6 +367,11 @@ fn the_sample_config_in_assets_is_valid() {
     let gov = file.layer(path, Some("fabrikam-gov")).unwrap();
     assert_eq!(gov.rate_limit.unwrap().to_string(), "50/1m,750/1h");
     assert_eq!(gov.reserve, Some(0.2), "inherited from [settings]");
+    assert_eq!(
+        file.settings.cache_ttl.as_ref().map(|t| t.resolve()),
+        Some(mde_triage::fetch::Ttl::default()),
+        "the sample's TTLs are the defaults it says they are"
+    );
     // The scope is documented commented out (the default needs no line); uncommented, it is
     // the default and valid.
     let text = std::fs::read_to_string(path).unwrap();
@@ -434,6 +449,42 @@ fn a_token_scope_comes_from_the_file_and_a_profile_overrides_it() {
     })
     .unwrap();
     assert_eq!(s.token_scope, None);
+}
+
+#[test]
+fn cache_ttl_is_keyed_by_endpoint_name_and_the_old_keys_still_read() {
+    use mde_triage::defender::Endpoint::{AlertIps, IpAlerts, IpStats};
+    use std::time::Duration;
+    let dir = scratch();
+    let path = write(
+        &dir,
+        "[settings]\ncache_ttl = { ip_stats = \"2h\", alerts = \"5m\" }\n\
+         [profiles.soc]\ncache_ttl = { ip_alerts = \"0s\" }\n\
+         [profiles.old]\ncache_ttl = { stats = \"30m\", alert_ips = \"15m\" }\n\
+         [profiles.none]\n",
+    );
+    let ttl = |profile: Option<&str>| {
+        let s = Settings::resolve(&GlobalArgs {
+            config: Some(path.clone()),
+            profile: profile.map(str::to_owned),
+            ..GlobalArgs::default()
+        })
+        .unwrap();
+        [IpStats, IpAlerts, AlertIps].map(|e| s.cache.ttl.of(e).as_secs())
+    };
+    let (h, m) = (3600, 60);
+    // A new name and an old key side by side; alert-IPs keep their default hour.
+    assert_eq!(ttl(None), [2 * h, 5 * m, h]);
+    // A profile's new name wins over [settings]' old key for the same endpoint.
+    assert_eq!(ttl(Some("soc")), [2 * h, 0, h]);
+    assert_eq!(ttl(Some("old")), [30 * m, 5 * m, 15 * m]);
+    assert_eq!(ttl(Some("none")), [2 * h, 5 * m, h], "inherited whole");
+    // No file: each endpoint's own default.
+    let none = Settings::from_args(&GlobalArgs::default());
+    for e in [IpStats, IpAlerts, AlertIps] {
+        assert_eq!(none.cache.ttl.of(e), e.default_ttl(), "{e:?}");
+    }
+    assert_eq!(IpAlerts.default_ttl(), Duration::from_secs(10 * m));
 }
 
 #[test]

@@ -11,7 +11,7 @@ use super::{Failure, connect, credential_source, exit};
 use crate::cli::GlobalArgs;
 use crate::config::Settings;
 use crate::defender::client::TokenSource;
-use crate::defender::{ErrorKind, FetchKey, jwt, parse_alert_id};
+use crate::defender::{Endpoint, ErrorKind, FetchKey, jwt, parse_alert_id};
 use crate::fetch::limits::human;
 use crate::fetch::{Answer, Answers, FetchRequest, Heard, Priority, Ticket};
 
@@ -250,10 +250,12 @@ async fn token_check(settings: &Settings, source: &dyn TokenSource, report: &mut
         permissions.join(", ")
     };
     let detail = format!("acquired, {expiry}; permissions: {shown}");
-    let missing: Vec<&str> = ["Ip.Read.All", "Alert.Read.All"]
-        .into_iter()
-        .filter(|p| !claims.grants(p))
-        .collect();
+    let mut missing: Vec<&str> = Vec::new();
+    for p in Endpoint::ALL.map(Endpoint::permission) {
+        if !claims.grants(p) && !missing.contains(&p) {
+            missing.push(p);
+        }
+    }
     let audience_ok = claims.aud.as_deref().is_none_or(|aud| {
         aud.contains("securitycenter") || aud == "fc780465-2017-40d4-a0c5-307022471b92"
     });
@@ -376,11 +378,14 @@ async fn permission_checks(settings: &Settings, source: Arc<dyn TokenSource>, re
     // A documentation address and an alert id that cannot exist: nothing real is looked up.
     let probe_ip = "192.0.2.1".parse().expect("a valid address");
     let probe_alert = parse_alert_id("da000000000000000000_0").expect("a valid id");
-    let probes = [
-        ("stats", FetchKey::IpStats(probe_ip), "Ip.Read.All"),
-        ("ip-alerts", FetchKey::IpAlerts(probe_ip), "Alert.Read.All"),
-        ("alert-ips", FetchKey::AlertIps(probe_alert), "Ip.Read.All"),
-    ];
+    let probes = Endpoint::ALL.map(|e| {
+        let key = match e {
+            Endpoint::IpStats => FetchKey::IpStats(probe_ip),
+            Endpoint::IpAlerts => FetchKey::IpAlerts(probe_ip),
+            Endpoint::AlertIps => FetchKey::AlertIps(probe_alert.clone()),
+        };
+        (e.label(), key, e.permission())
+    });
     for (i, (_, key, _)) in probes.iter().enumerate() {
         fetch.request(FetchRequest::new(
             key.clone(),

@@ -5,9 +5,13 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use std::time::Duration;
+
+use serde::de::{self, DeserializeSeed, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 
 use super::console::{ColorsTable, KeysTable};
+use crate::defender::Endpoint;
 use crate::defender::cloud::Cloud;
 use crate::fetch::RateLimits;
 
@@ -78,36 +82,103 @@ pub struct Layer {
     pub team_redis_password_file: Option<PathBuf>,
 }
 
-/// `cache_ttl = { stats = "1h", alerts = "10m", alert_ips = "1h" }`; `"0s"` means always ask.
-#[derive(Debug, Default, Clone, Copy, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TtlLayer {
-    #[serde(default, deserialize_with = "span")]
-    pub stats: Option<std::time::Duration>,
-    #[serde(default, deserialize_with = "span")]
-    pub alerts: Option<std::time::Duration>,
-    #[serde(default, deserialize_with = "span")]
-    pub alert_ips: Option<std::time::Duration>,
-}
+/// `cache_ttl = { ip_stats = "1h", ip_alerts = "10m", alert_ips = "1h" }`, keyed by
+/// [`Endpoint::name`]; `"0s"` means always ask. An endpoint left out keeps its default.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct TtlLayer(pub BTreeMap<Endpoint, Duration>);
+
+/// The keys earlier builds read (`stats`, `alerts`), still read: a file that worked keeps
+/// working. `alert_ips` was already the endpoint's name.
+const OLD_TTL_KEYS: [(&str, Endpoint); 2] =
+    [("stats", Endpoint::IpStats), ("alerts", Endpoint::IpAlerts)];
 
 impl TtlLayer {
     fn over(self, base: Option<TtlLayer>) -> TtlLayer {
-        let base = base.unwrap_or_default();
-        TtlLayer {
-            stats: self.stats.or(base.stats),
-            alerts: self.alerts.or(base.alerts),
-            alert_ips: self.alert_ips.or(base.alert_ips),
-        }
+        let mut merged = base.unwrap_or_default().0;
+        merged.extend(self.0);
+        TtlLayer(merged)
     }
 
     /// These values over the defaults.
-    pub fn resolve(self) -> crate::fetch::Ttl {
-        let d = crate::fetch::Ttl::default();
-        crate::fetch::Ttl {
-            stats: self.stats.unwrap_or(d.stats),
-            alerts: self.alerts.unwrap_or(d.alerts),
-            alert_ips: self.alert_ips.unwrap_or(d.alert_ips),
+    pub fn resolve(&self) -> crate::fetch::Ttl {
+        self.0
+            .iter()
+            .fold(crate::fetch::Ttl::default(), |ttl, (e, d)| ttl.with(*e, *d))
+    }
+}
+
+impl<'de> Deserialize<'de> for TtlLayer {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_map(TtlVisitor)
+    }
+}
+
+struct TtlVisitor;
+
+impl<'de> Visitor<'de> for TtlVisitor {
+    type Value = TtlLayer;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a table of endpoint = time span, e.g. { ip_alerts = \"10m\" }")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<TtlLayer, A::Error> {
+        let mut ttls = BTreeMap::new();
+        while let Some(endpoint) = map.next_key_seed(TtlKey { taken: &ttls })? {
+            let Span(ttl) = map.next_value()?;
+            ttls.insert(endpoint, ttl);
         }
+        Ok(TtlLayer(ttls))
+    }
+}
+
+/// A `cache_ttl` key: an endpoint's name or an old key, refused when the table already set
+/// that endpoint under its other name, so the two never race for which one wins.
+struct TtlKey<'a> {
+    taken: &'a BTreeMap<Endpoint, Duration>,
+}
+
+impl<'de> DeserializeSeed<'de> for TtlKey<'_> {
+    type Value = Endpoint;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Endpoint, D::Error> {
+        let s = String::deserialize(d)?;
+        let endpoint = Endpoint::from_name(&s).or_else(|| {
+            OLD_TTL_KEYS
+                .iter()
+                .find(|(old, _)| *old == s)
+                .map(|(_, e)| *e)
+        });
+        match endpoint {
+            Some(e) if self.taken.contains_key(&e) => Err(de::Error::custom(format!(
+                "'{s}' sets {} a second time (an old key and a new one name the same endpoint)",
+                e.name()
+            ))),
+            Some(e) => Ok(e),
+            None => {
+                let names = Endpoint::ALL.map(Endpoint::name);
+                Err(de::Error::custom(format!(
+                    "unknown endpoint '{s}' in cache_ttl (expected {})",
+                    names.join(", ")
+                )))
+            }
+        }
+    }
+}
+
+/// A time span: `"90s"`, `"10m"`, `"1h"`.
+struct Span(Duration);
+
+impl<'de> Deserialize<'de> for Span {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        crate::fetch::limits::parse_span(s.trim())
+            .map(Span)
+            .ok_or_else(|| {
+                de::Error::custom(format!(
+                    "'{s}' is not a time span (expected e.g. \"90s\", \"10m\" or \"1h\"; \"0s\" always asks the API)"
+                ))
+            })
     }
 }
 
@@ -193,8 +264,8 @@ impl Layer {
                 .team_redis_password_file
                 .or_else(|| base.team_redis_password_file.clone()),
             cache_ttl: match self.cache_ttl {
-                Some(own) => Some(own.over(base.cache_ttl)),
-                None => base.cache_ttl,
+                Some(own) => Some(own.over(base.cache_ttl.clone())),
+                None => base.cache_ttl.clone(),
             },
         }
     }
@@ -286,15 +357,4 @@ fn page_cap<'de, D: Deserializer<'de>>(d: D) -> Result<Option<usize>, D::Error> 
             "{v} is not a page cap between 1 and 10000"
         )))
     }
-}
-
-fn span<'de, D: Deserializer<'de>>(d: D) -> Result<Option<std::time::Duration>, D::Error> {
-    let s = String::deserialize(d)?;
-    crate::fetch::limits::parse_span(s.trim())
-        .map(Some)
-        .ok_or_else(|| {
-            serde::de::Error::custom(format!(
-                "'{s}' is not a time span (expected e.g. \"90s\", \"10m\" or \"1h\"; \"0s\" always asks the API)"
-            ))
-        })
 }

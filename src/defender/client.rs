@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use super::error::{ApiError, ErrorKind};
 use super::fields::read_logged;
-use super::key::{FetchKey, FetchValue};
+use super::key::{FetchKey, FetchValue, NotFound};
 use super::listing::{Item, Listing};
 use super::model::IpStats;
 use super::sanitize::one_line;
@@ -249,9 +249,10 @@ impl Client {
             }
             return Ok(page);
         }
-        if status == StatusCode::NOT_FOUND && matches!(call.key, FetchKey::IpStats(_)) {
-            // For stats, 404 means the org never saw the IP: an answer, not a failure.
-            return Ok(Page::last(FetchValue::Stats(None)));
+        if status == StatusCode::NOT_FOUND
+            && let NotFound::Answer(value) = call.key.endpoint().not_found()
+        {
+            return Ok(Page::last(value));
         }
         Err(ApiError::from_response(
             status.as_u16(),

@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::net::IpAddr;
+use std::time::Duration;
 
 use super::input::AlertId;
 use super::listing::{Cut, Listing};
@@ -16,7 +17,11 @@ pub enum FetchKey {
     AlertIps(AlertId),
 }
 
-/// The API's rate limits are counted per endpoint.
+/// The API's rate limits are counted per endpoint. Every fact about an endpoint (its route,
+/// its persisted name, its permission, how long its answers keep, what its 404 means) is
+/// written here once, in an exhaustive match: a new endpoint does not compile until each is
+/// said, and every reader (client, store, config, simulator, doctor, the panes' hints) asks
+/// here rather than keeping its own table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Endpoint {
     IpStats,
@@ -24,10 +29,21 @@ pub enum Endpoint {
     AlertIps,
 }
 
+/// What a 404 from an endpoint means.
+#[derive(Debug, Clone, PartialEq)]
+pub enum NotFound {
+    /// An answer, not a failure, and this one: for stats, the org never saw the IP.
+    Answer(FetchValue),
+    /// A failure; the text says what the analyst should read into it.
+    Missing(&'static str),
+}
+
 impl Endpoint {
+    /// In declaration order, so `e as usize` is `e`'s index here (checked by a test).
     pub const ALL: [Endpoint; 3] = [Endpoint::IpStats, Endpoint::IpAlerts, Endpoint::AlertIps];
 
-    /// Short label for the status bar.
+    /// Short label for the screen (status bar, budget view, doctor's check names): text
+    /// only, free to change; never stored.
     pub fn label(self) -> &'static str {
         match self {
             Self::IpStats => "stats",
@@ -36,9 +52,10 @@ impl Endpoint {
         }
     }
 
-    /// The endpoint's name in shared and persisted keys (the team's Redis): stable, never
-    /// the screen label, so renaming what the status bar says orphans nothing.
-    pub fn stable_name(self) -> &'static str {
+    /// The endpoint's one name in persisted and shared keys (the local database, the team's
+    /// Redis) and in the config file's `cache_ttl`: stable, never the screen label, so
+    /// renaming what the status bar says orphans nothing.
+    pub fn name(self) -> &'static str {
         match self {
             Self::IpStats => "ip_stats",
             Self::IpAlerts => "ip_alerts",
@@ -46,12 +63,46 @@ impl Endpoint {
         }
     }
 
-    /// The route as the API documents it.
+    /// The endpoint named `name` (see [`Self::name`]).
+    pub fn from_name(name: &str) -> Option<Endpoint> {
+        Self::ALL.into_iter().find(|e| e.name() == name)
+    }
+
+    /// The route as the API documents it; `{...}` is the key's subject (an IP or alert id).
     pub fn route(self) -> &'static str {
         match self {
             Self::IpStats => "/api/ips/{ip}/stats",
             Self::IpAlerts => "/api/ips/{ip}/alerts",
             Self::AlertIps => "/api/alerts/{id}/ips",
+        }
+    }
+
+    /// The application permission the call needs (FACTS.md sections 1-3); its ReadWrite form
+    /// also serves.
+    pub fn permission(self) -> &'static str {
+        match self {
+            Self::IpStats | Self::AlertIps => "Ip.Read.All",
+            Self::IpAlerts => "Alert.Read.All",
+        }
+    }
+
+    /// How long an answer stays fresh unless `cache_ttl` says otherwise. Prevalence and an
+    /// alert's IPs change slowly; an IP's alerts are what moves during an incident.
+    pub fn default_ttl(self) -> Duration {
+        match self {
+            Self::IpStats | Self::AlertIps => Duration::from_secs(3600),
+            Self::IpAlerts => Duration::from_secs(600),
+        }
+    }
+
+    /// What a 404 means here. For stats the org never saw the IP (older docs; the newest say
+    /// 200 with a zero count, which means the same). An IP's alerts answer an unknown IP with
+    /// an empty list today; older docs said 404.
+    pub fn not_found(self) -> NotFound {
+        match self {
+            Self::IpStats => NotFound::Answer(FetchValue::Stats(None)),
+            Self::IpAlerts => NotFound::Missing("the API does not know this IP"),
+            Self::AlertIps => NotFound::Missing("unknown alert, or outside the retention period"),
         }
     }
 }
@@ -65,13 +116,30 @@ impl FetchKey {
         }
     }
 
-    /// Path segments after the base URL; the client percent-encodes each one.
-    pub fn segments(&self) -> [String; 4] {
+    /// What the key asks about (the IP or alert id), as the route and the store spell it.
+    pub fn subject(&self) -> String {
         match self {
-            Self::IpStats(ip) => ["api".into(), "ips".into(), ip.to_string(), "stats".into()],
-            Self::IpAlerts(ip) => ["api".into(), "ips".into(), ip.to_string(), "alerts".into()],
-            Self::AlertIps(id) => ["api".into(), "alerts".into(), id.to_string(), "ips".into()],
+            Self::IpStats(ip) | Self::IpAlerts(ip) => ip.to_string(),
+            Self::AlertIps(id) => id.to_string(),
         }
+    }
+
+    /// Path segments after the base URL: the endpoint's route with the subject in its place.
+    /// The client percent-encodes each one.
+    pub fn segments(&self) -> Vec<String> {
+        let subject = self.subject();
+        self.endpoint()
+            .route()
+            .split('/')
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                if s.starts_with('{') {
+                    subject.clone()
+                } else {
+                    s.to_owned()
+                }
+            })
+            .collect()
     }
 }
 
@@ -88,7 +156,8 @@ impl fmt::Display for FetchKey {
 /// A complete answer for a key (all pages joined).
 #[derive(Debug, Clone, PartialEq)]
 pub enum FetchValue {
-    /// `None`: the API answered 404, which for stats means "not seen in the org".
+    /// `None`: the API answered 404, which for stats means "not seen in the org"
+    /// ([`Endpoint::not_found`]).
     Stats(Option<IpStats>),
     Alerts(Listing<Alert>),
     Ips(Listing<RelatedIp>),
@@ -147,5 +216,70 @@ impl FetchValue {
             FetchValue::Ips(a) => a.cut.as_ref(),
             FetchValue::Stats(_) => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn all_lists_each_endpoint_at_its_own_index() {
+        for (i, e) in Endpoint::ALL.into_iter().enumerate() {
+            assert_eq!(e as usize, i, "{e:?}");
+        }
+    }
+
+    #[test]
+    fn names_are_distinct_from_each_other_and_read_back() {
+        for e in Endpoint::ALL {
+            assert_eq!(Endpoint::from_name(e.name()), Some(e));
+            let same = Endpoint::ALL
+                .iter()
+                .filter(|o| o.name() == e.name())
+                .count();
+            assert_eq!(same, 1, "{e:?}");
+        }
+        assert_eq!(
+            Endpoint::from_name("ip-alerts"),
+            None,
+            "a label is not a name"
+        );
+    }
+
+    #[test]
+    fn each_endpoint_s_facts_are_those_facts_md_documents() {
+        use Endpoint::*;
+        // FACTS.md sections 1-3: the permission, and whether a 404 is an answer.
+        let facts = [
+            (IpStats, "/api/ips/{ip}/stats", "Ip.Read.All", true),
+            (IpAlerts, "/api/ips/{ip}/alerts", "Alert.Read.All", false),
+            (AlertIps, "/api/alerts/{id}/ips", "Ip.Read.All", false),
+        ];
+        assert_eq!(facts.len(), Endpoint::ALL.len());
+        for (e, route, permission, answer) in facts {
+            assert_eq!(e.route(), route, "{e:?}");
+            assert_eq!(e.permission(), permission, "{e:?}");
+            let is_answer = matches!(e.not_found(), NotFound::Answer(_));
+            assert_eq!(is_answer, answer, "{e:?}");
+        }
+    }
+
+    #[test]
+    fn segments_fill_the_route_with_the_subject() {
+        let ip: IpAddr = "192.0.2.1".parse().unwrap();
+        let id = super::super::input::parse_alert_id("da1_2").unwrap();
+        assert_eq!(
+            FetchKey::IpStats(ip).segments(),
+            ["api", "ips", "192.0.2.1", "stats"]
+        );
+        assert_eq!(
+            FetchKey::IpAlerts(ip).segments(),
+            ["api", "ips", "192.0.2.1", "alerts"]
+        );
+        assert_eq!(
+            FetchKey::AlertIps(id).segments(),
+            ["api", "alerts", "da1_2", "ips"]
+        );
     }
 }

@@ -21,33 +21,25 @@ pub trait Memory: Send + Sync {
     fn call(&self, endpoint: Endpoint, at: DateTime<Utc>, sent: bool);
 }
 
-/// How long an answer stays fresh, per endpoint.
+/// How long an answer stays fresh, per endpoint; by default [`Endpoint::default_ttl`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Ttl {
-    pub stats: Duration,
-    pub alerts: Duration,
-    pub alert_ips: Duration,
-}
+pub struct Ttl([Duration; Endpoint::ALL.len()]);
 
 impl Default for Ttl {
-    /// Prevalence and an alert's IPs change slowly; an IP's alerts are what moves during an
-    /// incident.
     fn default() -> Self {
-        Self {
-            stats: Duration::from_secs(3600),
-            alerts: Duration::from_secs(600),
-            alert_ips: Duration::from_secs(3600),
-        }
+        Self(Endpoint::ALL.map(Endpoint::default_ttl))
     }
 }
 
 impl Ttl {
     pub fn of(&self, endpoint: Endpoint) -> Duration {
-        match endpoint {
-            Endpoint::IpStats => self.stats,
-            Endpoint::IpAlerts => self.alerts,
-            Endpoint::AlertIps => self.alert_ips,
-        }
+        self.0[endpoint as usize]
+    }
+
+    /// This policy with `endpoint`'s answers fresh for `ttl`.
+    pub fn with(mut self, endpoint: Endpoint, ttl: Duration) -> Self {
+        self.0[endpoint as usize] = ttl;
+        self
     }
 }
 

@@ -167,7 +167,7 @@ async fn gate(s: &Shared, endpoint: Endpoint, headers: &HeaderMap) -> Result<(),
         };
         return Err(error(StatusCode::UNAUTHORIZED, "Unauthorized", message));
     }
-    let role = required_role(endpoint);
+    let role = endpoint.permission();
     if !s.config.roles.iter().any(|r| r == role) {
         return Err(error(
             StatusCode::FORBIDDEN,
@@ -191,14 +191,6 @@ async fn gate(s: &Shared, endpoint: Endpoint, headers: &HeaderMap) -> Result<(),
         ));
     }
     Ok(())
-}
-
-/// The application permission each endpoint needs (FACTS.md section 2).
-fn required_role(endpoint: Endpoint) -> &'static str {
-    match endpoint {
-        Endpoint::IpStats | Endpoint::AlertIps => "Ip.Read.All",
-        Endpoint::IpAlerts => "Alert.Read.All",
-    }
 }
 
 /// Exact sliding windows per endpoint; a refused call does not count.

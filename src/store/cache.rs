@@ -10,17 +10,9 @@ use crate::defender::{Alert, Endpoint, FetchKey, FetchValue, IpStats, Listing, R
 /// Calls older than this are of no use to any window (the longest the API has is an hour).
 const CALL_MEMORY: Span = Span::hours(2);
 
-/// The stored form of a key: its endpoint label and its subject (IP or alert id).
+/// The stored form of a key: its endpoint's stable name and its subject (IP or alert id).
 pub fn key_parts(key: &FetchKey) -> (&'static str, String) {
-    let subject = match key {
-        FetchKey::IpStats(ip) | FetchKey::IpAlerts(ip) => ip.to_string(),
-        FetchKey::AlertIps(id) => id.to_string(),
-    };
-    (key.endpoint().label(), subject)
-}
-
-pub fn endpoint_of(label: &str) -> Option<Endpoint> {
-    Endpoint::ALL.into_iter().find(|e| e.label() == label)
+    (key.endpoint().name(), key.subject())
 }
 
 pub fn encode(value: &FetchValue) -> serde_json::Result<String> {
@@ -129,7 +121,7 @@ impl Store {
         };
         self.conn
             .prepare_cached(sql)?
-            .execute(params![scope, endpoint.label(), to_ms(at)])?;
+            .execute(params![scope, endpoint.name(), to_ms(at)])?;
         if forget {
             self.conn
                 .prepare_cached("DELETE FROM calls WHERE scope = ?1 AND at_ms < ?2")?
@@ -155,8 +147,8 @@ impl Store {
         })?;
         let mut calls = Vec::new();
         for row in rows {
-            let (label, ms) = row?;
-            if let Some(e) = endpoint_of(&label) {
+            let (name, ms) = row?;
+            if let Some(e) = Endpoint::from_name(&name) {
                 calls.push((e, from_ms(ms)));
             }
         }

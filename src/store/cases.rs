@@ -218,7 +218,7 @@ impl Store {
                 "INSERT INTO case_calls (case_id, endpoint, calls) VALUES (?1, ?2, max(?3, 0))
                  ON CONFLICT (case_id, endpoint) DO UPDATE SET calls = max(calls + ?3, 0)",
             )?
-            .execute(params![case.0, endpoint.label(), delta])?;
+            .execute(params![case.0, endpoint.name(), delta])?;
         Ok(())
     }
 
@@ -230,7 +230,7 @@ impl Store {
                 .conn
                 .query_row(
                     "SELECT calls FROM case_calls WHERE case_id = ?1 AND endpoint = ?2",
-                    params![case.0, e.label()],
+                    params![case.0, e.name()],
                     |r| r.get(0),
                 )
                 .optional()?;

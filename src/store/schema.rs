@@ -88,7 +88,7 @@ const MIGRATIONS: &[&str] = &[
     r#"
     CREATE TABLE admissions (
         scope    TEXT NOT NULL,
-        endpoint TEXT NOT NULL,        -- Endpoint::stable_name()
+        endpoint TEXT NOT NULL,        -- Endpoint::name()
         member   TEXT NOT NULL,        -- "<process id>:<seq>": a retry is not a second call
         at_ms    INTEGER NOT NULL,
         PRIMARY KEY (scope, endpoint, member)
@@ -111,6 +111,20 @@ const MIGRATIONS: &[&str] = &[
         seen_ms INTEGER NOT NULL,
         PRIMARY KEY (scope, process)
     ) WITHOUT ROWID;
+    "#,
+    // 3: the cache, the call log and a case's calls name the endpoint by Endpoint::name(),
+    // as the ledger does, no longer by the screen label: renaming what the status bar says
+    // must not orphan stored rows. The labels here are those builds up to 2 wrote.
+    r#"
+    UPDATE responses SET endpoint = CASE endpoint
+        WHEN 'stats' THEN 'ip_stats' WHEN 'ip-alerts' THEN 'ip_alerts'
+        WHEN 'alert-ips' THEN 'alert_ips' ELSE endpoint END;
+    UPDATE calls SET endpoint = CASE endpoint
+        WHEN 'stats' THEN 'ip_stats' WHEN 'ip-alerts' THEN 'ip_alerts'
+        WHEN 'alert-ips' THEN 'alert_ips' ELSE endpoint END;
+    UPDATE case_calls SET endpoint = CASE endpoint
+        WHEN 'stats' THEN 'ip_stats' WHEN 'ip-alerts' THEN 'ip_alerts'
+        WHEN 'alert-ips' THEN 'alert_ips' ELSE endpoint END;
     "#,
 ];
 
@@ -196,5 +210,103 @@ mod tests {
                 .unwrap();
             assert_eq!(n, 0, "{table} exists and starts empty");
         }
+    }
+
+    #[test]
+    fn a_file_of_the_second_schema_keeps_its_cache_call_log_and_case_calls() {
+        use crate::defender::{Endpoint, FetchKey, FetchValue, Listing, parse_alert_id};
+        use crate::store::cache::encode;
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v2.db");
+        let now = chrono::Utc::now();
+        let ip = "192.0.2.1".parse().unwrap();
+        let alert = parse_alert_id("da1_2").unwrap();
+        let ips = encode(&FetchValue::Ips(Listing::of(Vec::new()))).unwrap();
+        let alerts = encode(&FetchValue::Alerts(Listing::of(Vec::new()))).unwrap();
+        {
+            // The file as builds up to 2 left it: rows keyed by the screen label.
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(MIGRATIONS[0]).unwrap();
+            conn.execute_batch(MIGRATIONS[1]).unwrap();
+            conn.pragma_update(None, "user_version", 2).unwrap();
+            conn.pragma_update(None, "application_id", APPLICATION_ID)
+                .unwrap();
+            let ms = crate::store::to_ms(now);
+            let insert = "INSERT INTO responses (scope, endpoint, subject, body, fetched_ms)
+                          VALUES ('s', ?1, ?2, ?3, ?4)";
+            conn.execute(insert, rusqlite::params!["stats", "192.0.2.1", "null", ms])
+                .unwrap();
+            conn.execute(
+                insert,
+                rusqlite::params!["ip-alerts", "192.0.2.1", alerts, ms],
+            )
+            .unwrap();
+            conn.execute(insert, rusqlite::params!["alert-ips", "da1_2", ips, ms])
+                .unwrap();
+            for label in ["stats", "ip-alerts", "ip-alerts", "alert-ips"] {
+                conn.execute(
+                    "INSERT INTO calls (scope, endpoint, at_ms) VALUES ('s', ?1, ?2)",
+                    rusqlite::params![label, ms],
+                )
+                .unwrap();
+            }
+            conn.execute_batch(
+                "INSERT INTO cases (id, name, scope, api_host, portal, created_ms, updated_ms)
+                 VALUES (7, 'c', 's', 'h', 'p', 0, 0);
+                 INSERT INTO case_calls (case_id, endpoint, calls)
+                 VALUES (7, 'stats', 1), (7, 'ip-alerts', 2), (7, 'alert-ips', 3);",
+            )
+            .unwrap();
+        }
+        let store = crate::store::Store::open(&path).unwrap().store;
+        assert_eq!(inspect(&store.conn).unwrap(), Found::Ours(latest()));
+
+        for key in [
+            FetchKey::IpStats(ip),
+            FetchKey::IpAlerts(ip),
+            FetchKey::AlertIps(alert),
+        ] {
+            let hit = store.response("s", &key).unwrap();
+            assert!(hit.is_some(), "the cached {key} survives the migration");
+        }
+        let mut calls: Vec<Endpoint> = store
+            .calls_since("s", now - chrono::Duration::minutes(1))
+            .unwrap()
+            .into_iter()
+            .map(|(e, _)| e)
+            .collect();
+        calls.sort();
+        assert_eq!(
+            calls,
+            [
+                Endpoint::IpStats,
+                Endpoint::IpAlerts,
+                Endpoint::IpAlerts,
+                Endpoint::AlertIps
+            ],
+            "the call log survives the migration"
+        );
+        let mut spent = store.case_calls(crate::store::CaseId(7)).unwrap();
+        spent.retain(|(_, n)| *n > 0);
+        assert_eq!(
+            spent,
+            [
+                (Endpoint::IpStats, 1),
+                (Endpoint::IpAlerts, 2),
+                (Endpoint::AlertIps, 3)
+            ],
+            "a case's calls survive the migration"
+        );
+        let labelled: i64 = store
+            .conn
+            .query_row(
+                "SELECT (SELECT count(*) FROM responses WHERE endpoint LIKE '%-%' OR endpoint = 'stats')
+                      + (SELECT count(*) FROM calls WHERE endpoint LIKE '%-%' OR endpoint = 'stats')",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(labelled, 0, "no row is left under a screen label");
     }
 }

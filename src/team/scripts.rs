@@ -61,11 +61,11 @@ impl Keys {
 
     /// The endpoint's log of calls: member = call id, score = admission ms (Redis time).
     pub fn calls(&self, e: Endpoint) -> String {
-        format!("{}calls:{}", self.prefix, e.stable_name())
+        format!("{}calls:{}", self.prefix, e.name())
     }
 
     pub fn pause(&self, e: Endpoint) -> String {
-        format!("{}pause:{}", self.prefix, e.stable_name())
+        format!("{}pause:{}", self.prefix, e.name())
     }
 
     pub fn epoch(&self) -> String {
@@ -92,8 +92,7 @@ impl Keys {
 /// `<stable endpoint>:<ip or alert id>`, anything but `[A-Za-z0-9._:-]` percent-escaped: the
 /// subject comes from server data and the analyst's input.
 fn subject(key: &FetchKey) -> String {
-    let [_, _, id, _] = key.segments();
-    format!("{}:{}", key.endpoint().stable_name(), sanitise(&id))
+    format!("{}:{}", key.endpoint().name(), sanitise(&key.subject()))
 }
 
 fn sanitise(s: &str) -> String {

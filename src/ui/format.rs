@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use unicode_segmentation::UnicodeSegmentation;
 
 use crate::app::{Remote, Theme};
-use crate::defender::{ApiError, ErrorKind, FetchKey};
+use crate::defender::{ApiError, ErrorKind, FetchKey, NotFound};
 
 const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
 
@@ -231,14 +231,20 @@ pub fn pending<T>(
 
 /// An error as the analyst should read it, with what to do about it.
 pub fn failure(error: &ApiError, key: &FetchKey, theme: &Theme) -> Vec<Line<'static>> {
+    let endpoint = key.endpoint();
+    let permission;
     let hint = match error.kind {
         ErrorKind::Unauthorized => "check the token (MDE_TOKEN) and the tenant; r to retry",
         ErrorKind::SignIn => "check AZURE_TENANT_ID, AZURE_CLIENT_ID and the secret; r to retry",
-        ErrorKind::Forbidden => match key {
-            FetchKey::IpAlerts(_) => "the app needs the Alert.Read.All permission",
-            _ => "the app needs the Ip.Read.All permission",
+        ErrorKind::Forbidden => {
+            permission = format!("the app needs the {} permission", endpoint.permission());
+            &permission
+        }
+        ErrorKind::NotFound => match endpoint.not_found() {
+            NotFound::Missing(meaning) => meaning,
+            // Such a 404 is read as an answer and never gets here.
+            NotFound::Answer(_) => "not found",
         },
-        ErrorKind::NotFound => "unknown alert, or outside the retention period",
         ErrorKind::Throttled => "over the API quota; r to retry after the countdown",
         ErrorKind::Server | ErrorKind::Timeout | ErrorKind::Network => "r to retry",
         ErrorKind::InvalidInput => "the API refused this value",
@@ -250,7 +256,7 @@ pub fn failure(error: &ApiError, key: &FetchKey, theme: &Theme) -> Vec<Line<'sta
             Span::styled("✗ ", theme.error()),
             Span::styled(error.sentence(), theme.error()),
         ]),
-        Line::styled(hint, theme.muted()),
+        Line::styled(hint.to_owned(), theme.muted()),
     ]
 }
 
@@ -299,6 +305,39 @@ mod tests {
         assert_eq!(truncate("中文標題", 5), "中文…");
         assert_eq!(truncate("中文標題", 8), "中文標題");
         assert_eq!(truncate("e\u{301}e\u{301}e", 2), "e\u{301}…");
+    }
+
+    #[test]
+    fn a_failure_hint_says_what_the_key_s_endpoint_needs_and_what_its_404_means() {
+        let ip = "192.0.2.1".parse().unwrap();
+        let alert = crate::defender::parse_alert_id("da1_2").unwrap();
+        let hint = |kind, key: &FetchKey| {
+            failure(&ApiError::new(kind, "x"), key, &Theme::default())[1].to_string()
+        };
+        let keys = [
+            FetchKey::IpStats(ip),
+            FetchKey::IpAlerts(ip),
+            FetchKey::AlertIps(alert.clone()),
+        ];
+        for key in &keys {
+            let needed = key.endpoint().permission();
+            assert_eq!(
+                hint(ErrorKind::Forbidden, key),
+                format!("the app needs the {needed} permission")
+            );
+        }
+        assert_eq!(
+            hint(ErrorKind::Forbidden, &FetchKey::IpAlerts(ip)),
+            "the app needs the Alert.Read.All permission"
+        );
+        assert_eq!(
+            hint(ErrorKind::NotFound, &FetchKey::AlertIps(alert)),
+            "unknown alert, or outside the retention period"
+        );
+        assert_eq!(
+            hint(ErrorKind::NotFound, &FetchKey::IpAlerts(ip)),
+            "the API does not know this IP"
+        );
     }
 
     fn rows(lines: Vec<Line<'static>>, max: u16) -> Vec<String> {

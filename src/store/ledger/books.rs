@@ -46,7 +46,7 @@ impl Core {
     }
 
     fn decide(&self, tx: &Transaction<'_>, ask: Ask, now: i64) -> rusqlite::Result<Verdict> {
-        let endpoint = ask.endpoint.stable_name();
+        let endpoint = ask.endpoint.name();
         let scope = self.scope.as_str();
         let paused: Option<i64> = tx
             .prepare_cached(
@@ -125,7 +125,7 @@ impl Core {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let now = clock();
-        let name = endpoint.stable_name();
+        let name = endpoint.name();
         tx.prepare_cached(
             "DELETE FROM admissions WHERE scope = ?1 AND endpoint = ?2 AND member = ?3",
         )?
@@ -180,7 +180,7 @@ impl Core {
             .query_row(params![self.scope, now - CONSOLE_SEEN_MS], |r| r.get(0))?;
         let mut endpoints = Vec::with_capacity(Endpoint::ALL.len());
         for endpoint in Endpoint::ALL {
-            let name = endpoint.stable_name();
+            let name = endpoint.name();
             let times = tx
                 .prepare_cached(
                     "SELECT at_ms FROM admissions WHERE scope = ?1 AND endpoint = ?2 AND at_ms > ?3
