@@ -16,7 +16,7 @@ use tokio::sync::mpsc::UnboundedReceiver;
 
 use super::json::StatsJson;
 use super::session::Recording;
-use super::{Failure, connect, credentials, exit};
+use super::{Failure, credentials, exit};
 use crate::config::Settings;
 use crate::defender::{AlertId, Endpoint, FetchKey, FetchValue, IpStats, parse_alert_id, parse_ip};
 use crate::fetch::limits::human;
@@ -519,10 +519,10 @@ pub async fn run(
 ) -> Result<(), Failure> {
     let seeds = read_seeds(args, std::io::stdin().lock())?;
     let rec = Recording::open(settings)?;
-    let memory = rec.memory();
     if plan_only {
         let now = chrono::Utc::now();
-        let recent: Vec<(Endpoint, Duration)> = memory
+        let recent: Vec<(Endpoint, Duration)> = rec
+            .memory()
             .map(|m| m.calls_since(now - chrono::Duration::hours(1)))
             .unwrap_or_default()
             .into_iter()
@@ -533,9 +533,7 @@ pub async fn run(
         return Ok(());
     }
     let tokens = credentials(settings)?;
-    let books = super::books::open(settings, &tokens, &rec.db.scope).await;
-    books.say();
-    let (fetch, mut events) = connect(&settings.api_url, tokens, settings, memory, books.ledger)?;
+    let (fetch, mut events) = super::books::connect_recorded(settings, tokens, &rec).await?;
     let mut display = ProgressDisplay::new();
     let mut out = std::io::stdout().lock();
     let mut closed = false;

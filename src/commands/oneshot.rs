@@ -9,7 +9,7 @@ use tokio::sync::mpsc::UnboundedReceiver;
 
 use super::json::{AlertJson, CaveatsJson, ListCaveats, StatsJson};
 use super::session::Recording;
-use super::{Failure, connect, credentials};
+use super::{Failure, credentials};
 use crate::config::Settings;
 use crate::defender::{ApiError, FetchKey, FetchValue, Listing, parse_alert_id, parse_ip};
 use crate::fetch::{
@@ -21,15 +21,7 @@ pub async fn ip(settings: &Settings, raw: &str, json: bool) -> Result<(), Failur
     let ip = parse_ip(raw)?;
     let tokens = credentials(settings)?;
     let rec = Recording::open(settings)?;
-    let books = super::books::open(settings, &tokens, &rec.db.scope).await;
-    books.say();
-    let (fetch, events) = connect(
-        &settings.api_url,
-        tokens,
-        settings,
-        rec.memory(),
-        books.ledger,
-    )?;
+    let (fetch, events) = super::books::connect_recorded(settings, tokens, &rec).await?;
     let Fetched {
         mut answers,
         cached_at,
@@ -81,15 +73,7 @@ pub async fn alert(settings: &Settings, raw: &str, json: bool) -> Result<(), Fai
     let key = FetchKey::AlertIps(id.clone());
     let tokens = credentials(settings)?;
     let rec = Recording::open(settings)?;
-    let books = super::books::open(settings, &tokens, &rec.db.scope).await;
-    books.say();
-    let (fetch, events) = connect(
-        &settings.api_url,
-        tokens,
-        settings,
-        rec.memory(),
-        books.ledger,
-    )?;
+    let (fetch, events) = super::books::connect_recorded(settings, tokens, &rec).await?;
     let Fetched {
         mut answers,
         cached_at,

@@ -22,10 +22,22 @@ struct Scripts {
 // `Script` keeps the SHA1; `invoke_async` sends EVALSHA and loads the script on NOSCRIPT (a
 // restarted Redis), which `invoke_script` would not (redis-rs #1394).
 static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
-    admit: Script::new(include_str!("lua/admit.lua")),
-    take_back: Script::new(include_str!("lua/take_back.lua")),
-    reseed: Script::new(include_str!("lua/reseed.lua")),
-    heartbeat: Script::new(include_str!("lua/heartbeat.lua")),
+    admit: Script::new(concat!(
+        include_str!("lua/clock.lua"),
+        include_str!("lua/admit.lua")
+    )),
+    take_back: Script::new(concat!(
+        include_str!("lua/clock.lua"),
+        include_str!("lua/take_back.lua")
+    )),
+    reseed: Script::new(concat!(
+        include_str!("lua/clock.lua"),
+        include_str!("lua/reseed.lua")
+    )),
+    heartbeat: Script::new(concat!(
+        include_str!("lua/clock.lua"),
+        include_str!("lua/heartbeat.lua")
+    )),
     lookup: Script::new(include_str!("lua/lookup.lua")),
     share: Script::new(include_str!("lua/share.lua")),
     settings: Script::new(include_str!("lua/settings.lua")),

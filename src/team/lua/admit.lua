@@ -6,13 +6,7 @@
 --       then k pairs: allowed at the asker's lane level, reach ms (window + slack).
 -- Returns {kind, value, now, count_1 .. count_k}: kind 0 admitted (value = score),
 -- 1 wait (value = ms), 2 paused (value = ms left), 3 re-seed (the epoch is missing or not ours).
-local now
-if ARGV[2] ~= '' then
-  now = tonumber(ARGV[2])
-else
-  local t = redis.call('TIME')
-  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-end
+local now = now_ms(ARGV[2])
 local pause = redis.call('GET', KEYS[2])
 if pause and tonumber(pause) > now then
   return {2, tonumber(pause) - now, now}

@@ -5,8 +5,7 @@
 --       5 the consoles set's TTL ms, 6 number of windows k, 7 .. 6+k reach ms,
 --       then per endpoint: the lowest score to return (calls at or after it).
 -- Returns {now, consoles, epoch ok (1/0), then per endpoint: pause end (0), k counts, m, m scores}.
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local now = now_ms(nil)
 redis.call('ZADD', KEYS[1], now, ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[4]))
 redis.call('PEXPIRE', KEYS[1], ARGV[5])

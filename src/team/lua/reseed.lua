@@ -8,13 +8,7 @@
 --       pairs member, score.
 -- Same member ids as when admitted, so a call already on the log is not added twice.
 -- Returns {the marker's value, now}.
-local now
-if ARGV[2] ~= '' then
-  now = tonumber(ARGV[2])
-else
-  local t = redis.call('TIME')
-  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-end
+local now = now_ms(ARGV[2])
 local pos = 6
 for i = 2, #KEYS do
   local n = tonumber(ARGV[pos])

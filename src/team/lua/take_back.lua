@@ -2,13 +2,7 @@
 -- KEYS: 1 the endpoint's sorted set, 2 its pause key.
 -- ARGV: 1 call id, 2 pause ms ('' = none), 3 now in ms ('' = TIME).
 -- Returns {pause end ms (0 = none), now}. The longer pause wins; the key expires at its end.
-local now
-if ARGV[3] ~= '' then
-  now = tonumber(ARGV[3])
-else
-  local t = redis.call('TIME')
-  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-end
+local now = now_ms(ARGV[3])
 redis.call('ZREM', KEYS[1], ARGV[1])
 local ends = 0
 if ARGV[2] ~= '' then
