@@ -16,6 +16,7 @@ pub mod jwt;
 pub mod key;
 pub mod listing;
 pub mod model;
+pub mod portal;
 pub mod sanitize;
 pub mod team_id;
 pub mod transport;

@@ -16,5 +16,6 @@ pub mod report;
 pub mod sim;
 pub mod store;
 pub mod team;
+pub mod text;
 pub mod tui;
 pub mod ui;

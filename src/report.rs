@@ -13,11 +13,11 @@ mod json;
 mod markdown;
 mod md_escape;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
 use crate::defender::model::Evidence;
-use crate::defender::{Alert, IpStats, sanitize};
+use crate::defender::{Alert, IpStats, portal, sanitize};
 
 /// A case, gathered for export: everything the analyst saw and wrote.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -138,55 +138,13 @@ pub fn render(report: &CaseReport, format: Format, now: DateTime<Utc>) -> String
 impl CaseReport {
     /// Deep link to an alert in the Defender portal.
     pub fn alert_link(&self, id: &str) -> String {
-        alert_link(&self.portal, self.tenant_id.as_deref(), id)
+        portal::alert_link(&self.portal, self.tenant_id.as_deref(), id)
     }
 
     /// Deep link to an IP's page in the Defender portal.
     pub fn ip_link(&self, ip: &str) -> String {
-        ip_link(&self.portal, self.tenant_id.as_deref(), ip)
+        portal::ip_link(&self.portal, self.tenant_id.as_deref(), ip)
     }
-}
-
-/// `https://security.microsoft.com/alerts/{id}?tid={tenant}`: the tenant id makes the portal
-/// open in the right tenant for analysts who work in several.
-pub fn alert_link(portal: &str, tenant: Option<&str>, id: &str) -> String {
-    with_tenant(
-        format!("{}/alerts/{}", portal.trim_end_matches('/'), percent(id)),
-        tenant,
-    )
-}
-
-/// `https://security.microsoft.com/ip/{ip}/overview?tid={tenant}`.
-pub fn ip_link(portal: &str, tenant: Option<&str>, ip: &str) -> String {
-    with_tenant(
-        format!(
-            "{}/ip/{}/overview",
-            portal.trim_end_matches('/'),
-            percent(ip)
-        ),
-        tenant,
-    )
-}
-
-fn with_tenant(url: String, tenant: Option<&str>) -> String {
-    match tenant {
-        Some(tid) => format!("{url}?tid={}", percent(tid)),
-        None => url,
-    }
-}
-
-/// Percent-encodes everything but unreserved characters (RFC 3986), so an id can never break
-/// out of its path segment. IPv6 colons are encoded too, which the portal accepts.
-fn percent(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 /// One line, with nothing that could hide or reorder text: line breaks of every kind and tabs
@@ -231,29 +189,7 @@ fn evidence_line(e: &Evidence) -> String {
     parts.join(" · ")
 }
 
-/// "12 min ago", "3 h ago", "2 days ago": how old an answer is, as the console says it.
-pub fn age(as_of: DateTime<Utc>, now: DateTime<Utc>) -> String {
-    let secs = (now - as_of).num_seconds().max(0);
-    match secs {
-        0..60 => "just now".to_owned(),
-        60..3600 => format!("{} min ago", secs / 60),
-        3600..86400 => format!("{} h ago", secs / 3600),
-        _ => match secs / 86400 {
-            1 => "1 day ago".to_owned(),
-            d => format!("{d} days ago"),
-        },
-    }
-}
-
-/// 63515 → `63,515`: counts as the console and reports write them.
-pub fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+/// An instant as the JSON and CSV exports write it: RFC 3339 to the second, in UTC.
+fn stamp(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }

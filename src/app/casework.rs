@@ -251,7 +251,7 @@ fn shown_ages(state: &State) -> Vec<String> {
         .visible_keys()
         .iter()
         .filter_map(|k| match state.remote(k) {
-            Remote::Ready { as_of, .. } => Some(crate::report::age(*as_of, state.now?)),
+            Remote::Ready { as_of, .. } => Some(crate::text::age(*as_of, state.now?)),
             _ => None,
         })
         .collect()

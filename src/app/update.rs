@@ -249,10 +249,10 @@ fn portal_link(state: &State, target: &crate::case::Target) -> String {
     let tenant = state.tenant_id.as_deref();
     match target {
         crate::case::Target::Ip(ip) => {
-            crate::report::ip_link(&state.portal, tenant, &ip.to_string())
+            crate::defender::portal::ip_link(&state.portal, tenant, &ip.to_string())
         }
         crate::case::Target::Alert(id) => {
-            crate::report::alert_link(&state.portal, tenant, id.as_str())
+            crate::defender::portal::alert_link(&state.portal, tenant, id.as_str())
         }
     }
 }

@@ -125,7 +125,7 @@ fn say_cached(
     settings: &Settings,
     cached_at: Option<chrono::DateTime<chrono::Utc>>,
 ) -> Option<String> {
-    let age = crate::report::age(cached_at?, chrono::Utc::now());
+    let age = crate::text::age(cached_at?, chrono::Utc::now());
     if settings.cache.offline {
         // No "--no-cache asks the API" here: offline, nothing is asked whatever the flags.
         eprintln!("mde-triage: offline: served from the cache (fetched {age})");

@@ -4,10 +4,11 @@
 //! match on indicators as they are, and the link a cell can hide there is a formula
 //! (`=HYPERLINK`), which is defused. (Some spreadsheets do show a plain URL as clickable.)
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 
 use super::formula::defuse;
-use super::{CaseReport, age, evidence_line};
+use super::{CaseReport, evidence_line, stamp};
+use crate::text::age;
 
 const COLUMNS: usize = 20;
 
@@ -164,8 +165,4 @@ fn comments(comments: &[crate::defender::model::AlertComment]) -> String {
         })
         .collect::<Vec<_>>()
         .join(" | ")
-}
-
-fn stamp(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }

@@ -4,12 +4,13 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::{AlertEntry, CaseReport, Dated, IpEntry, age};
+use super::{AlertEntry, CaseReport, Dated, IpEntry, stamp};
 use crate::defender::Alert;
 use crate::defender::model::{AlertComment, Evidence};
+use crate::text::age;
 
 #[derive(Serialize)]
 struct Report<'a> {
@@ -254,8 +255,4 @@ fn notes(notes: &[super::Note]) -> Vec<NoteOut<'_>> {
             text: &n.text,
         })
         .collect()
-}
-
-fn stamp(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }

@@ -8,8 +8,9 @@ use std::fmt::Write as _;
 use chrono::{DateTime, Utc};
 
 use super::md_escape::{code, text};
-use super::{AlertEntry, CaseReport, Dated, IpEntry, age, evidence_line, thousands};
+use super::{AlertEntry, CaseReport, Dated, IpEntry, evidence_line};
 use crate::defender::{Alert, IpStats};
+use crate::text::{age, thousands};
 
 pub(super) fn render(r: &CaseReport, now: DateTime<Utc>) -> String {
     let mut out = String::new();

@@ -17,7 +17,7 @@ pub fn spinner(tick: usize) -> &'static str {
 
 /// 63515 → "63,515".
 pub fn count(n: u64) -> String {
-    crate::report::thousands(n)
+    crate::text::thousands(n)
 }
 
 pub fn time(t: Option<&DateTime<Utc>>) -> String {
@@ -48,7 +48,7 @@ pub fn as_of<T>(remote: &Remote<T>, now: Option<DateTime<Utc>>) -> Option<String
         return None;
     };
     let mut s = match now {
-        Some(now) => format!("as of {}", crate::report::age(*as_of, now)),
+        Some(now) => format!("as of {}", crate::text::age(*as_of, now)),
         None => format!("as of {}", as_of.format("%H:%M:%S UTC")),
     };
     if *cached {

@@ -1,0 +1,44 @@
+//! Deep links into the Defender portal for an IP or an alert, opened by the console and
+//! written into case reports.
+
+/// `https://security.microsoft.com/alerts/{id}?tid={tenant}`: the tenant id makes the portal
+/// open in the right tenant for analysts who work in several.
+pub fn alert_link(portal: &str, tenant: Option<&str>, id: &str) -> String {
+    with_tenant(
+        format!("{}/alerts/{}", portal.trim_end_matches('/'), percent(id)),
+        tenant,
+    )
+}
+
+/// `https://security.microsoft.com/ip/{ip}/overview?tid={tenant}`.
+pub fn ip_link(portal: &str, tenant: Option<&str>, ip: &str) -> String {
+    with_tenant(
+        format!(
+            "{}/ip/{}/overview",
+            portal.trim_end_matches('/'),
+            percent(ip)
+        ),
+        tenant,
+    )
+}
+
+fn with_tenant(url: String, tenant: Option<&str>) -> String {
+    match tenant {
+        Some(tid) => format!("{url}?tid={}", percent(tid)),
+        None => url,
+    }
+}
+
+/// Percent-encodes everything but unreserved characters (RFC 3986), so an id can never break
+/// out of its path segment. IPv6 colons are encoded too, which the portal accepts.
+fn percent(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
