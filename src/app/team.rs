@@ -7,8 +7,8 @@
 use std::time::Duration;
 
 use crate::defender::Endpoint;
-use crate::fetch::limits::span;
 use crate::fetch::{Backend, BudgetStatus, Link, SharedEndpoint, WindowStatus};
+use crate::text::span;
 
 /// Which books decide, for the analyst.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

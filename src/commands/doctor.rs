@@ -12,7 +12,6 @@ use crate::cli::GlobalArgs;
 use crate::config::Settings;
 use crate::defender::client::TokenSource;
 use crate::defender::{Endpoint, ErrorKind, FetchKey, jwt, parse_alert_id};
-use crate::fetch::limits::human;
 use crate::fetch::{Answer, Answers, FetchRequest, Heard, Priority, Ticket};
 
 /// Clocks further apart than this break token validation (Entra ID allows five minutes).
@@ -240,7 +239,10 @@ async fn token_check(settings: &Settings, source: &dyn TokenSource, report: &mut
             ));
             return true;
         }
-        Some(exp) => format!("expires in {}", human(Duration::from_secs(exp - now))),
+        Some(exp) => format!(
+            "expires in {}",
+            crate::text::duration(Duration::from_secs(exp - now))
+        ),
         None => "no expiry claim".into(),
     };
     let permissions = claims.permissions();

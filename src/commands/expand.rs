@@ -19,7 +19,6 @@ use super::session::Recording;
 use super::{Failure, credentials, exit};
 use crate::config::Settings;
 use crate::defender::{AlertId, Endpoint, FetchKey, FetchValue, IpStats, parse_alert_id, parse_ip};
-use crate::fetch::limits::human;
 use crate::fetch::{
     Answer, Answers, BudgetStatus, FetchEvent, FetchHandle, FetchRequest, Heard, Priority,
     RateLimits, Ticket,
@@ -487,7 +486,7 @@ pub fn plan(seeds: &[IpAddr], options: &Options, recent: &[(Endpoint, Duration)]
          1 call (alert-ips), each new IP 2; depth {} set{capped}. Nothing was called.",
         2 * n,
         options.limits,
-        human(least),
+        crate::text::duration(least),
         options.depth,
     )
 }
@@ -601,13 +600,13 @@ impl ProgressDisplay {
 
     fn update(&mut self, p: &Progress) {
         let pause = p.paused_for.map_or(String::new(), |d| {
-            format!(" · throttled, waiting {}", human(d))
+            format!(" · throttled, waiting {}", crate::text::duration(d))
         });
         let msg = format!(
             "{} nodes · {} calls · at least {} left{pause}",
             p.nodes,
             p.calls,
-            human(p.eta)
+            crate::text::duration(p.eta)
         );
         match &self.bar {
             Some(bar) => {

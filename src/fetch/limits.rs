@@ -135,37 +135,22 @@ pub fn parse_span(s: &str) -> Option<Duration> {
     Some(Duration::from_secs(secs))
 }
 
+/// `100/1m`: as the spec writes it.
+impl fmt::Display for Window {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.limit, crate::text::span(self.window))
+    }
+}
+
 impl fmt::Display for RateLimits {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (i, w) in self.0.iter().enumerate() {
             if i > 0 {
                 f.write_str(",")?;
             }
-            write!(f, "{}/{}", w.limit, span(w.window))?;
+            write!(f, "{w}")?;
         }
         Ok(())
-    }
-}
-
-/// `60s` → `1m`, `3600s` → `1h`, else seconds.
-/// A wait for people: `0s`, `42s`, `2m 05s`, `1h 02m` (rounded up to the second).
-pub fn human(d: Duration) -> String {
-    let s = d.as_secs() + u64::from(d.subsec_nanos() > 0);
-    match s {
-        0..60 => format!("{s}s"),
-        60..3600 => format!("{}m {:02}s", s / 60, s % 60),
-        _ => format!("{}h {:02}m", s / 3600, s / 60 % 60),
-    }
-}
-
-pub fn span(d: Duration) -> String {
-    let s = d.as_secs();
-    if s.is_multiple_of(3600) {
-        format!("{}h", s / 3600)
-    } else if s.is_multiple_of(60) {
-        format!("{}m", s / 60)
-    } else {
-        format!("{s}s")
     }
 }
 
@@ -185,14 +170,6 @@ mod tests {
         for bad in ["", "100", "0/1m", "10/1d", "x/1m", "10/0s"] {
             assert!(bad.parse::<RateLimits>().is_err(), "{bad}");
         }
-    }
-
-    #[test]
-    fn waits_read_like_a_person_would_say_them() {
-        assert_eq!(human(Duration::ZERO), "0s");
-        assert_eq!(human(Duration::from_millis(200)), "1s");
-        assert_eq!(human(Duration::from_secs(125)), "2m 05s");
-        assert_eq!(human(Duration::from_secs(3720)), "1h 02m");
     }
 
     #[test]

@@ -13,8 +13,7 @@ use tokio::time::Instant;
 use super::scripts::{self, AdmitArgs, AdmitReply, Keys, WindowArgs};
 use super::share::LocalShare;
 use crate::defender::Endpoint;
-use crate::fetch::limits::span;
-use crate::fetch::{Ask, BudgetPolicy, Link, Priority, SharedStatus, Verdict};
+use crate::fetch::{Ask, BudgetPolicy, Link, Priority, SharedStatus, Verdict, Window};
 
 /// The most any Redis operation may hold a decision.
 pub const DEADLINE: Duration = Duration::from_millis(500);
@@ -374,7 +373,13 @@ impl Inner {
             .limits
             .0
             .iter()
-            .map(|w| format!("{}/{}", (w.limit / n).max(1), span(w.window)))
+            .map(|w| {
+                Window {
+                    limit: (w.limit / n).max(1),
+                    window: w.window,
+                }
+                .to_string()
+            })
             .collect();
         parts.join(",")
     }

@@ -12,8 +12,8 @@ use ratatui::widgets::{Block, Clear, Row, Table};
 
 use crate::app::State;
 use crate::app::team::{self, Sharing};
-use crate::fetch::limits::{human, span};
 use crate::fetch::{BudgetStatus, EndpointBudget, WindowStatus};
+use crate::text::{duration, span};
 
 pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
     let theme = &state.theme;
@@ -138,8 +138,8 @@ fn windows_cell(windows: &[WindowStatus]) -> String {
 /// This process's own figures: its windows, calls, answers reused, 429s and time paused.
 fn own_cells(state: &State, e: &EndpointBudget) -> Vec<String> {
     let paused = match e.paused_for {
-        Some(left) => format!("{} ({} left)", human(e.paused_total), human(left)),
-        None => human(e.paused_total),
+        Some(left) => format!("{} ({} left)", duration(e.paused_total), duration(left)),
+        None => duration(e.paused_total),
     };
     vec![
         windows_cell(&e.windows),
@@ -167,7 +167,10 @@ fn team_cells(b: &BudgetStatus, e: &EndpointBudget) -> (Vec<String>, bool) {
     let shared = team::shared_of(b, e.endpoint);
     let windows = shared.map_or_else(|| "not seen yet".to_owned(), |s| windows_cell(&s.windows));
     let pause = shared.and_then(|s| s.paused_for);
-    let paused = pause.map_or_else(|| "-".to_owned(), |left| format!("⏸ {} left", human(left)));
+    let paused = pause.map_or_else(
+        || "-".to_owned(),
+        |left| format!("⏸ {} left", duration(left)),
+    );
     let cells = vec![
         e.endpoint.label().to_owned(),
         books.to_owned(),

@@ -10,7 +10,7 @@ use super::format::truncate;
 use crate::app::State;
 use crate::app::team::{self, Sharing};
 use crate::fetch::Backend;
-use crate::fetch::limits::span;
+use crate::text::span;
 
 pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
     let theme = &state.theme;
