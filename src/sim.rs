@@ -6,14 +6,19 @@ mod identity;
 mod limits;
 mod routes;
 
+use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use axum::extract::State;
 use tokio::sync::oneshot;
+use tokio::time::Instant;
 
+use crate::defender::Endpoint;
 use crate::fetch::RateLimits;
 pub use dataset::Dataset;
+use limits::Referee;
 
 /// How the simulator behaves.
 #[derive(Debug, Clone)]
@@ -90,6 +95,29 @@ pub struct LoggedRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<u64>,
 }
+
+/// What every handler (API, token endpoints, request log) reads and writes.
+struct Shared {
+    config: SimConfig,
+    token: String,
+    referees: Mutex<HashMap<Endpoint, Referee>>,
+    rng: Mutex<fastrand::Rng>,
+    log: Arc<Mutex<Vec<LoggedRequest>>>,
+    started: Instant,
+    /// Tokens from the token endpoint, with the instant each stops being accepted.
+    issued: Mutex<HashMap<String, Instant>>,
+    /// Device-code sign-ins waiting for the (simulated) user.
+    device_codes: Mutex<HashMap<String, identity::Pending>>,
+    /// Refresh tokens not yet used (each is good once, as Entra rotates them).
+    refresh_tokens: Mutex<HashSet<String>>,
+    /// Secrets issued and scopes asked for, shared with [`SimHandle`].
+    record: Arc<Mutex<identity::Record>>,
+}
+
+/// How long past `expires_in` an issued token is still accepted (clock skew).
+const SKEW: Duration = Duration::from_secs(5);
+
+type S = State<Arc<Shared>>;
 
 /// A running simulator; call [`SimHandle::shutdown`] to stop it.
 pub struct SimHandle {

@@ -11,8 +11,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use tokio::time::Instant;
 
-use super::SimConfig;
-use super::routes::{S, SKEW, Shared};
+use super::{S, SKEW, Shared, SimConfig};
 use crate::defender::jwt::Claims;
 
 const DEVICE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";

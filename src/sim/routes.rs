@@ -20,30 +20,8 @@ use tokio::time::Instant;
 use super::dataset::StatsAnswer;
 use super::identity;
 use super::limits::Referee;
-use super::{LoggedRequest, SimConfig};
+use super::{LoggedRequest, S, Shared, SimConfig};
 use crate::defender::Endpoint;
-
-pub(super) struct Shared {
-    pub(super) config: SimConfig,
-    pub(super) token: String,
-    pub(super) referees: Mutex<HashMap<Endpoint, Referee>>,
-    pub(super) rng: Mutex<fastrand::Rng>,
-    pub(super) log: Arc<Mutex<Vec<LoggedRequest>>>,
-    pub(super) started: Instant,
-    /// Tokens from the token endpoint, with the instant each stops being accepted.
-    pub(super) issued: Mutex<HashMap<String, Instant>>,
-    /// Device-code sign-ins waiting for the (simulated) user.
-    pub(super) device_codes: Mutex<HashMap<String, identity::Pending>>,
-    /// Refresh tokens not yet used (each is good once, as Entra rotates them).
-    pub(super) refresh_tokens: Mutex<std::collections::HashSet<String>>,
-    /// Secrets issued and scopes asked for, shared with [`super::SimHandle`].
-    pub(super) record: Arc<Mutex<identity::Record>>,
-}
-
-/// How long past `expires_in` an issued token is still accepted (clock skew).
-pub(super) const SKEW: std::time::Duration = std::time::Duration::from_secs(5);
-
-pub(super) type S = State<Arc<Shared>>;
 
 pub fn router(
     config: SimConfig,
