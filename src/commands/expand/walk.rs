@@ -1,0 +1,292 @@
+//! The walk itself: which requests a node needs, which answers complete it, and which nodes
+//! the answers lead to, breadth first, each node once and within `--depth` and `--max-calls`.
+
+use std::collections::{HashMap, HashSet};
+use std::future::Future;
+use std::net::IpAddr;
+
+use tokio::sync::mpsc::UnboundedReceiver;
+
+use super::progress::eta;
+use super::{Node, Options, Progress, Summary};
+use crate::commands::json::{ListCaveats, StatsJson};
+use crate::defender::{AlertId, FetchKey, FetchValue, IpStats, parse_alert_id};
+use crate::fetch::{
+    Answer, Answers, BudgetStatus, FetchEvent, FetchHandle, FetchRequest, Heard, Priority,
+    RateLimits, Ticket,
+};
+
+#[derive(Default)]
+struct IpParts {
+    stats: Option<Result<Option<IpStats>, String>>,
+    alerts: Option<Result<Listed, String>>,
+}
+
+/// A list's ids and what the list lacks (said on stderr as it is met).
+#[derive(Default)]
+struct Listed {
+    ids: Vec<String>,
+    caveats: ListCaveats,
+}
+
+impl Listed {
+    fn of<T: crate::defender::listing::Item>(
+        list: &crate::defender::Listing<T>,
+        what: &str,
+    ) -> Self {
+        let caveats = ListCaveats::of(list, what);
+        caveats.say();
+        Self {
+            ids: list.iter().map(|i| i.id().to_owned()).collect(),
+            caveats,
+        }
+    }
+}
+
+struct Walk<'a> {
+    fetch: &'a FetchHandle,
+    options: Options,
+    ip_depth: HashMap<IpAddr, u32>,
+    alert_depth: HashMap<AlertId, u32>,
+    parts: HashMap<IpAddr, IpParts>,
+    /// Requests asked and not answered yet.
+    waiting: HashSet<FetchKey>,
+    /// Nodes `--max-calls` kept out.
+    refused: HashSet<String>,
+    next_ticket: u64,
+    summary: Summary,
+}
+
+impl Walk<'_> {
+    /// Whether `cost` more requests fit under `--max-calls`; a refused node is counted once.
+    fn budget_allows(&mut self, cost: u64, node: String) -> bool {
+        match self.options.max_calls {
+            Some(max) if self.summary.requested + cost > max => {
+                if self.refused.insert(node) {
+                    self.summary.skipped += cost;
+                }
+                false
+            }
+            _ => true,
+        }
+    }
+
+    fn ask(&mut self, key: FetchKey) {
+        self.next_ticket += 1;
+        self.summary.requested += 1;
+        self.fetch.request(FetchRequest::new(
+            key.clone(),
+            Ticket(self.next_ticket),
+            Priority::Batch,
+        ));
+        self.waiting.insert(key);
+    }
+
+    fn visit_ip(&mut self, ip: IpAddr, depth: u32) {
+        if self.ip_depth.contains_key(&ip) || !self.budget_allows(2, ip.to_string()) {
+            return;
+        }
+        self.ip_depth.insert(ip, depth);
+        self.ask(FetchKey::IpStats(ip));
+        self.ask(FetchKey::IpAlerts(ip));
+    }
+
+    fn visit_alert(&mut self, id: AlertId, depth: u32) {
+        if self.alert_depth.contains_key(&id) || !self.budget_allows(1, id.to_string()) {
+            return;
+        }
+        self.alert_depth.insert(id.clone(), depth);
+        self.ask(FetchKey::AlertIps(id));
+    }
+
+    /// Takes one answer; returns the node it completes, if any.
+    fn answer(
+        &mut self,
+        key: &FetchKey,
+        result: Result<FetchValue, crate::defender::ApiError>,
+    ) -> Option<Node> {
+        if !self.waiting.remove(key) {
+            return None;
+        }
+        let result = result.map_err(|e| e.sentence());
+        match key {
+            FetchKey::IpStats(ip) => {
+                let ip = *ip;
+                let stats = result.map(|v| match v {
+                    FetchValue::Stats(s) => s,
+                    _ => None,
+                });
+                self.parts.entry(ip).or_default().stats = Some(stats);
+                self.ip_done(ip)
+            }
+            FetchKey::IpAlerts(ip) => {
+                let ip = *ip;
+                let listed = result.map(|v| match v {
+                    FetchValue::Alerts(mut alerts) => {
+                        crate::defender::model::newest_first(&mut alerts);
+                        Listed::of(&alerts, &format!("alerts of {ip}"))
+                    }
+                    _ => Listed::default(),
+                });
+                self.parts.entry(ip).or_default().alerts = Some(listed);
+                self.ip_done(ip)
+            }
+            FetchKey::AlertIps(id) => {
+                let depth = self.alert_depth.get(id).copied().unwrap_or(0);
+                let (listed, error) = match result {
+                    Ok(FetchValue::Ips(ips)) => {
+                        (Listed::of(&ips, &format!("IPs of alert {id}")), None)
+                    }
+                    Ok(_) => (Listed::default(), None),
+                    Err(e) => (Listed::default(), Some(e)),
+                };
+                let ips = listed.ids;
+                if depth < self.options.depth {
+                    for ip in ips.iter().filter_map(|s: &String| s.trim().parse().ok()) {
+                        self.visit_ip(ip, depth + 1);
+                    }
+                }
+                Some(Node::Alert {
+                    alert: id.to_string(),
+                    ips,
+                    depth,
+                    error,
+                    truncated: listed.caveats.truncated,
+                    warnings: listed.caveats.lines,
+                })
+            }
+        }
+    }
+
+    /// An IP's node is complete once both its stats and its alerts are in.
+    fn ip_done(&mut self, ip: IpAddr) -> Option<Node> {
+        let parts = self.parts.get(&ip)?;
+        if parts.stats.is_none() || parts.alerts.is_none() {
+            return None;
+        }
+        let parts = self.parts.remove(&ip)?;
+        let depth = self.ip_depth.get(&ip).copied().unwrap_or(0);
+        let mut errors = Vec::new();
+        let stats = match parts.stats {
+            Some(Ok(s)) => s,
+            Some(Err(e)) => {
+                errors.push(format!("stats: {e}"));
+                None
+            }
+            None => None,
+        };
+        let listed = match parts.alerts {
+            Some(Ok(a)) => a,
+            Some(Err(e)) => {
+                errors.push(format!("alerts: {e}"));
+                Listed::default()
+            }
+            None => Listed::default(),
+        };
+        let alerts = listed.ids;
+        if depth < self.options.depth {
+            for id in alerts.iter().filter_map(|a| parse_alert_id(a).ok()) {
+                self.visit_alert(id, depth);
+            }
+        }
+        Some(Node::Ip {
+            ip,
+            stats: stats
+                .as_ref()
+                .filter(|s| s.seen_in_org())
+                .map(StatsJson::from),
+            alerts,
+            depth,
+            error: (!errors.is_empty()).then(|| errors.join("; ")),
+            truncated: listed.caveats.truncated,
+            warnings: listed.caveats.lines,
+        })
+    }
+
+    fn progress(&self, budget: &BudgetStatus, limits: &RateLimits) -> Progress {
+        Progress {
+            nodes: self.summary.nodes,
+            requested: self.summary.requested,
+            waiting: self.waiting.len() as u64,
+            calls: budget.endpoints.iter().map(|e| e.calls).sum(),
+            eta: eta(&self.waiting, budget, limits),
+            paused_for: budget.paused_for(),
+        }
+    }
+}
+
+/// Walks from `seeds`, calling `on_node` for each finished node and `on_progress` as the
+/// budget moves, until done or until `stop` resolves.
+pub async fn walk(
+    fetch: &FetchHandle,
+    events: &mut UnboundedReceiver<FetchEvent>,
+    seeds: &[IpAddr],
+    options: Options,
+    mut on_node: impl FnMut(&Node),
+    mut on_progress: impl FnMut(&Progress),
+    stop: impl Future<Output = ()>,
+) -> Summary {
+    let mut walk = Walk {
+        fetch,
+        options,
+        ip_depth: HashMap::new(),
+        alert_depth: HashMap::new(),
+        parts: HashMap::new(),
+        waiting: HashSet::new(),
+        refused: HashSet::new(),
+        next_ticket: 0,
+        summary: Summary::default(),
+    };
+    let mut seen = HashSet::new();
+    for ip in seeds.iter().filter(|ip| seen.insert(**ip)) {
+        walk.visit_ip(*ip, 0);
+    }
+    let limits = walk.options.batch_limits();
+    let limits = &limits;
+    let mut budget = BudgetStatus::default();
+    let mut team = crate::commands::team_notice::TeamNotice::default();
+    let mut protocol = Answers::new();
+    tokio::pin!(stop);
+    while !walk.waiting.is_empty() {
+        let event = tokio::select! {
+            biased;
+            () = &mut stop => {
+                walk.summary.interrupted = true;
+                break;
+            }
+            event = events.recv() => event,
+        };
+        let Some(event) = event else {
+            break;
+        };
+        match protocol.take(event) {
+            Heard::Answer(Answer {
+                key,
+                result,
+                refresh_failed,
+                ..
+            }) => {
+                if let Some(e) = refresh_failed {
+                    tracing::warn!(%key, error = %e, "refresh failed; using the cached answer");
+                }
+                if let Some(node) = walk.answer(&key, result) {
+                    walk.summary.nodes += 1;
+                    on_node(&node);
+                }
+                on_progress(&walk.progress(&budget, limits));
+            }
+            Heard::Other(FetchEvent::Budget(b)) => {
+                team.tell(&b);
+                budget = b;
+                walk.summary.calls = budget.endpoints.iter().map(|e| e.calls).sum();
+                on_progress(&walk.progress(&budget, limits));
+            }
+            Heard::Held | Heard::Other(FetchEvent::Retrying { .. } | FetchEvent::Done { .. }) => {}
+        }
+    }
+    walk.summary.calls = walk
+        .summary
+        .calls
+        .max(budget.endpoints.iter().map(|e| e.calls).sum());
+    walk.summary
+}
