@@ -12,53 +12,21 @@ use tokio::time::Instant;
 use chrono::{DateTime, Utc};
 
 use super::{Command, FetchEvent, FetchRequest, SchedulerConfig};
-use crate::defender::{
-    ApiError, Call, Cut, Endpoint, ErrorKind, FetchKey, FetchValue, Next, Page, Transport,
-};
+use crate::defender::{ApiError, Call, Endpoint, ErrorKind, FetchKey, FetchValue, Page, Transport};
 use crate::fetch::budget::Budget;
 use crate::fetch::cache::{self, CacheUse, Memory, Origin};
 use crate::fetch::policy::BudgetPolicy;
 use crate::fetch::status::{BudgetStatus, EndpointBudget, Priority, Ticket};
 
+mod finish;
+mod job;
 mod shared;
 mod slots;
+mod wake;
+use job::Job;
 use shared::{Claim, Shared};
 use slots::Wire;
-
-/// One logical request, possibly many calls (pages, retries).
-#[derive(Debug)]
-struct Job {
-    key: FetchKey,
-    call: Call,
-    waiters: Vec<Ticket>,
-    priority: Priority,
-    /// Arrival order, for FIFO within a priority.
-    seq: u64,
-    /// Transient failures so far.
-    failures: u32,
-    /// Backoff: not before this instant.
-    not_before: Option<Instant>,
-    /// When the current call was sent, on both clocks (the wall one for the call log).
-    sent_at: Option<(Instant, DateTime<Utc>)>,
-    /// The task carrying the current call, so the slot can be taken back and a late answer
-    /// from a call stopped that way told apart from the answer to the job's next call.
-    task: Option<Wire>,
-    /// Pages joined so far.
-    acc: Option<FetchValue>,
-    /// Next links followed, so a link back to one of them ends the walk.
-    seen_links: HashSet<String>,
-    /// Whether a 401 already had its one retry with a fresh token.
-    renewed: bool,
-    /// The current call's number on the shared books, from its first question to the ledger
-    /// until it is answered, so asking again cannot count it twice.
-    call_seq: Option<u64>,
-    /// Where the job stands with the shared cache.
-    claim: Claim,
-    /// The analyst asked for a fresh answer (`r`).
-    refresh: bool,
-    /// When the job was asked for: an answer fetched since serves a refresh.
-    asked_at: DateTime<Utc>,
-}
+use wake::{changed, join_next, joined, sleep_until};
 
 pub(super) struct Actor {
     transport: Arc<dyn Transport>,
@@ -316,30 +284,6 @@ impl Actor {
         }
     }
 
-    /// When work of `priority` could start on `endpoint`, as far as the budget goes.
-    fn free_at(&self, endpoint: Endpoint, priority: Priority, now: Instant) -> Instant {
-        let own = self.budgets[&endpoint].next_free_at(now, self.policy.reserve_for(priority));
-        let lane = (endpoint, BudgetPolicy::is_analysts(priority));
-        match self.shared.as_ref().and_then(|s| s.free_at(lane)) {
-            Some(shared) => own.max(shared),
-            None => own,
-        }
-    }
-
-    /// The budget's answer for every endpoint and reserve class, computed once per decision
-    /// instead of once per queued job: the queue can hold thousands of batch requests.
-    fn free_table(&self, now: Instant) -> FreeTable {
-        let mut table = FreeTable::default();
-        for e in Endpoint::ALL {
-            table.0.push((
-                e,
-                self.free_at(e, Priority::Foreground, now),
-                self.free_at(e, Priority::Batch, now),
-            ));
-        }
-        table
-    }
-
     /// Starts the best startable jobs: highest priority, then oldest; a full or paused endpoint
     /// never blocks the others. With every slot taken, the best job may take one back by the
     /// slot rule (`SchedulerConfig::max_in_flight`, `victim`).
@@ -407,187 +351,6 @@ impl Actor {
         self.queue.push(job);
     }
 
-    fn finished(&mut self, key: FetchKey, result: Result<Page, ApiError>, now: Instant) {
-        let Some(mut job) = self.in_flight.remove(&key) else {
-            return;
-        };
-        // The call is answered: the next one (a page, a retry) is a new call on the books.
-        let seq = job.call_seq.take();
-        if job.waiters.is_empty() {
-            // Everyone moved on; another process waiting on our lock fetches it itself.
-            if let Some(shared) = self.shared.as_mut() {
-                shared.release(&job);
-            }
-            return;
-        }
-        match result {
-            Ok(page) => {
-                let mut value = match job.acc.take() {
-                    Some(mut acc) => {
-                        acc.append(page.value);
-                        acc
-                    }
-                    None => page.value,
-                };
-                let cut = match page.next {
-                    None => None,
-                    Some(Next::Follow(link)) if job.seen_links.contains(&link) => Some(Cut::Loop),
-                    Some(Next::Follow(_)) if value.pages() >= self.config.max_pages => {
-                        Some(Cut::PageCap)
-                    }
-                    Some(Next::Follow(link)) => {
-                        // Every page is a call: back in the queue, through the budget.
-                        job.seen_links.insert(link.clone());
-                        job.acc = Some(value);
-                        job.call = Call {
-                            key: job.key.clone(),
-                            next_link: Some(link),
-                        };
-                        job.failures = 0;
-                        self.enqueue(job);
-                        return;
-                    }
-                    Some(Next::Loop) => Some(Cut::Loop),
-                    Some(Next::Refused { link, why }) => Some(Cut::Refused { link, why }),
-                };
-                if let Some(cut) = cut {
-                    tracing::warn!(%key, pages = value.pages(), ?cut, "stopped following next-page links");
-                    value.cut(cut);
-                }
-                self.complete(job, Ok(value));
-            }
-            Err(e) if e.kind == ErrorKind::Unauthorized && e.fresh_token && !job.renewed => {
-                // The token source dropped the refused token: one more try with a fresh one,
-                // as a call of its own on the books.
-                tracing::info!(%key, "401: trying once more with a fresh token");
-                job.renewed = true;
-                self.enqueue(job);
-            }
-            Err(e) if e.kind == ErrorKind::Throttled => {
-                let budget = self
-                    .budgets
-                    .get_mut(&key.endpoint())
-                    .expect("every endpoint has a budget");
-                let pause = e.retry_after.filter(|d| !d.is_zero()).unwrap_or_else(|| {
-                    budget
-                        .wait_for_room(now)
-                        .max(self.config.min_throttle_pause)
-                });
-                tracing::info!(%key, secs = pause.as_secs_f64(), "429: pausing endpoint");
-                budget.pause(now, now + pause);
-                if let (Some(shared), Some(seq)) = (self.shared.as_mut(), seq) {
-                    // Off the shared books too, and the whole team pauses.
-                    shared.take_back(key.endpoint(), seq, Some(pause));
-                    for analysts in [true, false] {
-                        shared
-                            .not_before
-                            .insert((key.endpoint(), analysts), now + pause);
-                    }
-                }
-                if let Some((at, wall)) = job.sent_at {
-                    budget.unrecord(at);
-                    if let Some(m) = &self.memory {
-                        m.call(key.endpoint(), wall, false);
-                    }
-                }
-                self.enqueue(job); // a 429 is not a failed attempt; it waits its turn
-            }
-            Err(e) if e.kind.is_transient() && job.failures + 1 < self.config.max_attempts => {
-                job.failures += 1;
-                // "retrying 2/3": the attempt about to be made, of the attempts allowed.
-                let _ = self.events.send(FetchEvent::Retrying {
-                    key: key.clone(),
-                    attempt: job.failures + 1,
-                    max: self.config.max_attempts,
-                    error: e,
-                });
-                job.not_before = Some(now + self.backoff(job.failures));
-                self.enqueue(job);
-            }
-            Err(mut e) => {
-                if e.kind == ErrorKind::Unauthorized && job.renewed {
-                    // Saying that renewing did not help points the analyst at the tenant,
-                    // consent or scope instead of at waiting.
-                    e.message = format!("{} (a renewed token was refused too)", e.message);
-                }
-                match job.acc.take() {
-                    // A later page failed: what the earlier pages gave is kept, and the cut said.
-                    Some(mut acc) => {
-                        acc.cut(Cut::Failed {
-                            kind: e.kind,
-                            message: e.message,
-                        });
-                        self.complete(job, Ok(acc));
-                    }
-                    None => self.complete(job, Err(e)),
-                }
-            }
-        }
-    }
-
-    /// Sends the answer to every waiting ticket, and keeps a good one for next time.
-    fn complete(&mut self, job: Job, result: Result<FetchValue, ApiError>) {
-        let at = Utc::now();
-        let failed_page = result
-            .as_ref()
-            .is_ok_and(|v| matches!(v.cut_reason(), Some(Cut::Failed { .. })));
-        // A list cut by a failed page is shown, not kept: the next look should try again.
-        if let (Some(m), Ok(value), false) = (&self.memory, &result, failed_page) {
-            m.remember(&job.key, value, at);
-        }
-        let kept = match &result {
-            Ok(value) if !failed_page => Some((value, at)),
-            _ => None,
-        };
-        self.settle_claim(&job, kept);
-        for ticket in job.waiters {
-            self.send_done(job.key.clone(), ticket, result.clone(), at, Origin::Network);
-        }
-    }
-
-    /// Capped exponential backoff with jitter in [½, 1] of the step, so consoles sharing a
-    /// registration do not retry in lockstep.
-    fn backoff(&self, failures: u32) -> Duration {
-        let step = self
-            .config
-            .first_backoff
-            .saturating_mul(1 << failures.saturating_sub(1).min(16));
-        let step = step.min(self.config.max_backoff);
-        step.mul_f64(0.5 + fastrand::f64() * 0.5)
-    }
-
-    fn next_wake(&self, now: Instant) -> Option<Instant> {
-        let free = self.free_table(now);
-        let job_ready = self.queue.iter().map(|j| free.ready_at(j)).min();
-        // A job someone else is fetching looks the shared cache up again.
-        let look_again = self
-            .queue
-            .iter()
-            .filter_map(|j| match j.claim {
-                Claim::BusyUntil(t) => Some(t),
-                _ => None,
-            })
-            .min();
-        let window_change = self
-            .budgets
-            .values()
-            .filter_map(|b| b.next_change(now))
-            .min();
-        // While paused, tick each second so the countdown moves.
-        let shared_pause = self.published.as_ref().is_some_and(|p| {
-            p.shared
-                .as_ref()
-                .is_some_and(|s| s.endpoints.iter().any(|e| e.paused_for.is_some()))
-        });
-        let countdown = (shared_pause || self.budgets.values().any(|b| b.paused(now)))
-            .then(|| now + Duration::from_secs(1));
-        [job_ready, look_again, window_change, countdown]
-            .into_iter()
-            .flatten()
-            .filter(|t| *t > now)
-            .min()
-    }
-
     fn publish(&mut self, now: Instant) {
         let status = BudgetStatus {
             endpoints: Endpoint::ALL
@@ -649,67 +412,5 @@ fn remember_recent_calls(
             calls = calls.len(),
             "budget: remembered calls from the last hour"
         );
-    }
-}
-
-/// Per endpoint: when the analyst's work and when reserved work may next start.
-#[derive(Default)]
-struct FreeTable(Vec<(Endpoint, Instant, Instant)>);
-
-impl FreeTable {
-    /// When `job` could start, given its backoff and its endpoint's budget.
-    fn ready_at(&self, job: &Job) -> Instant {
-        let endpoint = job.key.endpoint();
-        let (_, analyst, reserved) = self
-            .0
-            .iter()
-            .find(|(e, ..)| *e == endpoint)
-            .copied()
-            .expect("every endpoint is in the table");
-        let free = if BudgetPolicy::is_analysts(job.priority) {
-            analyst
-        } else {
-            reserved
-        };
-        let free = match job.claim {
-            Claim::BusyUntil(t) => t.max(free),
-            _ => free,
-        };
-        job.not_before.map_or(free, |nb| nb.max(free))
-    }
-}
-
-/// The next finished task of `set`; never, without one.
-async fn join_next<T: 'static>(
-    set: Option<&mut JoinSet<T>>,
-) -> Option<Result<T, tokio::task::JoinError>> {
-    match set {
-        Some(set) => set.join_next().await,
-        None => std::future::pending().await,
-    }
-}
-
-/// A ledger's task's output. Its tasks are never aborted, so an error is a panic, and a
-/// panicking ledger is a bug: it takes the scheduler down loudly.
-fn joined<T>(done: Result<T, tokio::task::JoinError>) -> T {
-    match done {
-        Ok(v) => v,
-        Err(e) => std::panic::resume_unwind(e.into_panic()),
-    }
-}
-
-async fn changed(
-    watch: Option<&mut tokio::sync::watch::Receiver<()>>,
-) -> Result<(), tokio::sync::watch::error::RecvError> {
-    match watch {
-        Some(w) => w.changed().await,
-        None => std::future::pending().await,
-    }
-}
-
-async fn sleep_until(at: Option<Instant>) {
-    match at {
-        Some(t) => tokio::time::sleep_until(t).await,
-        None => std::future::pending().await,
     }
 }
