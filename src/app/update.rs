@@ -48,3 +48,6 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
     state.refresh_rows();
     cmds
 }
+
+#[cfg(test)]
+mod tests;
