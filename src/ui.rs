@@ -23,7 +23,7 @@ use ratatui::layout::Rect;
 use ratatui::text::Line;
 use ratatui::widgets::{Paragraph, Wrap};
 
-use crate::app::{Focus, State};
+use crate::app::{Focus, Overlay, State};
 
 pub use layout::{MIN_HEIGHT, MIN_WIDTH};
 pub use mouse::hit;
@@ -56,14 +56,13 @@ fn draw_panes(state: &State, frame: &mut Frame<'_>) {
     details_pane::render(state, frame, details);
     ips_pane::render(state, frame, ips);
     status_bar::render(state, frame, status);
-    if state.show_help {
-        help::render(state, frame, area);
+    match &state.overlay {
+        Overlay::None | Overlay::Paste(_) => {}
+        Overlay::Help => help::render(state, frame, area),
+        Overlay::Budget => budget_popup::render(state, frame, area),
+        Overlay::Tree(tree) => tree_popup::render(state, tree, frame, area),
+        Overlay::Editor(editor) => editor_popup::render(state, editor, frame, area),
     }
-    if state.show_budget {
-        budget_popup::render(state, frame, area);
-    }
-    tree_popup::render(state, frame, area);
-    editor_popup::render(state, frame, area);
 }
 
 fn too_small(frame: &mut Frame<'_>, area: Rect) {

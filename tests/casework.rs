@@ -140,7 +140,7 @@ fn a_note_is_saved_as_a_draft_on_every_keystroke_then_kept() {
     answered(&mut s, DOC_IP);
     assert_eq!(s.focus, Focus::Alerts);
     update(&mut s, ch('n'));
-    let Some(Editor::Note { target, .. }) = &s.editor else {
+    let Some(Editor::Note { target, .. }) = s.overlay.editor() else {
         panic!("n opens the note editor")
     };
     let alert = target.clone();
@@ -159,7 +159,7 @@ fn a_note_is_saved_as_a_draft_on_every_keystroke_then_kept() {
         text: "q[beacon]".into()
     }));
     assert!(done.contains(&Record::Draft(None)), "the draft is cleared");
-    assert!(s.editor.is_none());
+    assert!(s.overlay.editor().is_none());
     assert_eq!(s.notes_of(&alert).count(), 1);
 }
 
@@ -171,10 +171,10 @@ fn esc_keeps_a_note_as_a_draft_and_n_brings_it_back() {
     type_text(&mut s, "half a thought");
     let left = records(&update(&mut s, key(KeyCode::Esc)));
     assert!(left.is_empty(), "the saved draft stays saved: {left:?}");
-    assert!(s.editor.is_none());
+    assert!(s.overlay.editor().is_none());
     update(&mut s, key(KeyCode::Tab)); // elsewhere now
     update(&mut s, ch('n'));
-    match &s.editor {
+    match s.overlay.editor() {
         Some(Editor::Note { input, .. }) => assert_eq!(input.value(), "half a thought"),
         other => panic!("the draft is back: {other:?}"),
     }
@@ -237,7 +237,7 @@ fn a_reopened_case_comes_back_where_it_was_with_its_draft() {
     );
     assert_eq!(s.history, before.history);
     assert!(
-        matches!(&s.editor, Some(Editor::Note { input, .. }) if input.value() == "seen in the proxy logs too")
+        matches!(s.overlay.editor(), Some(Editor::Note { input, .. }) if input.value() == "seen in the proxy logs too")
     );
     let start = fetches(&update(&mut s, Msg::Start));
     let keys: Vec<_> = start.iter().map(|r| r.key.clone()).collect();

@@ -316,7 +316,7 @@ async fn pivot_loop_against_the_simulator_with_free_back() {
     );
     assert!(
         state
-            .store
+            .responses
             .values()
             .all(|r| matches!(r, Remote::Ready { .. }))
     );

@@ -5,7 +5,7 @@
 mod support;
 
 use crossterm::event::KeyCode;
-use mde_triage::app::{Cmd, Focus, Hit, Msg, State, update};
+use mde_triage::app::{Cmd, Focus, Hit, Msg, Overlay, State, update};
 use mde_triage::defender::{FetchKey, FetchValue};
 use ratatui::layout::Rect;
 use support::*;
@@ -201,9 +201,9 @@ fn a_click_closes_help_and_never_reaches_an_open_editor() {
     let mut s = looked_up(3);
     let hit = hit_at(&s, 120, 40, "Alert 2");
     update(&mut s, ch('?'));
-    assert!(s.show_help);
+    assert!(matches!(s.overlay, Overlay::Help));
     click(&mut s, hit);
-    assert!(!s.show_help, "a click closes help");
+    assert!(!matches!(s.overlay, Overlay::Help), "a click closes help");
     assert_eq!(
         s.location().unwrap().alert_row,
         0,
@@ -211,9 +211,12 @@ fn a_click_closes_help_and_never_reaches_an_open_editor() {
     );
 
     update(&mut s, ch('n'));
-    assert!(s.editor.is_some());
+    assert!(s.overlay.editor().is_some());
     click(&mut s, hit);
-    assert!(s.editor.is_some(), "the note being typed stays open");
+    assert!(
+        s.overlay.editor().is_some(),
+        "the note being typed stays open"
+    );
     assert_eq!(s.location().unwrap().alert_row, 0);
 
     // A click on the input focuses it, ready to type.

@@ -162,11 +162,7 @@ fn a_pasted_list_is_offered_as_a_queue() {
             "IOCs: 203.0.113[.]5, 198.51.100.7\n203.0.113.5; not-an-ip 2001:db8::9\n".into(),
         ),
     );
-    assert_eq!(
-        s.paste_offer.as_ref().map(Vec::len),
-        Some(3),
-        "deduplicated"
-    );
+    assert_eq!(s.overlay.pasted().map(Vec::len), Some(3), "deduplicated");
     assert!(s.notice.as_deref().unwrap().contains("3 IPs pasted"));
     let cmds = update(&mut s, key(KeyCode::Enter));
     let reqs = fetches(&cmds);
@@ -186,7 +182,7 @@ fn a_pasted_list_is_offered_as_a_queue() {
         .filter(|r| r.priority == Priority::Prefetch)
         .count();
     assert_eq!(queued, 4, "the two others queued in the background");
-    assert_eq!(s.input_history.len(), 3);
+    assert_eq!(s.input.history().len(), 3);
 
     // Esc keeps only the first, in the input, to be checked before Enter.
     let mut t = State::new(None, "api");
@@ -196,7 +192,7 @@ fn a_pasted_list_is_offered_as_a_queue() {
     // A single indicator is simply typed in.
     let mut u = State::new(None, "api");
     update(&mut u, Msg::Paste(" 10(.)9(.)8(.)7\n".into()));
-    assert!(u.paste_offer.is_none());
+    assert!(u.overlay.pasted().is_none());
     assert_eq!(u.input.value(), "10(.)9(.)8(.)7");
 }
 

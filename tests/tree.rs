@@ -66,7 +66,7 @@ fn g_opens_it_space_folds_and_enter_goes_there_for_free() {
     let mut s = walked();
     update(&mut s, ch('g'));
     assert_eq!(
-        s.tree.as_ref().unwrap().row,
+        s.overlay.tree().unwrap().row,
         4,
         "the cursor starts where we are"
     );
@@ -87,7 +87,7 @@ fn g_opens_it_space_folds_and_enter_goes_there_for_free() {
     update(&mut s, ch('j'));
     let cmds = update(&mut s, key(KeyCode::Enter));
     assert!(fetches(&cmds).is_empty(), "{cmds:?}");
-    assert!(s.tree.is_none());
+    assert!(s.overlay.tree().is_none());
     let here = s.location().unwrap();
     assert_eq!(
         (here.ip, here.alert.clone()),
@@ -96,5 +96,8 @@ fn g_opens_it_space_folds_and_enter_goes_there_for_free() {
     // Esc closes it too; keys in it never type into the input or quit on q's neighbours.
     let mut cmds = update(&mut s, ch('g'));
     cmds.extend(update(&mut s, key(KeyCode::Esc)));
-    assert!(s.tree.is_none() && !cmds.contains(&Cmd::Quit), "{cmds:?}");
+    assert!(
+        s.overlay.tree().is_none() && !cmds.contains(&Cmd::Quit),
+        "{cmds:?}"
+    );
 }

@@ -6,7 +6,7 @@ mod support;
 use std::time::Duration;
 
 use crossterm::event::KeyCode;
-use mde_triage::app::{Msg, State, update};
+use mde_triage::app::{Msg, Overlay, State, update};
 use mde_triage::defender::listing::Unread;
 use mde_triage::defender::{ApiError, Cut, FetchKey, FetchValue, IpStats, Listing};
 use mde_triage::fetch::{BudgetStatus, EndpointBudget, FetchEvent, WindowStatus};
@@ -357,7 +357,7 @@ fn help_shows_the_keys_as_rebound() {
         "[settings.keys]\ncopy = [\"c\"]\nback = [\"Backspace\", \"h\"]\nhelp = [\"F1\", \"?\"]\n",
     );
     update(&mut s, key(KeyCode::F(1)));
-    assert!(s.show_help, "F1 opens help now");
+    assert!(matches!(s.overlay, Overlay::Help), "F1 opens help now");
     let text = render(&s, 120, 40);
     // The key cell of a row: what the popup's border and the help text enclose.
     let keys_of = |help: &str| {

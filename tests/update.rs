@@ -3,7 +3,7 @@
 mod support;
 
 use crossterm::event::KeyCode;
-use mde_triage::app::{Cmd, Focus, Msg, Remote, State, update};
+use mde_triage::app::{Cmd, Focus, Msg, Overlay, Remote, State, update};
 use mde_triage::defender::{ApiError, ErrorKind, FetchKey, FetchValue};
 use mde_triage::fetch::{BudgetStatus, CacheUse, FetchEvent, Priority};
 use support::*;
@@ -39,8 +39,8 @@ fn defanged_input_is_normalised_and_invalid_input_makes_no_call() {
     let cmds = submitted(&mut s, "10.209.67");
     assert!(fetches(&cmds).is_empty());
     assert!(
-        s.input_error
-            .as_deref()
+        s.input
+            .error()
             .unwrap()
             .contains("not an IPv4 or IPv6 address")
     );
@@ -51,7 +51,7 @@ fn defanged_input_is_normalised_and_invalid_input_makes_no_call() {
     );
     assert_eq!(s.input.value(), "10.209.67", "nothing typed is lost");
     update(&mut s, key(KeyCode::Backspace));
-    assert_eq!(s.input_error, None, "editing clears the complaint");
+    assert_eq!(s.input.error(), None, "editing clears the complaint");
 }
 
 #[test]
@@ -259,11 +259,11 @@ fn help_overlay_takes_keys_until_closed() {
     let mut s = State::new(None, "api");
     update(&mut s, key(KeyCode::Esc));
     update(&mut s, ch('?'));
-    assert!(s.show_help);
+    assert!(matches!(s.overlay, Overlay::Help));
     update(&mut s, ch('j'));
-    assert!(s.show_help);
+    assert!(matches!(s.overlay, Overlay::Help));
     update(&mut s, key(KeyCode::Esc));
-    assert!(!s.show_help);
+    assert!(!matches!(s.overlay, Overlay::Help));
     update(&mut s, ch('?'));
     assert_eq!(update(&mut s, ch('q')), vec![Cmd::Quit]);
 }
@@ -288,11 +288,14 @@ fn budget_popup_opens_with_b_and_swaps_with_help() {
     let mut s = State::new(None, "api");
     update(&mut s, key(KeyCode::Esc));
     update(&mut s, ch('b'));
-    assert!(s.show_budget && !s.show_help);
+    assert!(matches!(s.overlay, Overlay::Budget) && !matches!(s.overlay, Overlay::Help));
     update(&mut s, ch('?'));
-    assert!(s.show_help && !s.show_budget, "one popup at a time");
+    assert!(
+        matches!(s.overlay, Overlay::Help) && !matches!(s.overlay, Overlay::Budget),
+        "one popup at a time"
+    );
     update(&mut s, ch('b'));
-    assert!(s.show_budget);
+    assert!(matches!(s.overlay, Overlay::Budget));
     update(&mut s, ch('b'));
     assert!(!s.popup(), "b toggles");
 }
@@ -393,9 +396,9 @@ fn a_rebound_key_does_its_action_and_the_old_key_no_longer_does() {
     assert_eq!(s.focus, Focus::Alerts);
     // Out of the input, x dismisses: here it closes the help.
     update(&mut s, ch('?'));
-    assert!(s.show_help);
+    assert!(matches!(s.overlay, Overlay::Help));
     update(&mut s, ch('x'));
-    assert!(!s.show_help);
+    assert!(!matches!(s.overlay, Overlay::Help));
 }
 
 #[test]
@@ -411,12 +414,15 @@ fn ctrl_z_suspends_from_anywhere_and_a_rebind_moves_it() {
     // Over a popup and in the note editor alike; the draft survives.
     update(&mut s, ch('?'));
     assert_eq!(update(&mut s, ctrl('z')), vec![Cmd::Suspend]);
-    assert!(s.show_help, "help is still open on fg");
+    assert!(
+        matches!(s.overlay, Overlay::Help),
+        "help is still open on fg"
+    );
     update(&mut s, key(KeyCode::Esc));
     update(&mut s, ch('n'));
     type_text(&mut s, "seen");
     assert_eq!(update(&mut s, ctrl('z')), vec![Cmd::Suspend]);
-    assert!(s.editor.is_some());
+    assert!(s.overlay.editor().is_some());
     update(&mut s, key(KeyCode::Esc));
 
     // Rebound by name: F9 and z suspend now, Ctrl-Z does nothing.

@@ -131,7 +131,7 @@ impl State {
             ip,
             self.alert_sort,
             self.alert_filter.input.value().to_owned(),
-            self.generation,
+            self.responses.generation(),
         )
     }
 

@@ -8,8 +8,9 @@ use tui_input::backend::crossterm::EventHandler;
 
 use super::history::History;
 use super::msg::{Cmd, Record};
+use super::overlay::{Editor, Overlay};
 use super::remote::Remote;
-use super::state::{CaseView, Editor, Focus, NoteDraft, State};
+use super::state::{CaseView, Focus, NoteDraft, State};
 use crate::case::SavedCase;
 use crate::case::{MAX_NOTE, Note, Target, VERDICTS, clean_tag};
 use crate::defender::parse_alert_id;
@@ -26,7 +27,7 @@ impl State {
         self.case = Some(case);
         if let Some(history) = saved.trail.as_deref().and_then(History::restore) {
             for loc in history.entries() {
-                super::input_box::remember(self, loc.ip);
+                self.input.remember(loc.ip);
             }
             self.history = history;
         }
@@ -35,7 +36,7 @@ impl State {
             .as_deref()
             .and_then(|d| serde_json::from_str::<NoteDraft>(d).ok())
         {
-            self.editor = Some(Editor::Note {
+            self.overlay = Overlay::Editor(Editor::Note {
                 target: draft.target,
                 input: Input::new(draft.text),
             });
@@ -68,7 +69,7 @@ pub fn selected_target(state: &State) -> Option<Target> {
 /// `n`: the note left as a draft, else a new one on the selection.
 pub fn open_note(state: &mut State) {
     if let Some(draft) = state.draft.take() {
-        state.editor = Some(Editor::Note {
+        state.overlay = Overlay::Editor(Editor::Note {
             target: draft.target,
             input: Input::new(draft.text),
         });
@@ -87,7 +88,7 @@ pub fn open_tag(state: &mut State) {
 
 fn open_editor(state: &mut State, what: &str, editor: fn(Target, Input) -> Editor) {
     match selected_target(state) {
-        Some(target) => state.editor = Some(editor(target, Input::default())),
+        Some(target) => state.overlay = Overlay::Editor(editor(target, Input::default())),
         None => {
             state.notice = Some(format!(
                 "look up an IP first; {what} belong to an IP or an alert"
@@ -107,7 +108,7 @@ pub fn export(state: &mut State, cmds: &mut Vec<Cmd>) {
 
 /// Keys while an editor is open. Enter keeps, Esc leaves (a note's text stays as a draft).
 pub fn editor_key(state: &mut State, key: KeyEvent, cmds: &mut Vec<Cmd>) {
-    let Some(editor) = state.editor.as_mut() else {
+    let Overlay::Editor(editor) = &mut state.overlay else {
         return;
     };
     match (editor, key.code) {
@@ -115,7 +116,7 @@ pub fn editor_key(state: &mut State, key: KeyEvent, cmds: &mut Vec<Cmd>) {
             let text = crate::defender::sanitize::clean(input.value());
             let text: String = text.trim().chars().take(MAX_NOTE).collect();
             let target = target.clone();
-            state.editor = None;
+            state.overlay = Overlay::None;
             if !text.is_empty() {
                 add_note(state, target, text, cmds);
             }
@@ -127,7 +128,7 @@ pub fn editor_key(state: &mut State, key: KeyEvent, cmds: &mut Vec<Cmd>) {
                 target: target.clone(),
                 text: input.value().to_owned(),
             });
-            state.editor = None;
+            state.overlay = Overlay::None;
             if state.draft.is_some() {
                 state.notice = Some("note kept as a draft: n to go on with it".into());
             } else {
@@ -139,22 +140,22 @@ pub fn editor_key(state: &mut State, key: KeyEvent, cmds: &mut Vec<Cmd>) {
         {
             let tag = VERDICTS[d as usize - '1' as usize].to_owned();
             let target = target.clone();
-            state.editor = None;
+            state.overlay = Overlay::None;
             toggle_tag(state, target, tag, cmds);
         }
         (Editor::Tag { target, input }, KeyCode::Enter) => {
             let (target, tag) = (target.clone(), clean_tag(input.value()));
-            state.editor = None;
+            state.overlay = Overlay::None;
             if let Some(tag) = tag {
                 toggle_tag(state, target, tag, cmds);
             }
         }
-        (Editor::Tag { .. }, KeyCode::Esc) => state.editor = None,
+        (Editor::Tag { .. }, KeyCode::Esc) => state.overlay = Overlay::None,
         (Editor::Note { input, .. } | Editor::Tag { input, .. }, _) => {
             let changed = input
                 .handle_event(&Event::Key(key))
                 .is_some_and(|c| c.value);
-            if changed && matches!(state.editor, Some(Editor::Note { .. })) {
+            if changed && matches!(state.overlay, Overlay::Editor(Editor::Note { .. })) {
                 save_draft(state, cmds);
             }
         }
@@ -164,11 +165,12 @@ pub fn editor_key(state: &mut State, key: KeyEvent, cmds: &mut Vec<Cmd>) {
 /// Pasted text goes into the open editor, on one line.
 pub fn paste(state: &mut State, text: &str, cmds: &mut Vec<Cmd>) {
     let flat = crate::defender::sanitize::one_line(text);
-    if let Some(Editor::Note { input, .. } | Editor::Tag { input, .. }) = state.editor.as_mut() {
+    if let Overlay::Editor(Editor::Note { input, .. } | Editor::Tag { input, .. }) =
+        &mut state.overlay
+    {
         *input = Input::new(format!("{}{}", input.value(), flat.trim_end()));
     }
     save_draft(state, cmds);
-    state.dirty = true;
 }
 
 fn add_note(state: &mut State, target: Target, text: String, cmds: &mut Vec<Cmd>) {
@@ -217,8 +219,8 @@ fn save_draft(state: &State, cmds: &mut Vec<Cmd>) {
     if state.case.is_none() {
         return;
     }
-    let draft = match &state.editor {
-        Some(Editor::Note { target, input }) if !input.value().is_empty() => Some(
+    let draft = match &state.overlay {
+        Overlay::Editor(Editor::Note { target, input }) if !input.value().is_empty() => Some(
             serde_json::to_string(&NoteDraft {
                 target: target.clone(),
                 text: input.value().to_owned(),
@@ -237,13 +239,11 @@ pub fn save_trail(state: &State, cmds: &mut Vec<Cmd>) {
     }
 }
 
-/// The clock moved: redraw only if an age on screen now reads differently.
-pub fn clock(state: &mut State, now: DateTime<Utc>) {
+/// The clock moved: redraw only if an age on screen now reads differently (the answer).
+pub fn clock(state: &mut State, now: DateTime<Utc>) -> bool {
     let before = shown_ages(state);
     state.now = Some(now);
-    if shown_ages(state) != before {
-        state.dirty = true;
-    }
+    shown_ages(state) != before
 }
 
 fn shown_ages(state: &State) -> Vec<String> {

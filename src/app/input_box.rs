@@ -1,111 +1,116 @@
-//! The IP input's memory and its paste: Up/Down walk the IPs looked up before (this session
-//! and the reopened case's trail), and a pasted list of indicators is offered as a queue.
+//! The IP input box: the text typed, why a submission was refused, and its memory (Up/Down walk
+//! the IPs looked up before, this session and the reopened case's trail).
 
 use std::net::IpAddr;
 
-use crossterm::event::{KeyCode, KeyEvent};
+use crossterm::event::{Event, KeyEvent};
 use tui_input::Input;
+use tui_input::backend::crossterm::EventHandler;
 
-use super::history::Location;
-use super::msg::Cmd;
-use super::state::{Focus, State};
-use crate::defender::{FetchKey, parse_ip};
-use crate::fetch::Priority;
+use crate::defender::parse_ip;
 
 /// Most IPs kept for Up/Down.
 const HISTORY: usize = 100;
 
-/// A looked-up IP becomes the newest entry of the input's history.
-pub fn remember(state: &mut State, ip: IpAddr) {
-    let text = ip.to_string();
-    state.input_history.retain(|h| *h != text);
-    state.input_history.push(text);
-    if state.input_history.len() > HISTORY {
-        state.input_history.remove(0);
-    }
-    state.input_history_pos = None;
+#[derive(Debug, Default)]
+pub struct InputBox {
+    text: Input,
+    /// Why the last submitted input was refused; cleared when the input changes.
+    error: Option<String>,
+    /// IPs looked up, oldest first, for Up/Down.
+    history: Vec<String>,
+    /// Where Up/Down stand in `history` while walking it.
+    pos: Option<usize>,
 }
 
-/// Up (`older = true`) or Down in the input: the previous or next IP looked up.
-pub fn walk(state: &mut State, older: bool) {
-    let n = state.input_history.len();
-    if n == 0 {
-        return;
+impl InputBox {
+    pub fn value(&self) -> &str {
+        self.text.value()
     }
-    let pos = match (state.input_history_pos, older) {
-        (None, true) => Some(n - 1),
-        (None, false) => None,
-        (Some(0), true) => Some(0),
-        (Some(i), true) => Some(i - 1),
-        (Some(i), false) if i + 1 < n => Some(i + 1),
-        (Some(_), false) => None,
-    };
-    state.input_history_pos = pos;
-    state.input = Input::new(
-        pos.map(|i| state.input_history[i].clone())
-            .unwrap_or_default(),
-    );
-    state.input_error = None;
-}
 
-/// Pasted text: one indicator goes into the input; several valid IPs are offered as a queue.
-pub fn paste(state: &mut State, text: &str) {
-    let ips: Vec<IpAddr> = text
-        .split(|c: char| c.is_whitespace() || matches!(c, ',' | ';' | '|'))
-        .filter_map(|part| parse_ip(part).ok())
-        .fold(Vec::new(), |mut acc, ip| {
-            if !acc.contains(&ip) {
-                acc.push(ip);
-            }
-            acc
-        });
-    state.focus = Focus::Input;
-    state.input_error = None;
-    state.dirty = true;
-    if ips.len() >= 2 {
-        state.notice = Some(format!(
-            "{} IPs pasted: Enter looks them all up (the first now, the rest queued) · Esc keeps only the first",
-            ips.len()
-        ));
-        state.paste_offer = Some(ips);
-        return;
+    /// The text with its cursor and scroll, for drawing.
+    pub fn text(&self) -> &Input {
+        &self.text
     }
-    // One line, no controls: a pasted indicator often carries a trailing newline.
-    let flat: String = crate::defender::sanitize::one_line(text).trim().to_owned();
-    state.input = Input::new(format!("{}{}", state.input.value(), flat));
-}
 
-/// Keys while a pasted list waits for an answer. Returns whether the key was the answer.
-pub fn offer_key(state: &mut State, key: KeyEvent, cmds: &mut Vec<Cmd>) -> bool {
-    let Some(ips) = state.paste_offer.take() else {
-        return false;
-    };
-    state.notice = None;
-    match key.code {
-        KeyCode::Enter => {
-            for ip in ips.iter().skip(1) {
-                // Their answers fill the store in the background; Up/Down or the trail reach
-                // them later without waiting.
-                for key in [FetchKey::IpStats(*ip), FetchKey::IpAlerts(*ip)] {
-                    super::update::ensure(state, key, Priority::Prefetch, cmds);
-                }
-                remember(state, *ip);
-            }
-            state.input.reset();
-            super::update::go(state, Location::ip(ips[0]), cmds);
-            remember(state, ips[0]);
-            state.focus = Focus::Alerts;
-            state.notice = Some(format!(
-                "{} more IPs queued: Up in the input box brings them back",
-                ips.len() - 1
-            ));
-            true
+    pub fn error(&self) -> Option<&str> {
+        self.error.as_deref()
+    }
+
+    /// IPs looked up, oldest first.
+    pub fn history(&self) -> &[String] {
+        &self.history
+    }
+
+    /// A key typed into the box; editing clears the complaint.
+    pub fn type_key(&mut self, key: KeyEvent) {
+        if self.text.handle_event(&Event::Key(key)).is_some() {
+            self.error = None;
         }
-        KeyCode::Esc => {
-            state.input = Input::new(ips[0].to_string());
-            true
+    }
+
+    /// Replaces the text (a paste answered with Esc, say).
+    pub fn set(&mut self, text: impl Into<String>) {
+        self.text = Input::new(text.into());
+    }
+
+    /// Pasted text at the end of what is there.
+    pub fn append(&mut self, text: &str) {
+        self.text = Input::new(format!("{}{}", self.text.value(), text));
+    }
+
+    pub fn clear(&mut self) {
+        self.text.reset();
+    }
+
+    pub fn clear_error(&mut self) {
+        self.error = None;
+    }
+
+    /// Enter: the IP typed, remembered, and the box emptied; or the reason it is refused, kept
+    /// to show, with the text left as typed to fix in place.
+    pub fn submit(&mut self) -> Option<IpAddr> {
+        match parse_ip(self.text.value()) {
+            Ok(ip) => {
+                self.text.reset();
+                self.error = None;
+                self.remember(ip);
+                Some(ip)
+            }
+            Err(e) => {
+                self.error = Some(e.to_string());
+                None
+            }
         }
-        // Anything else: the offer lapses and the key does what it always does.
-        _ => false,
+    }
+
+    /// A looked-up IP becomes the newest entry of the history.
+    pub fn remember(&mut self, ip: IpAddr) {
+        let text = ip.to_string();
+        self.history.retain(|h| *h != text);
+        self.history.push(text);
+        if self.history.len() > HISTORY {
+            self.history.remove(0);
+        }
+        self.pos = None;
+    }
+
+    /// Up (`older = true`) or Down: the previous or next IP looked up.
+    pub fn walk(&mut self, older: bool) {
+        let n = self.history.len();
+        if n == 0 {
+            return;
+        }
+        let pos = match (self.pos, older) {
+            (None, true) => Some(n - 1),
+            (None, false) => None,
+            (Some(0), true) => Some(0),
+            (Some(i), true) => Some(i - 1),
+            (Some(i), false) if i + 1 < n => Some(i + 1),
+            (Some(_), false) => None,
+        };
+        self.pos = pos;
+        self.text = Input::new(pos.map(|i| self.history[i].clone()).unwrap_or_default());
+        self.error = None;
     }
 }

@@ -1,32 +1,22 @@
-//! Mouse clicks and the wheel. A click focuses the pane under it and selects the row it points
+//! Mouse clicks and the wheel. The open popup has them first (`popup::click`, `popup::wheel`),
+//! as it has the keys. Otherwise a click focuses the pane under it and selects the row it points
 //! at; a click on the row already selected opens it, as Enter would. The wheel moves through
 //! the list (or scrolls the alert) under the pointer. The loop finds what is under the pointer
 //! (`ui::hit`, from the layout the screen was drawn with); this decides what it means.
 
-use super::msg::Cmd;
+use super::msg::{Cmd, Hit};
+use super::navigate;
+use super::popup::{self, Routed};
 use super::selection::{move_selection, select, selected_row};
 use super::state::{Focus, State};
-use super::update;
-
-/// A pane, and the row of its list, under the pointer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Hit {
-    pub pane: Focus,
-    pub row: Option<usize>,
-}
 
 /// Lines the alert's details scroll per wheel step; lists move one row, to stay precise.
 const DETAILS_STEP: isize = 3;
 
-pub(super) fn click(state: &mut State, hit: Hit, cmds: &mut Vec<Cmd>) {
-    // A popup has the keys; a click elsewhere closes the passive ones, and never edits.
-    if state.editor.is_some() || state.tree.is_some() {
-        return;
-    }
-    state.dirty = true;
-    if state.show_help || state.show_budget {
-        (state.show_help, state.show_budget) = (false, false);
-        return;
+/// Returns whether the screen changed.
+pub(super) fn click(state: &mut State, hit: Hit, cmds: &mut Vec<Cmd>) -> bool {
+    if let Routed::Taken { redraw } = popup::click(state) {
+        return redraw;
     }
     state.notice = None;
     // A filter being typed is kept, as Enter would keep it.
@@ -36,7 +26,7 @@ pub(super) fn click(state: &mut State, hit: Hit, cmds: &mut Vec<Cmd>) {
         (Focus::Alerts | Focus::Ips, Some(row))
             if state.focus == hit.pane && selected == Some(row) =>
         {
-            update::submit(state, cmds);
+            navigate::submit(state, cmds);
         }
         (Focus::Alerts | Focus::Ips, Some(row)) => {
             state.focus = hit.pane;
@@ -44,25 +34,24 @@ pub(super) fn click(state: &mut State, hit: Hit, cmds: &mut Vec<Cmd>) {
         }
         (pane, _) => state.focus = pane,
     }
+    true
 }
 
-pub(super) fn wheel(state: &mut State, hit: Hit, down: bool) {
-    let sign = if down { 1 } else { -1 };
-    let tree_rows = state.tree.is_some().then(|| state.tree_rows().len());
-    if let (Some(tree), Some(rows)) = (state.tree.as_mut(), tree_rows) {
-        tree.row = (tree.row as isize + sign).clamp(0, rows.saturating_sub(1) as isize) as usize;
-        state.dirty = true;
-        return;
+/// Returns whether the screen changed.
+pub(super) fn wheel(state: &mut State, hit: Hit, down: bool) -> bool {
+    if let Routed::Taken { redraw } = popup::wheel(state, down) {
+        return redraw;
     }
-    if state.popup() || hit.pane == Focus::Input {
-        return;
+    if hit.pane == Focus::Input {
+        return false;
     }
-    state.dirty = true;
     state.focus = hit.pane;
+    let sign = if down { 1 } else { -1 };
     let step = if hit.pane == Focus::Details {
         DETAILS_STEP
     } else {
         1
     };
     move_selection(state, sign * step);
+    true
 }

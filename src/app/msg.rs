@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use crossterm::event::KeyEvent;
 
+use super::state::Focus;
 use crate::case::Target;
 use crate::fetch::{FetchEvent, FetchRequest, Priority, Ticket};
 
@@ -13,10 +14,10 @@ pub enum Msg {
     /// Bracketed paste: the whole text at once.
     Paste(String),
     /// A left click on a pane (and list row) of the screen.
-    Click(super::mouse::Hit),
+    Click(Hit),
     /// A step of the mouse wheel over a pane.
     Wheel {
-        at: super::mouse::Hit,
+        at: Hit,
         down: bool,
     },
     /// The terminal changed size; only a redraw is needed.
@@ -34,6 +35,13 @@ pub enum Msg {
     Notice(String),
     /// Animation step (spinner); sent only while something animates.
     Tick,
+}
+
+/// A pane, and the row of its list, under the pointer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Hit {
+    pub pane: Focus,
+    pub row: Option<usize>,
 }
 
 /// Side effects the loop runs for the core.

@@ -1,18 +1,21 @@
-//! Everything the console shows, owned by one task. Panes derive their content from the data
-//! `store` and the current [`Location`]; nothing here is written by background tasks.
+//! Everything the console shows, owned by one task. Panes derive their content from the
+//! answers in `responses` and the current [`Location`]; nothing here is written by background
+//! tasks.
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use tui_input::Input;
 
 use super::history::{History, Location};
+use super::input_box::InputBox;
+use super::overlay::Overlay;
 use super::remote::Remote;
+use super::responses::Responses;
 use crate::case::{Note, Target};
 use crate::defender::{Alert, AlertId, FetchKey, FetchValue, IpStats, RelatedIp};
-use crate::fetch::{BudgetStatus, Ticket};
+use crate::fetch::BudgetStatus;
 
 /// What an answer lacks, in full and in a few words, for the room a pane has.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -48,19 +51,17 @@ pub struct State {
     pub banner: Option<String>,
     /// Where the API is, for the title bar.
     pub api_host: String,
-    pub input: Input,
-    /// Why the last submitted input was refused; cleared when the input changes.
-    pub input_error: Option<String>,
+    /// The IP input box: its text, its complaint, its memory.
+    pub input: InputBox,
     pub focus: Focus,
     pub history: History,
     /// Every answer this session, by request. Back/forward read from here: no API call.
-    pub store: HashMap<FetchKey, Remote<FetchValue>>,
+    pub responses: Responses,
     pub budget: BudgetStatus,
     /// The latest failure, for the status bar.
     pub last_error: Option<String>,
-    pub show_help: bool,
-    /// The `b` popup: the budget per endpoint.
-    pub show_budget: bool,
+    /// The popup that holds the keys, if any.
+    pub overlay: Overlay,
     /// Answers reused from this session's store instead of calling again, per endpoint.
     pub store_hits: HashMap<crate::defender::Endpoint, u64>,
     pub details_scroll: u16,
@@ -72,10 +73,6 @@ pub struct State {
     pub offline: bool,
     /// The case being recorded, if any.
     pub case: Option<CaseView>,
-    /// A note or tag being typed.
-    pub editor: Option<Editor>,
-    /// The investigation tree (`g`), while open.
-    pub tree: Option<super::tree::TreeView>,
     /// A note left with Esc, waiting for `n`.
     pub draft: Option<NoteDraft>,
     /// A passing message (report written, draft kept).
@@ -97,19 +94,9 @@ pub struct State {
     pub alert_sort: super::alert_view::AlertSort,
     pub alert_filter: super::alert_view::AlertFilter,
     pub(crate) alert_rows: super::alert_view::AlertRows,
-    /// Bumped whenever an answer lands in `store`: derived views know to recompute.
-    pub(crate) generation: u64,
-    /// IPs looked up, oldest first, for Up/Down in the input; the position while walking it.
-    pub input_history: Vec<String>,
-    pub input_history_pos: Option<usize>,
-    /// Several IPs pasted at once, waiting for Enter (look them all up) or Esc.
-    pub paste_offer: Option<Vec<IpAddr>>,
-    pub(crate) next_ticket: u64,
     /// Set when something visible changed; the loop redraws and clears it.
     pub dirty: bool,
 }
-
-static IDLE: Remote<FetchValue> = Remote::Idle;
 
 impl State {
     pub fn new(banner: Option<String>, api_host: impl Into<String>) -> Self {
@@ -128,7 +115,7 @@ impl State {
     }
 
     pub fn remote(&self, key: &FetchKey) -> &Remote<FetchValue> {
-        self.store.get(key).unwrap_or(&IDLE)
+        self.responses.get(key)
     }
 
     /// Stats of `ip`: `Some(None)` means the API said 404 (not seen in the org).
@@ -181,9 +168,9 @@ impl State {
                 .any(|k| self.remote(k).is_loading())
     }
 
-    /// Whether a popup holds the keys.
+    /// Whether a popup is drawn over the panes.
     pub fn popup(&self) -> bool {
-        self.show_help || self.show_budget || self.editor.is_some() || self.tree.is_some()
+        self.overlay.covers_panes()
     }
 
     /// What to say about `ip` at a glance: its class, "rare" when few devices in the org saw
@@ -199,7 +186,7 @@ impl State {
         }
         let text = ip.to_string();
         let shared = self
-            .store
+            .responses
             .iter()
             .filter(|(k, _)| matches!(k, FetchKey::AlertIps(_)))
             .filter_map(|(_, r)| match r.value() {
@@ -249,11 +236,6 @@ impl State {
         }
         keys
     }
-
-    pub(crate) fn ticket(&mut self) -> Ticket {
-        self.next_ticket += 1;
-        Ticket(self.next_ticket)
-    }
 }
 
 /// The case as the console shows it: its name, notes and tags (the trail is `State::history`).
@@ -271,15 +253,6 @@ impl CaseView {
             ..Self::default()
         }
     }
-}
-
-/// A small editor over the panes.
-#[derive(Debug, Clone)]
-pub enum Editor {
-    /// A note; its text is saved as a draft on every change.
-    Note { target: Target, input: Input },
-    /// A tag: 1–4 pick a verdict, or type one.
-    Tag { target: Target, input: Input },
 }
 
 /// A note being typed, as saved between keystrokes so a crash loses nothing.

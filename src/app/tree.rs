@@ -1,21 +1,17 @@
 //! The investigation tree (`g`): every IP visited, the alerts opened from it, and each alert's
 //! related IPs, with the ones pivoted to marked. Collapsible per IP; Enter jumps there.
 
-use std::collections::BTreeSet;
 use std::net::IpAddr;
 
+use crossterm::event::{KeyCode, KeyEvent};
+
 use super::history::Location;
+use super::keymap::Action;
+use super::msg::Cmd;
+use super::navigate;
+use super::overlay::Overlay;
 use super::state::State;
 use crate::defender::AlertId;
-
-/// The tree's own state while it is open.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TreeView {
-    /// The row under the cursor.
-    pub row: usize,
-    /// IPs whose alerts are folded away.
-    pub collapsed: BTreeSet<IpAddr>,
-}
 
 /// What one row of the tree stands for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,7 +56,7 @@ impl State {
                 ips.push(e.ip);
             }
         }
-        let collapsed = self.tree.as_ref().map(|t| &t.collapsed);
+        let collapsed = self.overlay.tree().map(|t| &t.collapsed);
         let mut rows = Vec::new();
         for ip in ips {
             rows.push(Row {
@@ -99,5 +95,51 @@ impl State {
             }
         }
         rows
+    }
+}
+
+/// Keys in the tree: move, fold an IP, jump with Enter, leave with Esc or g.
+pub(super) fn key(state: &mut State, key: KeyEvent, cmds: &mut Vec<Cmd>) {
+    let rows = state.tree_rows();
+    let action = state.keymap.action_for(&key);
+    let Overlay::Tree(tree) = &mut state.overlay else {
+        return;
+    };
+    let node = rows.get(tree.row).map(|r| r.node.clone());
+    match (action, key.code) {
+        (Some(Action::Quit), _) => cmds.push(Cmd::Quit),
+        (Some(Action::Dismiss | Action::Tree), _) => state.overlay = Overlay::None,
+        (Some(Action::Down), _) => tree.row = (tree.row + 1).min(rows.len().saturating_sub(1)),
+        (Some(Action::Up), _) => tree.row = tree.row.saturating_sub(1),
+        (_, KeyCode::Char(' ') | KeyCode::Left | KeyCode::Right) => {
+            if let Some(Node::Ip(ip)) = node {
+                let fold = match key.code {
+                    KeyCode::Left => true,
+                    KeyCode::Right => false,
+                    _ => !tree.collapsed.contains(&ip),
+                };
+                if fold {
+                    tree.collapsed.insert(ip);
+                } else {
+                    tree.collapsed.remove(&ip);
+                }
+            }
+        }
+        (Some(Action::Submit), _) => {
+            if let Some(node) = node {
+                state.overlay = Overlay::None;
+                navigate::go(state, node.location(), cmds);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// A wheel step moves the tree's cursor, as Up and Down do.
+pub(super) fn wheel(state: &mut State, down: bool) {
+    let rows = state.tree_rows().len();
+    if let Overlay::Tree(tree) = &mut state.overlay {
+        let sign = if down { 1 } else { -1 };
+        tree.row = (tree.row as isize + sign).clamp(0, rows.saturating_sub(1) as isize) as usize;
     }
 }

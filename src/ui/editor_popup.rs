@@ -8,9 +8,8 @@ use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 use crate::app::{Editor, State};
 use crate::case::VERDICTS;
 
-pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
+pub fn render(state: &State, editor: &Editor, frame: &mut Frame<'_>, area: Rect) {
     let theme = &state.theme;
-    let Some(editor) = &state.editor else { return };
     let (title, target, input, help) = match editor {
         Editor::Note { target, input } => (
             " Note ",

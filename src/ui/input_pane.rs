@@ -61,7 +61,7 @@ fn one_line(state: &State, frame: &mut Frame<'_>, area: Rect) {
 /// The text being typed (scrolled to keep the cursor in sight) and the cursor, or how to start.
 fn field(state: &State, frame: &mut Frame<'_>, area: Rect) {
     let width = area.width.max(1) as usize;
-    let scroll = state.input.visual_scroll(width.saturating_sub(1));
+    let scroll = state.input.text().visual_scroll(width.saturating_sub(1));
     let text = if state.input.value().is_empty() && state.focus != Focus::Input {
         Line::styled(
             "press i to type an IP (10.1.2.3, 2001:db8::1, 10[.]1[.]2[.]3)",
@@ -72,7 +72,7 @@ fn field(state: &State, frame: &mut Frame<'_>, area: Rect) {
     };
     frame.render_widget(Paragraph::new(text).scroll((0, scroll as u16)), area);
     if state.focus == Focus::Input && !state.popup() {
-        let x = state.input.visual_cursor().saturating_sub(scroll) as u16;
+        let x = state.input.text().visual_cursor().saturating_sub(scroll) as u16;
         frame.set_cursor_position(Position::new(
             area.x + x.min(area.width.saturating_sub(1)),
             area.y,
@@ -82,7 +82,7 @@ fn field(state: &State, frame: &mut Frame<'_>, area: Rect) {
 
 fn hint(state: &State) -> (String, ratatui::style::Style) {
     let theme = &state.theme;
-    if let Some(err) = &state.input_error {
+    if let Some(err) = state.input.error() {
         return (format!("✗ {err}"), theme.error());
     }
     let value = state.input.value();

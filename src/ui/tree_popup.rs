@@ -6,13 +6,12 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph};
 
 use super::format::{count, short_id, tag_list};
-use crate::app::State;
 use crate::app::tree::Node;
+use crate::app::{State, TreeView};
 use crate::case::Target;
 
-pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
+pub fn render(state: &State, tree: &TreeView, frame: &mut Frame<'_>, area: Rect) {
     let theme = &state.theme;
-    let Some(tree) = &state.tree else { return };
     let popup = Rect {
         x: area.x + 2.min(area.width / 10),
         y: area.y + 1.min(area.height / 10),

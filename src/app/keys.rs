@@ -1,0 +1,152 @@
+//! What a key does. The open popup has it first (`popup::key`); then the alerts filter or the
+//! input box when one is being typed in; then the keymap's action for the focused pane.
+
+use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use tui_input::backend::crossterm::EventHandler;
+
+use super::casework;
+use super::history::Location;
+use super::keymap::{Action, is_interrupt};
+use super::msg::Cmd;
+use super::navigate;
+use super::overlay::{Overlay, TreeView};
+use super::popup;
+use super::selection::{PAGE, cycle_focus, move_selection, select_alert_row};
+use super::state::{Focus, State};
+
+/// A key pressed (or repeated); releases never get here.
+pub(super) fn on_key(state: &mut State, key: KeyEvent, cmds: &mut Vec<Cmd>) {
+    if is_interrupt(&key) {
+        cmds.push(Cmd::Quit);
+        return;
+    }
+    if state.keymap.action_for(&key) == Some(Action::Suspend) {
+        // Ctrl-Z suspends from anywhere, editors included, as in less and vim; a plain
+        // character bound to it stays text where text is typed.
+        let text = is_text(&key);
+        let typing = matches!(state.overlay, Overlay::Editor(_))
+            || state.alert_filter.editing
+            || state.focus == Focus::Input;
+        if !(text && typing) {
+            cmds.push(Cmd::Suspend);
+            return;
+        }
+    }
+    if popup::key(state, key, cmds) {
+        return;
+    }
+    // The filter is typed in the alerts pane, not over it: a typing mode, like the input box.
+    if state.alert_filter.editing {
+        filter_key(state, key);
+        return;
+    }
+    state.notice = None;
+    let action = state.keymap.action_for(&key);
+    if state.focus == Focus::Input {
+        input_key(state, key, action, cmds);
+        return;
+    }
+    let Some(action) = action else { return };
+    match action {
+        Action::Quit => cmds.push(Cmd::Quit),
+        Action::Help => state.overlay = Overlay::Help,
+        Action::Budget => state.overlay = Overlay::Budget,
+        Action::FocusInput if state.focus == Focus::Alerts && key.code == KeyCode::Char('/') => {
+            state.alert_filter.editing = true
+        }
+        Action::FocusInput => state.focus = Focus::Input,
+        Action::Sort => {
+            state.alert_sort = state.alert_sort.next();
+            select_alert_row(state, 0);
+        }
+        Action::Dismiss => {}
+        Action::Suspend => {} // taken above, before any pane or popup sees the key
+        Action::NextPane => cycle_focus(state, true),
+        Action::PrevPane => cycle_focus(state, false),
+        Action::Down => move_selection(state, 1),
+        Action::Up => move_selection(state, -1),
+        Action::PageDown => move_selection(state, PAGE as isize),
+        Action::PageUp => move_selection(state, -(PAGE as isize)),
+        Action::Top => move_selection(state, isize::MIN / 2),
+        Action::Bottom => move_selection(state, isize::MAX / 2),
+        Action::Back => navigate::step(state, false, cmds),
+        Action::Forward => navigate::step(state, true, cmds),
+        Action::Refresh => navigate::refresh(state, cmds),
+        Action::Note => casework::open_note(state),
+        Action::Tree => {
+            let rows = state.tree_rows();
+            state.overlay = Overlay::Tree(TreeView {
+                row: rows.iter().position(|r| r.current).unwrap_or(0),
+                ..Default::default()
+            });
+        }
+        Action::Copy | Action::Open => match casework::selected_target(state) {
+            Some(target) => cmds.push(if action == Action::Copy {
+                Cmd::Copy(target.id())
+            } else {
+                Cmd::Open(portal_link(state, &target))
+            }),
+            None => state.notice = Some("look up an IP first".into()),
+        },
+        Action::Tag => casework::open_tag(state),
+        Action::Export => casework::export(state, cmds),
+        Action::Submit => navigate::submit(state, cmds),
+    }
+}
+
+/// A plain character, which is text wherever text is typed.
+fn is_text(key: &KeyEvent) -> bool {
+    matches!(key.code, KeyCode::Char(_)) && !key.modifiers.contains(KeyModifiers::CONTROL)
+}
+
+/// Keys in the input box.
+fn input_key(state: &mut State, key: KeyEvent, action: Option<Action>, cmds: &mut Vec<Cmd>) {
+    // A plain character is always text here, whatever it is bound to: q, [, j and friends
+    // type. Keys no one types (Enter, Esc, Tab, arrows, Ctrl-…) keep these actions.
+    match action.filter(|_| !is_text(&key)) {
+        Some(Action::Submit) => {
+            if let Some(ip) = state.input.submit() {
+                navigate::go(state, Location::ip(ip), cmds);
+                state.focus = Focus::Alerts;
+            }
+        }
+        Some(Action::Dismiss) => state.focus = Focus::Alerts,
+        Some(Action::NextPane | Action::PrevPane) => {
+            cycle_focus(state, action == Some(Action::NextPane))
+        }
+        // Up and down walk back through the IPs looked up.
+        Some(Action::Up) => state.input.walk(true),
+        Some(Action::Down) => state.input.walk(false),
+        _ => state.input.type_key(key),
+    }
+}
+
+/// Keys while the alerts filter is typed: Enter keeps it, Esc clears it.
+fn filter_key(state: &mut State, key: KeyEvent) {
+    match key.code {
+        KeyCode::Enter => state.alert_filter.editing = false,
+        KeyCode::Esc => state.alert_filter = Default::default(),
+        _ => {
+            if state
+                .alert_filter
+                .input
+                .handle_event(&Event::Key(key))
+                .is_some_and(|c| c.value)
+            {
+                select_alert_row(state, 0);
+            }
+        }
+    }
+}
+
+fn portal_link(state: &State, target: &crate::case::Target) -> String {
+    let tenant = state.tenant_id.as_deref();
+    match target {
+        crate::case::Target::Ip(ip) => {
+            crate::defender::portal::ip_link(&state.portal, tenant, &ip.to_string())
+        }
+        crate::case::Target::Alert(id) => {
+            crate::defender::portal::alert_link(&state.portal, tenant, id.as_str())
+        }
+    }
+}

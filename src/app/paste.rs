@@ -1,0 +1,82 @@
+//! Pasted text outside an editor: one indicator goes into the input box; several valid IPs are
+//! offered as a queue (the [`Overlay::Paste`] popup) until Enter looks them all up or Esc keeps
+//! only the first.
+
+use std::net::IpAddr;
+
+use crossterm::event::{KeyCode, KeyEvent};
+
+use super::history::Location;
+use super::msg::Cmd;
+use super::navigate;
+use super::overlay::Overlay;
+use super::state::{Focus, State};
+use crate::defender::{FetchKey, parse_ip};
+use crate::fetch::Priority;
+
+/// Bracketed paste into the input box.
+pub(super) fn paste(state: &mut State, text: &str) {
+    let ips: Vec<IpAddr> = text
+        .split(|c: char| c.is_whitespace() || matches!(c, ',' | ';' | '|'))
+        .filter_map(|part| parse_ip(part).ok())
+        .fold(Vec::new(), |mut acc, ip| {
+            if !acc.contains(&ip) {
+                acc.push(ip);
+            }
+            acc
+        });
+    state.focus = Focus::Input;
+    state.input.clear_error();
+    if ips.len() >= 2 {
+        state.notice = Some(format!(
+            "{} IPs pasted: Enter looks them all up (the first now, the rest queued) · Esc keeps only the first",
+            ips.len()
+        ));
+        // The offer takes the keys: a filter being typed is kept, as a click would keep it.
+        state.alert_filter.editing = false;
+        state.overlay = Overlay::Paste(ips);
+        return;
+    }
+    // One line, no controls: a pasted indicator often carries a trailing newline.
+    let flat: String = crate::defender::sanitize::one_line(text).trim().to_owned();
+    state.input.append(&flat);
+}
+
+/// Keys while a pasted list waits for an answer. Returns whether the key was the answer.
+pub(super) fn offer_key(state: &mut State, key: KeyEvent, cmds: &mut Vec<Cmd>) -> bool {
+    let ips = match std::mem::take(&mut state.overlay) {
+        Overlay::Paste(ips) => ips,
+        other => {
+            state.overlay = other;
+            return false;
+        }
+    };
+    state.notice = None;
+    match key.code {
+        KeyCode::Enter => {
+            for ip in ips.iter().skip(1) {
+                // Their answers fill the store in the background; Up/Down or the trail reach
+                // them later without waiting.
+                for key in [FetchKey::IpStats(*ip), FetchKey::IpAlerts(*ip)] {
+                    navigate::ensure(state, key, Priority::Prefetch, cmds);
+                }
+                state.input.remember(*ip);
+            }
+            state.input.clear();
+            navigate::go(state, Location::ip(ips[0]), cmds);
+            state.input.remember(ips[0]);
+            state.focus = Focus::Alerts;
+            state.notice = Some(format!(
+                "{} more IPs queued: Up in the input box brings them back",
+                ips.len() - 1
+            ));
+            true
+        }
+        KeyCode::Esc => {
+            state.input.set(ips[0].to_string());
+            true
+        }
+        // Anything else: the offer lapses and the key does what it always does.
+        _ => false,
+    }
+}
