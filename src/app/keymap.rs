@@ -7,12 +7,14 @@ mod parse;
 use std::collections::BTreeMap;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use serde::Deserialize;
 
 use defaults::DEFAULTS;
 pub use parse::{KEY_SYNTAX, bindable};
 
 /// What a key asks for. A config file names it by [`Action::name`] (serde's snake_case).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Action {
     Quit,
     Help,
@@ -193,7 +195,7 @@ mod tests {
     fn every_action_has_a_default_key_and_keys_are_unique() {
         let map = Keymap::default();
         let mut seen = Vec::new();
-        for (action, _) in Action::NAMES {
+        for action in Action::all() {
             assert!(!map.keys_of(action).is_empty(), "{action:?}");
         }
         for b in map.bindings() {
@@ -202,7 +204,7 @@ mod tests {
                 seen.push(*key);
             }
         }
-        assert_eq!(map.bindings().len(), Action::NAMES.len());
+        assert_eq!(map.bindings().len(), Action::all().count());
     }
 
     #[test]
