@@ -160,6 +160,24 @@ impl Keymap {
             .map_or(&[], |b| &b.keys)
     }
 
+    /// The key a hint on screen names for `action`: its first key as help writes it (`Esc`,
+    /// `C-d`), so a rebind shows where it matters. Unbound, the action's name in the config
+    /// file (`<refresh>`), which says what to bind.
+    pub fn hint(&self, action: Action) -> String {
+        self.keys_of(action)
+            .first()
+            .map_or_else(|| format!("<{}>", action.name()), Key::to_string)
+    }
+
+    /// `Esc or ?`: the first key of each of `actions` that has one; `None` when none has.
+    pub fn either(&self, actions: &[Action]) -> Option<String> {
+        let keys: Vec<String> = actions
+            .iter()
+            .filter_map(|a| self.keys_of(*a).first().map(Key::to_string))
+            .collect();
+        (!keys.is_empty()).then(|| keys.join(" or "))
+    }
+
     /// The action bound to a key press, if any.
     pub fn action_for(&self, event: &KeyEvent) -> Option<Action> {
         let key = Key::pressed(event)?;
@@ -255,6 +273,29 @@ mod tests {
         assert_eq!(map.keys_of(Action::Quit), &[c('x'), INTERRUPT]);
         let help = map.bindings().iter().find(|b| b.action == Action::Help);
         assert_eq!(help.unwrap().label(), "unbound");
+    }
+
+    #[test]
+    fn hints_name_the_first_key_in_force() {
+        let map = Keymap::default();
+        assert_eq!(map.hint(Action::Help), "?");
+        assert_eq!(map.hint(Action::PageDown), "PgDn");
+        assert_eq!(
+            map.either(&[Action::Dismiss, Action::Budget]).as_deref(),
+            Some("Esc or b")
+        );
+        let map = Keymap::with_rebinds(&Rebinds::from([
+            (Action::Budget, vec![k(KeyCode::F(2)), c('b')]),
+            (Action::Export, vec![k(KeyCode::Esc), c('r')]),
+        ]));
+        assert_eq!(map.hint(Action::Budget), "F2");
+        assert_eq!(map.hint(Action::Refresh), "<refresh>", "r went to export");
+        assert_eq!(
+            map.either(&[Action::Dismiss, Action::Budget]).as_deref(),
+            Some("F2"),
+            "Esc went to export"
+        );
+        assert_eq!(map.either(&[Action::Dismiss, Action::Refresh]), None);
     }
 
     #[test]
