@@ -21,6 +21,7 @@ pub mod team;
 pub mod theme;
 pub mod tree;
 pub mod update;
+mod variant_names;
 
 pub use alert_view::{AlertFilter, AlertSort};
 pub use history::{History, Location};

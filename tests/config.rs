@@ -388,7 +388,7 @@ fn the_sample_config_in_assets_is_valid() {
     // Its colours are said to be the built-in ones, every role listed: they must be.
     use mde_triage::app::{Action, Key, Keymap, Role, Theme};
     use ratatui::style::Color;
-    assert_eq!(file.settings.colors.0.len(), Role::NAMES.len());
+    assert_eq!(file.settings.colors.0.len(), Role::all().count());
     assert_eq!(
         Theme::with_choices(&file.settings.colors.0),
         Theme::default()
@@ -402,7 +402,7 @@ fn the_sample_config_in_assets_is_valid() {
     // Its keys are the defaults plus a few.
     let keys = Keymap::with_rebinds(&gov.keys.rebinds());
     let defaults = Keymap::default();
-    for (action, _) in Action::NAMES {
+    for action in Action::all() {
         for k in defaults.keys_of(action) {
             assert!(keys.keys_of(action).contains(k), "{action:?} keeps {k}");
         }

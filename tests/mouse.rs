@@ -7,12 +7,20 @@ mod support;
 use crossterm::event::KeyCode;
 use mde_triage::app::{Cmd, Focus, Hit, Msg, Overlay, State, update};
 use mde_triage::defender::{FetchKey, FetchValue};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use support::*;
 
 /// The doc IP looked up with `n` alerts titled `Alert 0` (newest) … , and one opened so its
 /// related IPs are listed.
 fn looked_up(n: usize) -> State {
+    looked_up_with(n, &[])
+}
+
+/// The same, each alert's related IPs being `ips` (the tenant's when empty).
+fn looked_up_with(n: usize, ips: &[&str]) -> State {
     let mut s = State::new(Some("SIMULATED TENANT".into()), "127.0.0.1:1");
     let cmds = submitted(&mut s, DOC_IP);
     settle(&mut s, cmds, &|k| match k {
@@ -30,6 +38,7 @@ fn looked_up(n: usize) -> State {
                     .collect(),
             )
         }
+        FetchKey::AlertIps(_) if !ips.is_empty() => FetchValue::Ips(related(ips).into()),
         other => tenant(other),
     });
     s
@@ -94,6 +103,82 @@ fn a_click_lands_on_the_row_drawn_under_it_in_every_layout() {
         );
         let details = hit_at(&s, w, h, "Category");
         assert_eq!(details.map(|h| h.pane), Some(Focus::Details), "{w}x{h}");
+    }
+}
+
+/// Each row drawn in `pane` as `prefix` and then its index: (column, line, index).
+fn drawn(buffer: &Buffer, pane: Rect, prefix: &str) -> Vec<(u16, u16, usize)> {
+    let prefix: Vec<char> = prefix.chars().collect();
+    let mut rows = Vec::new();
+    for y in pane.top()..pane.bottom() {
+        let line: Vec<char> = (pane.left()..pane.right())
+            .map(|x| buffer[(x, y)].symbol().chars().next().unwrap_or(' '))
+            .collect();
+        let Some(start) = line.windows(prefix.len()).position(|w| w == prefix) else {
+            continue;
+        };
+        let digits: String = line[start + prefix.len()..]
+            .iter()
+            .take_while(|c| c.is_ascii_digit())
+            .collect();
+        rows.push((pane.x + start as u16, y, digits.parse().unwrap()));
+    }
+    rows
+}
+
+/// A click on a line where `pane` drew a row hits that row; on any other line of the pane, no
+/// row. Drawing and hit-testing read one geometry per list, and this fails if they drift.
+fn clicks_land_on_the_rows_drawn(s: &State, w: u16, h: u16, pane: Focus, prefix: &str) {
+    let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
+    terminal.draw(|f| mde_triage::ui::draw(s, f)).unwrap();
+    let area = Rect::new(0, 0, w, h);
+    let panes = mde_triage::ui::layout::panes(area).unwrap();
+    let rect = if pane == Focus::Alerts {
+        panes.alerts
+    } else {
+        panes.ips
+    };
+    let rows = drawn(terminal.backend().buffer(), rect, prefix);
+    assert!(rows.len() >= 2, "{w}x{h} {pane:?}: {rows:?}");
+    for y in rect.top()..rect.bottom() {
+        let row = rows.iter().find(|r| r.1 == y);
+        let columns = match row {
+            Some(&(x, ..)) => vec![x, rect.x + 1],
+            None => vec![rect.x + 2],
+        };
+        for x in columns {
+            let hit = mde_triage::ui::hit(s, area, x, y);
+            let want = Hit {
+                pane,
+                row: row.map(|r| r.2),
+            };
+            assert_eq!(hit, Some(want), "{w}x{h} {pane:?} at ({x}, {y}): {rows:?}");
+        }
+    }
+}
+
+#[test]
+fn every_row_drawn_is_the_row_hit_at_every_size_and_scroll() {
+    let ips: Vec<String> = (0..30).map(|i| format!("10.9.0.{i}")).collect();
+    let ips: Vec<&str> = ips.iter().map(String::as_str).collect();
+    for (w, h) in [(80, 24), (100, 29), (120, 40), (160, 30), (200, 60)] {
+        for down in [0, 3, 17, 79] {
+            let mut s = looked_up_with(80, &ips);
+            for _ in 0..down {
+                update(&mut s, key(KeyCode::Down));
+            }
+            clicks_land_on_the_rows_drawn(&s, w, h, Focus::Alerts, "Alert ");
+            let cmds = update(&mut s, key(KeyCode::Enter));
+            settle(&mut s, cmds, &|k| match k {
+                FetchKey::AlertIps(_) => FetchValue::Ips(related(&ips).into()),
+                other => tenant(other),
+            });
+            assert_eq!(s.focus, Focus::Ips);
+            for _ in 0..down.min(29) {
+                update(&mut s, key(KeyCode::Down));
+            }
+            clicks_land_on_the_rows_drawn(&s, w, h, Focus::Ips, "10.9.0.");
+        }
     }
 }
 

@@ -373,6 +373,31 @@ fn help_shows_the_keys_as_rebound() {
 }
 
 #[test]
+fn hints_in_popups_and_the_status_bar_name_the_keys_as_rebound() {
+    let mut s = alert_open();
+    s.keymap = keymap_from(
+        "[settings.keys]\nhelp = [\"F1\"]\nbudget = [\"F2\"]\ndismiss = [\"x\"]\nsubmit = [\"C-j\"]\n",
+    );
+    let text = render(&s, 120, 40);
+    assert!(text.lines().last().unwrap().ends_with(" F1 help"), "{text}");
+    assert!(text.contains(" C-j: pivot "), "{text}");
+    update(&mut s, key(KeyCode::F(2)));
+    assert!(
+        matches!(s.overlay, mde_triage::app::Overlay::Budget),
+        "F2 opens the budget now"
+    );
+    let text = render(&s, 120, 40);
+    assert!(text.contains(" x or F2 to close "), "{text}");
+    update(&mut s, ch('x'));
+    update(&mut s, ch('g'));
+    let text = render(&s, 120, 40);
+    assert!(
+        text.contains(" C-j: go there · Space/←/→: fold · x or g: close "),
+        "{text}"
+    );
+}
+
+#[test]
 fn a_configured_severity_colour_reaches_the_screen_and_no_color_still_wins() {
     use mde_triage::app::Palette;
     use ratatui::Terminal;

@@ -7,12 +7,14 @@ mod parse;
 use std::collections::BTreeMap;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use serde::Deserialize;
 
 use defaults::DEFAULTS;
 pub use parse::{KEY_SYNTAX, bindable};
 
 /// What a key asks for. A config file names it by [`Action::name`] (serde's snake_case).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Action {
     Quit,
     Help,
@@ -158,6 +160,24 @@ impl Keymap {
             .map_or(&[], |b| &b.keys)
     }
 
+    /// The key a hint on screen names for `action`: its first key as help writes it (`Esc`,
+    /// `C-d`), so a rebind shows where it matters. Unbound, the action's name in the config
+    /// file (`<refresh>`), which says what to bind.
+    pub fn hint(&self, action: Action) -> String {
+        self.keys_of(action)
+            .first()
+            .map_or_else(|| format!("<{}>", action.name()), Key::to_string)
+    }
+
+    /// `Esc or ?`: the first key of each of `actions` that has one; `None` when none has.
+    pub fn either(&self, actions: &[Action]) -> Option<String> {
+        let keys: Vec<String> = actions
+            .iter()
+            .filter_map(|a| self.keys_of(*a).first().map(Key::to_string))
+            .collect();
+        (!keys.is_empty()).then(|| keys.join(" or "))
+    }
+
     /// The action bound to a key press, if any.
     pub fn action_for(&self, event: &KeyEvent) -> Option<Action> {
         let key = Key::pressed(event)?;
@@ -193,7 +213,7 @@ mod tests {
     fn every_action_has_a_default_key_and_keys_are_unique() {
         let map = Keymap::default();
         let mut seen = Vec::new();
-        for (action, _) in Action::NAMES {
+        for action in Action::all() {
             assert!(!map.keys_of(action).is_empty(), "{action:?}");
         }
         for b in map.bindings() {
@@ -202,7 +222,7 @@ mod tests {
                 seen.push(*key);
             }
         }
-        assert_eq!(map.bindings().len(), Action::NAMES.len());
+        assert_eq!(map.bindings().len(), Action::all().count());
     }
 
     #[test]
@@ -253,6 +273,29 @@ mod tests {
         assert_eq!(map.keys_of(Action::Quit), &[c('x'), INTERRUPT]);
         let help = map.bindings().iter().find(|b| b.action == Action::Help);
         assert_eq!(help.unwrap().label(), "unbound");
+    }
+
+    #[test]
+    fn hints_name_the_first_key_in_force() {
+        let map = Keymap::default();
+        assert_eq!(map.hint(Action::Help), "?");
+        assert_eq!(map.hint(Action::PageDown), "PgDn");
+        assert_eq!(
+            map.either(&[Action::Dismiss, Action::Budget]).as_deref(),
+            Some("Esc or b")
+        );
+        let map = Keymap::with_rebinds(&Rebinds::from([
+            (Action::Budget, vec![k(KeyCode::F(2)), c('b')]),
+            (Action::Export, vec![k(KeyCode::Esc), c('r')]),
+        ]));
+        assert_eq!(map.hint(Action::Budget), "F2");
+        assert_eq!(map.hint(Action::Refresh), "<refresh>", "r went to export");
+        assert_eq!(
+            map.either(&[Action::Dismiss, Action::Budget]).as_deref(),
+            Some("F2"),
+            "Esc went to export"
+        );
+        assert_eq!(map.either(&[Action::Dismiss, Action::Refresh]), None);
     }
 
     #[test]

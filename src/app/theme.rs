@@ -5,9 +5,14 @@ use std::collections::BTreeMap;
 use std::str::FromStr;
 
 use ratatui::style::Color;
+use serde::Deserialize;
 
-/// A meaning that has a colour on screen.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+use super::variant_names;
+
+/// A meaning that has a colour on screen. A config file names it by serde's snake_case of the
+/// variant (`severity_high`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Role {
     /// The border of the pane with the keys, and of popups.
     Focus,
@@ -31,39 +36,22 @@ pub enum Role {
 }
 
 impl Role {
-    /// Every role with its name in the config file.
-    pub const NAMES: [(Role, &'static str); 13] = [
-        (Role::Focus, "focus"),
-        (Role::Border, "border"),
-        (Role::Muted, "muted"),
-        (Role::Label, "label"),
-        (Role::Ok, "ok"),
-        (Role::Warn, "warn"),
-        (Role::Error, "error"),
-        (Role::BannerFg, "banner_fg"),
-        (Role::BannerBg, "banner_bg"),
-        (Role::SeverityHigh, "severity_high"),
-        (Role::SeverityMedium, "severity_medium"),
-        (Role::SeverityLow, "severity_low"),
-        (Role::SeverityInformational, "severity_informational"),
-    ];
+    /// Every role, in declaration order.
+    pub fn all() -> impl Iterator<Item = Role> {
+        variant_names::all()
+    }
 }
 
 impl FromStr for Role {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, String> {
-        Self::NAMES
-            .iter()
-            .find(|(_, name)| *name == s)
-            .map(|(r, _)| *r)
-            .ok_or_else(|| {
-                let names: Vec<&str> = Self::NAMES.iter().map(|(_, n)| *n).collect();
-                format!(
-                    "unknown colour role '{s}' (expected one of {})",
-                    names.join(", ")
-                )
-            })
+        variant_names::parse(s).ok_or_else(|| {
+            format!(
+                "unknown colour role '{s}' (expected one of {})",
+                variant_names::names::<Self>().join(", ")
+            )
+        })
     }
 }
 
@@ -182,8 +170,14 @@ mod tests {
         assert_eq!(theme.severity_high, Color::Magenta);
         assert_eq!(theme.get(Role::SeverityHigh), Color::Magenta);
         assert_eq!(theme.error, Theme::default().error);
-        for (role, name) in Role::NAMES {
+        let names: Vec<&str> = variant_names::names::<Role>().to_vec();
+        assert_eq!(names.len(), 13);
+        assert!(names.contains(&"banner_fg") && names.contains(&"severity_informational"));
+        for (role, name) in Role::all().zip(names) {
             assert_eq!(name.parse::<Role>(), Ok(role));
+            // Every role reaches its own colour.
+            let theme = Theme::with_choices(&ColorChoices::from([(role, Color::Indexed(99))]));
+            assert_eq!(theme.get(role), Color::Indexed(99), "{name}");
         }
         assert!(
             "focuss"

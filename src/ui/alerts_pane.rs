@@ -7,7 +7,8 @@ use ratatui::text::Line;
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, TableState};
 
 use super::format::{as_of, caveat_line, count, pending, short_time, tag_list, truncate};
-use crate::app::{Focus, State, Theme};
+use super::layout::Rows;
+use crate::app::{Action, Focus, State, Theme};
 use crate::case::Target;
 use crate::defender::{FetchKey, Severity};
 
@@ -17,7 +18,10 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
     let Some(loc) = state.location() else {
         block = block.title(Line::from(" Alerts ").style(theme.title()));
         let text = vec![
-            Line::from("Type an IP address above and press Enter."),
+            Line::from(format!(
+                "Type an IP address above and press {}.",
+                state.keymap.hint(Action::Submit)
+            )),
             Line::styled(
                 "You will see its prevalence and its related alerts here.",
                 theme.muted(),
@@ -79,7 +83,7 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
         }
         block = block.title_bottom(Line::from(spans));
     }
-    if let Some(status) = pending(remote, &key, state.spinner, theme) {
+    if let Some(status) = pending(state, remote, &key) {
         frame.render_widget(Paragraph::new(status).block(block), area);
         return;
     }
@@ -103,7 +107,10 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
                 .map(|c| Line::styled(format!("{c}."), theme.warn())),
         );
         text.push(Line::styled(
-            "The log file names each one; r asks again.",
+            format!(
+                "The log file names each one; {} asks again.",
+                state.keymap.hint(Action::Refresh)
+            ),
             theme.muted(),
         ));
         frame.render_widget(Paragraph::new(text).block(block), area);
@@ -117,35 +124,34 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
         frame.render_widget(Paragraph::new(text).block(block), area);
         return;
     }
-    let inner = block.inner(area);
-    let rows_in_view = inner.height.saturating_sub(1).max(1) as usize; // minus the header
-    let selected = loc.alert_row.min(shown - 1);
-    let offset = super::layout::first_row(selected, rows_in_view);
-    let wide = inner.width >= 76;
-    let in_view = offset..(offset + rows_in_view).min(shown);
-    let rows = in_view.filter_map(|row| state.shown_at(row)).map(|a| {
-        let mut cells = vec![
-            Cell::from(severity_label(&a.severity)).style(theme.severity(&a.severity)),
-            Cell::from(a.status.to_string()),
-            Cell::from(short_time(a.alert_creation_time.as_ref())),
-        ];
-        if wide {
-            cells.push(Cell::from(truncate(a.device().unwrap_or("—"), 24)));
-        }
-        let tags = crate::defender::parse_alert_id(&a.id)
-            .map(|id| tag_list(state.tags_of(&Target::Alert(id))))
-            .unwrap_or_default();
-        let title = a.title.replace('\n', " ");
-        cells.push(if tags.is_empty() {
-            Cell::from(title)
-        } else {
-            Cell::from(Line::from(vec![
-                ratatui::text::Span::styled(format!("{tags} "), theme.warn()),
-                ratatui::text::Span::raw(title),
-            ]))
+    let view = rows(state, area);
+    let wide = view.area.width >= 76;
+    let rows = view
+        .in_view()
+        .filter_map(|row| state.shown_at(row))
+        .map(|a| {
+            let mut cells = vec![
+                Cell::from(severity_label(&a.severity)).style(theme.severity(&a.severity)),
+                Cell::from(a.status.to_string()),
+                Cell::from(short_time(a.alert_creation_time.as_ref())),
+            ];
+            if wide {
+                cells.push(Cell::from(truncate(a.device().unwrap_or("—"), 24)));
+            }
+            let tags = crate::defender::parse_alert_id(&a.id)
+                .map(|id| tag_list(state.tags_of(&Target::Alert(id))))
+                .unwrap_or_default();
+            let title = a.title.replace('\n', " ");
+            cells.push(if tags.is_empty() {
+                Cell::from(title)
+            } else {
+                Cell::from(Line::from(vec![
+                    ratatui::text::Span::styled(format!("{tags} "), theme.warn()),
+                    ratatui::text::Span::raw(title),
+                ]))
+            });
+            Row::new(cells)
         });
-        Row::new(cells)
-    });
     let mut widths = vec![
         Constraint::Length(6),
         Constraint::Length(10),
@@ -159,7 +165,7 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
     widths.push(Constraint::Fill(1));
     header.push("Title");
     let table = Table::new(rows, widths)
-        .header(Row::new(header).style(theme.header()))
+        .header(Row::new(header).style(theme.header()).height(HEADER))
         .row_highlight_style(if state.focus == Focus::Alerts {
             theme.selected()
         } else {
@@ -167,8 +173,23 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
         })
         .highlight_symbol("▶")
         .block(block);
-    let mut table_state = TableState::default().with_selected(Some(selected - offset));
+    let mut table_state = TableState::default().with_selected(Some(view.selected_in_view()));
     frame.render_stateful_widget(table, area, &mut table_state);
+}
+
+/// The table's header: one line of column names.
+const HEADER: u16 = 1;
+
+/// Where the table's rows are in a pane drawn at `area`: `render` draws them there and a click
+/// is read from there. No rows without an IP looked up.
+pub fn rows(state: &State, area: Rect) -> Rows {
+    let selected = state.location().map_or(0, |loc| loc.alert_row);
+    Rows::new(
+        Block::bordered().inner(area),
+        HEADER,
+        state.shown_len(),
+        selected,
+    )
 }
 
 fn severity_label(s: &Severity) -> String {

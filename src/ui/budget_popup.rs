@@ -10,8 +10,9 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::text::Line;
 use ratatui::widgets::{Block, Clear, Row, Table};
 
-use crate::app::State;
+use super::layout::centered;
 use crate::app::team::{self, Sharing};
+use crate::app::{Action, State};
 use crate::fetch::{BudgetStatus, EndpointBudget, WindowStatus};
 use crate::text::{duration, span};
 
@@ -54,12 +55,7 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
     let per_endpoint = if shared { 2 } else { 1 };
     let width = if shared { 110 } else { 96 }.min(area.width);
     let height = (b.endpoints.len() as u16 * per_endpoint + 3).min(area.height);
-    let popup = Rect {
-        x: area.x + (area.width - width) / 2,
-        y: area.y + (area.height - height) / 2,
-        width,
-        height,
-    };
+    let popup = centered(area, width, height);
     // Shared, the columns are as narrow as their headers, so that two windows still fit at
     // 80 columns beside the "whose" column.
     let widths = if shared {
@@ -108,16 +104,18 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
     } else {
         theme.title()
     };
+    // With whatever keys dismiss and the budget have now, as help does.
+    let close = match state.keymap.either(&[Action::Dismiss, Action::Budget]) {
+        Some(keys) => format!("{keys} to close"),
+        None => "C-c quits".to_owned(),
+    };
     let table = Table::new(rows, widths).header(header).block(
         Block::bordered()
             .border_style(theme.focus())
             .title(Line::from(title).style(title_style))
             .title_bottom(
                 Line::styled(
-                    format!(
-                        " {} running · {} queued · Esc or b to close ",
-                        b.in_flight, b.queued
-                    ),
+                    format!(" {} running · {} queued · {close} ", b.in_flight, b.queued),
                     theme.muted(),
                 )
                 .right_aligned(),

@@ -6,7 +6,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
 use super::format::time;
-use crate::app::{Focus, State, Theme};
+use crate::app::{Action, Focus, State, Theme};
 use crate::defender::Alert;
 
 pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
@@ -27,7 +27,10 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
             )]
         }
         _ => vec![Line::styled(
-            "Select an alert and press Enter to open it.",
+            format!(
+                "Select an alert and press {} to open it.",
+                state.keymap.hint(Action::Submit)
+            ),
             theme.muted(),
         )],
     };

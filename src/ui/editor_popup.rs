@@ -5,6 +5,7 @@ use ratatui::layout::{Position, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
+use super::layout::centered;
 use crate::app::{Editor, State};
 use crate::case::VERDICTS;
 
@@ -54,12 +55,7 @@ pub fn render(state: &State, editor: &Editor, frame: &mut Frame<'_>, area: Rect)
     let input_row = lines.len() as u16;
     lines.push(Line::from(value));
     let height = (lines.len() as u16 + 2).min(area.height);
-    let popup = Rect {
-        x: area.x + (area.width - width) / 2,
-        y: area.y + area.height.saturating_sub(height) / 2,
-        width,
-        height,
-    };
+    let popup = centered(area, width, height);
     let block = Block::bordered()
         .border_style(theme.focus())
         .title(Line::from(title).style(theme.title()))

@@ -6,7 +6,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use unicode_segmentation::UnicodeSegmentation;
 
-use crate::app::{Remote, Theme};
+use crate::app::{Action, Keymap, Remote, State, Theme};
 use crate::defender::{ApiError, ErrorKind, FetchKey, NotFound};
 
 const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
@@ -205,12 +205,8 @@ fn spans_of(row: &[(String, Style)]) -> Vec<Span<'static>> {
 }
 
 /// What a pane says when it has no value to show: idle, loading, or failed.
-pub fn pending<T>(
-    remote: &Remote<T>,
-    key: &FetchKey,
-    tick: usize,
-    theme: &Theme,
-) -> Option<Vec<Line<'static>>> {
+pub fn pending<T>(state: &State, remote: &Remote<T>, key: &FetchKey) -> Option<Vec<Line<'static>>> {
+    let (tick, theme) = (state.spinner, &state.theme);
     match remote {
         Remote::Ready { .. } => None,
         Remote::Idle => Some(vec![Line::styled("not requested", theme.muted())]),
@@ -225,38 +221,47 @@ pub fn pending<T>(
             Line::from(format!("{} loading {key}…", spinner(tick))),
             Line::styled(format!("server trouble, retrying {n}/{max}"), theme.warn()),
         ]),
-        Remote::Failed { error } => Some(failure(error, key, theme)),
+        Remote::Failed { error } => Some(failure(error, key, theme, &state.keymap)),
     }
 }
 
-/// An error as the analyst should read it, with what to do about it.
-pub fn failure(error: &ApiError, key: &FetchKey, theme: &Theme) -> Vec<Line<'static>> {
+/// An error as the analyst should read it, with what to do about it (retrying with the
+/// refresh key in force).
+pub fn failure(
+    error: &ApiError,
+    key: &FetchKey,
+    theme: &Theme,
+    keymap: &Keymap,
+) -> Vec<Line<'static>> {
     let endpoint = key.endpoint();
-    let permission;
+    let retry = format!("{} to retry", keymap.hint(Action::Refresh));
     let hint = match error.kind {
-        ErrorKind::Unauthorized => "check the token (MDE_TOKEN) and the tenant; r to retry",
-        ErrorKind::SignIn => "check AZURE_TENANT_ID, AZURE_CLIENT_ID and the secret; r to retry",
+        ErrorKind::Unauthorized => format!("check the token (MDE_TOKEN) and the tenant; {retry}"),
+        ErrorKind::SignIn => {
+            format!("check AZURE_TENANT_ID, AZURE_CLIENT_ID and the secret; {retry}")
+        }
         ErrorKind::Forbidden => {
-            permission = format!("the app needs the {} permission", endpoint.permission());
-            &permission
+            format!("the app needs the {} permission", endpoint.permission())
         }
         ErrorKind::NotFound => match endpoint.not_found() {
-            NotFound::Missing(meaning) => meaning,
+            NotFound::Missing(meaning) => meaning.to_owned(),
             // Such a 404 is read as an answer and never gets here.
-            NotFound::Answer(_) => "not found",
+            NotFound::Answer(_) => "not found".to_owned(),
         },
-        ErrorKind::Throttled => "over the API quota; r to retry after the countdown",
-        ErrorKind::Server | ErrorKind::Timeout | ErrorKind::Network => "r to retry",
-        ErrorKind::InvalidInput => "the API refused this value",
-        ErrorKind::Decode | ErrorKind::Protocol => "the answer was unusable; r to retry",
-        ErrorKind::Offline => "offline mode: only answers already in the cache are shown",
+        ErrorKind::Throttled => format!("over the API quota; {retry} after the countdown"),
+        ErrorKind::Server | ErrorKind::Timeout | ErrorKind::Network => retry,
+        ErrorKind::InvalidInput => "the API refused this value".to_owned(),
+        ErrorKind::Decode | ErrorKind::Protocol => format!("the answer was unusable; {retry}"),
+        ErrorKind::Offline => {
+            "offline mode: only answers already in the cache are shown".to_owned()
+        }
     };
     vec![
         Line::from(vec![
             Span::styled("✗ ", theme.error()),
             Span::styled(error.sentence(), theme.error()),
         ]),
-        Line::styled(hint.to_owned(), theme.muted()),
+        Line::styled(hint, theme.muted()),
     ]
 }
 
@@ -312,7 +317,13 @@ mod tests {
         let ip = "192.0.2.1".parse().unwrap();
         let alert = crate::defender::parse_alert_id("da1_2").unwrap();
         let hint = |kind, key: &FetchKey| {
-            failure(&ApiError::new(kind, "x"), key, &Theme::default())[1].to_string()
+            failure(
+                &ApiError::new(kind, "x"),
+                key,
+                &Theme::default(),
+                &Keymap::default(),
+            )[1]
+            .to_string()
         };
         let keys = [
             FetchKey::IpStats(ip),

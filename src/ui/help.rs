@@ -6,6 +6,7 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::text::Line;
 use ratatui::widgets::{Block, Cell, Clear, Row, Table};
 
+use super::layout::centered;
 use crate::app::{Action, State};
 
 /// The key column: room for the defaults' `Shift-Tab`, wider for longer rebinds up to a limit
@@ -22,12 +23,7 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
     let per_column = n.div_ceil(columns);
     let height = (per_column as u16 + 2).min(area.height);
     let width = (64 * columns as u16).min(area.width);
-    let popup = Rect {
-        x: area.x + (area.width - width) / 2,
-        y: area.y + (area.height - height) / 2,
-        width,
-        height,
-    };
+    let popup = centered(area, width, height);
     let labels: Vec<String> = bindings.iter().map(|b| b.label()).collect();
     let key_width = labels
         .iter()
@@ -55,14 +51,9 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
         widths.push(Constraint::Length(help_width as u16));
     }
     // " Esc or ? to close ", with whatever keys dismiss and help have now.
-    let closers: Vec<String> = [Action::Dismiss, Action::Help]
-        .iter()
-        .filter_map(|a| state.keymap.keys_of(*a).first().map(|k| k.to_string()))
-        .collect();
-    let close = if closers.is_empty() {
-        " C-c quits ".to_owned()
-    } else {
-        format!(" {} to close ", closers.join(" or "))
+    let close = match state.keymap.either(&[Action::Dismiss, Action::Help]) {
+        Some(keys) => format!(" {keys} to close "),
+        None => " C-c quits ".to_owned(),
     };
     let table = Table::new(rows, widths).block(
         Block::bordered()

@@ -6,7 +6,7 @@ use ratatui::layout::{Constraint, Layout, Position, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
-use crate::app::{Focus, State};
+use crate::app::{Action, Focus, State};
 use crate::defender::parse_ip;
 
 pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
@@ -64,7 +64,10 @@ fn field(state: &State, frame: &mut Frame<'_>, area: Rect) {
     let scroll = state.input.text().visual_scroll(width.saturating_sub(1));
     let text = if state.input.value().is_empty() && state.focus != Focus::Input {
         Line::styled(
-            "press i to type an IP (10.1.2.3, 2001:db8::1, 10[.]1[.]2[.]3)",
+            format!(
+                "press {} to type an IP (10.1.2.3, 2001:db8::1, 10[.]1[.]2[.]3)",
+                state.keymap.hint(Action::FocusInput)
+            ),
             state.theme.muted(),
         )
     } else {
@@ -88,11 +91,16 @@ fn hint(state: &State) -> (String, ratatui::style::Style) {
     let value = state.input.value();
     if value.trim().is_empty() {
         let hint = if state.focus == Focus::Input {
-            "Enter to look up · Esc to leave"
+            let keymap = &state.keymap;
+            format!(
+                "{} to look up · {} to leave",
+                keymap.hint(Action::Submit),
+                keymap.hint(Action::Dismiss)
+            )
         } else {
-            ""
+            String::new()
         };
-        return (hint.into(), theme.muted());
+        return (hint, theme.muted());
     }
     match parse_ip(value) {
         Ok(ip) if ip.to_string() != value.trim() => (format!("✓ {ip}"), theme.ok()),

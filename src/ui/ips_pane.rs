@@ -6,7 +6,8 @@ use ratatui::text::Line;
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, TableState};
 
 use super::format::{caveat_line, count, pending, spinner};
-use crate::app::{Focus, Remote, State};
+use super::layout::Rows;
+use crate::app::{Action, Focus, Remote, State};
 use crate::defender::FetchKey;
 
 pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
@@ -30,7 +31,7 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
         return;
     };
     let key = FetchKey::AlertIps(id.clone());
-    if let Some(status) = pending(state.remote(&key), &key, state.spinner, theme) {
+    if let Some(status) = pending(state, state.remote(&key), &key) {
         frame.render_widget(
             Paragraph::new(super::format::wrap(status, block.inner(area).width)).block(block),
             area,
@@ -66,12 +67,10 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
         );
         return;
     }
-    let block = block.title_bottom(Line::styled(" Enter: pivot ", theme.muted()).right_aligned());
-    let inner = block.inner(area);
-    let rows_in_view = inner.height.max(1) as usize;
-    let selected = loc.ip_row.min(ips.len() - 1);
-    let offset = super::layout::first_row(selected, rows_in_view);
-    let rows = ips.iter().skip(offset).take(rows_in_view).map(|entry| {
+    let pivot = format!(" {}: pivot ", state.keymap.hint(Action::Submit));
+    let block = block.title_bottom(Line::styled(pivot, theme.muted()).right_aligned());
+    let view = rows(state, area);
+    let rows = ips[view.in_view()].iter().map(|entry| {
         let (text, style) = match entry.addr() {
             None => ("not an IP".to_owned(), theme.error()),
             Some(ip) => prevalence(state, ip),
@@ -99,8 +98,19 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
         })
         .highlight_symbol("▶")
         .block(block);
-    let mut table_state = TableState::default().with_selected(Some(selected - offset));
+    let mut table_state = TableState::default().with_selected(Some(view.selected_in_view()));
     frame.render_stateful_widget(table, area, &mut table_state);
+}
+
+/// Where the list's rows are in a pane drawn at `area`: `render` draws them there and a click
+/// is read from there. No rows until an opened alert's IPs are in.
+pub fn rows(state: &State, area: Rect) -> Rows {
+    let loc = state.location();
+    let len = loc
+        .and_then(|loc| state.related_ips_of(loc.alert.as_ref()?))
+        .map_or(0, <[_]>::len);
+    let selected = loc.map_or(0, |loc| loc.ip_row);
+    Rows::new(Block::bordered().inner(area), 0, len, selected)
 }
 
 fn prevalence(state: &State, ip: std::net::IpAddr) -> (String, ratatui::style::Style) {

@@ -15,7 +15,9 @@
 //! The wide layout reads left to right in the order of the pivot: the IP and its alerts, then
 //! the opened alert and its IPs; the alerts table gets the whole height, where long lists live.
 
-use ratatui::layout::{Constraint, Layout, Rect};
+use std::ops::Range;
+
+use ratatui::layout::{Constraint, Layout, Position, Rect};
 
 /// Below this the panes cannot say anything useful; a message replaces them.
 pub const MIN_WIDTH: u16 = 60;
@@ -108,6 +110,70 @@ pub fn first_row(selected: usize, rows: usize) -> usize {
     selected.saturating_sub(rows.max(1) - 1)
 }
 
+/// Where a list pane draws its rows. Each list pane has one function that answers it, read by
+/// its `render` and by hit-testing, so a click lands on the row drawn under it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rows {
+    /// The screen lines the rows are drawn on: the pane's inside, below any header.
+    pub area: Rect,
+    /// How many rows the list has.
+    pub len: usize,
+    /// The selected row, within the list.
+    pub selected: usize,
+    /// The list's row drawn on `area`'s first line.
+    pub offset: usize,
+}
+
+impl Rows {
+    /// A list of `len` rows with `selected` chosen, drawn inside `inner` below `header` lines.
+    pub fn new(inner: Rect, header: u16, len: usize, selected: usize) -> Self {
+        let header = header.min(inner.height);
+        let area = Rect {
+            y: inner.y + header,
+            height: inner.height - header,
+            ..inner
+        };
+        let selected = selected.min(len.saturating_sub(1));
+        Self {
+            area,
+            len,
+            selected,
+            offset: first_row(selected, usize::from(area.height)),
+        }
+    }
+
+    /// The rows to build (never none, so a list squeezed to its header still has a selection).
+    pub fn in_view(&self) -> Range<usize> {
+        let fit = usize::from(self.area.height).max(1);
+        self.offset..(self.offset + fit).min(self.len)
+    }
+
+    /// The selection's place among the rows built, for the table's state.
+    pub fn selected_in_view(&self) -> usize {
+        self.selected - self.offset
+    }
+
+    /// The list row drawn at `at`, if any.
+    pub fn row_at(&self, at: Position) -> Option<usize> {
+        if !self.area.contains(at) {
+            return None;
+        }
+        let index = self.offset + usize::from(at.y - self.area.y);
+        (index < self.len).then_some(index)
+    }
+}
+
+/// A popup of `width`×`height` (cut to what fits) in the middle of `area`.
+pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    let (width, height) = (width.min(area.width), height.min(area.height));
+    Rect {
+        x: area.x + (area.width - width) / 2,
+        y: area.y + (area.height - height) / 2,
+        width,
+        height,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -158,5 +224,40 @@ mod tests {
         assert_eq!(first_row(5, 5), 1);
         assert_eq!(first_row(9, 1), 9);
         assert_eq!(first_row(3, 0), 3);
+    }
+
+    #[test]
+    fn rows_below_a_header_scroll_with_the_selection() {
+        let inner = Rect::new(2, 5, 30, 6);
+        let rows = Rows::new(inner, 1, 40, 12);
+        assert_eq!(rows.area, Rect::new(2, 6, 30, 5));
+        assert_eq!((rows.offset, rows.in_view()), (8, 8..13));
+        assert_eq!(rows.selected_in_view(), 4);
+        assert_eq!(rows.row_at(Position::new(2, 5)), None, "the header");
+        assert_eq!(rows.row_at(Position::new(2, 6)), Some(8));
+        assert_eq!(rows.row_at(Position::new(31, 10)), Some(12));
+        assert_eq!(
+            rows.row_at(Position::new(32, 10)),
+            None,
+            "right of the rows"
+        );
+        assert_eq!(rows.row_at(Position::new(2, 11)), None, "below the rows");
+        // A short list: the lines under its last row are no row.
+        let short = Rows::new(inner, 0, 2, 9);
+        assert_eq!((short.selected, short.in_view()), (1, 0..2));
+        assert_eq!(short.row_at(Position::new(2, 7)), None);
+        // Squeezed to its header, a list still builds its selected row, and none is hit.
+        let squeezed = Rows::new(Rect::new(0, 0, 10, 1), 1, 5, 3);
+        assert_eq!(squeezed.in_view(), 3..4);
+        assert_eq!(squeezed.row_at(Position::new(0, 0)), None);
+        assert_eq!(Rows::new(inner, 1, 0, 0).row_at(Position::new(2, 6)), None);
+    }
+
+    #[test]
+    fn a_popup_is_centred_and_cut_to_the_screen() {
+        let area = Rect::new(0, 1, 80, 24);
+        assert_eq!(centered(area, 40, 10), Rect::new(20, 8, 40, 10));
+        assert_eq!(centered(area, 41, 9), Rect::new(19, 8, 41, 9));
+        assert_eq!(centered(area, 100, 30), area);
     }
 }

@@ -26,7 +26,7 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
         Line::styled(loc.ip.to_string(), theme.title()),
         Line::from(super::format::badge_spans(state, loc.ip, false)),
     ];
-    if let Some(status) = pending(remote, &key, state.spinner, theme) {
+    if let Some(status) = pending(state, remote, &key) {
         lines.extend(status);
     } else if let Remote::Ready { .. } = remote {
         match state.stats_of(loc.ip).flatten() {

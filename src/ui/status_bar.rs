@@ -7,8 +7,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::format::truncate;
-use crate::app::State;
 use crate::app::team::{self, Sharing};
+use crate::app::{Action, State};
 use crate::fetch::Backend;
 use crate::text::span;
 
@@ -19,7 +19,10 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
         (Some(notice), ..) => (notice.clone(), theme.ok()),
         (None, Some(err), _) => (err.clone(), theme.error()),
         (None, None, Some(why)) => (format!("not saving: {why}"), theme.warn()),
-        (None, None, None) => ("? help ".to_owned(), theme.muted()),
+        (None, None, None) => (
+            format!("{} help ", state.keymap.hint(Action::Help)),
+            theme.muted(),
+        ),
     };
     // Every window of every endpoint when they fit beside the message; else each endpoint's
     // tightest, the one that will stop the next call, and the message keeps its room. Shared,

@@ -6,36 +6,28 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph};
 
 use super::format::{count, short_id, tag_list};
+use super::layout::{centered, first_row};
 use crate::app::tree::Node;
-use crate::app::{State, TreeView};
+use crate::app::{Action, State, TreeView};
 use crate::case::Target;
 
 pub fn render(state: &State, tree: &TreeView, frame: &mut Frame<'_>, area: Rect) {
     let theme = &state.theme;
-    let popup = Rect {
-        x: area.x + 2.min(area.width / 10),
-        y: area.y + 1.min(area.height / 10),
-        width: area.width.saturating_sub(2 * 2.min(area.width / 10)),
-        height: area.height.saturating_sub(2 * 1.min(area.height / 10)),
-    };
+    // Nearly the whole screen, the panes showing at its edges.
+    let (margin_x, margin_y) = (2.min(area.width / 10), 1.min(area.height / 10));
+    let popup = centered(area, area.width - 2 * margin_x, area.height - 2 * margin_y);
     let block = Block::bordered()
         .border_style(theme.focus())
         .title(Line::from(" Investigation ").style(theme.title()))
-        .title_bottom(
-            Line::styled(
-                " Enter: go there · Space/←/→: fold · Esc or g: close ",
-                theme.muted(),
-            )
-            .right_aligned(),
-        );
+        .title_bottom(Line::styled(keys_line(state), theme.muted()).right_aligned());
     let inner = block.inner(popup);
     let rows = state.tree_rows();
     let lines: Vec<Line> = if rows.is_empty() {
         vec![Line::styled("Nothing visited yet.", theme.muted())]
     } else {
         // Only the rows in view are built; the cursor stays on screen.
-        let height = inner.height.max(1) as usize;
-        let offset = tree.row.saturating_sub(height - 1);
+        let height = usize::from(inner.height).max(1);
+        let offset = first_row(tree.row, height);
         rows.iter()
             .enumerate()
             .skip(offset)
@@ -45,6 +37,20 @@ pub fn render(state: &State, tree: &TreeView, frame: &mut Frame<'_>, area: Rect)
     };
     frame.render_widget(Clear, popup);
     frame.render_widget(Paragraph::new(lines).block(block), popup);
+}
+
+/// " Enter: go there · Space/←/→: fold · Esc or g: close ", with the keys in force (folding
+/// takes fixed keys).
+fn keys_line(state: &State) -> String {
+    let keymap = &state.keymap;
+    let mut line = format!(
+        " {}: go there · Space/←/→: fold ",
+        keymap.hint(Action::Submit)
+    );
+    if let Some(close) = keymap.either(&[Action::Dismiss, Action::Tree]) {
+        line.push_str(&format!("· {close}: close "));
+    }
+    line
 }
 
 fn line(

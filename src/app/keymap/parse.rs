@@ -7,6 +7,7 @@ use std::str::FromStr;
 use crossterm::event::KeyCode;
 
 use super::{Action, INTERRUPT, Key};
+use crate::app::variant_names;
 
 /// What a key may look like, for error messages.
 pub const KEY_SYNTAX: &str = "a single character such as \"x\" or \"?\", or one of Enter, Esc, \
@@ -14,40 +15,15 @@ pub const KEY_SYNTAX: &str = "a single character such as \"x\" or \"?\", or one 
     Insert, Space, F1 to F12; either may follow ctrl- or C-";
 
 impl Action {
-    /// Every action with its name in the config file: serde's snake_case of the variant.
-    pub const NAMES: [(Action, &'static str); 25] = [
-        (Action::Quit, "quit"),
-        (Action::Help, "help"),
-        (Action::FocusInput, "focus_input"),
-        (Action::Submit, "submit"),
-        (Action::NextPane, "next_pane"),
-        (Action::PrevPane, "prev_pane"),
-        (Action::Up, "up"),
-        (Action::Down, "down"),
-        (Action::PageUp, "page_up"),
-        (Action::PageDown, "page_down"),
-        (Action::Top, "top"),
-        (Action::Bottom, "bottom"),
-        (Action::Back, "back"),
-        (Action::Forward, "forward"),
-        (Action::Refresh, "refresh"),
-        (Action::Note, "note"),
-        (Action::Tag, "tag"),
-        (Action::Sort, "sort"),
-        (Action::Copy, "copy"),
-        (Action::Open, "open"),
-        (Action::Tree, "tree"),
-        (Action::Export, "export"),
-        (Action::Budget, "budget"),
-        (Action::Dismiss, "dismiss"),
-        (Action::Suspend, "suspend"),
-    ];
+    /// Every action, in declaration order.
+    pub fn all() -> impl Iterator<Item = Action> {
+        variant_names::all()
+    }
 
+    /// Its name in the config file: serde's snake_case of the variant.
     pub fn name(self) -> &'static str {
-        Self::NAMES
-            .iter()
-            .find(|(a, _)| *a == self)
-            .map_or("?", |(_, name)| name)
+        // Serde lists the variants in declaration order, which is their discriminants' order.
+        variant_names::names::<Self>()[self as usize]
     }
 }
 
@@ -55,17 +31,12 @@ impl FromStr for Action {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, String> {
-        Self::NAMES
-            .iter()
-            .find(|(_, name)| *name == s)
-            .map(|(a, _)| *a)
-            .ok_or_else(|| {
-                let names: Vec<&str> = Self::NAMES.iter().map(|(_, n)| *n).collect();
-                format!(
-                    "unknown action '{s}' (expected one of {})",
-                    names.join(", ")
-                )
-            })
+        variant_names::parse(s).ok_or_else(|| {
+            format!(
+                "unknown action '{s}' (expected one of {})",
+                variant_names::names::<Self>().join(", ")
+            )
+        })
     }
 }
 
@@ -235,9 +206,12 @@ mod tests {
 
     #[test]
     fn action_names_are_snake_case_and_round_trip() {
-        for (action, name) in Action::NAMES {
-            assert_eq!(name.parse::<Action>(), Ok(action));
-            assert_eq!(action.name(), name);
+        let names: Vec<&str> = Action::all().map(Action::name).collect();
+        assert_eq!(names.len(), 25);
+        assert_eq!(names[..4], ["quit", "help", "focus_input", "submit"]);
+        assert!(names.contains(&"page_down") && names.contains(&"prev_pane"));
+        for action in Action::all() {
+            assert_eq!(action.name().parse::<Action>(), Ok(action));
         }
         let err = "copyy".parse::<Action>().unwrap_err();
         assert!(err.starts_with("unknown action 'copyy' (expected one of quit, help, focus_input"));
