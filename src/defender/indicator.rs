@@ -142,7 +142,9 @@ impl fmt::Display for Skipped {
                 f,
                 "{w} has leading zeros, read as octal by some tools and decimal by others: write it without them"
             ),
-            Refusal::OctetOver255 => write!(f, "{w} is not an IPv4 address (a part over 255)"),
+            Refusal::OctetOver255 => {
+                write!(f, "{w} is not an IPv4 or IPv6 address (a part over 255)")
+            }
             Refusal::AmbiguousPort { host, port } => write!(
                 f,
                 "{w} is ambiguous: one IPv6 address, or {host} port {port}? Write [{host}]:{port} for a port"
