@@ -148,7 +148,12 @@ fn tail(clean: &[Ch], e: usize, bracketed: bool, url_host: bool) -> Tail {
     } else if c(e) == Some('/') && !url_host {
         let (prefix, k) = digits(e + 1);
         // `http://1.2.3.4/1/a.php`: digits that go on into a path are not a prefix.
-        let ends = !matches!(c(k), Some('/' | '.')) && !glued(c(k));
+        // `10.0.0.0/8.` ends a sentence; `/1.html` and `/2fa` go on into a path.
+        let ends = match c(k) {
+            Some('/') => false,
+            Some('.') => !glued(c(k + 1)),
+            next => !glued(next),
+        };
         if !prefix.is_empty() && ends {
             tail.prefix = Some(prefix.parse().unwrap_or(u32::MAX));
             tail.end = k;

@@ -239,7 +239,8 @@ fn every_convention_reads_as_its_address() {
 /// (written, why it is refused)
 #[test]
 fn refusals_say_why() {
-    let cases: &[(&str, fn(&Refusal) -> bool)] = &[
+    type Is = fn(&Refusal) -> bool;
+    let cases: &[(&str, Is)] = &[
         ("10.0.0.0/8", |r| {
             matches!(r, Refusal::Network { prefix: 8 })
         }),
@@ -274,6 +275,11 @@ fn refusals_say_why() {
         assert!(is(&r.skipped[0].why), "{written:?} -> {r:?}");
         assert_eq!(r.skipped[0].written, *written);
     }
+    // A sentence's full stop after a prefix, and a URL path that is not a prefix.
+    let r = read("the range 10.0.0.0/8.");
+    assert!(r.found.is_empty(), "{r:?}");
+    assert!(matches!(r.skipped[0].why, Refusal::Network { prefix: 8 }));
+    assert_eq!(one("hxxp://10.1.1.1/2fa/login"), "10.1.1.1");
     let said = read("010.1.1.1").summary();
     assert!(said.contains("leading zeros"), "{said}");
     let said = read("2001:db8::1:443").summary();
@@ -464,9 +470,9 @@ fn defanged(ip: IpAddr, style: usize) -> String {
 /// Addresses the reader returns as themselves: no IPv4 inside an IPv6, no port-like tail.
 fn plain_ip() -> impl Strategy<Value = IpAddr> {
     prop_oneof![
-        any::<[u8; 4]>().prop_map(|o| IpAddr::from(o)),
+        any::<[u8; 4]>().prop_map(IpAddr::from),
         any::<[u16; 8]>()
-            .prop_map(|s| IpAddr::from(s))
+            .prop_map(IpAddr::from)
             .prop_filter("stays IPv6", |ip| match ip {
                 IpAddr::V6(v6) => {
                     super::embedded::host(*v6).is_none()
