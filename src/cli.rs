@@ -106,11 +106,16 @@ pub enum Command {
     Sim(SimArgs),
     /// Prevalence and related alerts of one IP
     Ip {
-        /// IPv4 or IPv6; defanged forms such as 10[.]1[.]2[.]3 are accepted
-        ip: String,
-        /// Print JSON instead of a table
+        /// IPv4 or IPv6, as tickets write it (10[.]1[.]2[.]3, 1.2.3.4:443, hxxp://…); with
+        /// --extract, text holding any number of IPs, or - (or nothing) for stdin
+        #[arg(required_unless_present = "extract")]
+        ip: Option<String>,
+        /// Print JSON instead of a table (with --extract, one JSON object per line)
         #[arg(long)]
         json: bool,
+        /// Find every IP in the text (a ticket, an e-mail, a log excerpt) and look up each
+        #[arg(long)]
+        extract: bool,
     },
     /// Related IPs of one alert
     Alert {

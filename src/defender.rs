@@ -11,6 +11,7 @@ pub mod device_code;
 mod entra;
 pub mod error;
 pub mod fields;
+pub mod indicator;
 pub mod input;
 pub mod jwt;
 pub mod key;

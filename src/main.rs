@@ -47,7 +47,9 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
         Command::Tui => console::tui(&settings).await,
         Command::Demo(args) => console::demo(&settings, &args).await,
         Command::Sim(args) => simulator::run(&args, cli.global.rate_limit.clone()).await,
-        Command::Ip { ip, json } => oneshot::ip(&settings, &ip, json).await,
+        Command::Ip { ip, json, extract } => {
+            oneshot::ip(&settings, ip.as_deref(), json, extract).await
+        }
         Command::Alert { id, json } => oneshot::alert(&settings, &id, json).await,
         Command::Expand {
             seeds,

@@ -372,3 +372,93 @@ async fn the_simulator_started_by_hand_serves_the_one_shot_commands() {
         .unwrap();
     assert!(status.success(), "{status:?}");
 }
+
+/// Runs the binary with `input` on its stdin, as `pbpaste | mde-triage ip --extract` does.
+async fn run_piped(url: &str, token: &str, args: &[&str], input: &str) -> Output {
+    use std::io::Write as _;
+    use std::process::Stdio;
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_mde-triage"));
+    cmd.envs(support::isolated_env())
+        .args(args)
+        .env("MDE_API_URL", url)
+        .env("MDE_TOKEN", token)
+        .env("PATH", "")
+        .env("MDE_TRIAGE_LOG", "off")
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let input = input.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let mut child = cmd.spawn().unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ip_extract_reads_a_ticket_and_looks_up_every_ip_in_order() {
+    let sim = sim_with(SimConfig::default()).await;
+    let ticket = "Hello SOC,\r\nthe firewall flagged hxxp://104[.]80[.]104[.]128:8080/x and \
+                  ::ffff:10.209.67.177 (Windows log).\r\nAlso 104.80.104.128 again, and the \
+                  range 10.0.0.0/8.\r\n";
+    let out = run_piped(&sim.url, &sim.token, &["ip", "--extract", "--json"], ticket).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let lines: Vec<Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let ips: Vec<&str> = lines.iter().map(|v| v["ip"].as_str().unwrap()).collect();
+    assert_eq!(
+        ips,
+        ["104.80.104.128", DOC_IP],
+        "one JSON line per IP, in order, once"
+    );
+    assert_eq!(
+        lines[1]["stats"]["prevalence"], 63515,
+        "the mapped form is the IPv4"
+    );
+    let err = stderr(&out);
+    assert!(
+        err.contains("2 IPs found · 1 skipped: 10.0.0.0/8 is a network (/8), not one host"),
+        "{err}"
+    );
+    assert!(err.contains("port 8080 dropped"), "{err}");
+    assert!(
+        err.contains("IPv4-mapped IPv6 address: looked up as the IPv4"),
+        "{err}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ip_takes_a_pasted_form_and_refuses_an_ambiguous_one_before_any_call() {
+    let sim = sim_with(SimConfig::default()).await;
+    let out = run(
+        &sim.url,
+        Some(&sim.token),
+        &["ip", "::ffff:10.209.67.177\r\n", "--json"],
+    )
+    .await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["ip"], DOC_IP);
+    for (raw, says) in [
+        ("010.209.67.177", "leading zeros"),
+        ("2001:db8::1:443", "[2001:db8::1]:443"),
+        ("10.0.0.0/8", "is a network"),
+        ("1.2.3.4 5.6.7.8", "2 IPs found: give one IP"),
+    ] {
+        let out = run(&sim.url, Some(&sim.token), &["ip", raw]).await;
+        assert_eq!(out.status.code(), Some(2), "{raw}: {}", stderr(&out));
+        assert!(stderr(&out).contains(says), "{raw}: {}", stderr(&out));
+    }
+    let calls = sim.requests().len();
+    assert_eq!(calls, 2, "only the first lookup called the API");
+}

@@ -11,30 +11,109 @@ use super::json::{AlertJson, CaveatsJson, ListCaveats, StatsJson};
 use super::session::Recording;
 use super::{Failure, credentials};
 use crate::config::Settings;
-use crate::defender::{ApiError, FetchKey, FetchValue, Listing, parse_alert_id, parse_ip};
+use crate::defender::indicator::{self, Found, shown};
+use crate::defender::input::read_one;
+use crate::defender::{ApiError, FetchKey, FetchValue, Listing, parse_alert_id};
 use crate::fetch::{
     Answer, Answers, FetchEvent, FetchHandle, FetchRequest, Heard, Origin, Priority, Ticket,
 };
 
-/// `mde-triage ip <IP> [--json]`: the input is checked before anything is sent.
-pub async fn ip(settings: &Settings, raw: &str, json: bool) -> Result<(), Failure> {
-    let ip = parse_ip(raw)?;
+/// `mde-triage ip <IP> [--json]`, or `ip --extract` over a text: the input is checked before
+/// anything is sent.
+pub async fn ip(
+    settings: &Settings,
+    raw: Option<&str>,
+    json: bool,
+    extract: bool,
+) -> Result<(), Failure> {
+    let targets = if extract {
+        extracted(raw)?
+    } else {
+        vec![read_one(raw.unwrap_or_default())?]
+    };
+    for f in targets.iter().filter(|f| !f.notes.is_empty()) {
+        eprintln!("mde-triage: {}: {}", shown(&f.written), f.said());
+    }
     let tokens = credentials(settings)?;
     let rec = Recording::open(settings)?;
     let (fetch, events) = super::books::connect_recorded(settings, tokens, &rec).await?;
+    let keys = targets
+        .iter()
+        .flat_map(|f| [FetchKey::IpStats(f.ip), FetchKey::IpAlerts(f.ip)])
+        .collect();
     let Fetched {
         mut answers,
         cached_at,
-    } = fetch_all(
-        &fetch,
-        events,
-        vec![FetchKey::IpStats(ip), FetchKey::IpAlerts(ip)],
-    )
-    .await;
+    } = fetch_all(&fetch, events, keys).await;
     drop(fetch);
     let from_cache = say_cached(settings, cached_at);
-    rec.visit(Some(ip.to_string()), None);
+    for f in &targets {
+        rec.visit(Some(f.ip.to_string()), None);
+    }
     rec.finish();
+    // The table says it came from the cache offline; JSON keeps its shape (stderr says it).
+    let mut head: Vec<String> = if json {
+        Vec::new()
+    } else {
+        from_cache.into_iter().collect()
+    };
+    // Each IP is printed as it comes; with --extract the first failure is the command's,
+    // after the rest are printed.
+    let mut outcome = Ok(());
+    for f in &targets {
+        let done = ip_report(&mut answers, f.ip).and_then(|(report, caveats)| {
+            if json && extract {
+                print_lines(&[json_line(&report)?])?;
+            } else if json {
+                print_json(&report)?;
+            } else {
+                let mut lines = std::mem::take(&mut head);
+                lines.extend(ip_table(&report));
+                print_lines(&lines)?;
+            }
+            caveats.finish()
+        });
+        match done {
+            Err(e) if !extract => return Err(e),
+            Err(e) => {
+                eprintln!("mde-triage: {}: {e}", f.ip);
+                if outcome.is_ok() {
+                    outcome = Err(e);
+                }
+            }
+            Ok(()) => {}
+        }
+    }
+    outcome
+}
+
+/// `--extract`: every IP in the text, said on stderr with what was skipped and why.
+fn extracted(raw: Option<&str>) -> Result<Vec<Found>, Failure> {
+    let text = match raw {
+        Some(text) if text != "-" => text.to_owned(),
+        _ => {
+            let mut text = String::new();
+            std::io::Read::read_to_string(&mut std::io::stdin().lock(), &mut text)
+                .map_err(|e| Failure::new(super::exit::INPUT, format!("reading stdin: {e}")))?;
+            text
+        }
+    };
+    let reading = indicator::read(&text);
+    eprintln!("mde-triage: {}", reading.summary());
+    if reading.found.is_empty() {
+        return Err(Failure::new(
+            super::exit::INPUT,
+            "no IP address in the text",
+        ));
+    }
+    Ok(reading.found)
+}
+
+/// One IP's answers as the report scripts read, and what its list lacks.
+fn ip_report(
+    answers: &mut HashMap<FetchKey, Result<FetchValue, ApiError>>,
+    ip: IpAddr,
+) -> Result<(IpReport, ListCaveats), Failure> {
     let stats = match answers.remove(&FetchKey::IpStats(ip)) {
         Some(Ok(FetchValue::Stats(s))) => s,
         Some(Err(e)) => return Err(e.into()),
@@ -57,14 +136,7 @@ pub async fn ip(settings: &Settings, raw: &str, json: bool) -> Result<(), Failur
         alerts: alerts.iter().map(AlertJson::from).collect(),
         caveats: caveats.json(),
     };
-    if json {
-        print_json(&report)?;
-    } else {
-        let mut lines: Vec<String> = from_cache.into_iter().collect();
-        lines.extend(ip_table(&report));
-        print_lines(&lines)?;
-    }
-    caveats.finish()
+    Ok((report, caveats))
 }
 
 /// `mde-triage alert <ID> [--json]`.
@@ -312,6 +384,11 @@ fn ip_table(r: &IpReport) -> Vec<String> {
         lines.push(line);
     }
     lines
+}
+
+/// One compact JSON object: `--extract` prints one line per IP, for `jq` and line tools.
+fn json_line<T: Serialize>(value: &T) -> Result<String, Failure> {
+    serde_json::to_string(value).map_err(|e| Failure::new(super::exit::INTERNAL, e.to_string()))
 }
 
 fn print_json<T: Serialize>(value: &T) -> Result<(), Failure> {

@@ -5,6 +5,8 @@ use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
 
+use super::indicator::Found;
+
 /// Why typed input was refused; shown under the input box and by the CLI.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum InputError {
@@ -12,8 +14,12 @@ pub enum InputError {
     Empty,
     #[error("'{0}' is not an IPv4 or IPv6 address")]
     NotAnIp(String),
-    #[error("an IP address must not carry a port or prefix: '{0}'")]
-    HasSuffix(String),
+    /// Looked like an address and was refused: the reason, with the text.
+    #[error("{0}")]
+    Refused(String),
+    /// More than one IP, or one and something refused: where one was expected.
+    #[error("{0}: give one IP")]
+    Several(String),
     #[error("type an alert id, e.g. 636688558380765161_2136280442")]
     EmptyAlertId,
     #[error("alert ids use only letters, digits, '_' and '-': '{0}'")]
@@ -22,52 +28,24 @@ pub enum InputError {
     AlertIdTooLong,
 }
 
-/// Parses an IPv4/IPv6 address, accepting surrounding spaces and the usual defanged forms
-/// (`10[.]209[.]67[.]177`, `10(.)209(.)67(.)177`, `10{.}…`, `2001[:]db8[:][:]1`, `hxxp`-free).
+/// Reads text that should hold one IP (the input box, `ip IP`) with every convention
+/// [`super::indicator`] knows; text holding several, or one refused, says so.
 pub fn parse_ip(raw: &str) -> Result<IpAddr, InputError> {
-    let text = raw.trim();
-    if text.is_empty() {
+    read_one(raw).map(|found| found.ip)
+}
+
+/// Like [`parse_ip`], with what was read past (a port, the IPv6 form of an IPv4).
+pub fn read_one(raw: &str) -> Result<Found, InputError> {
+    if super::indicator::refanged_is_blank(raw) {
         return Err(InputError::Empty);
     }
-    let refanged = refang(text);
-    // IPv6 written as a URL host, e.g. [2001:db8::1]
-    let candidate = refanged
-        .strip_prefix('[')
-        .and_then(|s| s.strip_suffix(']'))
-        .unwrap_or(&refanged);
-    match candidate.parse::<IpAddr>() {
-        Ok(ip) => Ok(ip),
-        Err(_) if looks_like_ip_with_suffix(candidate) => Err(InputError::HasSuffix(shown(text))),
-        Err(_) => Err(InputError::NotAnIp(shown(text))),
+    let mut reading = super::indicator::read(raw);
+    match (reading.found.len(), reading.skipped.len()) {
+        (1, 0) => Ok(reading.found.remove(0)),
+        (0, 1) => Err(InputError::Refused(reading.skipped[0].to_string())),
+        (0, 0) => Err(InputError::NotAnIp(shown(raw))),
+        _ => Err(InputError::Several(reading.summary())),
     }
-}
-
-/// Undoes defanging: brackets or parentheses around `.` and `:`, and the word `dot`.
-fn refang(text: &str) -> String {
-    let mut s = text.to_owned();
-    for (from, to) in [
-        ("[.]", "."),
-        ("(.)", "."),
-        ("{.}", "."),
-        ("[dot]", "."),
-        ("(dot)", "."),
-        ("[:]", ":"),
-        ("(:)", ":"),
-        ("{:}", ":"),
-    ] {
-        s = s.replace(from, to);
-    }
-    s
-}
-
-fn looks_like_ip_with_suffix(s: &str) -> bool {
-    let (head, _) = s.split_once(['/', '%']).unwrap_or((s, ""));
-    if head != s && head.parse::<IpAddr>().is_ok() {
-        return true;
-    }
-    // 1.2.3.4:443
-    s.rsplit_once(':')
-        .is_some_and(|(h, p)| h.parse::<std::net::Ipv4Addr>().is_ok() && p.parse::<u16>().is_ok())
 }
 
 /// Echoes input in messages without letting it break the line or the terminal.
@@ -159,15 +137,12 @@ mod tests {
     fn bad_ips_say_why() {
         assert_eq!(parse_ip("   "), Err(InputError::Empty));
         assert!(matches!(parse_ip("10.209.67"), Err(InputError::NotAnIp(_))));
-        assert!(matches!(parse_ip("999.1.1.1"), Err(InputError::NotAnIp(_))));
-        assert!(matches!(
-            parse_ip("10.0.0.1/24"),
-            Err(InputError::HasSuffix(_))
-        ));
-        assert!(matches!(
-            parse_ip("10.0.0.1:443"),
-            Err(InputError::HasSuffix(_))
-        ));
+        assert!(matches!(parse_ip("999.1.1.1"), Err(InputError::Refused(_))));
+        let e = parse_ip("10.0.0.1/24").unwrap_err().to_string();
+        assert!(e.contains("is a network (/24)"), "{e}");
+        assert_eq!(parse_ip("10.0.0.1:443").unwrap().to_string(), "10.0.0.1");
+        let e = parse_ip("1.2.3.4 5.6.7.8").unwrap_err().to_string();
+        assert_eq!(e, "2 IPs found: give one IP");
         let e = parse_ip("evil\u{1b}[2Jtext").unwrap_err().to_string();
         assert!(!e.contains('\u{1b}'));
     }
