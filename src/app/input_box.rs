@@ -7,7 +7,8 @@ use crossterm::event::{Event, KeyEvent};
 use tui_input::Input;
 use tui_input::backend::crossterm::EventHandler;
 
-use crate::defender::parse_ip;
+use crate::defender::indicator::Found;
+use crate::defender::input::read_one;
 
 /// Most IPs kept for Up/Down.
 const HISTORY: usize = 100;
@@ -69,13 +70,13 @@ impl InputBox {
 
     /// Enter: the IP typed, remembered, and the box emptied; or the reason it is refused, kept
     /// to show, with the text left as typed to fix in place.
-    pub fn submit(&mut self) -> Option<IpAddr> {
-        match parse_ip(self.text.value()) {
-            Ok(ip) => {
+    pub fn submit(&mut self) -> Option<Found> {
+        match read_one(self.text.value()) {
+            Ok(found) => {
                 self.text.reset();
                 self.error = None;
-                self.remember(ip);
-                Some(ip)
+                self.remember(found.ip);
+                Some(found)
             }
             Err(e) => {
                 self.error = Some(e.to_string());

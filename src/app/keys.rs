@@ -13,6 +13,7 @@ use super::overlay::{Overlay, TreeView};
 use super::popup;
 use super::selection::{PAGE, cycle_focus, move_selection, select_alert_row};
 use super::state::{Focus, State};
+use crate::defender::indicator::shown;
 
 /// A key pressed (or repeated); releases never get here.
 pub(super) fn on_key(state: &mut State, key: KeyEvent, cmds: &mut Vec<Cmd>) {
@@ -105,9 +106,13 @@ fn input_key(state: &mut State, key: KeyEvent, action: Option<Action>, cmds: &mu
     // type. Keys no one types (Enter, Esc, Tab, arrows, Ctrl-…) keep these actions.
     match action.filter(|_| !is_text(&key)) {
         Some(Action::Submit) => {
-            if let Some(ip) = state.input.submit() {
-                navigate::go(state, Location::ip(ip), cmds);
+            if let Some(found) = state.input.submit() {
+                navigate::go(state, Location::ip(found.ip), cmds);
                 state.focus = Focus::Alerts;
+                // `::ffff:10.209.67.177` is looked up as 10.209.67.177: said, not silent.
+                if !found.notes.is_empty() {
+                    state.notice = Some(format!("{}: {}", shown(&found.written), found.said()));
+                }
             }
         }
         Some(Action::Dismiss) => state.focus = Focus::Alerts,

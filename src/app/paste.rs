@@ -2,8 +2,6 @@
 //! offered as a queue (the [`Overlay::Paste`] popup) until Enter looks them all up or Esc keeps
 //! only the first.
 
-use std::net::IpAddr;
-
 use crossterm::event::{KeyCode, KeyEvent};
 
 use super::history::Location;
@@ -11,35 +9,33 @@ use super::msg::Cmd;
 use super::navigate;
 use super::overlay::Overlay;
 use super::state::{Focus, State};
-use crate::defender::{FetchKey, parse_ip};
+use crate::defender::{FetchKey, indicator};
 use crate::fetch::Priority;
 
-/// Bracketed paste into the input box.
+/// Bracketed paste into the input box: a ticket, an e-mail or a list is read for every IP in
+/// it. Several, or one beside something refused, are offered as a queue with what was found
+/// and skipped; a lone indicator goes into the box, its line break and invisibles gone.
 pub(super) fn paste(state: &mut State, text: &str) {
-    let ips: Vec<IpAddr> = text
-        .split(|c: char| c.is_whitespace() || matches!(c, ',' | ';' | '|'))
-        .filter_map(|part| parse_ip(part).ok())
-        .fold(Vec::new(), |mut acc, ip| {
-            if !acc.contains(&ip) {
-                acc.push(ip);
-            }
-            acc
-        });
+    let reading = indicator::read(text);
     state.focus = Focus::Input;
     state.input.clear_error();
-    if ips.len() >= 2 {
+    let ips = reading.ips();
+    if ips.len() >= 2 || (!ips.is_empty() && !reading.skipped.is_empty()) {
         state.notice = Some(format!(
-            "{} IPs pasted: Enter looks them all up (the first now, the rest queued) · Esc keeps only the first",
-            ips.len()
+            "{} · Enter looks {} up (the first now, the rest queued) · Esc keeps only the first",
+            reading.summary(),
+            if ips.len() == 1 { "it" } else { "them all" },
         ));
         // The offer takes the keys: a filter being typed is kept, as a click would keep it.
         state.alert_filter.editing = false;
         state.overlay = Overlay::Paste(ips);
         return;
     }
-    // One line, no controls: a pasted indicator often carries a trailing newline.
-    let flat: String = crate::defender::sanitize::one_line(text).trim().to_owned();
-    state.input.append(&flat);
+    // Nothing to look up and several refused: say each, the box would say only one.
+    if ips.is_empty() && reading.skipped.len() > 1 {
+        state.notice = Some(reading.summary());
+    }
+    state.input.append(&indicator::tidy(text));
 }
 
 /// Keys while a pasted list waits for an answer. Returns whether the key was the answer.

@@ -83,6 +83,22 @@ pub fn refanged_is_blank(text: &str) -> bool {
         .all(|ch| ch.c == ' ' || ch.c == '\n')
 }
 
+/// Pasted text for the input box: invisible characters gone, line breaks, tabs and other
+/// controls as single spaces, the ends trimmed (a pasted line ends with CR or CRLF).
+pub fn tidy(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars().filter(|&c| !refang::invisible(c)) {
+        if c.is_control() || c.is_whitespace() {
+            if !out.ends_with(' ') {
+                out.push(' ');
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    super::sanitize::one_line(out.trim())
+}
+
 /// Reads every IP in `text`.
 pub fn read(text: &str) -> Reading {
     let clean = refang::refang(text);

@@ -7,7 +7,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
 use crate::app::{Action, Focus, State};
-use crate::defender::parse_ip;
+use crate::defender::InputError;
+use crate::defender::input::read_one;
 
 pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
     if area.height < 3 {
@@ -102,12 +103,19 @@ fn hint(state: &State) -> (String, ratatui::style::Style) {
         };
         return (hint, theme.muted());
     }
-    match parse_ip(value) {
-        Ok(ip) if ip.to_string() != value.trim() => (format!("✓ {ip}"), theme.ok()),
-        Ok(ip) => (
-            format!("✓ IPv{}", if ip.is_ipv4() { 4 } else { 6 }),
+    match read_one(value) {
+        Ok(found) if !found.notes.is_empty() => {
+            (format!("✓ {} · {}", found.ip, found.said()), theme.ok())
+        }
+        Ok(found) if found.ip.to_string() != value.trim() => {
+            (format!("✓ {}", found.ip), theme.ok())
+        }
+        Ok(found) => (
+            format!("✓ IPv{}", if found.ip.is_ipv4() { 4 } else { 6 }),
             theme.ok(),
         ),
+        // Refused or several: the reason, before Enter is even pressed.
+        Err(e @ (InputError::Refused(_) | InputError::Several(_))) => (e.to_string(), theme.warn()),
         Err(_) => ("not an IP address yet".into(), theme.warn()),
     }
 }
