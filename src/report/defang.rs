@@ -128,7 +128,7 @@ mod tests {
     use super::defang;
 
     /// (server text, what a ticket gets). Not exhaustive: the property tests in
-    /// `tests/report_hostile.rs` hold the whole export to it.
+    /// `tests/api/report_hostile.rs` hold the whole export to it.
     const CASES: &[(&str, &str)] = &[
         ("http://evil.example/x", "hxxp://evil[.]example/x"),
         ("HTTPS://Evil.Example", "HXXPS://Evil[.]Example"),

@@ -2,7 +2,7 @@
 //! client processes (`expand`, `ip`, ...) each on its own data directory, optionally sharing a
 //! team Redis. What happened is read from the simulator's own request log (`/_sim/requests`),
 //! never from the clients: calls per endpoint, 429s, each request's arrival, and the floor the
-//! windows allow for the union of the calls. Used by `tests/team_e2e.rs` and
+//! windows allow for the union of the calls. Used by `tests/fleet/team_e2e.rs` and
 //! `benches/team_fleet.rs` (which includes this file by path).
 
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};

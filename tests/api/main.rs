@@ -1,0 +1,18 @@
+//! The client, the simulator and the commands over loopback: the API's contract and its
+//! documented examples, sign-in, hostile servers, `expand`, the one-shot commands, `doctor`,
+//! the database through the binary, and the exports.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod auth;
+mod cases;
+mod client_contract;
+mod doctor;
+mod examples_decode;
+mod expand;
+mod hostile_api;
+mod oneshot;
+mod report;
+mod report_hostile;
+mod sign_in;

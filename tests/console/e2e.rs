@@ -1,0 +1,206 @@
+//! End to end: the real loop (`tui::run`) with scripted keys, the real scheduler and HTTP client,
+//! against the simulator on 127.0.0.1:0. Waits on screen text and the simulator's request log,
+//! never on bare sleeps. Here, the scripted console and the simulator the files under `e2e/` use.
+
+mod cases;
+mod lookups;
+
+use crate::support;
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use mde_triage::app::{Remote, State};
+use mde_triage::commands::console::{Wired, wire};
+use mde_triage::commands::session::Persistence;
+use mde_triage::defender::client::{Client, ClientConfig, StaticToken};
+use mde_triage::defender::{Call, FetchKey, FetchValue, Transport};
+use mde_triage::fetch::{SchedulerConfig, spawn};
+use mde_triage::sim::{self, SimConfig};
+use ratatui::Terminal;
+use support::watched::WatchedBackend;
+use support::*;
+use tokio::sync::{mpsc, watch};
+
+struct Console {
+    keys: mpsc::UnboundedSender<std::io::Result<Event>>,
+    screen: watch::Receiver<String>,
+    run: tokio::task::JoinHandle<anyhow::Result<State>>,
+}
+
+impl Console {
+    fn start(sim: &sim::SimHandle) -> Self {
+        let client = Client::new(
+            ClientConfig {
+                base_url: sim.url.clone(),
+                timeout: Duration::from_secs(10),
+            },
+            Arc::new(StaticToken::new(sim.token.clone())),
+        )
+        .unwrap();
+        let (fetch, events) = spawn(Arc::new(client), SchedulerConfig::default());
+        let (backend, screen) = WatchedBackend::new(120, 40);
+        let (keys, rx) = mpsc::unbounded_channel();
+        let input =
+            futures_util::stream::unfold(
+                rx,
+                |mut rx| async move { rx.recv().await.map(|e| (e, rx)) },
+            );
+        let state = State::new(Some("SIMULATED TENANT".into()), sim.url.clone());
+        let run = tokio::spawn(async move {
+            let mut terminal = Terminal::new(backend).unwrap();
+            mde_triage::tui::run(&mut terminal, Box::pin(input), state, fetch, events, None).await
+        });
+        Self { keys, screen, run }
+    }
+
+    /// The console as `demo` wires it: the case `case` in the database under `data`, the
+    /// cache and the budget's memory behind the scheduler; `--offline` when `offline`.
+    fn wired(
+        sim: &sim::SimHandle,
+        data: &std::path::Path,
+        case: &str,
+        offline: bool,
+    ) -> (Self, Persistence) {
+        Self::wired_at(sim, data, case, offline, (120, 40))
+    }
+
+    /// [`Console::wired`] on a screen of `(width, height)`.
+    fn wired_at(
+        sim: &sim::SimHandle,
+        data: &std::path::Path,
+        case: &str,
+        offline: bool,
+        (width, height): (u16, u16),
+    ) -> (Self, Persistence) {
+        let global = mde_triage::cli::GlobalArgs {
+            data_dir: Some(data.to_owned()),
+            case: Some(case.to_owned()),
+            offline,
+            ..Default::default()
+        };
+        let settings = mde_triage::config::Settings::from_args(&global);
+        let wired = wire(
+            &settings,
+            Arc::new(StaticToken::new(sim.token.clone())),
+            &sim.url,
+            Some("SIMULATED TENANT".into()),
+            "demo".into(),
+            None,
+        )
+        .unwrap();
+        let (backend, screen) = WatchedBackend::new(width, height);
+        let (keys, rx) = mpsc::unbounded_channel();
+        let input =
+            futures_util::stream::unfold(
+                rx,
+                |mut rx| async move { rx.recv().await.map(|e| (e, rx)) },
+            );
+        let Wired {
+            state,
+            fetch,
+            events,
+            recorder,
+            db,
+        } = wired;
+        let run = tokio::spawn(async move {
+            let mut terminal = Terminal::new(backend).unwrap();
+            mde_triage::tui::run(
+                &mut terminal,
+                Box::pin(input),
+                state,
+                fetch,
+                events,
+                recorder,
+            )
+            .await
+        });
+        (Self { keys, screen, run }, db)
+    }
+
+    fn press(&self, code: KeyCode) {
+        self.keys
+            .send(Ok(Event::Key(KeyEvent::new(code, KeyModifiers::NONE))))
+            .unwrap();
+    }
+
+    /// A left click at the first character of `needle` on `screen`.
+    fn click_on(&self, screen: &str, needle: &str) {
+        let (column, row) = screen
+            .lines()
+            .enumerate()
+            .find_map(|(y, line)| {
+                line.find(needle)
+                    .map(|b| (line[..b].chars().count() as u16, y as u16))
+            })
+            .unwrap_or_else(|| panic!("{needle:?} not on screen:\n{screen}"));
+        self.keys
+            .send(Ok(Event::Mouse(crossterm::event::MouseEvent {
+                kind: crossterm::event::MouseEventKind::Down(crossterm::event::MouseButton::Left),
+                column,
+                row,
+                modifiers: KeyModifiers::NONE,
+            })))
+            .unwrap();
+    }
+
+    fn type_text(&self, text: &str) {
+        text.chars().for_each(|c| self.press(KeyCode::Char(c)));
+    }
+
+    /// Waits until the screen satisfies `pred`; fails with the last screen after 10 s.
+    async fn wait_for(&mut self, what: &str, pred: impl Fn(&str) -> bool) -> String {
+        let found =
+            match tokio::time::timeout(Duration::from_secs(10), self.screen.wait_for(|s| pred(s)))
+                .await
+            {
+                Ok(Ok(screen)) => Some(screen.clone()),
+                _ => None,
+            };
+        found
+            .unwrap_or_else(|| panic!("waiting for {what}; screen was:\n{}", *self.screen.borrow()))
+    }
+}
+
+/// The demo tenant's simulator on 127.0.0.1:0, with the real API's limits.
+async fn demo_sim() -> sim::SimHandle {
+    sim_with(SimConfig::default()).await
+}
+
+/// A simulator on 127.0.0.1:0 as `config` says (faults, latency, limits).
+async fn sim_with(config: SimConfig) -> sim::SimHandle {
+    sim::start(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), config)
+        .await
+        .unwrap()
+}
+
+/// Waits until the simulator has answered each of `paths` (10 s at most).
+async fn wait_for_requests(sim: &sim::SimHandle, paths: &[String]) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let log: Vec<String> = sim.requests().into_iter().map(|r| r.path).collect();
+        let missing: Vec<&String> = paths.iter().filter(|p| !log.contains(p)).collect();
+        if missing.is_empty() {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "never requested: {missing:?}; log: {log:#?}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// Row of `item` in a list as the console orders it.
+async fn row_of(client: &Client, key: FetchKey, item: &str) -> usize {
+    match client.call(Call::first(key)).await.unwrap().value {
+        FetchValue::Alerts(mut alerts) => {
+            mde_triage::defender::model::newest_first(&mut alerts);
+            alerts.iter().position(|a| a.id == item).unwrap()
+        }
+        FetchValue::Ips(ips) => ips.iter().position(|i| i.id == item).unwrap(),
+        FetchValue::Stats(_) => unreachable!(),
+    }
+}

@@ -1,0 +1,312 @@
+//! The team budget end to end: real `mde-triage` processes on their own data directories, one
+//! real Redis (`support::redis`, a throwaway `redis-server`), one `mde-triage sim` with scaled
+//! limits equal on both sides (`10/2s,40/20s`). What is asserted is read from the simulator's
+//! own request log, never from the clients. Skipped with one line where `redis-server` is not
+//! installed (failed on CI). The tests run one at a time: each times a fleet of processes on
+//! a shared machine.
+
+use crate::support;
+
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use mde_triage::defender::Endpoint;
+use mde_triage::sim::LoggedRequest;
+use support::fleet::{self, Finished, Sim, Tally};
+use support::redis::RedisServer;
+
+/// Both sides' windows: 2 s windows keep each test to seconds; the 20 s one is there so two
+/// windows are checked at once (it does not bind below 32 batch calls on an endpoint).
+const LIMITS: &str = "10/2s,40/20s";
+/// The client's default reserve: batch work (`expand`) may use 8/2s and 32/20s of the team's.
+const RESERVE: f64 = 0.2;
+/// The generated tenant the simulator serves (`--synthetic 600 --seed 7`).
+const TENANT: Option<usize> = Some(600);
+/// Seeds per `expand --depth 0` process: 6 seeds, 6 stats and 6 alerts calls.
+const SEEDS: usize = 6;
+
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+fn one_at_a_time() -> MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// `expand --depth 0` over client `i`'s seeds.
+fn expand(sim: &Sim, team: Option<&str>, i: usize) -> fleet::Running {
+    expand_some(sim, team, i, SEEDS)
+}
+
+/// `expand --depth 0` over `count` seeds of client `i`.
+fn expand_some(sim: &Sim, team: Option<&str>, i: usize, count: usize) -> fleet::Running {
+    let seeds = fleet::seeds_for(i, count);
+    let mut args = vec!["expand", "--depth", "0"];
+    args.extend(seeds.iter().map(String::as_str));
+    fleet::spawn(sim, team, &args)
+}
+
+/// What `n` expand processes must print between them: one unhurried process over all their
+/// seeds against a simulator whose limits never bind, no team.
+fn expected_lines(n: usize) -> Vec<String> {
+    let sim = Sim::start("1000/1s", TENANT);
+    let seeds: Vec<String> = (0..n).flat_map(|i| fleet::seeds_for(i, SEEDS)).collect();
+    let mut args = vec!["expand", "--depth", "0"];
+    args.extend(seeds.iter().map(String::as_str));
+    let lines = fleet::spawn(&sim, None, &args).finish().ok().sorted_lines();
+    assert_eq!(lines.len(), n * SEEDS, "one node per seed");
+    lines
+}
+
+fn union_of(done: &[Finished]) -> Vec<String> {
+    let mut lines: Vec<String> = done.iter().flat_map(Finished::sorted_lines).collect();
+    lines.sort();
+    lines
+}
+
+fn refusals(log: &[LoggedRequest]) -> Vec<&LoggedRequest> {
+    log.iter().filter(|r| r.status == 429).collect()
+}
+
+/// The first burst of batch calls has reached the simulator: the team's share of the short
+/// window is spent on the stats endpoint.
+fn first_window_spent(log: &[LoggedRequest]) -> bool {
+    let share = mde_triage::fetch::RateLimits::share(&LIMITS.parse().unwrap(), RESERVE);
+    let stats = Tally::of(log).of_endpoint(Endpoint::IpStats).calls;
+    stats >= share.0[0].limit as usize
+}
+
+const WAIT: Duration = Duration::from_secs(20);
+
+/// The shortest window, in milliseconds.
+fn limits_window_ms(sim: &Sim) -> u64 {
+    sim.limits.0[0].window.as_millis() as u64
+}
+
+#[test]
+fn five_processes_on_five_data_directories_make_no_429_and_finish_near_the_floor() {
+    let _serial = one_at_a_time();
+    let Some(redis) = RedisServer::start() else {
+        return;
+    };
+    let team = redis.url();
+    let sim = Sim::start(LIMITS, TENANT);
+    // The first process on a registration Redis has never seen waits out the new epoch's
+    // grace (peers re-seed in it); the fleet is measured on a registration already in use.
+    let first = expand_some(&sim, Some(&team), 598, 1).finish().ok().wall;
+    // The fixed cost the floor does not count, measured here: one process that never waits
+    // (one seed: two calls, no window binds) from spawn to exit: start, database, Redis, exit.
+    let start_cost = expand_some(&sim, Some(&team), 599, 1).finish().ok().wall;
+    // Their calls must leave the short window before the fleet starts, or they would take
+    // two of its first window's slots (the long one has room for them and the fleet's).
+    let warm = sim.requests();
+    let freed =
+        warm.iter().map(|r| r.arrived_unix_ms).max().unwrap_or(0) + limits_window_ms(&sim) + 100;
+    sim.wait_for(WAIT, "the warm-up's calls out of the short window", |_| {
+        fleet::unix_ms() >= freed
+    });
+    let fleet: Vec<_> = (0..5).map(|i| expand(&sim, Some(&team), i)).collect();
+    let spread =
+        Duration::from_millis(fleet.last().unwrap().started_unix_ms - fleet[0].started_unix_ms);
+    let since = fleet[0].started_unix_ms;
+    let done = fleet::finish_all(fleet);
+    let log: Vec<LoggedRequest> = sim
+        .requests()
+        .into_iter()
+        .filter(|r| r.arrived_unix_ms >= since)
+        .collect();
+    let tally = Tally::of(&log);
+    let wall = fleet::fleet_wall(&done);
+    let floor = tally.floor(&sim.limits, RESERVE);
+    let allowance = start_cost + spread;
+    eprintln!(
+        "five processes: {} calls ({}), {} refused, wall {wall:?}, floor {floor:?}, \
+         wall/floor {:.3}, start allowance {allowance:?} (one unhurried process {start_cost:?} \
+         + spawn spread {spread:?}); the first process on the registration took {first:?}",
+        tally.calls(),
+        fleet::per_endpoint(&tally),
+        tally.refused(),
+        wall.as_secs_f64() / floor.as_secs_f64()
+    );
+    for f in &done {
+        assert!(f.status.success(), "{}", f.stderr);
+        assert!(!f.stderr.contains("unreachable"), "{}", f.stderr);
+    }
+    assert_eq!(union_of(&done), expected_lines(5), "every node, complete");
+    assert!(refusals(&log).is_empty(), "{:?}", refusals(&log));
+    // Each seed costs one stats and one alerts call: 30 on each, 6 s at 8 per 2 s.
+    assert_eq!(tally.of_endpoint(Endpoint::IpStats).calls, 5 * SEEDS);
+    assert_eq!(tally.of_endpoint(Endpoint::IpAlerts).calls, 5 * SEEDS);
+    assert_eq!(floor, Duration::from_secs(6), "the windows bind");
+    // Faster than the floor would mean the team spent the analyst's reserve.
+    assert!(wall >= floor, "wall {wall:?} under the floor {floor:?}");
+    assert!(
+        wall <= floor.mul_f64(1.05) + allowance,
+        "wall {wall:?} over 5% above the floor {floor:?} + {allowance:?}"
+    );
+}
+
+#[test]
+fn an_analysts_lookup_starts_within_one_slot_while_four_others_expand() {
+    let _serial = one_at_a_time();
+    let Some(redis) = RedisServer::start() else {
+        return;
+    };
+    let team = redis.url();
+    let sim = Sim::start(LIMITS, TENANT);
+    let limits = &sim.limits;
+    // One slot: the time one call needs to free when the shortest window is used evenly,
+    // its span over its limit (2 s / 10 = 200 ms). Without the reserve kept across the team,
+    // the lookup would wait for the first burst to leave the window: most of 2 s.
+    let slot = limits.0[0].window / limits.0[0].limit;
+    let first_arrival = |log: &[LoggedRequest], ip: &str| {
+        log.iter()
+            .filter(|r| r.path.contains(&format!("/api/ips/{ip}/")))
+            .map(|r| r.arrived_unix_ms)
+            .min()
+    };
+    // The first process on a registration Redis has never seen waits out the new epoch's
+    // grace; then the same lookup with nothing else running: how long a process takes to
+    // send its first request at all.
+    fleet::spawn(&sim, Some(&team), &["ip", "10.0.1.199", "--json"])
+        .finish()
+        .ok();
+    let control = fleet::spawn(&sim, Some(&team), &["ip", "10.0.1.200", "--json"]);
+    let started = control.started_unix_ms;
+    control.finish().ok();
+    let alone = first_arrival(&sim.requests(), "10.0.1.200").expect("it called") - started;
+
+    let fleet: Vec<_> = (0..4).map(|i| expand(&sim, Some(&team), i)).collect();
+    sim.wait_for(WAIT, "the batch share of the first window spent", |log| {
+        first_window_spent(log)
+    });
+    let lookup = fleet::spawn(&sim, Some(&team), &["ip", "10.0.1.201", "--json"]);
+    let started = lookup.started_unix_ms;
+    let answer = lookup.finish().ok();
+    let log = sim.requests();
+    let under_load = first_arrival(&log, "10.0.1.201").expect("it called") - started;
+    let done = fleet::finish_all(fleet);
+    eprintln!(
+        "lookup: first request {under_load} ms after spawn under load, {alone} ms alone; \
+         slot {slot:?}"
+    );
+    let json: serde_json::Value = serde_json::from_str(&answer.stdout).expect("JSON");
+    assert_eq!(json["ip"], "10.0.1.201");
+    assert!(json["stats"].is_object(), "{json}");
+    assert!(
+        Duration::from_millis(under_load) <= Duration::from_millis(alone) + slot,
+        "the lookup's first request came {under_load} ms after spawn ({alone} ms alone, slot {slot:?})"
+    );
+    for f in &done {
+        assert!(f.status.success(), "{}", f.stderr);
+    }
+    assert!(refusals(&log).is_empty(), "{:?}", refusals(&log));
+}
+
+#[test]
+fn two_processes_asking_the_same_ip_at_once_make_one_call_per_endpoint() {
+    let _serial = one_at_a_time();
+    let Some(redis) = RedisServer::start() else {
+        return;
+    };
+    let team = redis.url();
+    // The demo tenant: the doc IP has alerts, so the answer has something to lose.
+    let sim = Sim::start(LIMITS, None);
+    let ip = support::DOC_IP;
+    let both = vec![
+        fleet::spawn(&sim, Some(&team), &["ip", ip, "--json"]),
+        fleet::spawn(&sim, Some(&team), &["ip", ip, "--json"]),
+    ];
+    let done = fleet::finish_all(both);
+    let (a, b) = (&done[0], &done[1]);
+    assert!(a.status.success() && b.status.success(), "{a:?} {b:?}");
+    assert_eq!(a.stdout, b.stdout, "both answers equal");
+    let json: serde_json::Value = serde_json::from_str(&a.stdout).expect("JSON");
+    assert_eq!(json["stats"]["prevalence"], 63515, "{json}");
+    assert!(!json["alerts"].as_array().unwrap().is_empty(), "{json}");
+    let tally = Tally::of(&sim.requests());
+    assert_eq!(tally.of_endpoint(Endpoint::IpStats).calls, 1, "{tally:?}");
+    assert_eq!(tally.of_endpoint(Endpoint::IpAlerts).calls, 1, "{tally:?}");
+    assert_eq!(tally.refused(), 0);
+}
+
+/// Three expand processes; `fault` strikes Redis once the first window's batch share is
+/// spent. Every process must finish with every node complete, draw no 429, and, when
+/// `said` holds, say on stderr that the team budget is unreachable.
+fn fault_mid_run(
+    fault: impl FnOnce(&mut RedisServer),
+    said: bool,
+) -> Option<(RedisServer, Vec<LoggedRequest>)> {
+    let mut redis = RedisServer::start()?;
+    let team = redis.url();
+    let expected = expected_lines(3);
+    let sim = Sim::start(LIMITS, TENANT);
+    let fleet: Vec<_> = (0..3).map(|i| expand(&sim, Some(&team), i)).collect();
+    sim.wait_for(WAIT, "the batch share of the first window spent", |log| {
+        first_window_spent(log)
+    });
+    fault(&mut redis);
+    let fault_at = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    let done = fleet::finish_all(fleet);
+    let log = sim.requests();
+    for (i, f) in done.iter().enumerate() {
+        assert!(f.status.success(), "{}", f.stderr);
+        // A process that sent a call well after the fault decided it without Redis, and must
+        // have said so; one whose last decision came before the fault had nothing to say.
+        let seeds = fleet::seeds_for(i, SEEDS);
+        let after = log.iter().any(|r| {
+            r.arrived_unix_ms > fault_at + 200
+                && seeds.iter().any(|s| r.path.contains(&format!("/{s}/")))
+        });
+        if said && after {
+            assert!(
+                f.stderr.contains("team budget unreachable"),
+                "process {i} called after the fault and did not say so: {}",
+                f.stderr
+            );
+        }
+    }
+    if said {
+        assert!(
+            done.iter()
+                .any(|f| f.stderr.contains("team budget unreachable")),
+            "nobody said the team budget was unreachable"
+        );
+    }
+    assert_eq!(union_of(&done), expected, "every node, complete");
+    assert!(refusals(&log).is_empty(), "{:?}", refusals(&log));
+    Some((redis, log))
+}
+
+#[test]
+fn redis_killed_mid_run_every_process_finishes_on_its_share_and_says_so() {
+    let _serial = one_at_a_time();
+    fault_mid_run(RedisServer::kill, true);
+}
+
+#[test]
+fn redis_stopped_mid_run_every_process_finishes_on_its_share_and_says_so() {
+    let _serial = one_at_a_time();
+    fault_mid_run(|r| r.pause(), true);
+}
+
+#[test]
+fn redis_restarted_empty_mid_run_is_reseeded_and_nothing_is_overspent() {
+    let _serial = one_at_a_time();
+    let Some((redis, log)) = fault_mid_run(RedisServer::restart_empty, false) else {
+        return;
+    };
+    // The run is shorter than the longest window (20 s), so nothing has left the shared log:
+    // after the restart it must hold every call the simulator counted, those made before
+    // the restart too (put back from each process's own record), not only the later ones.
+    let tally = Tally::of(&log);
+    let keys = redis.cli(&["--scan", "--pattern", "mde:*calls:ip_stats"]);
+    let key = keys.lines().next().expect("the stats log exists again");
+    let held: usize = redis.cli(&["ZCARD", key]).parse().expect("a count");
+    assert_eq!(
+        held,
+        tally.of_endpoint(Endpoint::IpStats).calls,
+        "re-seeded"
+    );
+}

@@ -1,0 +1,11 @@
+//! The scheduler under tokio's paused clock, where time is virtual and exact instants can be
+//! asserted: against a fake transport (hand-picked cases, then properties over generated
+//! limits, reserves, arrivals and priorities), with a memory, and several on shared books.
+
+mod answers;
+mod fake;
+mod hung;
+mod memory;
+mod pacing;
+mod properties;
+mod shared;
