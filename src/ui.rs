@@ -57,7 +57,7 @@ fn draw_panes(state: &State, frame: &mut Frame<'_>) {
     ips_pane::render(state, frame, ips);
     status_bar::render(state, frame, status);
     match &state.overlay {
-        Overlay::None | Overlay::Paste(_) => {}
+        Overlay::None | Overlay::Paste(..) => {}
         Overlay::Help => help::render(state, frame, area),
         Overlay::Budget => budget_popup::render(state, frame, area),
         Overlay::Tree(tree) => tree_popup::render(state, tree, frame, area),

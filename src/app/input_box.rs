@@ -22,6 +22,9 @@ pub struct InputBox {
     history: Vec<String>,
     /// Where Up/Down stand in `history` while walking it.
     pos: Option<usize>,
+    /// What the last lookup read past (`::ffff:10.209.67.177: IPv4-mapped, looked up as
+    /// 10.209.67.177`), shown on the box until something is typed.
+    read_past: Option<String>,
 }
 
 impl InputBox {
@@ -38,6 +41,10 @@ impl InputBox {
         self.error.as_deref()
     }
 
+    pub fn read_past(&self) -> Option<&str> {
+        self.read_past.as_deref()
+    }
+
     /// IPs looked up, oldest first.
     pub fn history(&self) -> &[String] {
         &self.history
@@ -47,6 +54,7 @@ impl InputBox {
     pub fn type_key(&mut self, key: KeyEvent) {
         if self.text.handle_event(&Event::Key(key)).is_some() {
             self.error = None;
+            self.read_past = None;
         }
     }
 
@@ -75,6 +83,7 @@ impl InputBox {
             Ok(found) => {
                 self.text.reset();
                 self.error = None;
+                self.read_past = (!found.notes.is_empty()).then(|| found.said());
                 self.remember(found.ip);
                 Some(found)
             }

@@ -13,7 +13,6 @@ use super::overlay::{Overlay, TreeView};
 use super::popup;
 use super::selection::{PAGE, cycle_focus, move_selection, select_alert_row};
 use super::state::{Focus, State};
-use crate::defender::indicator::shown;
 
 /// A key pressed (or repeated); releases never get here.
 pub(super) fn on_key(state: &mut State, key: KeyEvent, cmds: &mut Vec<Cmd>) {
@@ -111,7 +110,7 @@ fn input_key(state: &mut State, key: KeyEvent, action: Option<Action>, cmds: &mu
                 state.focus = Focus::Alerts;
                 // `::ffff:10.209.67.177` is looked up as 10.209.67.177: said, not silent.
                 if !found.notes.is_empty() {
-                    state.notice = Some(format!("{}: {}", shown(&found.written), found.said()));
+                    state.notice = Some(found.said());
                 }
             }
         }

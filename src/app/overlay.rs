@@ -22,16 +22,17 @@ pub enum Overlay {
     Tree(TreeView),
     /// A note or tag being typed.
     Editor(Editor),
-    /// Several IPs pasted at once, waiting for Enter (look them all up) or Esc. Drawn only as
-    /// the status bar's notice: the panes stay in view and clicks reach them.
-    Paste(Vec<IpAddr>),
+    /// Several IPs pasted at once, waiting for Enter (look them all up) or Esc, with what the
+    /// paste held (`3 IPs found · 1 skipped: …`). Drawn in the input box and the status bar:
+    /// the panes stay in view and clicks reach them.
+    Paste(Vec<IpAddr>, String),
 }
 
 impl Overlay {
     /// Whether it is drawn over the panes, which then lose their focus highlight.
     pub fn covers_panes(&self) -> bool {
         match self {
-            Self::None | Self::Paste(_) => false,
+            Self::None | Self::Paste(..) => false,
             Self::Help | Self::Budget | Self::Tree(_) | Self::Editor(_) => true,
         }
     }
@@ -50,10 +51,18 @@ impl Overlay {
         }
     }
 
+    /// What a paste waiting for an answer held, found and skipped.
+    pub fn paste_said(&self) -> Option<&str> {
+        match self {
+            Self::Paste(_, said) => Some(said),
+            _ => None,
+        }
+    }
+
     /// The IPs of a paste waiting for an answer.
     pub fn pasted(&self) -> Option<&Vec<IpAddr>> {
         match self {
-            Self::Paste(ips) => Some(ips),
+            Self::Paste(ips, _) => Some(ips),
             _ => None,
         }
     }

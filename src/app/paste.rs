@@ -28,7 +28,7 @@ pub(super) fn paste(state: &mut State, text: &str) {
         ));
         // The offer takes the keys: a filter being typed is kept, as a click would keep it.
         state.alert_filter.editing = false;
-        state.overlay = Overlay::Paste(ips);
+        state.overlay = Overlay::Paste(ips, reading.summary());
         return;
     }
     // Nothing to look up and several refused: say each, the box would say only one.
@@ -41,7 +41,7 @@ pub(super) fn paste(state: &mut State, text: &str) {
 /// Keys while a pasted list waits for an answer. Returns whether the key was the answer.
 pub(super) fn offer_key(state: &mut State, key: KeyEvent, cmds: &mut Vec<Cmd>) -> bool {
     let ips = match std::mem::take(&mut state.overlay) {
-        Overlay::Paste(ips) => ips,
+        Overlay::Paste(ips, _) => ips,
         other => {
             state.overlay = other;
             return false;

@@ -36,14 +36,14 @@ pub(super) fn key(state: &mut State, key: KeyEvent, cmds: &mut Vec<Cmd>) -> bool
             casework::editor_key(state, key, cmds);
             true
         }
-        Overlay::Paste(_) => paste::offer_key(state, key, cmds),
+        Overlay::Paste(..) => paste::offer_key(state, key, cmds),
     }
 }
 
 /// A click anywhere: closes the passive popups, and never edits or moves the tree.
 pub(super) fn click(state: &mut State) -> Routed {
     match state.overlay {
-        Overlay::None | Overlay::Paste(_) => Routed::Passed,
+        Overlay::None | Overlay::Paste(..) => Routed::Passed,
         Overlay::Help | Overlay::Budget => {
             state.overlay = Overlay::None;
             Routed::Taken { redraw: true }
@@ -55,7 +55,7 @@ pub(super) fn click(state: &mut State) -> Routed {
 /// A wheel step: moves the tree's cursor; the other popups keep the panes still.
 pub(super) fn wheel(state: &mut State, down: bool) -> Routed {
     match state.overlay {
-        Overlay::None | Overlay::Paste(_) => Routed::Passed,
+        Overlay::None | Overlay::Paste(..) => Routed::Passed,
         Overlay::Tree(_) => {
             tree::wheel(state, down);
             Routed::Taken { redraw: true }
@@ -68,7 +68,7 @@ pub(super) fn wheel(state: &mut State, down: bool) -> Routed {
 pub(super) fn paste(state: &mut State, text: &str, cmds: &mut Vec<Cmd>) {
     match state.overlay {
         Overlay::Editor(_) => casework::paste(state, text, cmds),
-        Overlay::None | Overlay::Help | Overlay::Budget | Overlay::Tree(_) | Overlay::Paste(_) => {
+        Overlay::None | Overlay::Help | Overlay::Budget | Overlay::Tree(_) | Overlay::Paste(..) => {
             paste::paste(state, text)
         }
     }

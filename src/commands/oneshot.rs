@@ -11,7 +11,7 @@ use super::json::{AlertJson, CaveatsJson, ListCaveats, StatsJson};
 use super::session::Recording;
 use super::{Failure, credentials};
 use crate::config::Settings;
-use crate::defender::indicator::{self, Found, shown};
+use crate::defender::indicator::{self, Found};
 use crate::defender::input::read_one;
 use crate::defender::{ApiError, FetchKey, FetchValue, Listing, parse_alert_id};
 use crate::fetch::{
@@ -32,7 +32,7 @@ pub async fn ip(
         vec![read_one(raw.unwrap_or_default())?]
     };
     for f in targets.iter().filter(|f| !f.notes.is_empty()) {
-        eprintln!("mde-triage: {}: {}", shown(&f.written), f.said());
+        eprintln!("mde-triage: {}", f.said());
     }
     let tokens = credentials(settings)?;
     let rec = Recording::open(settings)?;

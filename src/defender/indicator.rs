@@ -176,16 +176,25 @@ impl fmt::Display for Note {
             Note::Port(p) => write!(f, "port {p} dropped"),
             Note::Zone(z) => write!(f, "zone %{} dropped", shown(z)),
             Note::HostPrefix(p) => write!(f, "/{p} is one host"),
-            Note::Embedded { v6, how } => write!(f, "{v6} is {how}: looked up as the IPv4"),
+            Note::Embedded { v6, how } => {
+                let v4 = embedded::host(*v6).map_or_else(String::new, |(v4, _)| v4.to_string());
+                write!(f, "{how}, looked up as {v4}")
+            }
         }
     }
 }
 
 impl Found {
-    /// What was read past, for the screen: `port 8080 dropped`, or empty.
-    pub fn said(&self) -> String {
+    /// What was read past, short, for a hint beside the address: `port 8080 dropped`.
+    pub fn notes_text(&self) -> String {
         let notes: Vec<String> = self.notes.iter().map(|n| n.to_string()).collect();
         notes.join(" · ")
+    }
+
+    /// What was read past, as a sentence that names the text:
+    /// `::ffff:10.209.67.177: IPv4-mapped, looked up as 10.209.67.177`.
+    pub fn said(&self) -> String {
+        format!("{}: {}", shown(&self.written), self.notes_text())
     }
 }
 

@@ -63,7 +63,10 @@ fn one_line(state: &State, frame: &mut Frame<'_>, area: Rect) {
 fn field(state: &State, frame: &mut Frame<'_>, area: Rect) {
     let width = area.width.max(1) as usize;
     let scroll = state.input.text().visual_scroll(width.saturating_sub(1));
-    let text = if state.input.value().is_empty() && state.focus != Focus::Input {
+    let text = if let Some(said) = state.overlay.paste_said() {
+        // A paste waiting for Enter or Esc: what it held, where the analyst is looking.
+        Line::styled(said.to_owned(), state.theme.ok())
+    } else if state.input.value().is_empty() && state.focus != Focus::Input {
         Line::styled(
             format!(
                 "press {} to type an IP (10.1.2.3, 2001:db8::1, 10[.]1[.]2[.]3)",
@@ -86,10 +89,24 @@ fn field(state: &State, frame: &mut Frame<'_>, area: Rect) {
 
 fn hint(state: &State) -> (String, ratatui::style::Style) {
     let theme = &state.theme;
+    if let Some(ips) = state.overlay.pasted() {
+        let keymap = &state.keymap;
+        let all = if ips.len() == 1 { "it" } else { "them all" };
+        return (
+            format!(
+                "{} looks {all} up · Esc keeps only the first",
+                keymap.hint(Action::Submit)
+            ),
+            theme.muted(),
+        );
+    }
     if let Some(err) = state.input.error() {
         return (format!("✗ {err}"), theme.error());
     }
     let value = state.input.value();
+    if let Some(said) = state.input.read_past().filter(|_| value.is_empty()) {
+        return (said.to_owned(), theme.ok());
+    }
     if value.trim().is_empty() {
         let hint = if state.focus == Focus::Input {
             let keymap = &state.keymap;
@@ -104,9 +121,10 @@ fn hint(state: &State) -> (String, ratatui::style::Style) {
         return (hint, theme.muted());
     }
     match read_one(value) {
-        Ok(found) if !found.notes.is_empty() => {
-            (format!("✓ {} · {}", found.ip, found.said()), theme.ok())
-        }
+        Ok(found) if !found.notes.is_empty() => (
+            format!("✓ {} · {}", found.ip, found.notes_text()),
+            theme.ok(),
+        ),
         Ok(found) if found.ip.to_string() != value.trim() => {
             (format!("✓ {}", found.ip), theme.ok())
         }

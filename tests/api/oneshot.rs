@@ -432,7 +432,7 @@ async fn ip_extract_reads_a_ticket_and_looks_up_every_ip_in_order() {
     );
     assert!(err.contains("port 8080 dropped"), "{err}");
     assert!(
-        err.contains("IPv4-mapped IPv6 address: looked up as the IPv4"),
+        err.contains("::ffff:10.209.67.177: IPv4-mapped, looked up as 10.209.67.177"),
         "{err}"
     );
 }

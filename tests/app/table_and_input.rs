@@ -163,7 +163,7 @@ fn a_pasted_list_is_offered_as_a_queue() {
         ),
     );
     assert_eq!(s.overlay.pasted().map(Vec::len), Some(3), "deduplicated");
-    assert!(s.notice.as_deref().unwrap().contains("3 IPs pasted"));
+    assert!(s.notice.as_deref().unwrap().contains("3 IPs found"));
     let cmds = update(&mut s, key(KeyCode::Enter));
     let reqs = fetches(&cmds);
     let first: Vec<_> = reqs

@@ -4,6 +4,7 @@
 
 mod cases;
 mod lookups;
+mod paste;
 
 use crate::support;
 
@@ -144,6 +145,11 @@ impl Console {
                 modifiers: KeyModifiers::NONE,
             })))
             .unwrap();
+    }
+
+    /// A bracketed paste, as the terminal delivers one: the whole text in one event.
+    fn paste(&self, text: &str) {
+        self.keys.send(Ok(Event::Paste(text.to_owned()))).unwrap();
     }
 
     fn type_text(&self, text: &str) {

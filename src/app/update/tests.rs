@@ -79,7 +79,7 @@ fn every_overlay() -> Vec<Overlay> {
             target: Target::Ip(ip("10.0.0.1")),
             input: Input::default(),
         }),
-        Overlay::Paste(vec![ip("10.0.0.7"), ip("10.0.0.8")]),
+        Overlay::Paste(vec![ip("10.0.0.7"), ip("10.0.0.8")], "2 IPs found".into()),
     ]
 }
 
@@ -132,7 +132,7 @@ fn a_key_goes_to_the_open_overlay() {
                 Some(Editor::Note { input, .. }) => assert_eq!(input.value(), " j"),
                 other => panic!("the editor took the keys: {other:?}"),
             },
-            Overlay::Paste(_) => {
+            Overlay::Paste(..) => {
                 // Any key but Enter or Esc lapses the offer and then does what it always does.
                 assert!(matches!(s.overlay, Overlay::None));
                 assert_eq!(
@@ -148,7 +148,7 @@ fn a_key_goes_to_the_open_overlay() {
     }
     // Enter answers the paste offer, instead of opening the selected alert.
     let mut s = looked_up();
-    s.overlay = Overlay::Paste(vec![ip("10.0.0.7"), ip("10.0.0.8")]);
+    s.overlay = Overlay::Paste(vec![ip("10.0.0.7"), ip("10.0.0.8")], "2 IPs found".into());
     update(&mut s, key(KeyCode::Enter));
     assert!(matches!(s.overlay, Overlay::None));
     assert_eq!(s.location().unwrap().ip, ip("10.0.0.7"));
@@ -181,7 +181,7 @@ fn a_click_goes_to_the_open_overlay() {
                 assert!(!s.dirty, "nothing changed");
                 assert_eq!(alert_row(&s), 0);
             }
-            Overlay::Paste(_) => {
+            Overlay::Paste(..) => {
                 assert!(s.overlay.pasted().is_some(), "the offer still waits");
                 assert_eq!(alert_row(&s), 2, "the click reached the table");
             }
@@ -216,7 +216,7 @@ fn the_wheel_goes_to_the_open_overlay() {
                 assert!(!s.dirty);
                 assert_eq!(alert_row(&s), 0, "{overlay:?} keeps the panes still");
             }
-            Overlay::Paste(_) => {
+            Overlay::Paste(..) => {
                 assert!(s.overlay.pasted().is_some());
                 assert_eq!(alert_row(&s), 1, "the wheel reached the table");
             }

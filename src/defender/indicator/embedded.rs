@@ -23,10 +23,10 @@ pub enum Embedding {
 impl fmt::Display for Embedding {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            Embedding::Mapped => "an IPv4-mapped IPv6 address",
-            Embedding::Translated => "an IPv4-translated IPv6 address",
-            Embedding::Compatible => "an IPv4-compatible IPv6 address",
-            Embedding::Nat64 => "a NAT64 address",
+            Embedding::Mapped => "IPv4-mapped",
+            Embedding::Translated => "IPv4-translated",
+            Embedding::Compatible => "IPv4-compatible",
+            Embedding::Nat64 => "NAT64",
         })
     }
 }

@@ -310,7 +310,7 @@ fn not_addresses_are_passed_over_quietly() {
 fn notes_say_what_was_read_past() {
     let f = &read("1.2.3.4:8080").found[0];
     assert_eq!(f.notes, vec![Note::Port(8080)]);
-    assert_eq!(f.said(), "port 8080 dropped");
+    assert_eq!(f.said(), "1.2.3.4:8080: port 8080 dropped");
     let f = &read("::ffff:10.209.67.177").found[0];
     assert!(matches!(
         f.notes[..],
