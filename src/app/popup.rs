@@ -78,14 +78,17 @@ pub(super) fn paste(state: &mut State, text: &str, cmds: &mut Vec<Cmd>) {
 /// Esc closes.
 fn info_key(state: &mut State, key: KeyEvent, cmds: &mut Vec<Cmd>) {
     state.notice = None;
-    let showing_help = matches!(state.overlay, Overlay::Help);
     match state.keymap.action_for(&key) {
         Some(Action::Quit) => cmds.push(Cmd::Quit),
         Some(Action::Dismiss) => state.overlay = Overlay::None,
-        Some(Action::Help) if showing_help => state.overlay = Overlay::None,
-        Some(Action::Help) => state.overlay = Overlay::Help,
-        Some(Action::Budget) if showing_help => state.overlay = Overlay::Budget,
-        Some(Action::Budget) => state.overlay = Overlay::None,
+        Some(Action::Help) => toggle(state, Overlay::Help),
+        Some(Action::Budget) => toggle(state, Overlay::Budget),
         _ => {}
     }
+}
+
+/// Opens `popup`, or closes it when it is the one open.
+fn toggle(state: &mut State, popup: Overlay) {
+    let open = std::mem::discriminant(&state.overlay) == std::mem::discriminant(&popup);
+    state.overlay = if open { Overlay::None } else { popup };
 }
