@@ -16,5 +16,6 @@ pub mod report;
 pub mod sim;
 pub mod store;
 pub mod team;
+pub mod tls;
 pub mod tui;
 pub mod ui;
