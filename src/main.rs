@@ -1,6 +1,8 @@
 //! Entry point: parse the command line, set up logging, run the subcommand, map failure to an
 //! exit code.
 
+#![deny(clippy::unwrap_used)]
+
 use std::process::ExitCode;
 
 use clap::Parser as _;
