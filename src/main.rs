@@ -1,6 +1,8 @@
 //! Entry point: parse the command line, set up logging, run the subcommand, map failure to an
 //! exit code.
 
+#![deny(clippy::unwrap_used)]
+
 use std::process::ExitCode;
 
 use clap::Parser as _;
@@ -9,6 +11,7 @@ use mde_triage::commands::{Failure, cases, console, doctor, exit, expand, onesho
 use mde_triage::config::{self, Settings};
 
 fn main() -> ExitCode {
+    mde_triage::tls::install();
     let cli = Cli::parse();
     let to_stderr = matches!(cli.command, Some(Command::Sim(_)));
     let _log_guard = init_logging(to_stderr);
@@ -76,26 +79,71 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
 }
 
 /// Logs go to a daily file (never the TUI's screen), or to stderr for the simulator. Level from
-/// `MDE_TRIAGE_LOG` (e.g. `debug`), default `info`. No log directory means no logs, not a failure.
+/// `MDE_TRIAGE_LOG` (see [`log_filter`]), default `info`. No log directory means no logs, not a
+/// failure.
 fn init_logging(to_stderr: bool) -> Option<tracing_appender::non_blocking::WorkerGuard> {
-    use tracing_subscriber::EnvFilter;
-    let filter =
-        EnvFilter::try_from_env("MDE_TRIAGE_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    use tracing_subscriber::prelude::*;
+    let filter = log_filter(std::env::var("MDE_TRIAGE_LOG").ok().as_deref());
+    let logs = tracing_subscriber::registry().with(filter);
+    let layer = tracing_subscriber::fmt::layer().log_internal_errors(true);
     if to_stderr {
-        tracing_subscriber::fmt()
-            .with_env_filter(filter)
-            .with_writer(std::io::stderr)
-            .init();
+        logs.with(layer.with_writer(std::io::stderr)).init();
         return None;
     }
     let dir = config::log_dir()?;
     std::fs::create_dir_all(&dir).ok()?;
     let (writer, guard) =
         tracing_appender::non_blocking(tracing_appender::rolling::daily(dir, "mde-triage.log"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(false)
-        .with_writer(writer)
-        .init();
+    logs.with(layer.with_ansi(false).with_writer(writer)).init();
     Some(guard)
+}
+
+/// `MDE_TRIAGE_LOG` as a filter: comma-separated `level` or `target=level` directives (e.g.
+/// `debug` or `warn,mde_triage::fetch=trace`). Unset or unreadable means `info`, set but empty
+/// means nothing is logged, and one bad directive means `info` again, as `EnvFilter` did.
+/// (`Targets` keeps the build free of regex; span and field filters are not read.)
+fn log_filter(var: Option<&str>) -> tracing_subscriber::filter::Targets {
+    use tracing_subscriber::filter::{LevelFilter, Targets};
+    let info = || Targets::new().with_default(LevelFilter::INFO);
+    let Some(var) = var else {
+        return info();
+    };
+    let directives: Vec<&str> = var.split(',').filter(|d| !d.is_empty()).collect();
+    if directives.is_empty() {
+        return Targets::new();
+    }
+    directives.join(",").parse().unwrap_or_else(|_| info())
+}
+
+#[cfg(test)]
+mod tests {
+    use tracing::Level;
+
+    use super::log_filter;
+
+    /// The most verbose level `var` lets through for `target`, if any.
+    fn level(var: Option<&str>, target: &str) -> Option<Level> {
+        let filter = log_filter(var);
+        [
+            Level::TRACE,
+            Level::DEBUG,
+            Level::INFO,
+            Level::WARN,
+            Level::ERROR,
+        ]
+        .into_iter()
+        .find(|l| filter.would_enable(target, l))
+    }
+
+    #[test]
+    fn the_log_variable_reads_levels_and_targets_and_falls_back_to_info() {
+        assert_eq!(level(None, "mde_triage"), Some(Level::INFO));
+        assert_eq!(level(Some("debug"), "mde_triage"), Some(Level::DEBUG));
+        assert_eq!(level(Some("off"), "mde_triage"), None);
+        let mixed = Some("warn,mde_triage::fetch=trace,");
+        assert_eq!(level(mixed, "mde_triage::fetch::actor"), Some(Level::TRACE));
+        assert_eq!(level(mixed, "mde_triage::tui"), Some(Level::WARN));
+        assert_eq!(level(Some("a=b=c"), "mde_triage"), Some(Level::INFO));
+        assert_eq!(level(Some(""), "mde_triage"), None);
+    }
 }

@@ -297,6 +297,7 @@ fn team_key_check(settings: &Settings, token: &str, report: &mut Report) {
 
 /// The API host answers at all, and its clock agrees with ours.
 async fn reach_check(settings: &Settings, report: &mut Report) -> bool {
+    crate::tls::install();
     let http = match reqwest::Client::builder()
         .timeout(settings.timeout.min(Duration::from_secs(15)))
         .build()

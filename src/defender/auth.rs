@@ -306,6 +306,7 @@ pub(crate) fn sign_in_client(
             "refusing to sign in over plain http: the authority must be https",
         ));
     }
+    crate::tls::install();
     let http = reqwest::Client::builder()
         .timeout(timeout)
         .user_agent(concat!("mde-triage/", env!("CARGO_PKG_VERSION")))

@@ -108,6 +108,7 @@ impl Client {
                 ));
             }
         }
+        crate::tls::install();
         let http = reqwest::Client::builder()
             .timeout(config.timeout)
             .connect_timeout(config.timeout.min(Duration::from_secs(10)))

@@ -133,6 +133,9 @@ impl TeamUrl {
     /// The `redis` crate's view of this address, password included.
     pub(crate) fn connection_info(&self) -> redis::RedisResult<redis::ConnectionInfo> {
         use redis::IntoConnectionInfo as _;
+        if matches!(self.address, Address::Tcp { tls: true, .. }) {
+            crate::tls::install();
+        }
         let addr = match &self.address {
             Address::Tcp { host, port, tls } if *tls => redis::ConnectionAddr::TcpTls {
                 host: host.clone(),

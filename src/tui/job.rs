@@ -6,6 +6,8 @@
 //! reader included, so it reads nothing meant for the shell; its poll retries the EINTR the
 //! signals cause; and raw mode is back on the same terminal before the loop reads a key.
 
+#![allow(unsafe_code, reason = "libc signal calls have no safe wrapper in std")]
+
 use std::io;
 use std::task::{Context, Poll};
 

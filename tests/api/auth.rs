@@ -162,6 +162,7 @@ fn api_client(sim: &SimHandle, tokens: Arc<dyn TokenSource>) -> Client {
 
 /// Revokes every token the simulator issued, as a secret rotation or revoked consent does.
 async fn revoke(sim: &SimHandle) {
+    mde_triage::tls::install();
     let revoked = reqwest::Client::new()
         .post(format!("{}/_sim/revoke", sim.url))
         .send()
@@ -173,6 +174,7 @@ async fn revoke(sim: &SimHandle) {
 /// A token from the simulator's token endpoint, as another tool's sign-in (`az`'s) would get:
 /// accepted by the API, and revoked by [`revoke`].
 async fn mint(sim: &SimHandle) -> String {
+    mde_triage::tls::install();
     let answer: serde_json::Value = reqwest::Client::new()
         .post(format!("{}/contoso/oauth2/v2.0/token", sim.url))
         .form(&[

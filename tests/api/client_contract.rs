@@ -174,6 +174,7 @@ async fn a_bad_request_maps_to_invalid_input() {
     // The client never sends an invalid IP (it is a typed key); the API's 400 is still mapped
     // by status when something else the API dislikes gets through.
     let sim = sim_with(SimConfig::default()).await;
+    mde_triage::tls::install();
     let http = reqwest::Client::new();
     for path in [
         "/api/ips/10.1.2/stats",
@@ -403,6 +404,7 @@ fn a_token_never_goes_over_plain_http_to_a_remote_host() {
 #[tokio::test]
 async fn the_token_endpoint_answers_like_entra_id() {
     let sim = sim_with(SimConfig::default()).await;
+    mde_triage::tls::install();
     let http = reqwest::Client::new();
     let post = |secret: &'static str| {
         http.post(format!(

@@ -347,6 +347,7 @@ async fn the_simulator_started_by_hand_serves_the_one_shot_commands() {
     assert!(out.status.success(), "{}", stderr(&out));
     let out = run(&url, Some(&token), &["ip", "23.203.232.228", "--no-cache"]).await;
     assert_eq!(out.status.code(), Some(7), "{}", stderr(&out));
+    mde_triage::tls::install();
     let log: Value = reqwest::get(format!("{url}/_sim/requests"))
         .await
         .unwrap()

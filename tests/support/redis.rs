@@ -132,6 +132,7 @@ impl RedisServer {
         String::from_utf8_lossy(&out.stdout).trim().to_string()
     }
 
+    #[allow(unsafe_code, reason = "kill(2) has no safe wrapper in std")]
     fn signal(&self, sig: libc::c_int) {
         let child = self.child.as_ref().expect("the server runs");
         let pid = libc::pid_t::try_from(child.id()).expect("a pid");
