@@ -51,7 +51,13 @@ pub(super) fn on_key(state: &mut State, key: KeyEvent, cmds: &mut Vec<Cmd>) {
         Action::Quit => cmds.push(Cmd::Quit),
         Action::Help => state.overlay = Overlay::Help,
         Action::Budget => state.overlay = Overlay::Budget,
-        Action::FocusInput if state.focus == Focus::Alerts && key.code == KeyCode::Char('/') => {
+        // `/` filters a table that lists something; with nothing listed it would type into an
+        // invisible filter, so it goes to the IP box as `i` does.
+        Action::FocusInput
+            if state.focus == Focus::Alerts
+                && key.code == KeyCode::Char('/')
+                && alerts_listed(state) =>
+        {
             state.alert_filter.editing = true
         }
         Action::FocusInput => state.focus = Focus::Input,
@@ -123,6 +129,14 @@ fn input_key(state: &mut State, key: KeyEvent, action: Option<Action>, cmds: &mu
         Some(Action::Down) => state.input.walk(false),
         _ => state.input.type_key(key),
     }
+}
+
+/// Whether the alerts table has alerts to filter (before any filter).
+fn alerts_listed(state: &State) -> bool {
+    state
+        .location()
+        .and_then(|at| state.alerts_of(at.ip))
+        .is_some_and(|alerts| !alerts.is_empty())
 }
 
 /// Keys while the alerts filter is typed: Enter keeps it, Esc clears it.

@@ -6,7 +6,7 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::text::Line;
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, TableState};
 
-use super::format::{as_of, caveat_line, count, pending, short_time, tag_list, truncate};
+use super::format::{ago, as_of, caveat_line, count, pending, short_time, tag_list, truncate};
 use super::layout::Rows;
 use crate::app::{Action, Focus, State, Theme};
 use crate::case::Target;
@@ -61,7 +61,15 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
         block = block.title(Line::from(counts).right_aligned());
         // The age gives way to the caveats on a narrow border.
         let age = format!(" {age} ");
-        if caveat_width + age.chars().count() < border {
+        // While a filter is typed, its prompt needs the border more than the age does.
+        let prompt = if state.alert_filter.editing {
+            filter_prompt(state, shown).chars().count()
+                + state.alert_sort.label().chars().count()
+                + 12
+        } else {
+            0
+        };
+        if caveat_width + prompt + age.chars().count() < border {
             block = block.title_bottom(Line::styled(age, theme.muted()).right_aligned());
         }
     }
@@ -71,14 +79,16 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
             format!(" sorted by {} ", state.alert_sort.label()),
             theme.muted(),
         )];
-        if filter.editing || filter.is_active() {
+        if filter.editing {
+            // The filter being typed: a prompt with a cursor and how many rows it keeps.
+            spans.push(ratatui::text::Span::styled(
+                filter_prompt(state, shown),
+                theme.focus(),
+            ));
+        } else if filter.is_active() {
             spans.push(ratatui::text::Span::styled(
                 format!("/{} ", filter.input.value()),
-                if filter.editing {
-                    theme.focus()
-                } else {
-                    theme.warn()
-                },
+                theme.warn(),
             ));
         }
         block = block.title_bottom(Line::from(spans));
@@ -133,7 +143,12 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
             let mut cells = vec![
                 Cell::from(severity_label(&a.severity)).style(theme.severity(&a.severity)),
                 Cell::from(a.status.to_string()),
-                Cell::from(short_time(a.alert_creation_time.as_ref())),
+                Cell::from(if wide {
+                    short_time(a.alert_creation_time.as_ref())
+                } else {
+                    // At 80 columns the title needs the room more than the minute does.
+                    ago(a.alert_creation_time.as_ref(), state.now)
+                }),
             ];
             if wide {
                 cells.push(Cell::from(truncate(a.device().unwrap_or("—"), 24)));
@@ -155,7 +170,12 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
     let mut widths = vec![
         Constraint::Length(6),
         Constraint::Length(10),
-        Constraint::Length(16),
+        // `2026-11-20 09:14` wide; `3d ago` at 80 columns, or the date before the clock is read.
+        Constraint::Length(match (wide, state.now) {
+            (true, _) => 16,
+            (false, Some(_)) => 8,
+            (false, None) => 10,
+        }),
     ];
     let mut header = vec!["Sev", "Status", "Created"];
     if wide {
@@ -175,6 +195,16 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
         .block(block);
     let mut table_state = TableState::default().with_selected(Some(view.selected_in_view()));
     frame.render_stateful_widget(table, area, &mut table_state);
+}
+
+/// The filter being typed: its text, a cursor, and how many rows it keeps.
+fn filter_prompt(state: &State, shown: usize) -> String {
+    format!(
+        "/{}▏ {} match{} ",
+        state.alert_filter.input.value(),
+        count(shown as u64),
+        if shown == 1 { "" } else { "es" }
+    )
 }
 
 /// The table's header: one line of column names.

@@ -224,3 +224,19 @@ fn y_copies_and_o_opens_what_is_selected() {
     assert!(update(&mut empty, ch('y')).is_empty());
     assert_eq!(empty.notice.as_deref(), Some("look up an IP first"));
 }
+
+#[test]
+fn slash_with_no_alerts_listed_goes_to_the_ip_box_not_an_invisible_filter() {
+    let mut s = State::new(None, "api");
+    update(&mut s, key(KeyCode::Esc));
+    assert_eq!(s.focus, Focus::Alerts);
+    update(&mut s, ch('/'));
+    assert_eq!(s.focus, Focus::Input, "nothing to filter: the IP box");
+    assert!(!s.alert_filter.editing);
+    update(&mut s, ch('1'));
+    assert_eq!(s.input.value(), "1");
+    // With alerts listed, `/` filters them.
+    let mut t = table();
+    update(&mut t, ch('/'));
+    assert!(t.alert_filter.editing);
+}
