@@ -139,6 +139,10 @@ pub enum Command {
         /// Print what the first level costs and the least time the budget allows; call nothing
         #[arg(long)]
         plan: bool,
+        /// Seeds are every IP found in the text (stdin for -, or the arguments): a ticket, an
+        /// e-mail, a log excerpt; what was skipped and why goes to stderr
+        #[arg(long)]
+        extract: bool,
     },
     /// Check configuration, database, credentials, token, reachability, clock and permissions
     Doctor,

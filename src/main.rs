@@ -59,6 +59,7 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
             depth,
             max_calls,
             plan,
+            extract,
         } => {
             let options = expand::Options {
                 depth,
@@ -66,7 +67,7 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
                 limits: settings.limits.clone(),
                 reserve: settings.reserve,
             };
-            expand::run(&settings, &seeds, options, plan).await
+            expand::run(&settings, &seeds, options, plan, extract).await
         }
         Command::Doctor => doctor::run(&cli.global).await,
         Command::Cases => cases::list(&settings),

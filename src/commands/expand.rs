@@ -20,7 +20,7 @@ use super::json::StatsJson;
 use super::session::Recording;
 use super::{Failure, credentials, exit};
 use crate::config::Settings;
-use crate::defender::{Endpoint, parse_ip};
+use crate::defender::{Endpoint, indicator, parse_ip};
 use crate::fetch::RateLimits;
 pub use plan::plan;
 pub use progress::Progress;
@@ -139,14 +139,49 @@ pub fn read_seeds(args: &[String], stdin: impl std::io::BufRead) -> Result<Vec<I
     Ok(seeds)
 }
 
+/// `--extract`: the seeds are every IP in the text of stdin (for `-`) and the arguments, in
+/// order, each once; what was found, skipped and read past is said on stderr.
+pub fn extract_seeds(
+    args: &[String],
+    mut stdin: impl std::io::Read,
+) -> Result<Vec<IpAddr>, Failure> {
+    let mut text = String::new();
+    if args.iter().any(|a| a == "-") {
+        stdin
+            .read_to_string(&mut text)
+            .map_err(|e| Failure::new(exit::INPUT, format!("reading stdin: {e}")))?;
+    }
+    for a in args.iter().filter(|a| *a != "-") {
+        text.push('\n');
+        text.push_str(a);
+    }
+    let reading = indicator::read(&text);
+    eprintln!("mde-triage: {}", reading.summary());
+    for f in reading.found.iter().filter(|f| !f.notes.is_empty()) {
+        eprintln!("mde-triage: {}", f.said());
+    }
+    if reading.found.is_empty() {
+        return Err(Failure::new(
+            exit::INPUT,
+            "no seed IPs: no IP address in the text",
+        ));
+    }
+    Ok(reading.ips())
+}
+
 /// `mde-triage expand`.
 pub async fn run(
     settings: &Settings,
     args: &[String],
     options: Options,
     plan_only: bool,
+    extract: bool,
 ) -> Result<(), Failure> {
-    let seeds = read_seeds(args, std::io::stdin().lock())?;
+    let seeds = if extract {
+        extract_seeds(args, std::io::stdin().lock())?
+    } else {
+        read_seeds(args, std::io::stdin().lock())?
+    };
     let rec = Recording::open(settings)?;
     if plan_only {
         let now = chrono::Utc::now();

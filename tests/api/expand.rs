@@ -10,7 +10,7 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
-use mde_triage::commands::expand::{Node, Options, Summary, read_seeds, walk};
+use mde_triage::commands::expand::{Node, Options, Summary, extract_seeds, read_seeds, walk};
 use mde_triage::defender::client::{Client, ClientConfig, StaticToken};
 use mde_triage::fetch::{RateLimits, SchedulerConfig, spawn};
 use mde_triage::sim::{self, SimConfig, SimHandle};
@@ -303,4 +303,21 @@ async fn ctrl_c_stops_cleanly_and_keeps_what_was_written() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("interrupted"), "{stderr}");
     sim.shutdown().await;
+}
+
+#[test]
+fn extract_takes_every_ip_of_a_ticket_as_seeds_in_order_once() {
+    let ticket = "Hi,\r\nbeacons to 185[.]220[.]101[.]4 and hxxp://45.9.148.114:8080/g # see \
+                  above\r\nagain 185.220.101.4; the range 10.0.0.0/8 is ours\r\n";
+    let seeds = extract_seeds(&["-".into()], ticket.as_bytes()).unwrap();
+    assert_eq!(seeds, [ip("185.220.101.4"), ip("45.9.148.114")]);
+    // Arguments are text too, read after stdin.
+    let seeds = extract_seeds(
+        &["-".into(), "::ffff:10.209.67.177".into()],
+        ticket.as_bytes(),
+    )
+    .unwrap();
+    assert_eq!(seeds.last(), Some(&ip(DOC_IP)));
+    let err = extract_seeds(&["-".into()], "no address here, 10.0.0.0/8".as_bytes()).unwrap_err();
+    assert_eq!(err.code, 2);
 }
