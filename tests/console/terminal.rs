@@ -331,3 +331,41 @@ fn kill(signal: &str, pid: u32) {
         .success();
     assert!(ok, "kill {signal} {pid}");
 }
+
+#[test]
+fn a_ticket_paragraph_pasted_into_the_terminal_offers_every_ip_and_says_what_it_skipped() {
+    let bin = env!("CARGO_BIN_EXE_mde-triage");
+    let data = tempfile::tempdir().expect("a temporary directory");
+    let command = format!(
+        "env MDE_TRIAGE_DATA_DIR='{}' {bin} demo",
+        data.path().display()
+    );
+    let Some(tmux) = Tmux::start(&command, 110, 30) else {
+        return;
+    };
+    tmux.wait_for("the console", |s| s.contains("SIMULATED TENANT"));
+    // A ticket as it arrives from a mail client: CRLF line breaks, defanged, a URL with a
+    // port, the IPv4-mapped form Windows logs write, and a network.
+    tmux.paste(
+        "Hello SOC,\r\nwe saw 10[.]209[.]67[.]177 talk to hxxp://104.80.104.128:8080/a\r\n\
+         and ::ffff:23.203.232.228 (Event 5156). The range 10.0.0.0/8 is ours.\r\n",
+    );
+    let screen = tmux.wait_for("what the paste held", |s| {
+        s.contains("3 IPs found · 1 skipped: 10.0.0.0/8 is a network (/8), not one host")
+    });
+    assert!(
+        screen.contains("Enter looks them all up"),
+        "the offer says what Enter does:\n{screen}"
+    );
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the first IP looked up", |s| {
+        s.contains("63,515") && s.contains("Alerts · 10.209.67.177")
+    });
+    // The others were queued: Up in the input box walks back past the one shown to them.
+    tmux.keys(&["i", "Up", "Up"]);
+    tmux.wait_for("a queued IP in the input box", |s| {
+        s.contains("23.203.232.228") || s.contains("104.80.104.128")
+    });
+    tmux.keys(&["C-c"]);
+    tmux.wait_for("a clean exit", |s| s.contains("EXITED=0"));
+}

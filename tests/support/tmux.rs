@@ -73,6 +73,30 @@ impl Tmux {
         assert!(status.success());
     }
 
+    /// Pastes `text` as a terminal does: with bracketed-paste markers when the program asked
+    /// for them (`paste-buffer -p`), the text's own line breaks kept.
+    pub fn paste(&self, text: &str) {
+        let buffer = format!("{}-paste", self.session);
+        let set = tmux(&self.session)
+            .args(["set-buffer", "-b", &buffer, "--", text])
+            .status()
+            .unwrap();
+        assert!(set.success());
+        let pasted = tmux(&self.session)
+            .args([
+                "paste-buffer",
+                "-p",
+                "-d",
+                "-b",
+                &buffer,
+                "-t",
+                &self.session,
+            ])
+            .status()
+            .unwrap();
+        assert!(pasted.success());
+    }
+
     /// The pane's rows, trailing blanks trimmed.
     pub fn screen(&self) -> String {
         self.capture(&[])
