@@ -181,7 +181,10 @@ fn a_note_being_typed_survives_a_crash_and_comes_back_on_restart() {
         s.contains("┌ Note ") && s.contains("seen in the proxy logs too")
     });
     assert!(screen.contains("10.209.67.177"), "{screen}");
+    // Escape, then q once the editor is gone: sent together, a loaded machine can deliver
+    // them in one read, which is Alt-q, not Esc and q.
     second.keys(&["Escape"]);
+    second.wait_for("the editor closed", |s| !s.contains("┌ Note "));
     second.keys(&["q"]);
     second.wait_for("exit", |s| s.contains("EXITED=0"));
 }
