@@ -14,13 +14,7 @@ use support::tmux::{PROMPT, Tmux, state, wait_until};
 
 #[test]
 fn demo_runs_in_a_real_terminal_and_restores_it() {
-    let bin = env!("CARGO_BIN_EXE_mde-triage");
-    // Its own data directory: the demo's case and cache must not come from an earlier run.
-    let data = tempfile::tempdir().expect("a temporary directory");
-    let command = format!(
-        "env MDE_TRIAGE_DATA_DIR='{}' {bin} demo",
-        data.path().display()
-    );
+    let (_data, command) = demo_command();
     let Some(tmux) = Tmux::start(&command, 100, 30) else {
         return;
     };
@@ -296,12 +290,7 @@ fn sigtstp_from_outside_suspends_the_same_way() {
 #[test]
 fn sigcont_after_a_stop_from_outside_redraws_a_scribbled_screen() {
     // No job-control shell here (`sh -c`): nothing but the signals touches the console.
-    let bin = env!("CARGO_BIN_EXE_mde-triage");
-    let data = tempfile::tempdir().expect("a temporary directory");
-    let command = format!(
-        "env MDE_TRIAGE_DATA_DIR='{}' {bin} demo",
-        data.path().display()
-    );
+    let (_data, command) = demo_command();
     let Some(tmux) = Tmux::start(&command, 100, 30) else {
         return;
     };
@@ -337,12 +326,7 @@ fn kill(signal: &str, pid: u32) {
 
 #[test]
 fn a_ticket_paragraph_pasted_into_the_terminal_offers_every_ip_and_says_what_it_skipped() {
-    let bin = env!("CARGO_BIN_EXE_mde-triage");
-    let data = tempfile::tempdir().expect("a temporary directory");
-    let command = format!(
-        "env MDE_TRIAGE_DATA_DIR='{}' {bin} demo",
-        data.path().display()
-    );
+    let (_data, command) = demo_command();
     let Some(tmux) = Tmux::start(&command, 110, 30) else {
         return;
     };
@@ -371,4 +355,16 @@ fn a_ticket_paragraph_pasted_into_the_terminal_offers_every_ip_and_says_what_it_
     });
     tmux.keys(&["C-c"]);
     tmux.wait_for("a clean exit", |s| s.contains("EXITED=0"));
+}
+
+/// `demo` on a data directory of its own (the case and cache must not come from an earlier
+/// run), as a shell command line; the directory lives as long as the returned guard.
+fn demo_command() -> (tempfile::TempDir, String) {
+    let bin = env!("CARGO_BIN_EXE_mde-triage");
+    let data = tempfile::tempdir().expect("a temporary directory");
+    let command = format!(
+        "env MDE_TRIAGE_DATA_DIR='{}' {bin} demo",
+        data.path().display()
+    );
+    (data, command)
 }
