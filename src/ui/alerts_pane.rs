@@ -6,7 +6,9 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::text::Line;
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, TableState};
 
-use super::format::{ago, as_of, caveat_line, count, pending, short_time, tag_list, truncate};
+use super::format::{
+    as_of, caveat_line, count, pending, short_date, short_time, tag_list, truncate,
+};
 use super::layout::Rows;
 use crate::app::{Action, Focus, State, Theme};
 use crate::case::Target;
@@ -147,7 +149,7 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
                     short_time(a.alert_creation_time.as_ref())
                 } else {
                     // At 80 columns the title needs the room more than the minute does.
-                    ago(a.alert_creation_time.as_ref(), state.now)
+                    short_date(a.alert_creation_time.as_ref())
                 }),
             ];
             if wide {
@@ -170,12 +172,9 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
     let mut widths = vec![
         Constraint::Length(6),
         Constraint::Length(10),
-        // `2026-11-20 09:14` wide; `3d ago` at 80 columns, or the date before the clock is read.
-        Constraint::Length(match (wide, state.now) {
-            (true, _) => 16,
-            (false, Some(_)) => 8,
-            (false, None) => 10,
-        }),
+        // `2026-11-20 09:14` wide, `2026-11-20` at 80 columns: the date, not an age, so a
+        // pasted screen and README's stay true on another day.
+        Constraint::Length(if wide { 16 } else { 10 }),
     ];
     let mut header = vec!["Sev", "Status", "Created"];
     if wide {
