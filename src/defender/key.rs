@@ -42,6 +42,17 @@ impl Endpoint {
     /// In declaration order, so `e as usize` is `e`'s index here (checked by a test).
     pub const ALL: [Endpoint; 3] = [Endpoint::IpStats, Endpoint::IpAlerts, Endpoint::AlertIps];
 
+    /// The endpoint declared after this one. No wildcard: a new variant does not compile until
+    /// it is placed here, and then the check below does not compile until [`Endpoint::ALL`]
+    /// holds it (every budget, cache slot, status entry and probe iterates `ALL`).
+    const fn next(self) -> Option<Endpoint> {
+        match self {
+            Endpoint::IpStats => Some(Endpoint::IpAlerts),
+            Endpoint::IpAlerts => Some(Endpoint::AlertIps),
+            Endpoint::AlertIps => None,
+        }
+    }
+
     /// Short label for the screen (status bar, budget view, doctor's check names): text
     /// only, free to change; never stored.
     pub fn label(self) -> &'static str {
@@ -218,6 +229,23 @@ impl FetchValue {
         }
     }
 }
+
+/// `Endpoint::ALL` is every variant, each at its own index, in declaration order: walked
+/// through [`Endpoint::next`] at compile time.
+const _: () = {
+    let mut at = Some(Endpoint::IpStats);
+    let mut i = 0;
+    while let Some(e) = at {
+        assert!(i < Endpoint::ALL.len(), "Endpoint::ALL misses an endpoint");
+        assert!(Endpoint::ALL[i] as usize == e as usize && e as usize == i);
+        at = e.next();
+        i += 1;
+    }
+    assert!(
+        i == Endpoint::ALL.len(),
+        "Endpoint::ALL lists an endpoint twice"
+    );
+};
 
 #[cfg(test)]
 mod tests {

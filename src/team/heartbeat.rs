@@ -68,7 +68,7 @@ impl Inner {
         let reaches = self.reaches_ms();
         let (epoch, from) = {
             let st = self.lock();
-            let mut from = [None; 3];
+            let mut from = [None; Endpoint::ALL.len()];
             for (i, e) in Endpoint::ALL.into_iter().enumerate() {
                 from[i] = st.mirror.get(&e).and_then(|m| m.scores.back().copied());
             }

@@ -227,7 +227,7 @@ pub struct HeartbeatArgs<'a> {
     pub consoles_ttl_ms: u64,
     pub reaches: &'a [u64],
     /// Per endpoint of [`Endpoint::ALL`], the lowest score to read (`None`: all).
-    pub from: [Option<i64>; 3],
+    pub from: [Option<i64>; Endpoint::ALL.len()],
 }
 
 #[derive(Debug, Clone, Default)]
