@@ -5,7 +5,6 @@ use std::net::IpAddr;
 
 use tui_input::Input;
 
-use super::state::State;
 use crate::defender::{Alert, Status};
 
 /// How the alerts table is ordered; `s` cycles.
@@ -89,63 +88,27 @@ pub struct AlertRows {
     rows: Vec<usize>,
 }
 
-impl State {
-    /// The alerts of `ip` as the table shows them: filtered, then sorted.
-    pub fn shown_alerts(&self, ip: IpAddr) -> Vec<&Alert> {
-        let Some(all) = self.alerts_of(ip) else {
-            return Vec::new();
-        };
-        match self.cached_rows(ip) {
-            Some(rows) => rows.iter().map(|&i| &all[i]).collect(),
-            None => self.compute_rows(ip).into_iter().map(|i| &all[i]).collect(),
+/// What the rows are computed from: the place, the order, the filter's text, and the
+/// answers' generation.
+pub(crate) type RowsKey = (IpAddr, AlertSort, String, u64);
+
+impl AlertRows {
+    /// The rows, if they were computed from exactly `key`.
+    pub(crate) fn cached(&self, key: &RowsKey) -> Option<&[usize]> {
+        (self.key.as_ref() == Some(key)).then_some(self.rows.as_slice())
+    }
+
+    /// Recomputes the rows when `key` moved on.
+    pub(crate) fn refresh(&mut self, key: RowsKey, all: &[Alert], filter: &AlertFilter) {
+        if self.cached(&key).is_none() {
+            self.rows = Self::compute(all, key.1, filter);
+            self.key = Some(key);
         }
     }
 
-    /// How many rows the table has, and the alert at `row`, for the current place: from the
-    /// rows computed in `update`, without walking the list.
-    pub fn shown_len(&self) -> usize {
-        let Some(loc) = self.location() else { return 0 };
-        match self.cached_rows(loc.ip) {
-            Some(rows) => rows.len(),
-            None => self.compute_rows(loc.ip).len(),
-        }
-    }
-
-    pub fn shown_at(&self, row: usize) -> Option<&Alert> {
-        let loc = self.location()?;
-        let all = self.alerts_of(loc.ip)?;
-        let i = match self.cached_rows(loc.ip) {
-            Some(rows) => *rows.get(row)?,
-            None => *self.compute_rows(loc.ip).get(row)?,
-        };
-        all.get(i)
-    }
-
-    /// The alert under the cursor in the table.
-    pub fn selected_alert(&self) -> Option<&Alert> {
-        self.shown_at(self.location()?.alert_row)
-    }
-
-    fn rows_key(&self, ip: IpAddr) -> (IpAddr, AlertSort, String, u64) {
-        (
-            ip,
-            self.alert_sort,
-            self.alert_filter.input.value().to_owned(),
-            self.responses.generation(),
-        )
-    }
-
-    fn cached_rows(&self, ip: IpAddr) -> Option<&[usize]> {
-        let rows = &self.alert_rows;
-        (rows.key.as_ref() == Some(&self.rows_key(ip))).then_some(rows.rows.as_slice())
-    }
-
-    fn compute_rows(&self, ip: IpAddr) -> Vec<usize> {
-        let Some(all) = self.alerts_of(ip) else {
-            return Vec::new();
-        };
-        let words: Vec<String> = self
-            .alert_filter
+    /// The indices of `all` the table shows: filtered, then sorted.
+    pub(crate) fn compute(all: &[Alert], sort: AlertSort, filter: &AlertFilter) -> Vec<usize> {
+        let words: Vec<String> = filter
             .input
             .value()
             .split_whitespace()
@@ -155,24 +118,11 @@ impl State {
             .filter(|&i| words.is_empty() || matches(&all[i], &words))
             .collect();
         // Stable sorts: the newest-first order stays within equal keys.
-        match self.alert_sort {
+        match sort {
             AlertSort::Newest => {}
             AlertSort::Severity => rows.sort_by_key(|&i| std::cmp::Reverse(all[i].severity.rank())),
             AlertSort::Status => rows.sort_by_key(|&i| status_rank(&all[i].status)),
         }
         rows
-    }
-
-    /// Brings the table's rows up to date; `update` calls it after every message.
-    pub(super) fn refresh_rows(&mut self) {
-        let Some(ip) = self.location().map(|l| l.ip) else {
-            return;
-        };
-        if self.cached_rows(ip).is_none() {
-            self.alert_rows = AlertRows {
-                key: Some(self.rows_key(ip)),
-                rows: self.compute_rows(ip),
-            };
-        }
     }
 }

@@ -8,6 +8,7 @@ use std::net::IpAddr;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::alert_view::{AlertRows, RowsKey};
 use super::history::{History, Location};
 use super::input_box::InputBox;
 use super::overlay::Overlay;
@@ -325,5 +326,72 @@ impl Badge {
             Self::Rare(_) => "rare".to_owned(),
             Self::Shared(n) => format!("×{n}"),
         }
+    }
+}
+
+/// The alerts table's rows, kept in `alert_rows` (see [`AlertRows`]).
+impl State {
+    /// The alerts of `ip` as the table shows them: filtered, then sorted.
+    pub fn shown_alerts(&self, ip: IpAddr) -> Vec<&Alert> {
+        let Some(all) = self.alerts_of(ip) else {
+            return Vec::new();
+        };
+        self.rows_of(ip).iter().map(|&i| &all[i]).collect()
+    }
+
+    /// How many rows the table has, and the alert at `row`, for the current place: from the
+    /// rows computed in `update`, without walking the list.
+    pub fn shown_len(&self) -> usize {
+        self.location().map_or(0, |loc| self.rows_of(loc.ip).len())
+    }
+
+    pub fn shown_at(&self, row: usize) -> Option<&Alert> {
+        let loc = self.location()?;
+        let all = self.alerts_of(loc.ip)?;
+        all.get(*self.rows_of(loc.ip).get(row)?)
+    }
+
+    /// The alert under the cursor in the table.
+    pub fn selected_alert(&self) -> Option<&Alert> {
+        self.shown_at(self.location()?.alert_row)
+    }
+
+    fn rows_key(&self, ip: IpAddr) -> RowsKey {
+        (
+            ip,
+            self.alert_sort,
+            self.alert_filter.input.value().to_owned(),
+            self.responses.generation(),
+        )
+    }
+
+    /// The rows computed in `update` when they are current, else computed now.
+    fn rows_of(&self, ip: IpAddr) -> std::borrow::Cow<'_, [usize]> {
+        match self.alert_rows.cached(&self.rows_key(ip)) {
+            Some(rows) => std::borrow::Cow::Borrowed(rows),
+            None => std::borrow::Cow::Owned(AlertRows::compute(
+                self.alerts_of(ip).unwrap_or_default(),
+                self.alert_sort,
+                &self.alert_filter,
+            )),
+        }
+    }
+
+    /// Brings the table's rows up to date; `update` calls it after every message.
+    pub(super) fn refresh_rows(&mut self) {
+        let Some(ip) = self.location().map(|l| l.ip) else {
+            return;
+        };
+        let key = self.rows_key(ip);
+        let all = self
+            .responses
+            .get(&FetchKey::IpAlerts(ip))
+            .value()
+            .and_then(|v| match v {
+                FetchValue::Alerts(a) => Some(&a[..]),
+                _ => None,
+            })
+            .unwrap_or_default();
+        self.alert_rows.refresh(key, all, &self.alert_filter);
     }
 }
