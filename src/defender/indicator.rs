@@ -7,6 +7,8 @@
 //! and nothing it passes over that looks like an address goes unmentioned.
 
 mod embedded;
+#[cfg(test)]
+mod props;
 mod refang;
 mod scan;
 #[cfg(test)]
