@@ -38,6 +38,31 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
 /// The compact form: `IP ▸ value` and the hint on the right, no border (two rows saved for
 /// the lists on a 24-row terminal).
 fn one_line(state: &State, frame: &mut Frame<'_>, area: Rect) {
+    // A paste waiting for its answer takes the whole line: the keys first, then what it held,
+    // cut with an ellipsis rather than overwritten by a hint.
+    if let Some(said) = state.overlay.paste_said() {
+        let keymap = &state.keymap;
+        let line = format!(
+            "{} all · {} first · {said}",
+            keymap.hint(Action::Submit),
+            keymap.hint(Action::Dismiss)
+        );
+        let room = area.width.saturating_sub(5) as usize;
+        let line = if line.chars().count() > room {
+            let kept: String = line.chars().take(room.saturating_sub(1)).collect();
+            format!("{kept}…")
+        } else {
+            line
+        };
+        let [label, value] =
+            Layout::horizontal([Constraint::Length(5), Constraint::Fill(1)]).areas(area);
+        frame.render_widget(
+            Paragraph::new(Span::styled("IP ▸ ", state.theme.focus())),
+            label,
+        );
+        frame.render_widget(Paragraph::new(Span::styled(line, state.theme.ok())), value);
+        return;
+    }
     let (hint, hint_style) = hint(state);
     let hint_width = (hint.chars().count() as u16 + 1).min(area.width / 2);
     let [label, value, hint_area] = Layout::horizontal([

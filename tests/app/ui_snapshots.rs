@@ -132,6 +132,7 @@ screens! {
     typing_invalid => { let mut s = fresh(); type_text(&mut s, "10.209.67"); s };
     typing_defanged => { let mut s = fresh(); type_text(&mut s, "10[.]209[.]67[.]177"); s };
     submitted_invalid => { let mut s = fresh(); type_text(&mut s, "10.0.0.1/24"); update(&mut s, key(KeyCode::Enter)); s };
+    ticket_pasted => { let mut s = fresh(); update(&mut s, mde_triage::app::Msg::Paste("Hi,\r\nbeacons to 185[.]220[.]101[.]4 and hxxp://45.9.148.114:8080/g\r\nthe range 10.0.0.0/8 is ours\r\n".into())); s };
     loading => looked_up(false);
     ip_ready => looked_up(true);
     alert_opened => alert_open();
