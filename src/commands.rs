@@ -84,6 +84,25 @@ impl From<anyhow::Error> for Failure {
     }
 }
 
+/// `--extract`: every IP in `text`, with what was found and skipped (and why) and what each
+/// lookup reads past said on stderr; text with no IP is an input error.
+pub fn extract(text: &str, none: &str) -> Result<Vec<crate::defender::indicator::Found>, Failure> {
+    let reading = crate::defender::indicator::read(text);
+    eprintln!("mde-triage: {}", reading.summary());
+    say_read_past(&reading.found);
+    if reading.found.is_empty() {
+        return Err(Failure::new(exit::INPUT, none));
+    }
+    Ok(reading.found)
+}
+
+/// What looking up each address reads past (a port, a mapped IPv4), on stderr.
+pub fn say_read_past(found: &[crate::defender::indicator::Found]) {
+    for f in found.iter().filter(|f| !f.notes.is_empty()) {
+        eprintln!("mde-triage: {}", f.said());
+    }
+}
+
 /// The scheduler's settings from the command's: one place, so the books and the scheduler
 /// read one policy.
 pub fn scheduler_config(settings: &Settings) -> SchedulerConfig {

@@ -20,7 +20,7 @@ use super::json::StatsJson;
 use super::session::Recording;
 use super::{Failure, credentials, exit};
 use crate::config::Settings;
-use crate::defender::{Endpoint, indicator, parse_ip};
+use crate::defender::{Endpoint, parse_ip};
 use crate::fetch::RateLimits;
 pub use plan::plan;
 pub use progress::Progress;
@@ -155,18 +155,8 @@ pub fn extract_seeds(
         text.push('\n');
         text.push_str(a);
     }
-    let reading = indicator::read(&text);
-    eprintln!("mde-triage: {}", reading.summary());
-    for f in reading.found.iter().filter(|f| !f.notes.is_empty()) {
-        eprintln!("mde-triage: {}", f.said());
-    }
-    if reading.found.is_empty() {
-        return Err(Failure::new(
-            exit::INPUT,
-            "no seed IPs: no IP address in the text",
-        ));
-    }
-    Ok(reading.ips())
+    let found = super::extract(&text, "no seed IPs: no IP address in the text")?;
+    Ok(found.iter().map(|f| f.ip).collect())
 }
 
 /// `mde-triage expand`.

@@ -11,7 +11,6 @@ use super::json::{AlertJson, CaveatsJson, ListCaveats, StatsJson};
 use super::session::Recording;
 use super::{Failure, credentials};
 use crate::config::Settings;
-use crate::defender::indicator::{self, Found};
 use crate::defender::input::read_one;
 use crate::defender::{ApiError, FetchKey, FetchValue, Listing, parse_alert_id};
 use crate::fetch::{
@@ -27,13 +26,12 @@ pub async fn ip(
     extract: bool,
 ) -> Result<(), Failure> {
     let targets = if extract {
-        extracted(raw)?
+        super::extract(&extract_text(raw)?, "no IP address in the text")?
     } else {
-        vec![read_one(raw.unwrap_or_default())?]
+        let found = vec![read_one(raw.unwrap_or_default())?];
+        super::say_read_past(&found);
+        found
     };
-    for f in targets.iter().filter(|f| !f.notes.is_empty()) {
-        eprintln!("mde-triage: {}", f.said());
-    }
     let tokens = credentials(settings)?;
     let rec = Recording::open(settings)?;
     let (fetch, events) = super::books::connect_recorded(settings, tokens, &rec).await?;
@@ -87,26 +85,17 @@ pub async fn ip(
     outcome
 }
 
-/// `--extract`: every IP in the text, said on stderr with what was skipped and why.
-fn extracted(raw: Option<&str>) -> Result<Vec<Found>, Failure> {
-    let text = match raw {
-        Some(text) if text != "-" => text.to_owned(),
+/// `--extract`'s text: the argument, or stdin when it is `-` or absent.
+fn extract_text(raw: Option<&str>) -> Result<String, Failure> {
+    match raw {
+        Some(text) if text != "-" => Ok(text.to_owned()),
         _ => {
             let mut text = String::new();
             std::io::Read::read_to_string(&mut std::io::stdin().lock(), &mut text)
                 .map_err(|e| Failure::new(super::exit::INPUT, format!("reading stdin: {e}")))?;
-            text
+            Ok(text)
         }
-    };
-    let reading = indicator::read(&text);
-    eprintln!("mde-triage: {}", reading.summary());
-    if reading.found.is_empty() {
-        return Err(Failure::new(
-            super::exit::INPUT,
-            "no IP address in the text",
-        ));
     }
-    Ok(reading.found)
 }
 
 /// One IP's answers as the report scripts read, and what its list lacks.

@@ -5,7 +5,7 @@ use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
 
-use super::indicator::Found;
+use super::indicator::{Found, shown};
 
 /// Why typed input was refused; shown under the input box and by the CLI.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -45,16 +45,6 @@ pub fn read_one(raw: &str) -> Result<Found, InputError> {
         (0, 1) => Err(InputError::Refused(reading.skipped[0].to_string())),
         (0, 0) => Err(InputError::NotAnIp(shown(raw))),
         _ => Err(InputError::Several(reading.summary())),
-    }
-}
-
-/// Echoes input in messages without letting it break the line or the terminal.
-fn shown(text: &str) -> String {
-    let s = super::sanitize::one_line(text);
-    if s.chars().count() > 60 {
-        format!("{}…", s.chars().take(60).collect::<String>())
-    } else {
-        s
     }
 }
 
