@@ -144,10 +144,15 @@ pub enum Found {
     Foreign,
 }
 
+/// Reads the three marks in one read transaction: read one by one, another process's
+/// migration could commit between them, and a new file half-seen (no id yet, a version, tables)
+/// looked foreign and was moved aside under the feet of the process that had just made it.
 pub fn inspect(conn: &Connection) -> rusqlite::Result<Found> {
-    let app: i32 = conn.query_row("PRAGMA application_id", [], |r| r.get(0))?;
-    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    let tables: i64 = conn.query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))?;
+    let snapshot = conn.unchecked_transaction()?;
+    let app: i32 = snapshot.query_row("PRAGMA application_id", [], |r| r.get(0))?;
+    let version: i64 = snapshot.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let tables: i64 = snapshot.query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))?;
+    snapshot.finish()?;
     Ok(match (app, version) {
         (APPLICATION_ID, v) if v > latest() => Found::Newer(v),
         (APPLICATION_ID, v) => Found::Ours(v),
@@ -308,5 +313,32 @@ mod tests {
             )
             .unwrap();
         assert_eq!(labelled, 0, "no row is left under a screen label");
+    }
+
+    /// Consoles started together on a new data directory: each opens the one file, none
+    /// finds it foreign or busy and moves it aside. Before the marks were read in one
+    /// transaction, about 4 in 100 rounds of six openers lost the file this way.
+    #[test]
+    fn openers_racing_on_a_new_file_all_get_the_same_database() {
+        for round in 0..25 {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join(crate::store::FILE_NAME);
+            std::thread::scope(|s| {
+                let openers: Vec<_> = (0..6)
+                    .map(|_| s.spawn(|| crate::store::Store::open(&path)))
+                    .collect();
+                for opener in openers {
+                    let opened = opener.join().unwrap();
+                    let opened = opened.unwrap_or_else(|e| panic!("round {round}: {e}"));
+                    assert_eq!(opened.warning, None, "round {round}");
+                }
+            });
+            let names: Vec<String> = std::fs::read_dir(dir.path())
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .filter(|n| !n.ends_with("-wal") && !n.ends_with("-shm"))
+                .collect();
+            assert_eq!(names, [crate::store::FILE_NAME], "round {round}");
+        }
     }
 }
