@@ -9,7 +9,7 @@ use std::time::Duration;
 use redis::RedisResult;
 use tokio::time::Instant;
 
-use super::ledger::{CONSOLE_SPAN, DEADLINE, HEARTBEAT, Inner, State};
+use super::ledger::{DEADLINE, HEARTBEAT, Inner, State};
 use super::scripts::{self, HeartbeatArgs};
 use crate::defender::Endpoint;
 use crate::fetch::{Backend, Link, SharedEndpoint, SharedStatus, WindowStatus};
@@ -70,17 +70,19 @@ impl Inner {
             let st = self.lock();
             let mut from = [None; Endpoint::ALL.len()];
             for (i, e) in Endpoint::ALL.into_iter().enumerate() {
-                from[i] = st.mirror.get(&e).and_then(|m| m.scores.back().copied());
+                from[i] = st
+                    .mirror
+                    .get(&e)
+                    .and_then(|m| m.calls.back().map(|(s, _)| *s));
             }
             (st.epoch.clone(), from)
         };
         let sent = Instant::now();
+        let console = self.console();
         let args = HeartbeatArgs {
-            process: &self.process,
+            console: &console,
             epoch: &epoch,
             marker_ttl_ms: self.key_ttl_ms(),
-            console_ms: CONSOLE_SPAN.as_millis() as u64,
-            consoles_ttl_ms: (CONSOLE_SPAN * 2).as_millis() as u64,
             reaches: &reaches,
             from,
         };
@@ -95,23 +97,26 @@ impl Inner {
         for (e, seen) in Endpoint::ALL.into_iter().zip(reply.endpoints) {
             let view = st.team.entry(e).or_default();
             view.counts = seen.counts;
+            view.counted_at = reply.now;
             view.pause_end = seen.pause_end;
             let mirror = st.mirror.entry(e).or_default();
-            // Read from the newest score we had, inclusive: skip the ties we hold already.
-            let last = mirror.scores.back().copied();
-            let ties = last.map_or(0, |l| {
-                mirror.scores.iter().rev().take_while(|s| **s == l).count()
-            });
-            let mut skip = ties;
-            for s in seen.scores {
-                if Some(s) == last && skip > 0 {
-                    skip -= 1;
+            // Read from the newest score we had, inclusive: skip the calls we hold already.
+            let last = mirror.calls.back().map(|(s, _)| *s);
+            let held: Vec<String> = mirror
+                .calls
+                .iter()
+                .rev()
+                .take_while(|(s, _)| Some(*s) == last)
+                .map(|(_, m)| m.clone())
+                .collect();
+            for call in seen.calls {
+                if Some(call.0) == last && held.contains(&call.1) {
                     continue;
                 }
-                mirror.scores.push_back(s);
+                mirror.calls.push_back(call);
             }
-            while mirror.scores.front().is_some_and(|s| *s <= oldest) {
-                mirror.scores.pop_front();
+            while mirror.calls.front().is_some_and(|(s, _)| *s <= oldest) {
+                mirror.calls.pop_front();
             }
         }
         // Our calls that left every window are of no use to a re-seed.

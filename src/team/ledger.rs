@@ -10,7 +10,9 @@ use redis::aio::ConnectionManager;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
-use super::scripts::{self, AdmitArgs, AdmitReply, Keys, WindowArgs};
+use super::scripts::{
+    self, AdmitArgs, AdmitReply, Admitted, Console, Keys, ReseedArgs, WindowArgs,
+};
 use super::share::LocalShare;
 use crate::defender::Endpoint;
 use crate::fetch::{Ask, BudgetPolicy, Link, Priority, SharedStatus, Verdict, Window};
@@ -85,19 +87,31 @@ pub enum At {
 
 #[derive(Debug, Clone, Default)]
 pub struct TeamView {
+    /// The team's calls per window of the policy, as Redis counted them at `counted_at`.
     pub counts: Vec<u32>,
+    /// Redis ms.
+    pub counted_at: i64,
     pub pause_end: Option<i64>,
 }
 
-/// The team's calls as last read, Redis ms, ascending.
+/// The team's calls as last read: Redis ms and call id, ascending.
 #[derive(Debug, Clone, Default)]
 pub struct Mirror {
-    pub scores: VecDeque<i64>,
+    pub calls: VecDeque<(i64, String)>,
 }
 
 impl Inner {
     pub fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// This process as the consoles count knows it.
+    pub fn console(&self) -> Console<'_> {
+        Console {
+            process: &self.process,
+            span_ms: CONSOLE_SPAN.as_millis() as u64,
+            set_ttl_ms: (CONSOLE_SPAN * 2).as_millis() as u64,
+        }
     }
 
     pub fn call_id(&self, seq: u64) -> String {
@@ -210,8 +224,10 @@ impl Inner {
         for _ in 0..3 {
             let epoch = self.lock().epoch.clone();
             let sent = Instant::now();
+            let console = self.console();
             let args = AdmitArgs {
                 endpoint: ask.endpoint,
+                console: &console,
                 id,
                 now,
                 epoch: &epoch,
@@ -223,8 +239,12 @@ impl Inner {
                 set_ttl_ms: self.key_ttl_ms(),
                 windows: &windows,
             };
-            let (reply, redis_now, counts) = match scripts::admit(&mut con, &self.keys, args).await
-            {
+            let Admitted {
+                reply,
+                now: redis_now,
+                consoles,
+                counts,
+            } = match scripts::admit(&mut con, &self.keys, args).await {
                 Ok(r) => r,
                 // Retry once with the same call id: a call admitted by the first try is
                 // found by its id and not counted twice.
@@ -240,8 +260,11 @@ impl Inner {
                 if now.is_none() {
                     self.measured(&mut st, sent, redis_now);
                 }
+                st.consoles = consoles.max(1);
                 if !counts.is_empty() {
-                    st.team.entry(ask.endpoint).or_default().counts = counts;
+                    let view = st.team.entry(ask.endpoint).or_default();
+                    view.counts = counts;
+                    view.counted_at = redis_now;
                 }
                 let verdict = match reply {
                     AdmitReply::Admitted { score } => {
@@ -291,9 +314,13 @@ impl Inner {
         {
             return Verdict::Paused(p - now);
         }
+        if let Some(wait) = self.unmet_team_wait(st, ask.priority, now) {
+            return Verdict::Wait(wait);
+        }
         let n = self.share_of(st);
         if !st.share.contains_key(&ask.endpoint) {
-            let seen = self.last_seen(st, ask.endpoint);
+            let mut seen = self.last_seen(st, ask.endpoint);
+            seen.extend(self.counted_unseen(st, ask.endpoint, &seen));
             st.share.insert(ask.endpoint, LocalShare::new(seen));
         }
         let share = st.share.get_mut(&ask.endpoint).expect("just made");
@@ -312,15 +339,34 @@ impl Inner {
         }
     }
 
+    /// How long batch work waits before spending on a guess. A process that has never reached
+    /// the team knows neither its calls nor how many share them, and no peer counts it in
+    /// theirs: what it spends is on top of the team's full share. So batch waits for the first
+    /// contact, asking again each heartbeat, for one shortest window from start: a Redis slow
+    /// to answer at start (seen: over 500 ms with three consoles starting under build load)
+    /// is met in that time, and the team's calls it never saw leave that window. After it,
+    /// the outage is real for every console, and batch spends its share of a guessed
+    /// [`UNKNOWN_SHARE`]. The analyst never waits here.
+    fn unmet_team_wait(&self, st: &State, priority: Priority, now: Instant) -> Option<Duration> {
+        if st.connected_once || BudgetPolicy::is_analysts(priority) {
+            return None;
+        }
+        let shortest = self.policy.limits.0.iter().map(|w| w.window).min()?;
+        let until = self.base + self.policy.reach(shortest);
+        (until > now).then(|| (until - now).min(HEARTBEAT))
+    }
+
     /// The team's calls as last seen on `endpoint`: the mirror, our calls it has not caught
     /// up with, and (never connected) the calls given at start.
     fn last_seen(&self, st: &State, endpoint: Endpoint) -> Vec<Instant> {
-        let scores = st.mirror.get(&endpoint).map(|m| &m.scores);
-        let newest = scores.and_then(|s| s.back().copied()).unwrap_or(i64::MIN);
-        let mut seen: Vec<Instant> = scores
+        let calls = st.mirror.get(&endpoint).map(|m| &m.calls);
+        let newest = calls
+            .and_then(|c| c.back().map(|(s, _)| *s))
+            .unwrap_or(i64::MIN);
+        let mut seen: Vec<Instant> = calls
             .into_iter()
             .flatten()
-            .map(|s| self.instant_of(st, *s))
+            .map(|(s, _)| self.instant_of(st, *s))
             .collect();
         for call in st.own.values().filter(|c| c.endpoint == endpoint) {
             let ms = self.redis_ms(st, call.at);
@@ -334,6 +380,42 @@ impl Inner {
             }
         }
         seen
+    }
+
+    /// Calls Redis counted at our last round trip that `seen` does not hold: those the team
+    /// made since the heartbeat last read the log (up to a second's worth, and a burst of a
+    /// whole window when consoles start together). Per window, as many as the count exceeds
+    /// what we hold, each placed as late as it can have been made, so none leaves a window
+    /// early: at the count's time for the shortest window, and for each longer one just
+    /// outside the window before it.
+    fn counted_unseen(&self, st: &State, endpoint: Endpoint, seen: &[Instant]) -> Vec<Instant> {
+        let Some(view) = st.team.get(&endpoint).filter(|v| !v.counts.is_empty()) else {
+            return Vec::new();
+        };
+        let at = self.instant_of(st, view.counted_at);
+        let mut windows: Vec<(Duration, u32)> = self
+            .policy
+            .limits
+            .0
+            .iter()
+            .zip(&view.counts)
+            .map(|(w, counted)| (self.policy.reach(w.window), *counted))
+            .collect();
+        windows.sort_by_key(|(reach, _)| *reach);
+        let mut placed: Vec<Instant> = Vec::new();
+        let mut shorter = Duration::ZERO;
+        for (reach, counted) in windows {
+            let held = seen
+                .iter()
+                .chain(&placed)
+                .filter(|t| **t <= at && **t + reach > at)
+                .count();
+            let missing = (counted as usize).saturating_sub(held);
+            let when = at.checked_sub(shorter).unwrap_or(at);
+            placed.extend(std::iter::repeat_n(when, missing));
+            shorter = reach;
+        }
+        placed
     }
 
     /// The shared books cannot be reached: decide locally from now on, and say so once.
@@ -384,7 +466,12 @@ impl Inner {
         parts.join(",")
     }
 
-    /// Puts our calls of the last horizon on the shared log and adopts the epoch marker.
+    /// Puts our calls of the last horizon on the shared log and adopts the epoch marker. Back
+    /// after having adopted an epoch (an outage, or a Redis that lost its data), the team's
+    /// calls we last read go back too, by their own ids: a peer that ended since cannot re-add
+    /// its own, and the log would otherwise forget them while they still count at Microsoft.
+    /// Added only where missing, so nothing counts twice; a call its owner took back since is
+    /// counted again until it leaves the window (the safe side).
     pub async fn reseed(&self) -> RedisResult<()> {
         let mut con = self.connection()?;
         let (calls, candidate, restart) = {
@@ -394,6 +481,16 @@ impl Inner {
                 by.entry(call.endpoint)
                     .or_default()
                     .push((id.clone(), self.redis_ms(&st, call.at)));
+            }
+            if !st.epoch.is_empty() {
+                for (e, mirror) in &st.mirror {
+                    let list = by.entry(*e).or_default();
+                    let peers = mirror
+                        .calls
+                        .iter()
+                        .filter(|(_, id)| !st.own.contains_key(id));
+                    list.extend(peers.map(|(score, id)| (id.clone(), *score)));
+                }
             }
             let calls: Vec<_> = Endpoint::ALL
                 .into_iter()
@@ -408,10 +505,19 @@ impl Inner {
         };
         let sent = Instant::now();
         let ttl = self.key_ttl_ms();
-        let (marker, redis_now) =
-            scripts::reseed(&mut con, &self.keys, &candidate, restart, ttl, ttl, &calls).await?;
+        let console = self.console();
+        let args = ReseedArgs {
+            console: &console,
+            candidate: &candidate,
+            restart,
+            marker_ttl_ms: ttl,
+            set_ttl_ms: ttl,
+            calls: &calls,
+        };
+        let (marker, redis_now, consoles) = scripts::reseed(&mut con, &self.keys, args).await?;
         let mut st = self.lock();
         self.measured(&mut st, sent, redis_now);
+        st.consoles = consoles.max(1);
         // What we re-added is on the log at these scores now.
         for (_, list) in calls {
             for (id, ms) in list {

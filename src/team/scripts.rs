@@ -131,8 +131,17 @@ pub enum AdmitReply {
     Reseed,
 }
 
+/// Who is asking, for the consoles count every admission and connect refreshes.
+pub struct Console<'a> {
+    pub process: &'a str,
+    /// How long a console counts after it last said it was here.
+    pub span_ms: u64,
+    pub set_ttl_ms: u64,
+}
+
 pub struct AdmitArgs<'a> {
     pub endpoint: Endpoint,
+    pub console: &'a Console<'a>,
     pub id: &'a str,
     pub now: Option<i64>,
     pub epoch: &'a str,
@@ -141,16 +150,28 @@ pub struct AdmitArgs<'a> {
     pub windows: &'a WindowArgs,
 }
 
-/// The reply, Redis's now, and the team's count per window (empty when paused or re-seeding).
+/// What an admission learnt besides its verdict.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Admitted {
+    pub reply: AdmitReply,
+    /// Redis's now, ms.
+    pub now: i64,
+    /// Consoles that said they were here within the span, the asker included.
+    pub consoles: u32,
+    /// The team's count per window (empty when paused or re-seeding).
+    pub counts: Vec<u32>,
+}
+
 pub async fn admit(
     con: &mut ConnectionManager,
     keys: &Keys,
     a: AdmitArgs<'_>,
-) -> RedisResult<(AdmitReply, i64, Vec<u32>)> {
+) -> RedisResult<Admitted> {
     let mut inv = SCRIPTS.admit.prepare_invoke();
     inv.key(keys.calls(a.endpoint))
         .key(keys.pause(a.endpoint))
         .key(keys.epoch())
+        .key(keys.consoles())
         .arg(a.id)
         .arg(a.now.map(|n| n.to_string()).unwrap_or_default())
         .arg(a.epoch)
@@ -160,16 +181,24 @@ pub async fn admit(
     for (allowed, reach) in a.windows {
         inv.arg(*allowed).arg(*reach);
     }
+    inv.arg(a.console.process)
+        .arg(a.console.span_ms)
+        .arg(a.console.set_ttl_ms);
     let r: Vec<i64> = inv.invoke_async(con).await?;
-    let (kind, value, now) = (r[0], r[1], r[2]);
-    let counts = r[3..].iter().map(|c| *c as u32).collect();
+    let (kind, value, now, consoles) = (r[0], r[1], r[2], r[3]);
+    let counts = r[4..].iter().map(|c| *c as u32).collect();
     let reply = match kind {
         0 => AdmitReply::Admitted { score: value },
         1 => AdmitReply::Wait { ms: value },
         2 => AdmitReply::Paused { ms: value },
         _ => AdmitReply::Reseed,
     };
-    Ok((reply, now, counts))
+    Ok(Admitted {
+        reply,
+        now,
+        consoles: u32::try_from(consoles).unwrap_or(1),
+        counts,
+    })
 }
 
 /// Takes call `id` off the log; with a pause, pauses the endpoint (the longer pause wins).
@@ -193,24 +222,36 @@ pub async fn take_back(
         .await
 }
 
-/// Re-adds `calls` (per endpoint: member, score) and returns the epoch marker and Redis's now.
+pub struct ReseedArgs<'a> {
+    pub console: &'a Console<'a>,
+    /// A new epoch id, used only if the marker is missing.
+    pub candidate: &'a str,
+    /// We adopted an epoch before: the Redis lost its data, so the grace starts now.
+    pub restart: bool,
+    pub marker_ttl_ms: u64,
+    pub set_ttl_ms: u64,
+    /// Per endpoint: member, score.
+    pub calls: &'a [(Endpoint, Vec<(String, i64)>)],
+}
+
+/// Re-adds our calls and returns the epoch marker, Redis's now and the consoles count.
 pub async fn reseed(
     con: &mut ConnectionManager,
     keys: &Keys,
-    candidate: &str,
-    restart: bool,
-    marker_ttl_ms: u64,
-    set_ttl_ms: u64,
-    calls: &[(Endpoint, Vec<(String, i64)>)],
-) -> RedisResult<(String, i64)> {
+    a: ReseedArgs<'_>,
+) -> RedisResult<(String, i64, u32)> {
     let mut inv = SCRIPTS.reseed.prepare_invoke();
     inv.key(keys.epoch())
-        .arg(candidate)
+        .key(keys.consoles())
+        .arg(a.candidate)
         .arg("")
-        .arg(marker_ttl_ms)
-        .arg(set_ttl_ms)
-        .arg(u8::from(restart));
-    for (e, list) in calls {
+        .arg(a.marker_ttl_ms)
+        .arg(a.set_ttl_ms)
+        .arg(u8::from(a.restart))
+        .arg(a.console.process)
+        .arg(a.console.span_ms)
+        .arg(a.console.set_ttl_ms);
+    for (e, list) in a.calls {
         inv.key(keys.calls(*e)).arg(list.len());
         for (member, score) in list {
             inv.arg(member).arg(*score);
@@ -220,11 +261,9 @@ pub async fn reseed(
 }
 
 pub struct HeartbeatArgs<'a> {
-    pub process: &'a str,
+    pub console: &'a Console<'a>,
     pub epoch: &'a str,
     pub marker_ttl_ms: u64,
-    pub console_ms: u64,
-    pub consoles_ttl_ms: u64,
     pub reaches: &'a [u64],
     /// Per endpoint of [`Endpoint::ALL`], the lowest score to read (`None`: all).
     pub from: [Option<i64>; Endpoint::ALL.len()],
@@ -234,7 +273,8 @@ pub struct HeartbeatArgs<'a> {
 pub struct HeartbeatEndpoint {
     pub pause_end: Option<i64>,
     pub counts: Vec<u32>,
-    pub scores: Vec<i64>,
+    /// The calls read, ascending: score (Redis ms) and member (call id).
+    pub calls: Vec<(i64, String)>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -255,11 +295,11 @@ pub async fn heartbeat(
     for e in Endpoint::ALL {
         inv.key(keys.calls(e)).key(keys.pause(e));
     }
-    inv.arg(a.process)
+    inv.arg(a.console.process)
         .arg(a.epoch)
         .arg(a.marker_ttl_ms)
-        .arg(a.console_ms)
-        .arg(a.consoles_ttl_ms)
+        .arg(a.console.span_ms)
+        .arg(a.console.set_ttl_ms)
         .arg(a.reaches.len());
     for r in a.reaches {
         inv.arg(*r);
@@ -267,28 +307,49 @@ pub async fn heartbeat(
     for from in a.from {
         inv.arg(from.map_or_else(|| "-inf".to_string(), |f| f.to_string()));
     }
-    let r: Vec<i64> = inv.invoke_async(con).await?;
+    let r: Vec<redis::Value> = inv.invoke_async(con).await?;
+    let int = |i: usize| -> RedisResult<i64> {
+        let v = r.get(i).ok_or_else(|| short_reply(i))?;
+        Ok(redis::from_redis_value_ref(v)?)
+    };
     let mut reply = HeartbeatReply {
-        now: r[0],
-        consoles: r[1] as u32,
-        epoch_ok: r[2] == 1,
+        now: int(0)?,
+        consoles: int(1)? as u32,
+        epoch_ok: int(2)? == 1,
         endpoints: Vec::new(),
     };
     let k = a.reaches.len();
     let mut i = 3;
     for _ in Endpoint::ALL {
-        let pause = r[i];
-        let counts = r[i + 1..i + 1 + k].iter().map(|c| *c as u32).collect();
-        let m = r[i + 1 + k] as usize;
-        let scores = r[i + 2 + k..i + 2 + k + m].to_vec();
-        i += 2 + k + m;
+        let pause = int(i)?;
+        let counts = (0..k)
+            .map(|w| int(i + 1 + w).map(|c| c as u32))
+            .collect::<RedisResult<_>>()?;
+        let m = int(i + 1 + k)? as usize;
+        let scores = i + 2 + k;
+        let members = scores + m;
+        let calls = (0..m)
+            .map(|j| {
+                let member = r.get(members + j).ok_or_else(|| short_reply(members + j))?;
+                Ok((int(scores + j)?, redis::from_redis_value_ref(member)?))
+            })
+            .collect::<RedisResult<_>>()?;
+        i = members + m;
         reply.endpoints.push(HeartbeatEndpoint {
             pause_end: (pause > 0).then_some(pause),
             counts,
-            scores,
+            calls,
         });
     }
     Ok(reply)
+}
+
+fn short_reply(at: usize) -> redis::RedisError {
+    redis::RedisError::from((
+        redis::ErrorKind::Client,
+        "the heartbeat script's reply is shorter than expected",
+        format!("no element {at}"),
+    ))
 }
 
 /// What the lookup script said.

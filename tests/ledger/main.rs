@@ -7,4 +7,5 @@ mod support;
 
 mod shared_local;
 mod store_ledger;
+mod team_fallback;
 mod team_redis;

@@ -14,10 +14,10 @@ use proptest::prelude::*;
 use support::redis::RedisServer;
 use tokio::time::Instant;
 
-const REG: &str = "test-reg";
-const EP: Endpoint = Endpoint::IpStats;
+pub(crate) const REG: &str = "test-reg";
+pub(crate) const EP: Endpoint = Endpoint::IpStats;
 
-fn policy(spec: &str, reserve: f64, slack_ms: u64) -> BudgetPolicy {
+pub(crate) fn policy(spec: &str, reserve: f64, slack_ms: u64) -> BudgetPolicy {
     BudgetPolicy {
         limits: spec.parse().unwrap(),
         reserve,
@@ -25,12 +25,12 @@ fn policy(spec: &str, reserve: f64, slack_ms: u64) -> BudgetPolicy {
     }
 }
 
-async fn ledger(server: &RedisServer, p: &BudgetPolicy) -> TeamLedger {
+pub(crate) async fn ledger(server: &RedisServer, p: &BudgetPolicy) -> TeamLedger {
     let url = TeamUrl::parse(&server.url()).unwrap();
     TeamLedger::start(url, REG.into(), p.clone(), Vec::new()).await
 }
 
-fn ask(seq: u64, priority: Priority) -> Ask {
+pub(crate) fn ask(seq: u64, priority: Priority) -> Ask {
     Ask {
         endpoint: EP,
         priority,
@@ -44,7 +44,7 @@ fn virtual_start() -> i64 {
 }
 
 /// Asks until admitted, waiting what the ledger says (the grace after a new epoch, a pause).
-async fn until_admitted(l: &TeamLedger, a: Ask) {
+pub(crate) async fn until_admitted(l: &TeamLedger, a: Ask) {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         match l.admit(a).await {
@@ -58,7 +58,7 @@ async fn until_admitted(l: &TeamLedger, a: Ask) {
 }
 
 /// Waits until `cond` holds, polling every 20 ms, for at most `secs`.
-async fn eventually(secs: u64, what: &str, mut cond: impl FnMut() -> bool) {
+pub(crate) async fn eventually(secs: u64, what: &str, mut cond: impl FnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(secs);
     while !cond() {
         assert!(Instant::now() < deadline, "{what} within {secs} s");
@@ -66,7 +66,7 @@ async fn eventually(secs: u64, what: &str, mut cond: impl FnMut() -> bool) {
     }
 }
 
-fn zcard(server: &RedisServer) -> usize {
+pub(crate) fn zcard(server: &RedisServer) -> usize {
     server.cli(&["ZCARD", &calls_key(REG, EP)]).parse().unwrap()
 }
 

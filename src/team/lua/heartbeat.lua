@@ -4,7 +4,9 @@
 -- ARGV: 1 process id, 2 our epoch, 3 the marker's TTL ms, 4 how long a console counts ms,
 --       5 the consoles set's TTL ms, 6 number of windows k, 7 .. 6+k reach ms,
 --       then per endpoint: the lowest score to return (calls at or after it).
--- Returns {now, consoles, epoch ok (1/0), then per endpoint: pause end (0), k counts, m, m scores}.
+-- Returns {now, consoles, epoch ok (1/0), then per endpoint: pause end (0), k counts, m, m
+-- scores, their m members}: the members let a process that outlives a Redis restart put the
+-- team's calls it saw back on the log, its peers' that ended included, each counted once.
 local now = now_ms(nil)
 redis.call('ZADD', KEYS[1], now, ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[4]))
@@ -28,5 +30,6 @@ for i = 3, #KEYS, 2 do
   local scores = redis.call('ZRANGEBYSCORE', KEYS[i], ARGV[6 + k + e], '+inf', 'WITHSCORES')
   reply[#reply + 1] = #scores / 2
   for j = 2, #scores, 2 do reply[#reply + 1] = tonumber(scores[j]) end
+  for j = 1, #scores, 2 do reply[#reply + 1] = scores[j] end
 end
 return reply
