@@ -1,4 +1,4 @@
-//! The HTTP client for the three endpoints (reqwest): one [`Call`] is one request. Maps every
+//! The HTTP client for the API's endpoints (reqwest): one [`Call`] is one request. Maps every
 //! outcome to a value or an [`ApiError`]; never panics on what the server sends.
 
 use std::future::Future;
@@ -9,8 +9,10 @@ use std::time::Duration;
 use reqwest::{StatusCode, Url, header, redirect};
 use serde_json::Value;
 
+use super::device::Device;
 use super::error::{ApiError, ErrorKind};
 use super::fields::read_logged;
+use super::findbyip;
 use super::key::{FetchKey, FetchValue, NotFound};
 use super::listing::{Item, Listing};
 use super::model::IpStats;
@@ -197,6 +199,7 @@ impl Client {
     /// One call is one request. A 401 is reported with whether the token source dropped the
     /// refused token: the scheduler then tries once more, through the budget like any call.
     async fn send(&self, call: Call) -> Result<Page, ApiError> {
+        refuse_before_calling(&call.key, chrono::Utc::now())?;
         let token = self.tokens.token().await?;
         let result = self.send_with(&call, &token).await;
         match result {
@@ -270,6 +273,20 @@ impl Transport for Client {
     }
 }
 
+/// A findbyip key for a public IP, or a time outside the API's 30 days, is refused here too,
+/// before a token is asked for, whoever built the key: such a call is a spent call with no
+/// answer (a 400, or nothing documented for a public IP).
+pub fn refuse_before_calling(
+    key: &FetchKey,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), ApiError> {
+    match key {
+        FetchKey::DevicesAt(ip, at) => findbyip::check(*ip, *at, now)
+            .map_err(|e| ApiError::new(ErrorKind::InvalidInput, e.to_string())),
+        _ => Ok(()),
+    }
+}
+
 /// Decodes one successful body for `key`. Malformed JSON becomes a Decode error, never a panic;
 /// inside a well-formed list each element is read on its own. A next link comes back as
 /// [`Next::Follow`] unjudged: only the client knows the origin and path to judge it against.
@@ -293,6 +310,28 @@ pub fn decode_page(key: &FetchKey, body: &[u8]) -> Result<Page, ApiError> {
             let (listing, next) = list(&json, body)?;
             Page {
                 value: FetchValue::Ips(listing),
+                next,
+            }
+        }
+        FetchKey::Device(_) => {
+            let Value::Object(map) = &json else {
+                return Err(not_a(&json, "a device record", body));
+            };
+            Page::last(FetchValue::Device(Box::new(
+                read_logged(map, Device::read).0,
+            )))
+        }
+        FetchKey::DeviceAlerts(_) => {
+            let (listing, next) = list(&json, body)?;
+            Page {
+                value: FetchValue::Alerts(listing),
+                next,
+            }
+        }
+        FetchKey::DevicesAt(..) => {
+            let (listing, next) = list(&json, body)?;
+            Page {
+                value: FetchValue::Devices(listing),
                 next,
             }
         }
