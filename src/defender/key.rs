@@ -178,6 +178,18 @@ impl Endpoint {
 }
 
 impl FetchKey {
+    /// The findbyip key for `ip` at `at`, or why that call would be wasted (a public IP, a
+    /// time outside the API's 30 days); `now` is the caller's clock.
+    pub fn devices_at(
+        ip: IpAddr,
+        at: chrono::DateTime<chrono::Utc>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<FetchKey, super::findbyip::Refused> {
+        let at = UtcSecond::new(at);
+        super::findbyip::check(ip, at, now)?;
+        Ok(FetchKey::DevicesAt(ip, at))
+    }
+
     pub fn endpoint(&self) -> Endpoint {
         match self {
             Self::IpStats(_) => Endpoint::IpStats,

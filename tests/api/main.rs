@@ -8,6 +8,8 @@ mod support;
 mod auth;
 mod cases;
 mod client_contract;
+mod device_examples;
+mod devices;
 mod doctor;
 mod examples_decode;
 mod expand;
