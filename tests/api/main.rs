@@ -9,6 +9,7 @@ mod auth;
 mod cases;
 mod client_contract;
 mod device_examples;
+mod device_oneshot;
 mod devices;
 mod doctor;
 mod examples_decode;
