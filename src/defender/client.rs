@@ -12,7 +12,6 @@ use serde_json::Value;
 use super::device::Device;
 use super::error::{ApiError, ErrorKind};
 use super::fields::read_logged;
-use super::findbyip;
 use super::key::{FetchKey, FetchValue, NotFound};
 use super::listing::{Item, Listing};
 use super::model::IpStats;
@@ -199,7 +198,8 @@ impl Client {
     /// One call is one request. A 401 is reported with whether the token source dropped the
     /// refused token: the scheduler then tries once more, through the budget like any call.
     async fn send(&self, call: Call) -> Result<Page, ApiError> {
-        refuse_before_calling(&call.key, chrono::Utc::now())?;
+        // Whoever built the key: a call the API could only refuse is not sent.
+        call.key.refused(chrono::Utc::now())?;
         let token = self.tokens.token().await?;
         let result = self.send_with(&call, &token).await;
         match result {
@@ -270,20 +270,6 @@ impl Transport for Client {
     fn call(&self, call: Call) -> CallFuture {
         let this = self.clone();
         Box::pin(async move { this.send(call).await })
-    }
-}
-
-/// A findbyip key for a public IP, or a time outside the API's 30 days, is refused here too,
-/// before a token is asked for, whoever built the key: such a call is a spent call with no
-/// answer (a 400, or nothing documented for a public IP).
-pub fn refuse_before_calling(
-    key: &FetchKey,
-    now: chrono::DateTime<chrono::Utc>,
-) -> Result<(), ApiError> {
-    match key {
-        FetchKey::DevicesAt(ip, at) => findbyip::check(*ip, *at, now)
-            .map_err(|e| ApiError::new(ErrorKind::InvalidInput, e.to_string())),
-        _ => Ok(()),
     }
 }
 

@@ -6,6 +6,7 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use super::device::Device;
+use super::error::{ApiError, ErrorKind};
 use super::findbyip::UtcSecond;
 use super::input::{AlertId, DeviceId};
 use super::listing::{Cut, Listing};
@@ -146,13 +147,15 @@ impl Endpoint {
 
     /// How long an answer stays fresh unless `cache_ttl` says otherwise. Prevalence and an
     /// alert's IPs change slowly; an IP's alerts are what moves during an incident, and so
-    /// are a device's. A device's details (health, risk, last seen) change within the hour;
-    /// who held an IP at a past time does not change at all.
+    /// are a device's. A device's details (health, risk, last seen) change within the hour.
+    /// Who held an IP at a past time should not change, but a time within the last minutes
+    /// (its window reaching past now, reports still arriving) may: an hour, not more.
     pub fn default_ttl(self) -> Duration {
         match self {
-            Self::IpStats | Self::AlertIps | Self::Machine => Duration::from_secs(3600),
+            Self::IpStats | Self::AlertIps | Self::Machine | Self::FindByIp => {
+                Duration::from_secs(3600)
+            }
             Self::IpAlerts | Self::MachineAlerts => Duration::from_secs(600),
-            Self::FindByIp => Duration::from_secs(6 * 3600),
         }
     }
 
@@ -188,6 +191,17 @@ impl FetchKey {
         let at = UtcSecond::new(at);
         super::findbyip::check(ip, at, now)?;
         Ok(FetchKey::DevicesAt(ip, at))
+    }
+
+    /// Why this call would be wasted, as an input error: a findbyip key for a public IP, or
+    /// a time outside the API's 30 days (a 400, or nothing documented for a public IP). The
+    /// scheduler answers such a key without spending budget, and the client never sends it.
+    pub fn refused(&self, now: chrono::DateTime<chrono::Utc>) -> Result<(), ApiError> {
+        match self {
+            Self::DevicesAt(ip, at) => super::findbyip::check(*ip, *at, now)
+                .map_err(|e| ApiError::new(ErrorKind::InvalidInput, e.to_string())),
+            _ => Ok(()),
+        }
     }
 
     pub fn endpoint(&self) -> Endpoint {
