@@ -23,7 +23,7 @@ pub enum FetchKey {
     /// A device's alerts (`GET /api/machines/{id}/alerts`).
     DeviceAlerts(DeviceId),
     /// The devices seen with an internal IP around a time (findbyip); build it through
-    /// [`super::findbyip::check`] so a public IP or an old time never becomes a call.
+    /// [`FetchKey::devices_at`], so a public IP or an old time never becomes a call.
     DevicesAt(IpAddr, UtcSecond),
 }
 

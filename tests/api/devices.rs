@@ -195,6 +195,12 @@ async fn findbyip_answers_who_held_the_ip_then_across_a_dhcp_move() {
         names(get(&c, at_night).await.unwrap()),
         ["ws-exec-01.contoso.local"]
     );
+    // An IPv6 unique-local address, quoted like any other.
+    let v6 = FetchKey::devices_at(ip("fd00:20:30::52"), night, now).unwrap();
+    assert_eq!(
+        names(get(&c, v6).await.unwrap()),
+        ["srv-build-02.contoso.local"]
+    );
     // Nobody had it: 200 with an empty list.
     let nobody = FetchKey::devices_at(ip("10.99.99.99"), night, now).unwrap();
     assert!(names(get(&c, nobody).await.unwrap()).is_empty());
