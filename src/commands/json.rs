@@ -38,6 +38,8 @@ pub struct AlertJson {
     pub category: Option<String>,
     pub created: Option<String>,
     pub device: Option<String>,
+    /// The device's id, for `device ID`: `device` is its name when the alert has one.
+    pub machine_id: Option<String>,
     pub user: Option<String>,
     pub detection_source: Option<String>,
     pub mitre_techniques: Vec<String>,
@@ -56,6 +58,7 @@ impl From<&Alert> for AlertJson {
                 .alert_creation_time
                 .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)),
             device: a.device().map(str::to_owned),
+            machine_id: a.machine_id.clone(),
             user: a.related_user.as_ref().map(|u| u.display()),
             detection_source: a.detection_source.clone(),
             mitre_techniques: a.mitre_techniques.clone(),

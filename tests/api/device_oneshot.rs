@@ -200,6 +200,14 @@ async fn a_public_ip_spends_no_devices_call_and_an_old_time_no_call_at_all() {
         v.get("devices").is_none() && v.get("devices_at").is_none(),
         "{v}"
     );
+    // Each alert names its device's id, for `device ID`.
+    let doc = v["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"] == DOC_ALERT)
+        .unwrap();
+    assert_eq!(doc["machine_id"], FIN_07, "{doc}");
     sim.shutdown().await;
 }
 
