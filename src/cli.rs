@@ -116,10 +116,23 @@ pub enum Command {
         /// Find every IP in the text (a ticket, an e-mail, a log excerpt) and look up each
         #[arg(long)]
         extract: bool,
+        /// Also the devices that held the IP within 15 minutes of this time (e.g.
+        /// 2026-11-20T09:14:00Z, in the last 30 days); internal IPs only, a public one spends
+        /// no call
+        #[arg(long, value_name = "TIME")]
+        devices_at: Option<String>,
     },
     /// Related IPs of one alert
     Alert {
         /// Alert id, e.g. 636688558380765161_2136280442
+        id: String,
+        /// Print JSON instead of a table
+        #[arg(long)]
+        json: bool,
+    },
+    /// A device and its alerts (exit 4 when the API does not know it)
+    Device {
+        /// Device (machine) id, e.g. 1e5bc9d7e413ddd7902c2932e418702b84d0cc07
         id: String,
         /// Print JSON instead of a table
         #[arg(long)]

@@ -4,6 +4,7 @@ pub mod books;
 pub mod cases;
 pub mod console;
 pub mod credentials;
+pub mod device;
 pub mod doctor;
 pub mod expand;
 pub mod json;

@@ -7,7 +7,9 @@ use std::process::ExitCode;
 
 use clap::Parser as _;
 use mde_triage::cli::{Cli, Command};
-use mde_triage::commands::{Failure, cases, console, doctor, exit, expand, oneshot, simulator};
+use mde_triage::commands::{
+    Failure, cases, console, device, doctor, exit, expand, oneshot, simulator,
+};
 use mde_triage::config::{self, Settings};
 
 fn main() -> ExitCode {
@@ -50,10 +52,23 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
         Command::Tui => console::tui(&settings).await,
         Command::Demo(args) => console::demo(&settings, &args).await,
         Command::Sim(args) => simulator::run(&args, cli.global.rate_limit.clone()).await,
-        Command::Ip { ip, json, extract } => {
-            oneshot::ip(&settings, ip.as_deref(), json, extract).await
+        Command::Ip {
+            ip,
+            json,
+            extract,
+            devices_at,
+        } => {
+            oneshot::ip(
+                &settings,
+                ip.as_deref(),
+                json,
+                extract,
+                devices_at.as_deref(),
+            )
+            .await
         }
         Command::Alert { id, json } => oneshot::alert(&settings, &id, json).await,
+        Command::Device { id, json } => device::device(&settings, &id, json).await,
         Command::Expand {
             seeds,
             depth,

@@ -2,6 +2,8 @@
 //! sliding-window limits answering 429, a request log, latency and fault injection.
 
 pub mod dataset;
+mod device_routes;
+mod devices;
 mod identity;
 mod limits;
 mod routes;
@@ -66,7 +68,11 @@ impl Default for SimConfig {
             page_size: 100,
             client_id: "sim-client".into(),
             client_secret: "sim-secret".into(),
-            roles: vec!["Ip.Read.All".into(), "Alert.Read.All".into()],
+            roles: vec![
+                "Ip.Read.All".into(),
+                "Alert.Read.All".into(),
+                "Machine.Read.All".into(),
+            ],
             token_lifetime: Duration::from_secs(3599),
             device_code_interval: 1,
             device_code_polls: 2,

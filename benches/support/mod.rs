@@ -51,6 +51,9 @@ pub fn console(n: usize) -> State {
                 })),
                 FetchKey::IpAlerts(_) => FetchValue::Alerts(list.take().unwrap_or_default().into()),
                 FetchKey::AlertIps(_) => FetchValue::Ips(Default::default()),
+                FetchKey::DeviceAlerts(_) => FetchValue::Alerts(Default::default()),
+                FetchKey::Device(_) => FetchValue::Device(Default::default()),
+                FetchKey::DevicesAt(..) => FetchValue::Devices(Default::default()),
             };
             update(
                 &mut s,

@@ -11,7 +11,9 @@ use super::{Failure, connect, credential_source, exit};
 use crate::cli::GlobalArgs;
 use crate::config::Settings;
 use crate::defender::client::TokenSource;
-use crate::defender::{Endpoint, ErrorKind, FetchKey, jwt, parse_alert_id};
+use crate::defender::{
+    Endpoint, ErrorKind, FetchKey, UtcSecond, jwt, parse_alert_id, parse_device_id,
+};
 use crate::fetch::{Answer, Answers, FetchRequest, Heard, Priority, Ticket};
 
 /// Clocks further apart than this break token validation (Entra ID allows five minutes).
@@ -381,13 +383,21 @@ async fn permission_checks(settings: &Settings, source: Arc<dyn TokenSource>, re
     // A documentation address and an alert id that cannot exist: nothing real is looked up.
     let probe_ip = "192.0.2.1".parse().expect("a valid address");
     let probe_alert = parse_alert_id("da000000000000000000_0").expect("a valid id");
+    let probe_device =
+        parse_device_id("0000000000000000000000000000000000000000").expect("a valid id");
+    // findbyip takes internal IPs only: 10.0.0.0 is the network's own address, never a host's.
+    let probe_internal = "10.0.0.0".parse().expect("a valid address");
+    let probe_at = UtcSecond::new(chrono::Utc::now() - chrono::Duration::hours(1));
     let probes = Endpoint::ALL.map(|e| {
         let key = match e {
             Endpoint::IpStats => FetchKey::IpStats(probe_ip),
             Endpoint::IpAlerts => FetchKey::IpAlerts(probe_ip),
             Endpoint::AlertIps => FetchKey::AlertIps(probe_alert.clone()),
+            Endpoint::Machine => FetchKey::Device(probe_device.clone()),
+            Endpoint::MachineAlerts => FetchKey::DeviceAlerts(probe_device.clone()),
+            Endpoint::FindByIp => FetchKey::DevicesAt(probe_internal, probe_at),
         };
-        (e.label(), key, e.permission())
+        (e, key, e.permission())
     });
     for (i, (_, key, _)) in probes.iter().enumerate() {
         fetch.request(FetchRequest::new(
@@ -406,7 +416,16 @@ async fn permission_checks(settings: &Settings, source: Arc<dyn TokenSource>, re
             answers.insert(key, result);
         }
     }
-    for (name, key, permission) in probes {
+    for (endpoint, key, permission) in probes {
+        let name = endpoint.label();
+        let grant = match endpoint.newest_docs_permission() {
+            Some(newer) => format!(
+                "grant the WindowsDefenderATP application permission {permission}, with admin consent (the newest docs list only {newer} for this call)"
+            ),
+            None => format!(
+                "grant the WindowsDefenderATP application permission {permission}, with admin consent"
+            ),
+        };
         let check = match answers.remove(&key) {
             Some(Ok(_)) => Check::pass(name, format!("{permission} works (probe spent 1 call)")),
             Some(Err(e)) if e.kind == ErrorKind::NotFound => {
@@ -415,9 +434,7 @@ async fn permission_checks(settings: &Settings, source: Arc<dyn TokenSource>, re
             Some(Err(e)) if e.kind == ErrorKind::Forbidden => Check::fail(
                 name,
                 format!("{permission} missing: {}", e.sentence()),
-                format!(
-                    "grant the WindowsDefenderATP application permission {permission}, with admin consent"
-                ),
+                grant,
             ),
             Some(Err(e)) if e.kind == ErrorKind::Unauthorized => Check::fail(
                 name,

@@ -1,11 +1,12 @@
-//! The JSON shapes scripts read from `ip`, `alert` and `expand` (stable, documented in README),
+//! The JSON shapes scripts read from `ip`, `alert`, `device` and `expand` (stable, documented in
+//! README),
 //! and what a list answer lacks, said the same way by each of them.
 
 use serde::Serialize;
 
 use super::Failure;
 use crate::defender::listing::Item;
-use crate::defender::{Alert, IpStats, Listing};
+use crate::defender::{Alert, Device, IpStats, Listing};
 
 #[derive(Debug, Serialize)]
 pub struct StatsJson {
@@ -37,6 +38,8 @@ pub struct AlertJson {
     pub category: Option<String>,
     pub created: Option<String>,
     pub device: Option<String>,
+    /// The device's id, for `device ID`: `device` is its name when the alert has one.
+    pub machine_id: Option<String>,
     pub user: Option<String>,
     pub detection_source: Option<String>,
     pub mitre_techniques: Vec<String>,
@@ -55,10 +58,66 @@ impl From<&Alert> for AlertJson {
                 .alert_creation_time
                 .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)),
             device: a.device().map(str::to_owned),
+            machine_id: a.machine_id.clone(),
             user: a.related_user.as_ref().map(|u| u.display()),
             detection_source: a.detection_source.clone(),
             mitre_techniques: a.mitre_techniques.clone(),
             incident_id: a.incident_id,
+        }
+    }
+}
+
+/// A device as scripts read it: its id and the name to show first, then what the Machine
+/// entity says of it (FACTS.md 8.5), enum-like values as the API sent them.
+#[derive(Debug, Serialize)]
+pub struct DeviceJson {
+    pub id: String,
+    /// The DNS name, else the id.
+    pub name: String,
+    pub os_platform: Option<String>,
+    pub version: Option<String>,
+    pub os_build: Option<i64>,
+    pub health_status: Option<String>,
+    pub risk_score: Option<String>,
+    pub exposure_level: Option<String>,
+    pub device_value: Option<String>,
+    pub tags: Vec<String>,
+    pub group: Option<String>,
+    pub first_seen: Option<String>,
+    pub last_seen: Option<String>,
+    pub last_ip: Option<String>,
+    pub last_external_ip: Option<String>,
+    pub aad_device_id: Option<String>,
+    pub ip_addresses: Vec<String>,
+}
+
+impl From<&Device> for DeviceJson {
+    fn from(d: &Device) -> Self {
+        let time = |t: Option<chrono::DateTime<chrono::Utc>>| {
+            t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
+        };
+        Self {
+            id: d.id.clone(),
+            name: d.name().to_owned(),
+            os_platform: d.os_platform.clone(),
+            version: d.version.clone(),
+            os_build: d.os_build,
+            health_status: d.health_status.clone(),
+            risk_score: d.risk_score.clone(),
+            exposure_level: d.exposure_level.clone(),
+            device_value: d.device_value.clone(),
+            tags: d.machine_tags.clone(),
+            group: d.rbac_group_name.clone(),
+            first_seen: time(d.first_seen),
+            last_seen: time(d.last_seen),
+            last_ip: d.last_ip_address.clone(),
+            last_external_ip: d.last_external_ip_address.clone(),
+            aad_device_id: d.aad_device_id.clone(),
+            ip_addresses: d
+                .ip_addresses
+                .iter()
+                .filter_map(|a| a.ip_address.clone())
+                .collect(),
         }
     }
 }

@@ -1,4 +1,5 @@
-//! `ip` and `alert`: one answer for scripts, as a table or as JSON with a stable shape.
+//! `ip` and `alert`: one answer for scripts, as a table or as JSON with a stable shape
+//! (`device` and `ip --devices-at` are in `device.rs`).
 
 use std::collections::HashMap;
 use std::io::Write as _;
@@ -7,6 +8,7 @@ use std::net::IpAddr;
 use serde::Serialize;
 use tokio::sync::mpsc::UnboundedReceiver;
 
+use super::device;
 use super::json::{AlertJson, CaveatsJson, ListCaveats, StatsJson};
 use super::session::Recording;
 use super::{Failure, credentials};
@@ -24,7 +26,9 @@ pub async fn ip(
     raw: Option<&str>,
     json: bool,
     extract: bool,
+    devices_at: Option<&str>,
 ) -> Result<(), Failure> {
+    let devices_at = devices_at.map(device::parse_time).transpose()?;
     let targets = if extract {
         super::extract(&extract_text(raw)?, "no IP address in the text")?
     } else {
@@ -32,13 +36,23 @@ pub async fn ip(
         super::say_read_past(&found);
         found
     };
+    // Checked before anything is sent: a time outside the API's 30 days stops here.
+    let device_keys = match devices_at {
+        Some(at) => {
+            let ips: Vec<IpAddr> = targets.iter().map(|f| f.ip).collect();
+            device::keys_at(&ips, at, chrono::Utc::now())?
+        }
+        None => HashMap::new(),
+    };
     let tokens = credentials(settings)?;
     let rec = Recording::open(settings)?;
     let (fetch, events) = super::books::connect_recorded(settings, tokens, &rec).await?;
-    let keys = targets
+    let mut keys: Vec<FetchKey> = targets
         .iter()
         .flat_map(|f| [FetchKey::IpStats(f.ip), FetchKey::IpAlerts(f.ip)])
         .collect();
+    // A public IP's findbyip is never asked: it spends no call.
+    keys.extend(device_keys.values().filter_map(|k| k.clone().ok()));
     let Fetched {
         mut answers,
         cached_at,
@@ -59,7 +73,11 @@ pub async fn ip(
     // after the rest are printed.
     let mut outcome = Ok(());
     for f in &targets {
-        let done = ip_report(&mut answers, f.ip).and_then(|(report, caveats)| {
+        let devices = devices_at.and_then(|at| {
+            let key = device_keys.get(&f.ip)?;
+            Some(device::DevicesAt::of(key, &mut answers, at))
+        });
+        let done = ip_report(&mut answers, f.ip, devices).and_then(|(report, caveats)| {
             if json && extract {
                 print_lines(&[json_line(&report)?])?;
             } else if json {
@@ -102,6 +120,7 @@ fn extract_text(raw: Option<&str>) -> Result<String, Failure> {
 fn ip_report(
     answers: &mut HashMap<FetchKey, Result<FetchValue, ApiError>>,
     ip: IpAddr,
+    devices: Option<device::DevicesAt>,
 ) -> Result<(IpReport, ListCaveats), Failure> {
     let stats = match answers.remove(&FetchKey::IpStats(ip)) {
         Some(Ok(FetchValue::Stats(s))) => s,
@@ -124,6 +143,7 @@ fn ip_report(
             .map(StatsJson::from),
         alerts: alerts.iter().map(AlertJson::from).collect(),
         caveats: caveats.json(),
+        devices,
     };
     Ok((report, caveats))
 }
@@ -172,9 +192,9 @@ pub async fn alert(settings: &Settings, raw: &str, json: bool) -> Result<(), Fai
 }
 
 /// Every answer asked for, and when the oldest of those served from the cache was fetched.
-struct Fetched {
-    answers: HashMap<FetchKey, Result<FetchValue, ApiError>>,
-    cached_at: Option<chrono::DateTime<chrono::Utc>>,
+pub(super) struct Fetched {
+    pub answers: HashMap<FetchKey, Result<FetchValue, ApiError>>,
+    pub cached_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// Says on stderr that the output came from the cache, and how old it is. Offline, the table
@@ -182,7 +202,7 @@ struct Fetched {
 /// age belongs with the data, not only on stderr, which a pipe or a ticket paste leaves
 /// behind. Online, a cached answer is within its time-to-live, and the note on stderr is
 /// enough. JSON keeps its stable shape either way.
-fn say_cached(
+pub(super) fn say_cached(
     settings: &Settings,
     cached_at: Option<chrono::DateTime<chrono::Utc>>,
 ) -> Option<String> {
@@ -199,7 +219,7 @@ fn say_cached(
 
 /// Asks the scheduler for `keys` and waits for every answer, telling stderr about retries and
 /// throttling so a script's operator knows why it waits.
-async fn fetch_all(
+pub(super) async fn fetch_all(
     fetch: &FetchHandle,
     mut events: UnboundedReceiver<FetchEvent>,
     keys: Vec<FetchKey>,
@@ -306,6 +326,9 @@ struct IpReport {
     alerts: Vec<AlertJson>,
     #[serde(flatten)]
     caveats: CaveatsJson,
+    /// With `--devices-at` only, so the shape without it stays as it was.
+    #[serde(flatten)]
+    devices: Option<device::DevicesAt>,
 }
 
 #[derive(Serialize)]
@@ -327,6 +350,9 @@ fn ip_table(r: &IpReport) -> Vec<String> {
             s.last_seen.as_deref().unwrap_or("-"),
         )),
         _ => lines.push(format!("{}  not seen in the org", r.ip)),
+    }
+    if let Some(d) = &r.devices {
+        lines.extend(d.lines(r.ip));
     }
     // What the list lacks goes with the list, not only to stderr: a pasted table keeps it.
     let notes = r.caveats.warnings.iter().map(|w| format!("note: {w}"));
@@ -380,14 +406,14 @@ fn json_line<T: Serialize>(value: &T) -> Result<String, Failure> {
     serde_json::to_string(value).map_err(|e| Failure::new(super::exit::INTERNAL, e.to_string()))
 }
 
-fn print_json<T: Serialize>(value: &T) -> Result<(), Failure> {
+pub(super) fn print_json<T: Serialize>(value: &T) -> Result<(), Failure> {
     let text = serde_json::to_string_pretty(value)
         .map_err(|e| Failure::new(super::exit::INTERNAL, e.to_string()))?;
     print_lines(&[text])
 }
 
 /// Writes to stdout; a closed pipe (`| head`) is not an error worth a message.
-fn print_lines(lines: &[String]) -> Result<(), Failure> {
+pub(super) fn print_lines(lines: &[String]) -> Result<(), Failure> {
     let mut out = std::io::stdout().lock();
     for line in lines {
         if writeln!(out, "{line}").is_err() {

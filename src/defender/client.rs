@@ -1,4 +1,4 @@
-//! The HTTP client for the three endpoints (reqwest): one [`Call`] is one request. Maps every
+//! The HTTP client for the API's endpoints (reqwest): one [`Call`] is one request. Maps every
 //! outcome to a value or an [`ApiError`]; never panics on what the server sends.
 
 use std::future::Future;
@@ -9,6 +9,7 @@ use std::time::Duration;
 use reqwest::{StatusCode, Url, header, redirect};
 use serde_json::Value;
 
+use super::device::Device;
 use super::error::{ApiError, ErrorKind};
 use super::fields::read_logged;
 use super::key::{FetchKey, FetchValue, NotFound};
@@ -197,6 +198,8 @@ impl Client {
     /// One call is one request. A 401 is reported with whether the token source dropped the
     /// refused token: the scheduler then tries once more, through the budget like any call.
     async fn send(&self, call: Call) -> Result<Page, ApiError> {
+        // Whoever built the key: a call the API could only refuse is not sent.
+        call.key.refused(chrono::Utc::now())?;
         let token = self.tokens.token().await?;
         let result = self.send_with(&call, &token).await;
         match result {
@@ -293,6 +296,28 @@ pub fn decode_page(key: &FetchKey, body: &[u8]) -> Result<Page, ApiError> {
             let (listing, next) = list(&json, body)?;
             Page {
                 value: FetchValue::Ips(listing),
+                next,
+            }
+        }
+        FetchKey::Device(_) => {
+            let Value::Object(map) = &json else {
+                return Err(not_a(&json, "a device record", body));
+            };
+            Page::last(FetchValue::Device(Box::new(
+                read_logged(map, Device::read).0,
+            )))
+        }
+        FetchKey::DeviceAlerts(_) => {
+            let (listing, next) = list(&json, body)?;
+            Page {
+                value: FetchValue::Alerts(listing),
+                next,
+            }
+        }
+        FetchKey::DevicesAt(..) => {
+            let (listing, next) = list(&json, body)?;
+            Page {
+                value: FetchValue::Devices(listing),
                 next,
             }
         }

@@ -101,6 +101,29 @@ impl<'a> Fields<'a> {
         self.opt_text(name).unwrap_or_default()
     }
 
+    /// An identifier the docs type as a String and the API sends as a number
+    /// (`rbacGroupId`: `140`): both are normal, neither is noted.
+    pub fn id_text(&mut self, name: &str) -> Option<String> {
+        match self.get(name)? {
+            Value::Number(n) => Some(n.to_string()),
+            _ => self.opt_text(name),
+        }
+    }
+
+    /// A boolean, sent as `true` or `"true"`; anything else is unknown.
+    pub fn flag(&mut self, name: &str) -> Option<bool> {
+        let v = self.get(name)?;
+        let read = match v {
+            Value::Bool(b) => Some(*b),
+            Value::String(s) => s.trim().to_ascii_lowercase().parse().ok(),
+            _ => None,
+        };
+        if !v.is_boolean() {
+            self.note(name, v, read.is_some());
+        }
+        read
+    }
+
     /// A non-negative count, sent as `63515` or `"63515"`.
     pub fn count(&mut self, name: &str) -> Option<u64> {
         let v = self.get(name)?;

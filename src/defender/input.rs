@@ -1,4 +1,5 @@
-//! What the analyst types, checked before any call: IPs (plain or defanged) and alert ids.
+//! What the analyst types, checked before any call: IPs (plain or defanged), alert ids and
+//! device ids.
 
 use std::fmt;
 use std::net::IpAddr;
@@ -26,6 +27,12 @@ pub enum InputError {
     BadAlertId(String),
     #[error("alert id is longer than {max} characters", max = AlertId::MAX_LEN)]
     AlertIdTooLong,
+    #[error("type a device id, e.g. 1e5bc9d7e413ddd7902c2932e418702b84d0cc07")]
+    EmptyDeviceId,
+    #[error("device ids use only letters, digits, '.', '_' and '-', not first '.': '{0}'")]
+    BadDeviceId(String),
+    #[error("device id is longer than {max} characters", max = DeviceId::MAX_LEN)]
+    DeviceIdTooLong,
 }
 
 /// Reads text that should hold one IP (the input box, `ip IP`) with every convention
@@ -98,6 +105,56 @@ pub fn parse_alert_id(raw: &str) -> Result<AlertId, InputError> {
     Ok(AlertId(s.to_owned()))
 }
 
+/// A syntactically valid device id: the 40-hex machine id, or the computer name the API also
+/// accepts (FACTS.md 8.2), so dots are allowed; never a leading dot (no `..` segment).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct DeviceId(String);
+
+impl DeviceId {
+    /// A DNS name is at most 253 characters.
+    pub const MAX_LEN: usize = 253;
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for DeviceId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl TryFrom<String> for DeviceId {
+    type Error = InputError;
+    fn try_from(s: String) -> Result<Self, InputError> {
+        parse_device_id(&s)
+    }
+}
+
+impl From<DeviceId> for String {
+    fn from(id: DeviceId) -> String {
+        id.0
+    }
+}
+
+/// Validates a device id: letters, digits, `.`, `_` and `-`, not starting with `.`.
+pub fn parse_device_id(raw: &str) -> Result<DeviceId, InputError> {
+    let s = raw.trim();
+    if s.is_empty() {
+        return Err(InputError::EmptyDeviceId);
+    }
+    if s.len() > DeviceId::MAX_LEN {
+        return Err(InputError::DeviceIdTooLong);
+    }
+    let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-');
+    if s.starts_with('.') || !s.chars().all(allowed) {
+        return Err(InputError::BadDeviceId(shown(s)));
+    }
+    Ok(DeviceId(s.to_owned()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -154,6 +211,24 @@ mod tests {
         assert_eq!(
             parse_alert_id(&"a".repeat(129)),
             Err(InputError::AlertIdTooLong)
+        );
+    }
+
+    #[test]
+    fn device_ids_are_checked() {
+        let hex = "1e5bc9d7e413ddd7902c2932e418702b84d0cc07";
+        assert_eq!(parse_device_id(&format!(" {hex} ")).unwrap().as_str(), hex);
+        assert!(parse_device_id("mymachine1.contoso.com").is_ok());
+        assert_eq!(parse_device_id(" "), Err(InputError::EmptyDeviceId));
+        for bad in ["..", "../x", "a/b", "a b", "a\u{202e}b", "x'y"] {
+            assert!(
+                matches!(parse_device_id(bad), Err(InputError::BadDeviceId(_))),
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            parse_device_id(&"a".repeat(254)),
+            Err(InputError::DeviceIdTooLong)
         );
     }
 }

@@ -5,7 +5,10 @@ use std::fmt;
 use std::net::IpAddr;
 use std::time::Duration;
 
-use super::input::AlertId;
+use super::device::Device;
+use super::error::{ApiError, ErrorKind};
+use super::findbyip::UtcSecond;
+use super::input::{AlertId, DeviceId};
 use super::listing::{Cut, Listing};
 use super::model::{Alert, IpStats, RelatedIp};
 
@@ -15,6 +18,13 @@ pub enum FetchKey {
     IpStats(IpAddr),
     IpAlerts(IpAddr),
     AlertIps(AlertId),
+    /// One device by its id (`GET /api/machines/{id}`).
+    Device(DeviceId),
+    /// A device's alerts (`GET /api/machines/{id}/alerts`).
+    DeviceAlerts(DeviceId),
+    /// The devices seen with an internal IP around a time (findbyip); build it through
+    /// [`FetchKey::devices_at`], so a public IP or an old time never becomes a call.
+    DevicesAt(IpAddr, UtcSecond),
 }
 
 /// The API's rate limits are counted per endpoint. Every fact about an endpoint (its route,
@@ -27,6 +37,9 @@ pub enum Endpoint {
     IpStats,
     IpAlerts,
     AlertIps,
+    Machine,
+    MachineAlerts,
+    FindByIp,
 }
 
 /// What a 404 from an endpoint means.
@@ -40,7 +53,14 @@ pub enum NotFound {
 
 impl Endpoint {
     /// In declaration order, so `e as usize` is `e`'s index here (checked by a test).
-    pub const ALL: [Endpoint; 3] = [Endpoint::IpStats, Endpoint::IpAlerts, Endpoint::AlertIps];
+    pub const ALL: [Endpoint; 6] = [
+        Endpoint::IpStats,
+        Endpoint::IpAlerts,
+        Endpoint::AlertIps,
+        Endpoint::Machine,
+        Endpoint::MachineAlerts,
+        Endpoint::FindByIp,
+    ];
 
     /// The endpoint declared after this one. No wildcard: a new variant does not compile until
     /// it is placed here, and then the check below does not compile until [`Endpoint::ALL`]
@@ -49,7 +69,10 @@ impl Endpoint {
         match self {
             Endpoint::IpStats => Some(Endpoint::IpAlerts),
             Endpoint::IpAlerts => Some(Endpoint::AlertIps),
-            Endpoint::AlertIps => None,
+            Endpoint::AlertIps => Some(Endpoint::Machine),
+            Endpoint::Machine => Some(Endpoint::MachineAlerts),
+            Endpoint::MachineAlerts => Some(Endpoint::FindByIp),
+            Endpoint::FindByIp => None,
         }
     }
 
@@ -60,6 +83,9 @@ impl Endpoint {
             Self::IpStats => "stats",
             Self::IpAlerts => "ip-alerts",
             Self::AlertIps => "alert-ips",
+            Self::Machine => "device",
+            Self::MachineAlerts => "dev-alerts",
+            Self::FindByIp => "find-by-ip",
         }
     }
 
@@ -71,6 +97,9 @@ impl Endpoint {
             Self::IpStats => "ip_stats",
             Self::IpAlerts => "ip_alerts",
             Self::AlertIps => "alert_ips",
+            Self::Machine => "machine",
+            Self::MachineAlerts => "machine_alerts",
+            Self::FindByIp => "find_by_ip",
         }
     }
 
@@ -79,30 +108,54 @@ impl Endpoint {
         Self::ALL.into_iter().find(|e| e.name() == name)
     }
 
-    /// The route as the API documents it; `{...}` is the key's subject (an IP or alert id).
+    /// The route as the API documents it; `{...}` is the key's subject (an IP, alert or device
+    /// id). findbyip's route is an OData function call in one segment, filled by
+    /// [`FetchKey::segments`].
     pub fn route(self) -> &'static str {
         match self {
             Self::IpStats => "/api/ips/{ip}/stats",
             Self::IpAlerts => "/api/ips/{ip}/alerts",
             Self::AlertIps => "/api/alerts/{id}/ips",
+            Self::Machine => "/api/machines/{id}",
+            Self::MachineAlerts => "/api/machines/{id}/alerts",
+            Self::FindByIp => "/api/machines/findbyip(ip='{IP}',timestamp={TimeStamp})",
         }
     }
 
-    /// The application permission the call needs (FACTS.md sections 1-3); its ReadWrite form
-    /// also serves.
+    /// The application permission the call needs (FACTS.md sections 1-3 and 8); its
+    /// ReadWrite form also serves. The newest pages list only `Machine.ReadWrite.All` for the
+    /// two machine reads and `Alert.ReadWrite.All` for a machine's alerts (FACTS.md 8.1, 8.2,
+    /// 8.4, unverified): the least that older pages document is asked for here.
     pub fn permission(self) -> &'static str {
         match self {
             Self::IpStats | Self::AlertIps => "Ip.Read.All",
-            Self::IpAlerts => "Alert.Read.All",
+            Self::IpAlerts | Self::MachineAlerts => "Alert.Read.All",
+            Self::Machine | Self::FindByIp => "Machine.Read.All",
+        }
+    }
+
+    /// The permission the newest documentation pages list instead (FACTS.md 8.1, 8.2, 8.4:
+    /// only the ReadWrite forms), unverified: said with a 403 so an admin knows what else to
+    /// try.
+    pub fn newest_docs_permission(self) -> Option<&'static str> {
+        match self {
+            Self::IpStats | Self::IpAlerts | Self::AlertIps => None,
+            Self::Machine | Self::FindByIp => Some("Machine.ReadWrite.All"),
+            Self::MachineAlerts => Some("Alert.ReadWrite.All"),
         }
     }
 
     /// How long an answer stays fresh unless `cache_ttl` says otherwise. Prevalence and an
-    /// alert's IPs change slowly; an IP's alerts are what moves during an incident.
+    /// alert's IPs change slowly; an IP's alerts are what moves during an incident, and so
+    /// are a device's. A device's details (health, risk, last seen) change within the hour.
+    /// Who held an IP at a past time should not change, but a time within the last minutes
+    /// (its window reaching past now, reports still arriving) may: an hour, not more.
     pub fn default_ttl(self) -> Duration {
         match self {
-            Self::IpStats | Self::AlertIps => Duration::from_secs(3600),
-            Self::IpAlerts => Duration::from_secs(600),
+            Self::IpStats | Self::AlertIps | Self::Machine | Self::FindByIp => {
+                Duration::from_secs(3600)
+            }
+            Self::IpAlerts | Self::MachineAlerts => Duration::from_secs(600),
         }
     }
 
@@ -114,30 +167,73 @@ impl Endpoint {
             Self::IpStats => NotFound::Answer(FetchValue::Stats(None)),
             Self::IpAlerts => NotFound::Missing("the API does not know this IP"),
             Self::AlertIps => NotFound::Missing("unknown alert, or outside the retention period"),
+            Self::Machine => NotFound::Missing(
+                "device not found: outside retention, or a transient 404 the API is known to give (FACTS 8.8)",
+            ),
+            Self::MachineAlerts => NotFound::Missing(
+                "device not found: outside retention, or a transient 404; its alerts cannot be listed",
+            ),
+            // Older docs: "If no machine found - 404 Not Found"; newer ones a 200 with an
+            // empty list. Both mean no device had the IP then.
+            Self::FindByIp => NotFound::Answer(FetchValue::Devices(Listing::default())),
         }
     }
 }
 
 impl FetchKey {
+    /// The findbyip key for `ip` at `at`, or why that call would be wasted (a public IP, a
+    /// time outside the API's 30 days); `now` is the caller's clock.
+    pub fn devices_at(
+        ip: IpAddr,
+        at: chrono::DateTime<chrono::Utc>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<FetchKey, super::findbyip::Refused> {
+        let at = UtcSecond::new(at);
+        super::findbyip::check(ip, at, now)?;
+        Ok(FetchKey::DevicesAt(ip, at))
+    }
+
+    /// Why this call would be wasted, as an input error: a findbyip key for a public IP, or
+    /// a time outside the API's 30 days (a 400, or nothing documented for a public IP). The
+    /// scheduler answers such a key without spending budget, and the client never sends it.
+    pub fn refused(&self, now: chrono::DateTime<chrono::Utc>) -> Result<(), ApiError> {
+        match self {
+            Self::DevicesAt(ip, at) => super::findbyip::check(*ip, *at, now)
+                .map_err(|e| ApiError::new(ErrorKind::InvalidInput, e.to_string())),
+            _ => Ok(()),
+        }
+    }
+
     pub fn endpoint(&self) -> Endpoint {
         match self {
             Self::IpStats(_) => Endpoint::IpStats,
             Self::IpAlerts(_) => Endpoint::IpAlerts,
             Self::AlertIps(_) => Endpoint::AlertIps,
+            Self::Device(_) => Endpoint::Machine,
+            Self::DeviceAlerts(_) => Endpoint::MachineAlerts,
+            Self::DevicesAt(..) => Endpoint::FindByIp,
         }
     }
 
-    /// What the key asks about (the IP or alert id), as the route and the store spell it.
+    /// What the key asks about (the IP, alert or device id; an IP and a time), as the store
+    /// and the team's keys spell it.
     pub fn subject(&self) -> String {
         match self {
             Self::IpStats(ip) | Self::IpAlerts(ip) => ip.to_string(),
             Self::AlertIps(id) => id.to_string(),
+            Self::Device(id) | Self::DeviceAlerts(id) => id.to_string(),
+            Self::DevicesAt(ip, at) => format!("{ip}@{at}"),
         }
     }
 
     /// Path segments after the base URL: the endpoint's route with the subject in its place.
-    /// The client percent-encodes each one.
+    /// The client percent-encodes each one (`'`, `(`, `=`, `,` and `:` stay as they are).
     pub fn segments(&self) -> Vec<String> {
+        if let Self::DevicesAt(ip, at) = self {
+            // The IP in single quotes, the time unquoted (FACTS.md 8.1).
+            let call = format!("findbyip(ip='{ip}',timestamp={at})");
+            return vec!["api".into(), "machines".into(), call];
+        }
         let subject = self.subject();
         self.endpoint()
             .route()
@@ -160,6 +256,9 @@ impl fmt::Display for FetchKey {
             Self::IpStats(ip) => write!(f, "stats of {ip}"),
             Self::IpAlerts(ip) => write!(f, "alerts of {ip}"),
             Self::AlertIps(id) => write!(f, "IPs of alert {id}"),
+            Self::Device(id) => write!(f, "device {id}"),
+            Self::DeviceAlerts(id) => write!(f, "alerts of device {id}"),
+            Self::DevicesAt(ip, at) => write!(f, "devices with {ip} at {at}"),
         }
     }
 }
@@ -172,6 +271,10 @@ pub enum FetchValue {
     Stats(Option<IpStats>),
     Alerts(Listing<Alert>),
     Ips(Listing<RelatedIp>),
+    /// Boxed: a device record is several times the size of the other answers.
+    Device(Box<Device>),
+    /// findbyip's answer; a 404 is an empty list ([`Endpoint::not_found`]).
+    Devices(Listing<Device>),
 }
 
 impl FetchValue {
@@ -180,6 +283,7 @@ impl FetchValue {
         match (self, next) {
             (FetchValue::Alerts(a), FetchValue::Alerts(b)) => a.append(b),
             (FetchValue::Ips(a), FetchValue::Ips(b)) => a.append(b),
+            (FetchValue::Devices(a), FetchValue::Devices(b)) => a.append(b),
             (this, other) => *this = other,
         }
     }
@@ -189,7 +293,8 @@ impl FetchValue {
         match self {
             FetchValue::Alerts(a) => a.cut = Some(cut),
             FetchValue::Ips(a) => a.cut = Some(cut),
-            FetchValue::Stats(_) => {}
+            FetchValue::Devices(a) => a.cut = Some(cut),
+            FetchValue::Stats(_) | FetchValue::Device(_) => {}
         }
     }
 
@@ -198,7 +303,8 @@ impl FetchValue {
         match self {
             FetchValue::Alerts(a) => a.pages,
             FetchValue::Ips(a) => a.pages,
-            FetchValue::Stats(_) => 1,
+            FetchValue::Devices(a) => a.pages,
+            FetchValue::Stats(_) | FetchValue::Device(_) => 1,
         }
     }
 
@@ -207,7 +313,8 @@ impl FetchValue {
         match self {
             FetchValue::Alerts(a) => a.caveats(),
             FetchValue::Ips(a) => a.caveats(),
-            FetchValue::Stats(_) => Vec::new(),
+            FetchValue::Devices(a) => a.caveats(),
+            FetchValue::Stats(_) | FetchValue::Device(_) => Vec::new(),
         }
     }
 
@@ -216,7 +323,8 @@ impl FetchValue {
         match self {
             FetchValue::Alerts(a) => a.short_caveats(),
             FetchValue::Ips(a) => a.short_caveats(),
-            FetchValue::Stats(_) => Vec::new(),
+            FetchValue::Devices(a) => a.short_caveats(),
+            FetchValue::Stats(_) | FetchValue::Device(_) => Vec::new(),
         }
     }
 
@@ -225,7 +333,8 @@ impl FetchValue {
         match self {
             FetchValue::Alerts(a) => a.cut.as_ref(),
             FetchValue::Ips(a) => a.cut.as_ref(),
-            FetchValue::Stats(_) => None,
+            FetchValue::Devices(a) => a.cut.as_ref(),
+            FetchValue::Stats(_) | FetchValue::Device(_) => None,
         }
     }
 }
@@ -283,6 +392,19 @@ mod tests {
             (IpStats, "/api/ips/{ip}/stats", "Ip.Read.All", true),
             (IpAlerts, "/api/ips/{ip}/alerts", "Alert.Read.All", false),
             (AlertIps, "/api/alerts/{id}/ips", "Ip.Read.All", false),
+            (Machine, "/api/machines/{id}", "Machine.Read.All", false),
+            (
+                MachineAlerts,
+                "/api/machines/{id}/alerts",
+                "Alert.Read.All",
+                false,
+            ),
+            (
+                FindByIp,
+                "/api/machines/findbyip(ip='{IP}',timestamp={TimeStamp})",
+                "Machine.Read.All",
+                true,
+            ),
         ];
         assert_eq!(facts.len(), Endpoint::ALL.len());
         for (e, route, permission, answer) in facts {
@@ -308,6 +430,24 @@ mod tests {
         assert_eq!(
             FetchKey::AlertIps(id).segments(),
             ["api", "alerts", "da1_2", "ips"]
+        );
+        let dev = super::super::input::parse_device_id("1e5bc9d7").unwrap();
+        assert_eq!(
+            FetchKey::Device(dev.clone()).segments(),
+            ["api", "machines", "1e5bc9d7"]
+        );
+        assert_eq!(
+            FetchKey::DeviceAlerts(dev).segments(),
+            ["api", "machines", "1e5bc9d7", "alerts"]
+        );
+        let at = UtcSecond::new("2026-11-20T09:14:00.5Z".parse().unwrap());
+        assert_eq!(
+            FetchKey::DevicesAt("10.248.240.38".parse().unwrap(), at).segments(),
+            [
+                "api",
+                "machines",
+                "findbyip(ip='10.248.240.38',timestamp=2026-11-20T09:14:00Z)"
+            ]
         );
     }
 }

@@ -7,6 +7,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use serde::Deserialize;
 
+use super::devices::SimDevice;
 use crate::defender::{Alert, IpStats, Severity, Status};
 
 const DEMO: &str = include_str!("../../assets/demo-tenant.json");
@@ -50,6 +51,8 @@ pub struct SimAlert {
 struct File {
     ips: Vec<IpEntry>,
     alerts: Vec<SimAlert>,
+    #[serde(default)]
+    devices: Vec<SimDevice>,
 }
 
 /// What the stats endpoint answers for an IP.
@@ -60,9 +63,11 @@ pub enum StatsAnswer {
 
 #[derive(Debug, Clone)]
 pub struct Dataset {
-    ips: HashMap<IpAddr, IpEntry>,
+    pub(super) ips: HashMap<IpAddr, IpEntry>,
     /// Newest first.
-    alerts: Vec<SimAlert>,
+    pub(super) alerts: Vec<SimAlert>,
+    /// The devices the alerts name, with the internal IPs each held and when.
+    pub(super) devices: Vec<SimDevice>,
 }
 
 impl Dataset {
@@ -70,14 +75,15 @@ impl Dataset {
     pub fn demo() -> Self {
         let file: File =
             serde_json::from_str(DEMO).expect("the embedded demo tenant is valid JSON");
-        Self::from_parts(file.ips, file.alerts)
+        Self::from_parts(file.ips, file.alerts, file.devices)
     }
 
-    fn from_parts(ips: Vec<IpEntry>, mut alerts: Vec<SimAlert>) -> Self {
+    fn from_parts(ips: Vec<IpEntry>, mut alerts: Vec<SimAlert>, devices: Vec<SimDevice>) -> Self {
         alerts.sort_by_key(|a| std::cmp::Reverse(a.alert.alert_creation_time));
         Self {
             ips: ips.into_iter().map(|e| (e.ip, e)).collect(),
             alerts,
+            devices,
         }
     }
 
@@ -130,7 +136,7 @@ impl Dataset {
                 }
             })
             .collect();
-        Self::from_parts(ips, alerts)
+        Self::from_parts(ips, alerts, Vec::new())
     }
 
     pub fn stats(&self, ip: IpAddr) -> StatsAnswer {

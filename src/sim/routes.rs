@@ -1,5 +1,5 @@
-//! The simulator's routes: the three API endpoints, the token endpoint and the request log,
-//! answering with the real status codes and body shapes (FACTS.md sections 2, 3 and 5).
+//! The simulator's routes: the API endpoints, the token endpoint and the request log,
+//! answering with the real status codes and body shapes (FACTS.md sections 2, 3, 5 and 8).
 
 // Handlers short-circuit with a ready `Response` through `?`; boxing it would only add noise.
 #![allow(clippy::result_large_err)]
@@ -51,6 +51,11 @@ pub fn router(
         .route("/api/ips/{ip}/alerts", get(ip_alerts))
         .route("/api/alerts/{id}/ips", get(alert_ips))
         .route("/api/alerts/{id}", get(one_alert))
+        .route("/api/machines/{id}", get(super::device_routes::machine))
+        .route(
+            "/api/machines/{id}/alerts",
+            get(super::device_routes::machine_alerts),
+        )
         .route("/{tenant}/oauth2/v2.0/token", post(identity::token))
         .route(
             "/{tenant}/oauth2/v2.0/devicecode",
@@ -112,7 +117,7 @@ async fn requests(State(s): S) -> Response {
     axum::Json(log).into_response()
 }
 
-fn error(status: StatusCode, code: &str, message: &str) -> Response {
+pub(super) fn error(status: StatusCode, code: &str, message: &str) -> Response {
     let target = format!(
         "{:08x}-sim0-4000-8000-{:012x}",
         fastrand::u32(..),
@@ -126,7 +131,11 @@ fn error(status: StatusCode, code: &str, message: &str) -> Response {
 }
 
 /// What every API call goes through, in the API's order: latency, token, quota, faults.
-async fn gate(s: &Shared, endpoint: Endpoint, headers: &HeaderMap) -> Result<(), Response> {
+pub(super) async fn gate(
+    s: &Shared,
+    endpoint: Endpoint,
+    headers: &HeaderMap,
+) -> Result<(), Response> {
     if !s.config.latency.is_zero() {
         tokio::time::sleep(s.config.latency).await;
     }
@@ -208,7 +217,7 @@ fn parse_ip(raw: &str) -> Result<IpAddr, Response> {
     })
 }
 
-fn base(headers: &HeaderMap) -> String {
+pub(super) fn base(headers: &HeaderMap) -> String {
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())

@@ -5,7 +5,7 @@ use chrono::{DateTime, Duration as Span, Utc};
 use rusqlite::{OptionalExtension as _, params};
 
 use super::{Store, from_ms, to_ms};
-use crate::defender::{Alert, Endpoint, FetchKey, FetchValue, IpStats, Listing, RelatedIp};
+use crate::defender::{Alert, Device, Endpoint, FetchKey, FetchValue, IpStats, Listing, RelatedIp};
 
 /// Calls older than this are of no use to any window (the longest the API has is an hour).
 const CALL_MEMORY: Span = Span::hours(2);
@@ -20,6 +20,8 @@ pub fn encode(value: &FetchValue) -> serde_json::Result<String> {
         FetchValue::Stats(s) => serde_json::to_string(s),
         FetchValue::Alerts(a) => serde_json::to_string(a),
         FetchValue::Ips(i) => serde_json::to_string(i),
+        FetchValue::Device(d) => serde_json::to_string(d),
+        FetchValue::Devices(d) => serde_json::to_string(d),
     }
 }
 
@@ -29,6 +31,9 @@ pub fn decode(endpoint: Endpoint, body: &str) -> serde_json::Result<FetchValue> 
         Endpoint::IpStats => FetchValue::Stats(serde_json::from_str::<Option<IpStats>>(body)?),
         Endpoint::IpAlerts => FetchValue::Alerts(listing::<Alert>(body)?),
         Endpoint::AlertIps => FetchValue::Ips(listing::<RelatedIp>(body)?),
+        Endpoint::Machine => FetchValue::Device(Box::new(serde_json::from_str::<Device>(body)?)),
+        Endpoint::MachineAlerts => FetchValue::Alerts(listing::<Alert>(body)?),
+        Endpoint::FindByIp => FetchValue::Devices(listing::<Device>(body)?),
     })
 }
 

@@ -134,9 +134,11 @@ impl Store {
                 .collect(),
             ips,
             alerts,
+            // The endpoints the case spent calls on: six columns of mostly zeros say less.
             calls: self
                 .case_calls(case)?
                 .into_iter()
+                .filter(|(_, calls)| *calls > 0)
                 .map(|(e, calls)| EndpointCalls {
                     endpoint: e.label().to_owned(),
                     calls,

@@ -9,6 +9,7 @@ use ratatui::widgets::Paragraph;
 use super::format::truncate;
 use crate::app::team::{self, Sharing};
 use crate::app::{Action, State};
+use crate::defender::Endpoint;
 use crate::fetch::Backend;
 use crate::text::span;
 
@@ -25,19 +26,18 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
         ),
     };
     // Every window of every endpoint when they fit beside the message; else each endpoint's
-    // tightest, the one that will stop the next call, and the message keeps its room. Shared,
-    // on a narrow terminal, then without the work in progress (the budget popup's bottom line
-    // keeps it), and only then the short form of whose budget it is: "team budget
-    // unreachable" is the sentence the analyst must not miss.
+    // tightest, the one that will stop the next call, and the message keeps its room: then
+    // without the work in progress (the budget popup's bottom line keeps it), then, shared,
+    // the short form of whose budget it is ("team budget unreachable" is the sentence the
+    // analyst must not miss), and last `dev` left out while it is healthy.
     let width = |spans: &[Span<'_>]| -> u16 {
         spans.iter().map(|s| s.content.chars().count() as u16).sum()
     };
     let message_width = message.chars().count() as u16;
     let fits = |spans: &[Span<'_>]| width(spans) + message_width < area.width;
     let mut left = budget_spans(state, Form::EveryWindow);
-    let shared = !matches!(team::sharing(&state.budget), Sharing::Alone);
-    for form in [Form::Tightest, Form::Short, Form::Shortest] {
-        if fits(&left) || (!shared && form != Form::Tightest) {
+    for form in [Form::Tightest, Form::Short, Form::Shortest, Form::Tiny] {
+        if fits(&left) {
             break;
         }
         left = budget_spans(state, form);
@@ -51,14 +51,17 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
     frame.render_widget(Paragraph::new(right.right_aligned()), r);
 }
 
-/// `stats 98/1m · ip-alerts ⏸ 42s · alert-ips 100/1m │ 1 running 0 queued`: calls left in each
-/// endpoint's tightest window (or in each of its windows: `stats 98/1m 1498/1h`), or its 429
-/// countdown. Shared, the team's calls left and pauses, after `team ×3` (or `shared ×2` for
+/// `stats 98/1m · ip-alerts ⏸ 42s · alert-ips 100/1m · dev 97/1m │ 1 running 0 queued`: calls
+/// left in each endpoint's tightest window, or its 429 countdown; the three device endpoints
+/// (`device`, `dev-alerts`, `find-by-ip`) as one `dev` entry, the tightest of them (a pause
+/// first), which is what stops the next device call: six endpoints do not fit 80 columns
+/// beside a message, and the budget popup lists each. In the widest form every window
+/// (`stats 98/1m 1498/1h`). Shared, the team's calls left and pauses, after `team ×3` (or `shared ×2` for
 /// this user's processes on one database); out of reach, this process's own on its share,
 /// after `team budget unreachable · local share 50/min` (short: `team ✗ share 50/min`).
 fn budget_spans(state: &State, form: Form) -> Vec<Span<'static>> {
     let every_window = form == Form::EveryWindow;
-    let short = form == Form::Shortest;
+    let short = matches!(form, Form::Shortest | Form::Tiny);
     let theme = &state.theme;
     let b = &state.budget;
     let mut spans = vec![Span::raw(" ")];
@@ -86,17 +89,31 @@ fn budget_spans(state: &State, form: Form) -> Vec<Span<'static>> {
             spans.push(Span::styled(" │ ", theme.muted()));
         }
     }
-    for (i, e) in team::shown(b).iter().enumerate() {
+    let shown = team::shown(b);
+    let mut entries: Vec<(&str, &team::Shown<'_>)> = Vec::new();
+    let mut dev: Option<&team::Shown<'_>> = None;
+    for e in &shown {
+        if !is_device(e.endpoint) {
+            entries.push((e.endpoint.label(), e));
+        } else if dev.is_none_or(|d| tighter(e, d)) {
+            dev = Some(e);
+        }
+    }
+    // At the narrowest, `dev` only when it is what will stop a call soon (paused, or under a
+    // fifth of a window): the popup keeps the rest.
+    let healthy = |d: &team::Shown<'_>| {
+        d.paused_for.is_none() && d.tightest().is_none_or(|w| w.left() * 5 >= w.limit)
+    };
+    if let Some(d) = dev.filter(|d| form != Form::Tiny || !healthy(d)) {
+        entries.push(("dev", d));
+    }
+    for (i, (label, e)) in entries.into_iter().enumerate() {
         if i > 0 {
             spans.push(Span::styled(" · ", theme.muted()));
         }
         if let Some(p) = e.paused_for {
             spans.push(Span::styled(
-                format!(
-                    "{} ⏸ {}s",
-                    e.endpoint.label(),
-                    p.as_secs_f64().ceil() as u64
-                ),
+                format!("{label} ⏸ {}s", p.as_secs_f64().ceil() as u64),
                 theme.warn(),
             ));
         } else {
@@ -105,7 +122,7 @@ fn budget_spans(state: &State, form: Form) -> Vec<Span<'static>> {
             } else {
                 e.tightest().into_iter().collect()
             };
-            spans.push(Span::raw(e.endpoint.label().to_owned()));
+            spans.push(Span::raw(label.to_owned()));
             for w in windows {
                 let style = if w.left() == 0 {
                     theme.error()
@@ -124,7 +141,7 @@ fn budget_spans(state: &State, form: Form) -> Vec<Span<'static>> {
     if b.endpoints.is_empty() {
         spans.push(Span::styled("…", theme.muted()));
     }
-    if matches!(form, Form::Short | Form::Shortest) {
+    if matches!(form, Form::Short | Form::Shortest | Form::Tiny) {
         spans.push(Span::raw(" "));
     } else {
         spans.push(Span::styled(
@@ -135,13 +152,36 @@ fn budget_spans(state: &State, form: Form) -> Vec<Span<'static>> {
     spans
 }
 
+/// The endpoints shown together as `dev` in the narrower forms.
+fn is_device(e: Endpoint) -> bool {
+    match e {
+        Endpoint::IpStats | Endpoint::IpAlerts | Endpoint::AlertIps => false,
+        Endpoint::Machine | Endpoint::MachineAlerts | Endpoint::FindByIp => true,
+    }
+}
+
+/// Whether `a` stops calls sooner than `b`: the longer pause, else the fewer calls left.
+fn tighter(a: &team::Shown<'_>, b: &team::Shown<'_>) -> bool {
+    match (a.paused_for, b.paused_for) {
+        (Some(x), Some(y)) => x > y,
+        (Some(_), None) => true,
+        (None, Some(_)) => false,
+        (None, None) => {
+            let left = |s: &team::Shown<'_>| s.tightest().map_or(u32::MAX, |w| w.left());
+            left(a) < left(b)
+        }
+    }
+}
+
 /// How much the left part says, from the most to the least.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Form {
     EveryWindow,
     Tightest,
-    /// Shared only: without the work in progress.
+    /// Without the work in progress.
     Short,
-    /// Shared only: and the short form of whose budget it is.
+    /// And the short form of whose budget it is (shared).
     Shortest,
+    /// And `dev` only when a device endpoint is paused or low.
+    Tiny,
 }

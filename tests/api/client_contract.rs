@@ -423,7 +423,10 @@ async fn the_token_endpoint_answers_like_entra_id() {
     assert_eq!(ok["token_type"], "Bearer");
     let issued = ok["access_token"].as_str().unwrap();
     let claims = mde_triage::defender::jwt::claims(issued).expect("JWT-shaped");
-    assert_eq!(claims.roles, ["Ip.Read.All", "Alert.Read.All"]);
+    assert_eq!(
+        claims.roles,
+        ["Ip.Read.All", "Alert.Read.All", "Machine.Read.All"]
+    );
     let bad = post("wrong").await.unwrap();
     assert_eq!(bad.status(), 401);
     let body: serde_json::Value = bad.json().await.unwrap();

@@ -57,15 +57,24 @@ fn line<'a>(lines: &'a [String], check: &str) -> &'a str {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn every_check_passes_on_a_good_setup_and_probes_cost_three_calls() {
+async fn every_check_passes_on_a_good_setup_and_probes_cost_one_call_per_endpoint() {
     let sim = sim_with(SimConfig::default()).await;
     let out = doctor(&sim.url, &[("MDE_TOKEN", &sim.token)], &home("good")).await;
     let all = lines(&out);
     assert!(out.status.success(), "{all:#?}");
-    assert_eq!(all.len(), 9, "{all:#?}");
+    assert_eq!(all.len(), 12, "{all:#?}");
     assert!(all.iter().all(|l| l.starts_with("[ ok ]")), "{all:#?}");
+    for probe in ["device", "dev-alerts", "find-by-ip"] {
+        assert!(
+            line(&all, probe).contains("Machine.Read.All works")
+                || line(&all, probe).contains("Alert.Read.All works"),
+            "{all:#?}"
+        );
+    }
     assert!(line(&all, "database").contains("0 case(s)"), "{all:#?}");
-    assert!(line(&all, "token").contains("permissions: Ip.Read.All, Alert.Read.All"));
+    assert!(
+        line(&all, "token").contains("permissions: Ip.Read.All, Alert.Read.All, Machine.Read.All")
+    );
     // Same machine, same clock: the skew reads as a second at most.
     let clock = line(&all, "clock");
     let skew: i64 = clock
@@ -80,7 +89,13 @@ async fn every_check_passes_on_a_good_setup_and_probes_cost_three_calls() {
         .map(|r| r.path)
         .filter(|p| p.starts_with("/api/"))
         .collect();
-    assert_eq!(api.len(), 3, "one probe per endpoint: {api:?}");
+    assert_eq!(api.len(), 6, "one probe per endpoint: {api:?}");
+    // findbyip is probed with an internal address no host holds (a network's own), in time.
+    assert!(
+        api.iter()
+            .any(|p| p.starts_with("/api/machines/findbyip(ip='10.0.0.0',timestamp=")),
+        "{api:?}"
+    );
     sim.shutdown().await;
 }
 
@@ -106,8 +121,20 @@ async fn a_missing_permission_is_named_with_its_remedy() {
         "{probe}"
     );
     assert!(line(&all, "stats").starts_with("[ ok ]"));
+    // The machine reads need Machine.Read.All; the newest docs list only its ReadWrite form.
+    let device = line(&all, "device");
+    assert!(
+        device.starts_with("[FAIL]")
+            && device.contains("permission Machine.Read.All")
+            && device.contains("the newest docs list only Machine.ReadWrite.All"),
+        "{device}"
+    );
+    assert!(
+        line(&all, "dev-alerts").contains("Alert.ReadWrite.All"),
+        "{all:#?}"
+    );
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("2 of 9 checks failed"), "{err}");
+    assert!(err.contains("5 of 12 checks failed"), "{err}");
     sim.shutdown().await;
 }
 

@@ -49,13 +49,18 @@ fn alerts_from(name: &str) -> Vec<Alert> {
 
 #[test]
 fn every_fixture_is_covered_here() {
-    // A new fixture must be given a test below; this list is the checklist.
+    // A new fixture must be given a test below (the device ones: device_examples.rs); this
+    // list is the checklist.
     let covered = [
+        "alert-machine.example.json",
         "alert-related-ips.example.json",
         "error-429-hourly.example.json",
         "error-429.example.json",
         "error-invalid-request-body.example.json",
+        "error-machine-not-found.observed.example.json",
         "error-resource-not-found.example.json",
+        "findbyip.legacy-2017.example.json",
+        "findbyip.legacy-doc.example.json",
         "get-alert.example.json",
         "ip-related-alerts.example.json",
         "ip-related-alerts.legacy-2017.example.json",
@@ -64,6 +69,9 @@ fn every_fixture_is_covered_here() {
         "ip-stats.observed-third-party.example.json",
         "list-alerts-expand-evidence.example.json",
         "list-alerts.example.json",
+        "machine-alerts.legacy-2017.example.json",
+        "machine.example.json",
+        "machine.observed-third-party.example.json",
         "token-response.example.json",
     ];
     let dir = format!("{}/tests/fixtures", env!("CARGO_MANIFEST_DIR"));

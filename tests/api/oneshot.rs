@@ -17,7 +17,7 @@ async fn sim_with(config: SimConfig) -> SimHandle {
 }
 
 /// Runs the binary off the async runtime, so the in-process simulator keeps serving.
-async fn run(url: &str, token: Option<&str>, args: &[&str]) -> Output {
+pub(crate) async fn run(url: &str, token: Option<&str>, args: &[&str]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_mde-triage"));
     cmd.envs(support::isolated_env());
     cmd.args(args)
@@ -37,11 +37,11 @@ async fn run(url: &str, token: Option<&str>, args: &[&str]) -> Output {
         .unwrap()
 }
 
-fn stdout(o: &Output) -> String {
+pub(crate) fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
-fn stderr(o: &Output) -> String {
+pub(crate) fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 

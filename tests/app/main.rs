@@ -8,6 +8,7 @@ mod casework;
 mod config;
 mod mouse;
 mod readme;
+mod status_bar;
 mod table_and_input;
 mod tree;
 mod ui_snapshots;

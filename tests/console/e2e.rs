@@ -207,6 +207,7 @@ async fn row_of(client: &Client, key: FetchKey, item: &str) -> usize {
             alerts.iter().position(|a| a.id == item).unwrap()
         }
         FetchValue::Ips(ips) => ips.iter().position(|i| i.id == item).unwrap(),
-        FetchValue::Stats(_) => unreachable!(),
+        FetchValue::Devices(devices) => devices.iter().position(|d| d.id == item).unwrap(),
+        FetchValue::Stats(_) | FetchValue::Device(_) => unreachable!(),
     }
 }

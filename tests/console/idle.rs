@@ -25,8 +25,12 @@ impl Transport for SlowApi {
             sleep(Duration::from_secs(1)).await;
             let value = match call.key {
                 FetchKey::IpStats(_) => FetchValue::Stats(None),
-                FetchKey::IpAlerts(_) => FetchValue::Alerts(Default::default()),
+                FetchKey::IpAlerts(_) | FetchKey::DeviceAlerts(_) => {
+                    FetchValue::Alerts(Default::default())
+                }
                 FetchKey::AlertIps(_) => FetchValue::Ips(Default::default()),
+                FetchKey::Device(_) => FetchValue::Device(Default::default()),
+                FetchKey::DevicesAt(..) => FetchValue::Devices(Default::default()),
             };
             Ok(Page { value, next: None })
         })

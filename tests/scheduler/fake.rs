@@ -166,8 +166,10 @@ impl Transport for Fake {
 pub fn page(key: &FetchKey, next_link: Option<&str>) -> Page {
     let value = match key {
         FetchKey::IpStats(_) => FetchValue::Stats(None),
-        FetchKey::IpAlerts(_) => FetchValue::Alerts(Default::default()),
+        FetchKey::IpAlerts(_) | FetchKey::DeviceAlerts(_) => FetchValue::Alerts(Default::default()),
         FetchKey::AlertIps(_) => FetchValue::Ips(Default::default()),
+        FetchKey::Device(_) => FetchValue::Device(Default::default()),
+        FetchKey::DevicesAt(..) => FetchValue::Devices(Default::default()),
     };
     Page {
         value,

@@ -3,6 +3,7 @@
 //! limits, reserves, arrivals and priorities), with a memory, and several on shared books.
 
 mod answers;
+mod devices;
 mod fake;
 mod hung;
 mod memory;

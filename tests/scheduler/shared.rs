@@ -178,8 +178,12 @@ impl Transport for Api {
             }
             let value = match call.key {
                 FetchKey::IpStats(_) => FetchValue::Stats(None),
-                FetchKey::IpAlerts(_) => FetchValue::Alerts(Default::default()),
+                FetchKey::IpAlerts(_) | FetchKey::DeviceAlerts(_) => {
+                    FetchValue::Alerts(Default::default())
+                }
                 FetchKey::AlertIps(_) => FetchValue::Ips(Default::default()),
+                FetchKey::Device(_) => FetchValue::Device(Default::default()),
+                FetchKey::DevicesAt(..) => FetchValue::Devices(Default::default()),
             };
             Ok(Page::last(value))
         })

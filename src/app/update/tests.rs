@@ -41,6 +41,12 @@ fn answer(state: &mut State, cmds: Vec<Cmd>) {
                         .into(),
                 ),
                 FetchKey::AlertIps(_) => FetchValue::Ips(Vec::new().into()),
+                FetchKey::DeviceAlerts(_) => FetchValue::Alerts(Vec::new().into()),
+                FetchKey::Device(id) => FetchValue::Device(Box::new(crate::defender::Device {
+                    id: id.to_string(),
+                    ..Default::default()
+                })),
+                FetchKey::DevicesAt(..) => FetchValue::Devices(Vec::new().into()),
             };
             next.extend(update(
                 state,

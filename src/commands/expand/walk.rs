@@ -155,6 +155,8 @@ impl Walk<'_> {
                     warnings: listed.caveats.lines,
                 })
             }
+            // The walk asks for no device keys (yet): none is ever waited for above.
+            FetchKey::Device(_) | FetchKey::DeviceAlerts(_) | FetchKey::DevicesAt(..) => None,
         }
     }
 

@@ -169,6 +169,12 @@ impl Actor {
             self.send_done(r.key, r.ticket, Err(error), Utc::now(), Origin::Network);
             return;
         }
+        // A call the API could only refuse (findbyip for a public IP, or outside its 30 days)
+        // is answered here: no budget, no lane, no call.
+        if let Err(error) = r.key.refused(Utc::now()) {
+            self.send_done(r.key, r.ticket, Err(error), Utc::now(), Origin::Network);
+            return;
+        }
         let queued = self.queued_keys.contains(&r.key);
         let existing = self.in_flight.get_mut(&r.key).or_else(|| {
             queued
