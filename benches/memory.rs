@@ -24,7 +24,9 @@ fn main() {
     let s = support::console(10_000);
     let mut terminal = Terminal::new(TestBackend::new(200, 60)).unwrap();
     terminal.draw(|f| mde_triage::ui::draw(&s, f)).unwrap();
-    let shown = s.shown_alerts(support::IP.parse().unwrap()).len();
+    let shown = s
+        .shown_alerts(&mde_triage::app::Subject::Ip(support::IP.parse().unwrap()))
+        .len();
     let after = rss_kib();
     match (before, after) {
         (Some(b), Some(a)) => println!(

@@ -24,7 +24,7 @@ pub mod update;
 mod variant_names;
 
 pub use alert_view::{AlertFilter, AlertSort};
-pub use history::{History, Location};
+pub use history::{History, Location, Subject};
 pub use input_box::InputBox;
 pub use keymap::{Action, Binding, Key, Keymap, Rebinds};
 pub use msg::{Cmd, Hit, Msg, Record};

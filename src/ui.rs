@@ -4,6 +4,7 @@
 mod alerts_pane;
 mod budget_popup;
 mod details_pane;
+mod device_pane;
 mod editor_popup;
 mod format;
 mod help;

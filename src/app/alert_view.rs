@@ -1,8 +1,6 @@
 //! The alerts table as the analyst arranged it: sorted by time, severity or status, and
 //! filtered as they type. Selections index into this view, never into the API's list.
 
-use std::net::IpAddr;
-
 use tui_input::Input;
 
 use crate::defender::{Alert, Status};
@@ -84,13 +82,13 @@ fn matches(a: &Alert, words: &[String]) -> bool {
 #[derive(Debug, Clone, Default)]
 pub struct AlertRows {
     /// What the rows were computed from: place, order, filter, and the store's generation.
-    key: Option<(IpAddr, AlertSort, String, u64)>,
+    key: Option<RowsKey>,
     rows: Vec<usize>,
 }
 
 /// What the rows are computed from: the place, the order, the filter's text, and the
 /// answers' generation.
-pub(crate) type RowsKey = (IpAddr, AlertSort, String, u64);
+pub(crate) type RowsKey = (super::history::Subject, AlertSort, String, u64);
 
 impl AlertRows {
     /// The rows, if they were computed from exactly `key`.

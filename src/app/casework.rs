@@ -26,8 +26,8 @@ impl State {
         }
         self.case = Some(case);
         if let Some(history) = saved.trail.as_deref().and_then(History::restore) {
-            for loc in history.entries() {
-                self.input.remember(loc.ip);
+            for ip in history.entries().iter().filter_map(|l| l.subject.ip()) {
+                self.input.remember(ip);
             }
             self.history = history;
         }
@@ -59,10 +59,11 @@ pub fn selected_target(state: &State) -> Option<Target> {
             let ip = state.related_ips_of(id)?.get(loc.ip_row)?.addr()?;
             Some(Target::Ip(ip))
         }
-        Focus::Input | Focus::Details => Some(match &loc.alert {
-            Some(id) => Target::Alert(id.clone()),
-            None => Target::Ip(loc.ip),
-        }),
+        // Notes and tags are on IPs and alerts; a device's page has none of its own yet.
+        Focus::Input | Focus::Details => match &loc.alert {
+            Some(id) => Some(Target::Alert(id.clone())),
+            None => loc.subject.ip().map(Target::Ip),
+        },
     }
 }
 

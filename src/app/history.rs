@@ -4,12 +4,58 @@ use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::defender::AlertId;
+use crate::defender::{AlertId, DeviceId, FetchKey};
 
-/// One place in the trail: an IP, and the alert opened from its list, if any.
+/// What a place is about: an IP (its prevalence and alerts) or a device (its record and
+/// alerts). Either way the alerts table lists the subject's alerts and one can be opened.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Subject {
+    Ip(IpAddr),
+    Device(DeviceId),
+}
+
+impl Subject {
+    /// The answer the top pane shows: the IP's prevalence, or the device's record.
+    pub fn head_key(&self) -> FetchKey {
+        match self {
+            Self::Ip(ip) => FetchKey::IpStats(*ip),
+            Self::Device(id) => FetchKey::Device(id.clone()),
+        }
+    }
+
+    /// The answer the alerts table lists.
+    pub fn alerts_key(&self) -> FetchKey {
+        match self {
+            Self::Ip(ip) => FetchKey::IpAlerts(*ip),
+            Self::Device(id) => FetchKey::DeviceAlerts(id.clone()),
+        }
+    }
+
+    pub fn ip(&self) -> Option<IpAddr> {
+        match self {
+            Self::Ip(ip) => Some(*ip),
+            Self::Device(_) => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Subject {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Ip(ip) => write!(f, "{ip}"),
+            Self::Device(id) => write!(f, "device {id}"),
+        }
+    }
+}
+
+/// One place in the trail: an IP or a device, and the alert opened from its list, if any.
+/// Saved trails from before devices (`{"ip": ..}`) read as they were: the subject is
+/// flattened, so an IP place keeps its `ip` field.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Location {
-    pub ip: IpAddr,
+    #[serde(flatten)]
+    pub subject: Subject,
     pub alert: Option<AlertId>,
     /// Selection in the alerts table and the related-IPs list, restored on back/forward.
     pub alert_row: usize,
@@ -18,8 +64,16 @@ pub struct Location {
 
 impl Location {
     pub fn ip(ip: IpAddr) -> Self {
+        Self::of(Subject::Ip(ip))
+    }
+
+    pub fn device(id: DeviceId) -> Self {
+        Self::of(Subject::Device(id))
+    }
+
+    fn of(subject: Subject) -> Self {
         Self {
-            ip,
+            subject,
             alert: None,
             alert_row: 0,
             ip_row: 0,
@@ -49,7 +103,7 @@ impl History {
     /// Goes to `loc`. Returns false (and changes nothing) when it is where we already are.
     pub fn visit(&mut self, loc: Location) -> bool {
         if let Some(cur) = self.current()
-            && cur.ip == loc.ip
+            && cur.subject == loc.subject
             && cur.alert == loc.alert
         {
             return false;
@@ -121,7 +175,7 @@ mod tests {
         assert!(h.back());
         assert!(h.back());
         assert!(!h.back());
-        assert_eq!(h.current().unwrap().ip.to_string(), "10.0.0.1");
+        assert_eq!(h.current().unwrap().subject.to_string(), "10.0.0.1");
         assert!(h.forward());
         h.visit(ip("10.0.0.9"));
         assert!(!h.forward(), "visiting drops the forward trail");

@@ -37,6 +37,7 @@ pub enum Action {
     Copy,
     Open,
     Tree,
+    Device,
     Export,
     Budget,
     Dismiss,
@@ -238,7 +239,9 @@ mod tests {
         );
         assert_eq!(map.action_for(&shifted), Some(Action::PageDown));
         let d = press(KeyCode::Char('d'), KeyModifiers::NONE);
-        assert_eq!(map.action_for(&d), None);
+        assert_eq!(map.action_for(&d), Some(Action::Device));
+        let x = press(KeyCode::Char('x'), KeyModifiers::NONE);
+        assert_eq!(map.action_for(&x), None);
         let help = press(KeyCode::Char('?'), KeyModifiers::SHIFT);
         assert_eq!(map.action_for(&help), Some(Action::Help));
         let alt = press(KeyCode::Char('q'), KeyModifiers::ALT);

@@ -78,6 +78,7 @@ pub(super) fn on_key(state: &mut State, key: KeyEvent, cmds: &mut Vec<Cmd>) {
         Action::Back => navigate::step(state, false, cmds),
         Action::Forward => navigate::step(state, true, cmds),
         Action::Refresh => navigate::refresh(state, cmds),
+        Action::Device => navigate::open_device(state, cmds),
         Action::Note => casework::open_note(state),
         Action::Tree => {
             let rows = state.tree_rows();
@@ -135,7 +136,7 @@ fn input_key(state: &mut State, key: KeyEvent, action: Option<Action>, cmds: &mu
 fn alerts_listed(state: &State) -> bool {
     state
         .location()
-        .and_then(|at| state.alerts_of(at.ip))
+        .and_then(|at| state.alerts_at(&at.subject))
         .is_some_and(|alerts| !alerts.is_empty())
 }
 

@@ -70,8 +70,10 @@ pub enum Cmd {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Record {
     /// A new place in the trail.
+    /// A device's page records its opened alert only: the case's visits have no device
+    /// column yet (the saved trail holds the device).
     Visit {
-        ip: String,
+        ip: Option<String>,
         alert: Option<String>,
     },
     /// Where the console is: the trail with its cursor, as JSON.

@@ -2,10 +2,8 @@
 //! store lacks), work left behind waits, `r` asks again, and each answer that lands brings its
 //! follow-ups (the related IPs' stats, the newest alerts' related IPs).
 
-use std::net::IpAddr;
-
 use super::casework;
-use super::history::Location;
+use super::history::{Location, Subject};
 use super::msg::{Cmd, Record};
 use super::remote::Remote;
 use super::responses::{Answer, Settled};
@@ -19,6 +17,8 @@ pub(super) fn submit(state: &mut State, cmds: &mut Vec<Cmd>) {
     match state.focus {
         Focus::Alerts => open_selected_alert(state, cmds),
         Focus::Ips => pivot_to_selected_ip(state, cmds),
+        // The alert pane's device line: Enter there opens the device, as `d` does.
+        Focus::Details if state.open_alert().is_some() => open_device(state, cmds),
         Focus::Input | Focus::Details => {}
     }
 }
@@ -70,10 +70,15 @@ fn pivot_to_selected_ip(state: &mut State, cmds: &mut Vec<Cmd>) {
 pub(super) fn go(state: &mut State, loc: Location, cmds: &mut Vec<Cmd>) {
     let before = state.visible_keys();
     let visit = Record::Visit {
-        ip: loc.ip.to_string(),
+        ip: loc.subject.ip().map(|ip| ip.to_string()),
         alert: loc.alert.as_ref().map(ToString::to_string),
     };
-    if state.history.visit(loc) && state.case.is_some() {
+    let recordable = visit
+        != Record::Visit {
+            ip: None,
+            alert: None,
+        };
+    if state.history.visit(loc) && state.case.is_some() && recordable {
         cmds.push(Cmd::Record(visit));
     }
     arrived(state, &before, cmds);
@@ -122,13 +127,8 @@ pub(super) fn arrive(state: &mut State, cmds: &mut Vec<Cmd>) {
     } else {
         Focus::Alerts
     };
-    ensure(state, FetchKey::IpStats(loc.ip), Priority::Foreground, cmds);
-    ensure(
-        state,
-        FetchKey::IpAlerts(loc.ip),
-        Priority::Foreground,
-        cmds,
-    );
+    ensure(state, loc.subject.head_key(), Priority::Foreground, cmds);
+    ensure(state, loc.subject.alerts_key(), Priority::Foreground, cmds);
     if let Some(id) = loc.alert {
         ensure(
             state,
@@ -137,6 +137,36 @@ pub(super) fn arrive(state: &mut State, cmds: &mut Vec<Cmd>) {
             cmds,
         );
         related_stats(state, &id, cmds);
+        alert_device(state, cmds);
+    }
+}
+
+/// The opened alert's device, for its line in the alert pane: on screen, so the analyst's
+/// lane, not prefetch (devices are never fetched ahead of being shown).
+fn alert_device(state: &mut State, cmds: &mut Vec<Cmd>) {
+    if let Some(id) = state.open_alert().and_then(State::device_id_of) {
+        ensure(state, FetchKey::Device(id), Priority::Visible, cmds);
+    }
+}
+
+/// `d`: the device of the opened alert (else of the selected one), its record and alerts.
+pub(super) fn open_device(state: &mut State, cmds: &mut Vec<Cmd>) {
+    let alert = state.open_alert().or_else(|| state.selected_alert());
+    let Some(alert) = alert else {
+        state.notice = Some("open or select an alert to see its device".into());
+        return;
+    };
+    match State::device_id_of(alert) {
+        Some(id) => {
+            go(state, Location::device(id), cmds);
+            state.focus = Focus::Alerts;
+        }
+        None => {
+            state.last_error = Some(format!(
+                "alert {} names no device the API can look up",
+                alert.id
+            ))
+        }
     }
 }
 
@@ -145,9 +175,9 @@ const PREFETCH_ALERTS: usize = 3;
 
 /// The related IPs of the focused IP's newest alerts: the likely next step. Prefetch priority
 /// only spends budget above the analyst's reserve.
-fn prefetch_newest_alerts(state: &mut State, ip: IpAddr, cmds: &mut Vec<Cmd>) {
+fn prefetch_newest_alerts(state: &mut State, subject: &Subject, cmds: &mut Vec<Cmd>) {
     let ids: Vec<_> = state
-        .alerts_of(ip)
+        .alerts_at(subject)
         .unwrap_or_default()
         .iter()
         .filter_map(|a| crate::defender::parse_alert_id(&a.id).ok())
@@ -208,7 +238,7 @@ pub(super) fn refresh(state: &mut State, cmds: &mut Vec<Cmd>) {
     let Some(loc) = state.location().cloned() else {
         return;
     };
-    let mut main = vec![FetchKey::IpStats(loc.ip), FetchKey::IpAlerts(loc.ip)];
+    let mut main = vec![loc.subject.head_key(), loc.subject.alerts_key()];
     if let Some(id) = &loc.alert {
         main.push(FetchKey::AlertIps(id.clone()));
     }
@@ -284,10 +314,15 @@ fn on_done(
     {
         related_stats(state, &id.clone(), cmds);
     }
-    if let (FetchKey::IpAlerts(ip), Some(loc)) = (&key, state.location())
-        && loc.ip == *ip
+    if let Some(loc) = state.location()
+        && key == loc.subject.alerts_key()
     {
-        prefetch_newest_alerts(state, *ip, cmds);
+        let (subject, opened) = (loc.subject.clone(), loc.alert.is_some());
+        prefetch_newest_alerts(state, &subject, cmds);
+        // The opened alert's record came with this list: now its device can be asked for.
+        if opened {
+            alert_device(state, cmds);
+        }
     }
     clamp_selection(state);
     visible

@@ -73,8 +73,8 @@ impl Overlay {
 pub struct TreeView {
     /// The row under the cursor.
     pub row: usize,
-    /// IPs whose alerts are folded away.
-    pub collapsed: BTreeSet<IpAddr>,
+    /// IPs and devices whose alerts are folded away.
+    pub collapsed: BTreeSet<super::history::Subject>,
 }
 
 /// A small editor over the panes.

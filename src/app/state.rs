@@ -9,13 +9,13 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::alert_view::{AlertRows, RowsKey};
-use super::history::{History, Location};
+use super::history::{History, Location, Subject};
 use super::input_box::InputBox;
 use super::overlay::Overlay;
 use super::remote::Remote;
 use super::responses::Responses;
 use crate::case::{Note, Target};
-use crate::defender::{Alert, AlertId, FetchKey, FetchValue, IpStats, RelatedIp};
+use crate::defender::{Alert, AlertId, Device, DeviceId, FetchKey, FetchValue, IpStats, RelatedIp};
 use crate::fetch::BudgetStatus;
 
 /// What an answer lacks, in full and in a few words, for the room a pane has.
@@ -129,10 +129,47 @@ impl State {
 
     /// The alerts of `ip`, newest first, once loaded.
     pub fn alerts_of(&self, ip: IpAddr) -> Option<&[Alert]> {
-        match self.remote(&FetchKey::IpAlerts(ip)).value()? {
+        self.alerts_at(&Subject::Ip(ip))
+    }
+
+    /// The alerts of an IP or a device, newest first, once loaded.
+    pub fn alerts_at(&self, subject: &Subject) -> Option<&[Alert]> {
+        match self.remote(&subject.alerts_key()).value()? {
             FetchValue::Alerts(a) => Some(&a[..]),
             _ => None,
         }
+    }
+
+    /// A device's record, once loaded.
+    pub fn device(&self, id: &DeviceId) -> Option<&Device> {
+        match self.remote(&FetchKey::Device(id.clone())).value()? {
+            FetchValue::Device(d) => Some(d),
+            _ => None,
+        }
+    }
+
+    /// How a place's subject reads in titles: the IP, or the device's name once loaded.
+    pub fn subject_label(&self, subject: &Subject) -> String {
+        match subject {
+            Subject::Ip(ip) => ip.to_string(),
+            Subject::Device(id) => self.device_name(id),
+        }
+    }
+
+    /// A device's name once its record is here, else (or when the record names nothing)
+    /// the id it was asked by.
+    pub fn device_name(&self, id: &DeviceId) -> String {
+        self.device(id)
+            .map(|d| d.name().trim())
+            .filter(|n| !n.is_empty())
+            .map_or_else(|| id.to_string(), str::to_owned)
+    }
+
+    /// The device an alert names, as a key the API takes (`None`: no machine id, or one the
+    /// API would not accept).
+    pub fn device_id_of(alert: &Alert) -> Option<DeviceId> {
+        let id = alert.machine_id.as_deref()?.trim();
+        crate::defender::parse_device_id(id).ok()
     }
 
     /// What the answer for `key` lacks or may lack, one clause each: unread elements, a cut.
@@ -157,7 +194,9 @@ impl State {
     pub fn open_alert(&self) -> Option<&Alert> {
         let loc = self.location()?;
         let id = loc.alert.as_ref()?;
-        self.alerts_of(loc.ip)?.iter().find(|a| a.id == id.as_str())
+        self.alerts_at(&loc.subject)?
+            .iter()
+            .find(|a| a.id == id.as_str())
     }
 
     /// Whether something on screen animates (spinner or countdown): the loop ticks only then.
@@ -224,9 +263,17 @@ impl State {
         let Some(loc) = self.location() else {
             return Vec::new();
         };
-        let mut keys = vec![FetchKey::IpStats(loc.ip), FetchKey::IpAlerts(loc.ip)];
+        let mut keys = vec![loc.subject.head_key(), loc.subject.alerts_key()];
         if let Some(id) = &loc.alert {
             keys.push(FetchKey::AlertIps(id.clone()));
+            // The opened alert's device, on its line in the alert pane (already the head on
+            // a device's own page).
+            if let Some(device) = self.open_alert().and_then(Self::device_id_of) {
+                let key = FetchKey::Device(device);
+                if !keys.contains(&key) {
+                    keys.push(key);
+                }
+            }
             if let Some(ips) = self.related_ips_of(id) {
                 keys.extend(
                     ips.iter()
@@ -331,24 +378,25 @@ impl Badge {
 
 /// The alerts table's rows, kept in `alert_rows` (see [`AlertRows`]).
 impl State {
-    /// The alerts of `ip` as the table shows them: filtered, then sorted.
-    pub fn shown_alerts(&self, ip: IpAddr) -> Vec<&Alert> {
-        let Some(all) = self.alerts_of(ip) else {
+    /// The alerts of an IP or device as the table shows them: filtered, then sorted.
+    pub fn shown_alerts(&self, subject: &Subject) -> Vec<&Alert> {
+        let Some(all) = self.alerts_at(subject) else {
             return Vec::new();
         };
-        self.rows_of(ip).iter().map(|&i| &all[i]).collect()
+        self.rows_of(subject).iter().map(|&i| &all[i]).collect()
     }
 
     /// How many rows the table has, and the alert at `row`, for the current place: from the
     /// rows computed in `update`, without walking the list.
     pub fn shown_len(&self) -> usize {
-        self.location().map_or(0, |loc| self.rows_of(loc.ip).len())
+        self.location()
+            .map_or(0, |loc| self.rows_of(&loc.subject).len())
     }
 
     pub fn shown_at(&self, row: usize) -> Option<&Alert> {
         let loc = self.location()?;
-        let all = self.alerts_of(loc.ip)?;
-        all.get(*self.rows_of(loc.ip).get(row)?)
+        let all = self.alerts_at(&loc.subject)?;
+        all.get(*self.rows_of(&loc.subject).get(row)?)
     }
 
     /// The alert under the cursor in the table.
@@ -356,9 +404,9 @@ impl State {
         self.shown_at(self.location()?.alert_row)
     }
 
-    fn rows_key(&self, ip: IpAddr) -> RowsKey {
+    fn rows_key(&self, subject: &Subject) -> RowsKey {
         (
-            ip,
+            subject.clone(),
             self.alert_sort,
             self.alert_filter.input.value().to_owned(),
             self.responses.generation(),
@@ -366,11 +414,11 @@ impl State {
     }
 
     /// The rows computed in `update` when they are current, else computed now.
-    fn rows_of(&self, ip: IpAddr) -> std::borrow::Cow<'_, [usize]> {
-        match self.alert_rows.cached(&self.rows_key(ip)) {
+    fn rows_of(&self, subject: &Subject) -> std::borrow::Cow<'_, [usize]> {
+        match self.alert_rows.cached(&self.rows_key(subject)) {
             Some(rows) => std::borrow::Cow::Borrowed(rows),
             None => std::borrow::Cow::Owned(AlertRows::compute(
-                self.alerts_of(ip).unwrap_or_default(),
+                self.alerts_at(subject).unwrap_or_default(),
                 self.alert_sort,
                 &self.alert_filter,
             )),
@@ -379,13 +427,13 @@ impl State {
 
     /// Brings the table's rows up to date; `update` calls it after every message.
     pub(super) fn refresh_rows(&mut self) {
-        let Some(ip) = self.location().map(|l| l.ip) else {
+        let Some(subject) = self.location().map(|l| l.subject.clone()) else {
             return;
         };
-        let key = self.rows_key(ip);
+        let key = self.rows_key(&subject);
         let all = self
             .responses
-            .get(&FetchKey::IpAlerts(ip))
+            .get(&subject.alerts_key())
             .value()
             .and_then(|v| match v {
                 FetchValue::Alerts(a) => Some(&a[..]),

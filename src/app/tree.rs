@@ -1,11 +1,12 @@
-//! The investigation tree (`g`): every IP visited, the alerts opened from it, and each alert's
-//! related IPs, with the ones pivoted to marked. Collapsible per IP; Enter jumps there.
+//! The investigation tree (`g`): every IP and device visited, the alerts opened from it, and
+//! each alert's related IPs, with the ones pivoted to marked. Collapsible per IP or device;
+//! Enter jumps there.
 
 use std::net::IpAddr;
 
 use crossterm::event::{KeyCode, KeyEvent};
 
-use super::history::Location;
+use super::history::{Location, Subject};
 use super::keymap::Action;
 use super::msg::Cmd;
 use super::navigate;
@@ -16,10 +17,10 @@ use crate::defender::AlertId;
 /// What one row of the tree stands for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Node {
-    /// A visited IP.
-    Ip(IpAddr),
-    /// An alert opened from `ip`.
-    Alert(IpAddr, AlertId),
+    /// A visited IP or device.
+    Subject(Subject),
+    /// An alert opened from the IP's or device's list.
+    Alert(Subject, AlertId),
     /// One of the alert's related IPs; `visited` when the analyst pivoted there.
     Related { ip: IpAddr, visited: bool },
 }
@@ -36,39 +37,42 @@ impl Node {
     /// Where Enter on this row goes.
     pub fn location(&self) -> Location {
         match self {
-            Node::Ip(ip) | Node::Related { ip, .. } => Location::ip(*ip),
-            Node::Alert(ip, id) => Location {
+            Node::Subject(Subject::Ip(ip)) | Node::Related { ip, .. } => Location::ip(*ip),
+            Node::Subject(Subject::Device(id)) => Location::device(id.clone()),
+            Node::Alert(subject, id) => Location {
+                subject: subject.clone(),
                 alert: Some(id.clone()),
-                ..Location::ip(*ip)
+                alert_row: 0,
+                ip_row: 0,
             },
         }
     }
 }
 
 impl State {
-    /// The tree's rows, from the trail: IPs in the order first visited.
+    /// The tree's rows, from the trail: IPs and devices in the order first visited.
     pub fn tree_rows(&self) -> Vec<Row> {
         let entries = self.history.entries();
         let here = self.location();
-        let mut ips: Vec<IpAddr> = Vec::new();
+        let mut subjects: Vec<&Subject> = Vec::new();
         for e in entries {
-            if !ips.contains(&e.ip) {
-                ips.push(e.ip);
+            if !subjects.contains(&&e.subject) {
+                subjects.push(&e.subject);
             }
         }
         let collapsed = self.overlay.tree().map(|t| &t.collapsed);
         let mut rows = Vec::new();
-        for ip in ips {
+        for subject in subjects {
             rows.push(Row {
                 depth: 0,
-                node: Node::Ip(ip),
-                current: here.is_some_and(|h| h.ip == ip && h.alert.is_none()),
+                node: Node::Subject(subject.clone()),
+                current: here.is_some_and(|h| h.subject == *subject && h.alert.is_none()),
             });
-            if collapsed.is_some_and(|c| c.contains(&ip)) {
+            if collapsed.is_some_and(|c| c.contains(subject)) {
                 continue;
             }
             let mut opened: Vec<&AlertId> = Vec::new();
-            for e in entries.iter().filter(|e| e.ip == ip) {
+            for e in entries.iter().filter(|e| e.subject == *subject) {
                 if let Some(id) = &e.alert
                     && !opened.contains(&id)
                 {
@@ -78,8 +82,9 @@ impl State {
             for id in opened {
                 rows.push(Row {
                     depth: 1,
-                    node: Node::Alert(ip, id.clone()),
-                    current: here.is_some_and(|h| h.ip == ip && h.alert.as_ref() == Some(id)),
+                    node: Node::Alert(subject.clone(), id.clone()),
+                    current: here
+                        .is_some_and(|h| h.subject == *subject && h.alert.as_ref() == Some(id)),
                 });
                 for related in self.related_ips_of(id).unwrap_or_default() {
                     let Some(r) = related.addr() else { continue };
@@ -87,7 +92,7 @@ impl State {
                         depth: 2,
                         node: Node::Related {
                             ip: r,
-                            visited: entries.iter().any(|e| e.ip == r),
+                            visited: entries.iter().any(|e| e.subject == Subject::Ip(r)),
                         },
                         current: false,
                     });
@@ -112,16 +117,16 @@ pub(super) fn key(state: &mut State, key: KeyEvent, cmds: &mut Vec<Cmd>) {
         (Some(Action::Down), _) => tree.row = (tree.row + 1).min(rows.len().saturating_sub(1)),
         (Some(Action::Up), _) => tree.row = tree.row.saturating_sub(1),
         (_, KeyCode::Char(' ') | KeyCode::Left | KeyCode::Right) => {
-            if let Some(Node::Ip(ip)) = node {
+            if let Some(Node::Subject(subject)) = node {
                 let fold = match key.code {
                     KeyCode::Left => true,
                     KeyCode::Right => false,
-                    _ => !tree.collapsed.contains(&ip),
+                    _ => !tree.collapsed.contains(&subject),
                 };
                 if fold {
-                    tree.collapsed.insert(ip);
+                    tree.collapsed.insert(subject);
                 } else {
-                    tree.collapsed.remove(&ip);
+                    tree.collapsed.remove(&subject);
                 }
             }
         }

@@ -25,7 +25,7 @@ impl Recorder {
         self.journal.send(match record {
             Record::Visit { ip, alert } => Write::Visit {
                 case,
-                ip: Some(ip),
+                ip,
                 alert,
                 at,
             },

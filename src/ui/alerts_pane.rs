@@ -12,7 +12,7 @@ use super::format::{
 use super::layout::Rows;
 use crate::app::{Action, Focus, State, Theme};
 use crate::case::Target;
-use crate::defender::{FetchKey, Severity};
+use crate::defender::Severity;
 
 pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
     let theme = &state.theme;
@@ -32,11 +32,11 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
         frame.render_widget(Paragraph::new(text).block(block), area);
         return;
     };
-    let key = FetchKey::IpAlerts(loc.ip);
+    let key = loc.subject.alerts_key();
     let remote = state.remote(&key);
-    let all = state.alerts_of(loc.ip).unwrap_or_default();
+    let all = state.alerts_at(&loc.subject).unwrap_or_default();
     let shown = state.shown_len();
-    let title = format!(" Alerts · {} ", loc.ip);
+    let title = format!(" Alerts · {} ", state.subject_label(&loc.subject));
     // The counts give way, from the right, before they could overwrite a digit of the IP.
     let room = (area.width as usize).saturating_sub(title.chars().count() + 3);
     block = block.title(Line::from(title).style(theme.title()));

@@ -6,8 +6,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
 use super::format::time;
-use crate::app::{Action, Focus, State, Theme};
-use crate::defender::Alert;
+use crate::app::{Action, Focus, Remote, State, Theme};
+use crate::defender::{Alert, FetchKey};
 
 pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
     let theme = &state.theme;
@@ -17,7 +17,7 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
     let lines = match (state.location(), state.open_alert()) {
         (_, Some(alert)) => {
             let mut lines = casework(state, alert);
-            lines.extend(describe(alert, theme));
+            lines.extend(describe(alert, theme, device_line(state, alert)));
             lines
         }
         (Some(loc), None) if loc.alert.is_some() => {
@@ -43,7 +43,62 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
     );
 }
 
-fn describe(a: &Alert, theme: &Theme) -> Vec<Line<'static>> {
+/// The alert's device as its record tells it, with the key that opens it; the alert's own
+/// name for it while the record loads or when it cannot be read (the alert stays whole).
+fn device_line(state: &State, alert: &Alert) -> Option<Vec<Line<'static>>> {
+    let id = State::device_id_of(alert)?;
+    let theme = &state.theme;
+    let mut spans = vec![Span::styled(format!("{:<12}", "Device"), theme.label())];
+    match state.device(&id) {
+        Some(d) => {
+            spans.push(Span::styled(state.device_name(&id), theme.title()));
+            let risk = super::device_pane::risk_and_exposure(
+                d.risk_score.as_deref(),
+                d.exposure_level.as_deref(),
+            );
+            let facts: Vec<String> = [
+                d.os_platform.clone(),
+                d.health_status.clone(),
+                risk.map(|r| format!("risk {r}")),
+            ]
+            .into_iter()
+            .flatten()
+            .filter(|f| !f.trim().is_empty())
+            .collect();
+            if !facts.is_empty() {
+                spans.push(Span::raw(format!(" · {}", facts.join(" · "))));
+            }
+        }
+        None => {
+            spans.push(Span::raw(alert.device().unwrap_or(id.as_str()).to_owned()));
+            let key = FetchKey::Device(id);
+            match state.remote(&key) {
+                Remote::Failed { error } => {
+                    // Why, and what to do (a missing permission is named): under the line.
+                    let mut why =
+                        super::format::failure(error, &key, theme, &state.keymap).into_iter();
+                    spans.push(Span::styled(" · record not read", theme.muted()));
+                    spans.push(Span::styled(
+                        format!("  {} opens", state.keymap.hint(Action::Device)),
+                        theme.muted(),
+                    ));
+                    let mut lines = vec![Line::from(spans)];
+                    lines.extend(why.by_ref());
+                    return Some(lines);
+                }
+                Remote::Loading { .. } => spans.push(Span::styled(" · loading…", theme.muted())),
+                _ => {}
+            }
+        }
+    }
+    spans.push(Span::styled(
+        format!("  {} opens", state.keymap.hint(Action::Device)),
+        theme.muted(),
+    ));
+    Some(vec![Line::from(spans)])
+}
+
+fn describe(a: &Alert, theme: &Theme, device: Option<Vec<Line<'static>>>) -> Vec<Line<'static>> {
     let mut lines = vec![
         Line::styled(a.title.replace('\n', " "), theme.title()),
         Line::from(vec![
@@ -51,7 +106,7 @@ fn describe(a: &Alert, theme: &Theme) -> Vec<Line<'static>> {
             Span::raw(format!(" · {} · {}", a.status, a.id)),
         ]),
     ];
-    let mut field = |label: &str, value: Option<String>| {
+    let field = |lines: &mut Vec<Line<'static>>, label: &str, value: Option<String>| {
         if let Some(v) = value.filter(|v| !v.is_empty()) {
             lines.push(Line::from(vec![
                 Span::styled(format!("{label:<12}"), theme.label()),
@@ -59,32 +114,52 @@ fn describe(a: &Alert, theme: &Theme) -> Vec<Line<'static>> {
             ]));
         }
     };
-    field("Category", a.category.clone());
+    field(&mut lines, "Category", a.category.clone());
     field(
+        &mut lines,
         "MITRE",
         (!a.mitre_techniques.is_empty()).then(|| a.mitre_techniques.join(", ")),
     );
-    field("Device", a.device().map(str::to_owned));
-    field("User", a.related_user.as_ref().map(|u| u.display()));
-    field("Created", Some(time(a.alert_creation_time.as_ref())));
+    match device {
+        Some(device) => lines.extend(device),
+        None => field(&mut lines, "Device", a.device().map(str::to_owned)),
+    }
     field(
+        &mut lines,
+        "User",
+        a.related_user.as_ref().map(|u| u.display()),
+    );
+    field(
+        &mut lines,
+        "Created",
+        Some(time(a.alert_creation_time.as_ref())),
+    );
+    field(
+        &mut lines,
         "First event",
         a.first_event_time.as_ref().map(|t| time(Some(t))),
     );
     field(
+        &mut lines,
         "Last event",
         a.last_event_time.as_ref().map(|t| time(Some(t))),
     );
-    field("Resolved", a.resolved_time.as_ref().map(|t| time(Some(t))));
-    field("Source", a.detection_source.clone());
     field(
+        &mut lines,
+        "Resolved",
+        a.resolved_time.as_ref().map(|t| time(Some(t))),
+    );
+    field(&mut lines, "Source", a.detection_source.clone());
+    field(
+        &mut lines,
         "Threat",
         a.threat_family_name
             .clone()
             .or_else(|| a.threat_name.clone()),
     );
-    field("Incident", a.incident_id.map(|i| i.to_string()));
+    field(&mut lines, "Incident", a.incident_id.map(|i| i.to_string()));
     field(
+        &mut lines,
         "Inv. state",
         match (&a.investigation_state, a.investigation_id) {
             (Some(s), Some(id)) => Some(format!("{s} (#{id})")),
@@ -93,13 +168,15 @@ fn describe(a: &Alert, theme: &Theme) -> Vec<Line<'static>> {
             (None, None) => None,
         },
     );
-    field("Dev. group", a.rbac_group_name.clone());
+    field(&mut lines, "Dev. group", a.rbac_group_name.clone());
     field(
+        &mut lines,
         "Updated",
         a.last_update_time.as_ref().map(|t| time(Some(t))),
     );
-    field("Assigned", a.assigned_to.clone());
+    field(&mut lines, "Assigned", a.assigned_to.clone());
     field(
+        &mut lines,
         "Verdict",
         a.classification.clone().map(|c| match &a.determination {
             Some(d) => format!("{c} / {d}"),

@@ -245,9 +245,14 @@ pub fn failure(
         ErrorKind::SignIn => {
             format!("check AZURE_TENANT_ID, AZURE_CLIENT_ID and the secret; {retry}")
         }
-        ErrorKind::Forbidden => {
-            format!("the app needs the {} permission", endpoint.permission())
-        }
+        ErrorKind::Forbidden => match endpoint.newest_docs_permission() {
+            None => format!("the app needs the {} permission", endpoint.permission()),
+            Some(newest) => format!(
+                "the app needs the {} permission (the newest docs list only {newest} for \
+                 this call: grant it if Read is refused)",
+                endpoint.permission()
+            ),
+        },
         ErrorKind::NotFound => match endpoint.not_found() {
             NotFound::Missing(meaning) => meaning.to_owned(),
             // Such a 404 is read as an answer and never gets here.

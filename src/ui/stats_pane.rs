@@ -6,30 +6,35 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
 use super::format::{as_of, count, pending, tag_list, time};
-use crate::app::{Remote, State};
+use crate::app::{Remote, State, Subject};
 use crate::case::Target;
 use crate::defender::FetchKey;
 
 pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
+    let ip = match state.location().map(|l| &l.subject) {
+        Some(Subject::Device(id)) => return super::device_pane::render(state, id, frame, area),
+        Some(Subject::Ip(ip)) => Some(*ip),
+        None => None,
+    };
     let theme = &state.theme;
     let block = Block::bordered()
         .border_style(theme.border())
         .title(Line::from(" Prevalence ").style(theme.title()));
-    let Some(loc) = state.location() else {
+    let Some(ip) = ip else {
         let text = vec![Line::styled("No IP yet.", theme.muted())];
         frame.render_widget(Paragraph::new(text).block(block), area);
         return;
     };
-    let key = FetchKey::IpStats(loc.ip);
+    let key = FetchKey::IpStats(ip);
     let remote = state.remote(&key);
     let mut lines = vec![
-        Line::styled(loc.ip.to_string(), theme.title()),
-        Line::from(super::format::badge_spans(state, loc.ip, false)),
+        Line::styled(ip.to_string(), theme.title()),
+        Line::from(super::format::badge_spans(state, ip, false)),
     ];
     if let Some(status) = pending(state, remote, &key) {
         lines.extend(status);
     } else if let Remote::Ready { .. } = remote {
-        match state.stats_of(loc.ip).flatten() {
+        match state.stats_of(ip).flatten() {
             Some(stats) if stats.seen_in_org() => {
                 let n = stats.prevalence().unwrap_or(0);
                 lines.push(Line::from(vec![
@@ -51,7 +56,7 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
         lines.extend(as_of(remote, state.now).map(|s| Line::styled(s, theme.muted())));
     }
     // The analyst's own words on this IP: its tags, and its latest note.
-    let target = Target::Ip(loc.ip);
+    let target = Target::Ip(ip);
     let tags = state.tags_of(&target);
     if !tags.is_empty() {
         lines.push(Line::styled(tag_list(tags), theme.warn()));

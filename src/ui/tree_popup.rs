@@ -8,7 +8,7 @@ use ratatui::widgets::{Block, Clear, Paragraph};
 use super::format::{count, short_id, tag_list};
 use super::layout::{centered, first_row};
 use crate::app::tree::Node;
-use crate::app::{Action, State, TreeView};
+use crate::app::{Action, State, Subject, TreeView};
 use crate::case::Target;
 
 pub fn render(state: &State, tree: &TreeView, frame: &mut Frame<'_>, area: Rect) {
@@ -68,8 +68,16 @@ fn line(
         if selected { "▶" } else { " " }
     ))];
     match node {
-        Node::Ip(ip) => {
-            let folded = tree.collapsed.contains(ip);
+        Node::Subject(subject @ Subject::Device(id)) => {
+            let folded = tree.collapsed.contains(subject);
+            let name = state.device_name(id);
+            spans.push(Span::styled(
+                format!("{} device {name} ", if folded { "▸" } else { "▾" }),
+                theme.title(),
+            ));
+        }
+        Node::Subject(subject @ Subject::Ip(ip)) => {
+            let folded = tree.collapsed.contains(subject);
             spans.push(Span::styled(
                 format!("{} {ip} ", if folded { "▸" } else { "▾" }),
                 theme.title(),
@@ -88,9 +96,9 @@ fn line(
             }
             push_tags(&mut spans, state, &Target::Ip(*ip));
         }
-        Node::Alert(ip, id) => {
+        Node::Alert(subject, id) => {
             let alert = state
-                .alerts_of(*ip)
+                .alerts_at(subject)
                 .and_then(|a| a.iter().find(|a| a.id == id.as_str()));
             spans.push(Span::styled("alert ", theme.muted()));
             if let Some(a) = alert {

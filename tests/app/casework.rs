@@ -113,7 +113,7 @@ fn visits_and_the_trail_are_recorded_back_and_forward_too() {
     let mut s = in_case();
     let cmds = submitted(&mut s, DOC_IP);
     assert!(records(&cmds).contains(&Record::Visit {
-        ip: DOC_IP.into(),
+        ip: Some(DOC_IP.into()),
         alert: None
     }));
     settle(&mut s, cmds, &tenant);

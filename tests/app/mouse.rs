@@ -227,7 +227,11 @@ fn a_click_selects_and_a_second_click_opens_then_pivots() {
     assert_eq!(s.location().unwrap().ip_row, 1);
     let cmds = click(&mut s, hit);
     settle(&mut s, cmds, &tenant);
-    assert_eq!(s.location().unwrap().ip, ip("23.203.232.228"), "pivoted");
+    assert_eq!(
+        s.location().unwrap().subject.ip(),
+        Some(ip("23.203.232.228")),
+        "pivoted"
+    );
     assert_eq!(s.history.entries().len(), 3, "lookup, alert, pivot");
 }
 

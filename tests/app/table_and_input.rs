@@ -4,7 +4,7 @@
 use crate::support;
 
 use crossterm::event::KeyCode;
-use mde_triage::app::{AlertSort, Focus, Msg, State, update};
+use mde_triage::app::{AlertSort, Focus, Msg, State, Subject, update};
 use mde_triage::defender::{FetchKey, FetchValue, Severity, Status};
 use mde_triage::fetch::Priority;
 use support::*;
@@ -64,7 +64,7 @@ fn table() -> State {
 }
 
 fn titles(s: &State) -> Vec<String> {
-    s.shown_alerts(ip(DOC_IP))
+    s.shown_alerts(&Subject::Ip(ip(DOC_IP)))
         .iter()
         .map(|a| a.title.clone())
         .collect()

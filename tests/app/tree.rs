@@ -5,7 +5,7 @@ use crate::support;
 
 use crossterm::event::KeyCode;
 use mde_triage::app::tree::Node;
-use mde_triage::app::{Cmd, State, update};
+use mde_triage::app::{Cmd, State, Subject, update};
 use support::*;
 
 /// Doc IP → the doc alert → pivot to 104.80.104.128.
@@ -14,7 +14,7 @@ fn walked() -> State {
     let cmds = submitted(&mut s, DOC_IP);
     settle(&mut s, cmds, &tenant);
     let row = s
-        .shown_alerts(ip(DOC_IP))
+        .shown_alerts(&Subject::Ip(ip(DOC_IP)))
         .iter()
         .position(|a| a.id == DOC_ALERT)
         .unwrap();
@@ -39,8 +39,8 @@ fn the_tree_is_the_trail_as_a_graph() {
     assert_eq!(
         nodes,
         vec![
-            (0, Node::Ip(ip(DOC_IP))),
-            (1, Node::Alert(ip(DOC_IP), alert_id(DOC_ALERT))),
+            (0, Node::Subject(Subject::Ip(ip(DOC_IP)))),
+            (1, Node::Alert(Subject::Ip(ip(DOC_IP)), alert_id(DOC_ALERT))),
             (
                 2,
                 Node::Related {
@@ -55,7 +55,7 @@ fn the_tree_is_the_trail_as_a_graph() {
                     visited: false
                 }
             ),
-            (0, Node::Ip(ip("104.80.104.128"))),
+            (0, Node::Subject(Subject::Ip(ip("104.80.104.128")))),
         ]
     );
     assert!(s.tree_rows()[4].current, "where the console stands");
@@ -90,8 +90,8 @@ fn g_opens_it_space_folds_and_enter_goes_there_for_free() {
     assert!(s.overlay.tree().is_none());
     let here = s.location().unwrap();
     assert_eq!(
-        (here.ip, here.alert.clone()),
-        (ip(DOC_IP), Some(alert_id(DOC_ALERT)))
+        (here.subject.ip(), here.alert.clone()),
+        (Some(ip(DOC_IP)), Some(alert_id(DOC_ALERT)))
     );
     // Esc closes it too; keys in it never type into the input or quit on q's neighbours.
     let mut cmds = update(&mut s, ch('g'));

@@ -89,7 +89,7 @@ fn the_whole_pivot_loop_and_free_back_forward() {
         update(&mut s, ch('j'));
     }
     // Its related IPs are already here (prefetched): only each one's prevalence is asked
-    // for, as Visible work.
+    // for, as Visible work, and the alert's device for its line in the alert pane.
     let follow = update(&mut s, key(KeyCode::Enter));
     assert_eq!(s.focus, Focus::Ips);
     assert_eq!(s.open_alert().unwrap().id, DOC_ALERT);
@@ -102,6 +102,7 @@ fn the_whole_pivot_loop_and_free_back_forward() {
         vec![
             (FetchKey::IpStats(ip("104.80.104.128")), Priority::Visible),
             (FetchKey::IpStats(ip("23.203.232.228")), Priority::Visible),
+            (FetchKey::Device(device(DOC_DEVICE)), Priority::Visible),
         ]
     );
     answer_all(&mut s, follow, &tenant);
@@ -116,7 +117,10 @@ fn the_whole_pivot_loop_and_free_back_forward() {
         vec![FetchKey::IpAlerts(ip("104.80.104.128"))]
     );
     answer_all(&mut s, cmds, &tenant);
-    assert_eq!(s.location().unwrap().ip, ip("104.80.104.128"));
+    assert_eq!(
+        s.location().unwrap().subject.ip(),
+        Some(ip("104.80.104.128"))
+    );
     assert_eq!(s.history.entries().len(), 3);
 
     // Back twice, forward twice: no API call at all, and selections are restored.
@@ -127,7 +131,7 @@ fn the_whole_pivot_loop_and_free_back_forward() {
     );
     assert_eq!(s.focus, Focus::Ips);
     assert!(fetches(&update(&mut s, ch('['))).is_empty());
-    assert_eq!(s.location().unwrap().ip, ip(DOC_IP));
+    assert_eq!(s.location().unwrap().subject.ip(), Some(ip(DOC_IP)));
     assert_eq!(
         s.location().unwrap().alert_row,
         row,
@@ -135,7 +139,10 @@ fn the_whole_pivot_loop_and_free_back_forward() {
     );
     assert!(fetches(&update(&mut s, ch(']'))).is_empty());
     assert!(fetches(&update(&mut s, ch(']'))).is_empty());
-    assert_eq!(s.location().unwrap().ip, ip("104.80.104.128"));
+    assert_eq!(
+        s.location().unwrap().subject.ip(),
+        Some(ip("104.80.104.128"))
+    );
     assert!(
         !update(&mut s, ch(']'))
             .iter()
@@ -372,15 +379,15 @@ fn a_rebound_key_does_its_action_and_the_old_key_no_longer_does() {
     update(&mut s, ch('['));
     update(&mut s, key(KeyCode::Left));
     assert_eq!(
-        s.location().unwrap().ip,
-        ip("104.80.104.128"),
+        s.location().unwrap().subject.ip(),
+        Some(ip("104.80.104.128")),
         "[ and ← do nothing"
     );
     assert!(
         fetches(&update(&mut s, ch('h'))).is_empty(),
         "back calls nothing"
     );
-    assert_eq!(s.location().unwrap().ip, ip(DOC_IP));
+    assert_eq!(s.location().unwrap().subject.ip(), Some(ip(DOC_IP)));
 
     // Copy moved from y to c.
     assert_eq!(s.focus, Focus::Alerts);

@@ -23,6 +23,8 @@ use ratatui::backend::TestBackend;
 
 pub const DOC_IP: &str = "10.209.67.177";
 pub const DOC_ALERT: &str = "636688558380765161_2136280442";
+/// The device the docs' alert names (`machineId` in get-alert.example.json).
+pub const DOC_DEVICE: &str = "111e6dd8c833c8a052ea231ec1b19adaf497b625";
 
 pub fn fixture(name: &str) -> String {
     let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
@@ -35,6 +37,10 @@ pub fn ip(s: &str) -> IpAddr {
 
 pub fn alert_id(s: &str) -> AlertId {
     parse_alert_id(s).unwrap()
+}
+
+pub fn device(s: &str) -> mde_triage::defender::DeviceId {
+    mde_triage::defender::parse_device_id(s).unwrap()
 }
 
 /// A fixed "now" so snapshots do not depend on the clock.
@@ -98,6 +104,25 @@ pub fn submitted(state: &mut State, text: &str) -> Vec<Cmd> {
     cmds
 }
 
+/// A device as `GET /api/machines/{id}` reads: the doc alert's device for its id, the name
+/// the docs' alert gives it.
+pub fn doc_device(id: &str) -> mde_triage::defender::Device {
+    mde_triage::defender::Device {
+        id: id.to_owned(),
+        computer_dns_name: Some("temp123.middleeast.corp.microsoft.com".into()),
+        os_platform: Some("Windows10".into()),
+        version: Some("1709".into()),
+        health_status: Some("Active".into()),
+        risk_score: Some("Medium".into()),
+        exposure_level: Some("Low".into()),
+        machine_tags: vec!["finance".into(), "vip".into()],
+        last_ip_address: Some("10.209.67.177".into()),
+        first_seen: "2018-08-02T14:55:03Z".parse().ok(),
+        last_seen: "2021-01-26T20:40:00Z".parse().ok(),
+        ..Default::default()
+    }
+}
+
 /// The demo's shape: the doc IP has the doc alerts; the doc alert has two related IPs.
 pub fn tenant(key: &FetchKey) -> FetchValue {
     match key {
@@ -107,8 +132,12 @@ pub fn tenant(key: &FetchKey) -> FetchValue {
         FetchKey::AlertIps(_) => {
             FetchValue::Ips(related(&["104.80.104.128", "23.203.232.228"]).into())
         }
+        // The doc alert's device has the doc alerts too (its other alert pivots on).
+        FetchKey::DeviceAlerts(d) if d.as_str() == DOC_DEVICE => {
+            FetchValue::Alerts(doc_alerts().into())
+        }
         FetchKey::DeviceAlerts(_) => FetchValue::Alerts(Default::default()),
-        FetchKey::Device(_) => FetchValue::Device(Default::default()),
+        FetchKey::Device(d) => FetchValue::Device(Box::new(doc_device(d.as_str()))),
         FetchKey::DevicesAt(..) => FetchValue::Devices(Default::default()),
     }
 }

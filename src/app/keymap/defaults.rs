@@ -72,9 +72,14 @@ pub(super) static DEFAULTS: &[(Action, &[Key], &str)] = &[
         "open the selected IP or alert in the portal",
     ),
     (
+        Action::Device,
+        &[c('d')],
+        "the alert's device: its record and its alerts",
+    ),
+    (
         Action::Tree,
         &[c('g')],
-        "investigation tree: every IP and alert visited",
+        "investigation tree: IPs, devices and alerts visited",
     ),
     (Action::Note, &[c('n')], "note on the selected IP or alert"),
     (

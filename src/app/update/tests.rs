@@ -131,7 +131,11 @@ fn a_key_goes_to_the_open_overlay() {
             }
             Overlay::Tree(_) => {
                 let tree = s.overlay.tree().expect("the tree stays open");
-                assert!(tree.collapsed.contains(&ip("10.0.0.2")), "Space folded");
+                assert!(
+                    tree.collapsed
+                        .contains(&crate::app::Subject::Ip(ip("10.0.0.2"))),
+                    "Space folded"
+                );
                 assert_eq!(tree.row, 1, "j moved the tree's cursor");
             }
             Overlay::Editor(_) => match s.overlay.editor() {
@@ -157,7 +161,7 @@ fn a_key_goes_to_the_open_overlay() {
     s.overlay = Overlay::Paste(vec![ip("10.0.0.7"), ip("10.0.0.8")], "2 IPs found".into());
     update(&mut s, key(KeyCode::Enter));
     assert!(matches!(s.overlay, Overlay::None));
-    assert_eq!(s.location().unwrap().ip, ip("10.0.0.7"));
+    assert_eq!(s.location().unwrap().subject.ip(), Some(ip("10.0.0.7")));
     assert_eq!(s.location().unwrap().alert, None);
 }
 
