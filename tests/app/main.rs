@@ -6,6 +6,7 @@ mod support;
 
 mod casework;
 mod config;
+mod devices;
 mod mouse;
 mod readme;
 mod status_bar;

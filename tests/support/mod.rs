@@ -134,7 +134,11 @@ pub fn tenant(key: &FetchKey) -> FetchValue {
         }
         // The doc alert's device has the doc alerts too (its other alert pivots on).
         FetchKey::DeviceAlerts(d) if d.as_str() == DOC_DEVICE => {
-            FetchValue::Alerts(doc_alerts().into())
+            let mut alerts = doc_alerts();
+            for a in &mut alerts {
+                a.machine_id = Some(DOC_DEVICE.into());
+            }
+            FetchValue::Alerts(alerts.into())
         }
         FetchKey::DeviceAlerts(_) => FetchValue::Alerts(Default::default()),
         FetchKey::Device(d) => FetchValue::Device(Box::new(doc_device(d.as_str()))),

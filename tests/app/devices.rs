@@ -1,0 +1,157 @@
+//! Devices in the console: `d` from an alert opens its device (record and alerts), an alert
+//! of the device opens and pivots as any other, and the whole trail walks back with no call.
+//! Snapshots of a device's page at the smallest and a wide size.
+
+use crate::support;
+
+use crossterm::event::KeyCode;
+use mde_triage::app::{Focus, State, Subject, update};
+use mde_triage::defender::FetchKey;
+use mde_triage::fetch::Priority;
+use support::*;
+
+/// The doc IP looked up and the doc alert opened, every answer in.
+fn doc_alert_open() -> State {
+    let mut s = State::new(None, "api");
+    let cmds = submitted(&mut s, DOC_IP);
+    settle(&mut s, cmds, &tenant);
+    let row = s
+        .shown_alerts(&Subject::Ip(ip(DOC_IP)))
+        .iter()
+        .position(|a| a.id == DOC_ALERT)
+        .unwrap();
+    for _ in 0..row {
+        update(&mut s, ch('j'));
+    }
+    let cmds = update(&mut s, key(KeyCode::Enter));
+    settle(&mut s, cmds, &tenant);
+    assert_eq!(s.open_alert().unwrap().id, DOC_ALERT);
+    s
+}
+
+fn keys_of(cmds: &[mde_triage::app::Cmd]) -> Vec<(FetchKey, Priority)> {
+    fetches(cmds)
+        .into_iter()
+        .map(|r| (r.key, r.priority))
+        .collect()
+}
+
+#[test]
+fn ip_alert_device_alert_ip_and_back_to_the_start_with_no_call() {
+    let mut s = doc_alert_open();
+    // The device's record came with the alert (its line in the alert pane): `d` asks only for
+    // the device's alerts, in the analyst's lane.
+    let cmds = update(&mut s, ch('d'));
+    assert_eq!(
+        keys_of(&cmds),
+        vec![(
+            FetchKey::DeviceAlerts(device(DOC_DEVICE)),
+            Priority::Foreground
+        )]
+    );
+    settle(&mut s, cmds, &tenant);
+    let here = s.location().unwrap();
+    assert_eq!(here.subject, Subject::Device(device(DOC_DEVICE)));
+    assert_eq!(here.alert, None);
+    assert_eq!(s.focus, Focus::Alerts);
+    assert_eq!(s.shown_len(), 2, "the device's alerts are listed");
+
+    // Another alert of the device: opened as from an IP's list, its IPs asked for.
+    let other = s
+        .shown_alerts(&Subject::Device(device(DOC_DEVICE)))
+        .iter()
+        .position(|a| a.id != DOC_ALERT)
+        .unwrap();
+    for _ in 0..other {
+        update(&mut s, ch('j'));
+    }
+    // Its IPs were fetched ahead when the device's alerts arrived, and its device is the one
+    // on screen: opening it costs nothing.
+    let cmds = update(&mut s, key(KeyCode::Enter));
+    assert!(
+        keys_of(&cmds)
+            .iter()
+            .all(|(k, _)| matches!(k, FetchKey::IpStats(_))),
+        "{cmds:?}"
+    );
+    settle(&mut s, cmds, &tenant);
+    let opened = s.open_alert().unwrap().id.clone();
+    assert_ne!(opened, DOC_ALERT);
+    assert_eq!(s.focus, Focus::Ips);
+
+    // Pivot to its first related IP: a place like any other.
+    let cmds = update(&mut s, key(KeyCode::Enter));
+    settle(&mut s, cmds, &tenant);
+    assert_eq!(
+        s.location().unwrap().subject,
+        Subject::Ip(ip("104.80.104.128"))
+    );
+    assert_eq!(s.history.entries().len(), 5);
+
+    // Back to the start: four steps, not one call.
+    let places: Vec<String> = (0..4)
+        .map(|_| {
+            let cmds = update(&mut s, key(KeyCode::Backspace));
+            assert!(fetches(&cmds).is_empty(), "{cmds:?}");
+            let here = s.location().unwrap();
+            format!(
+                "{}{}",
+                here.subject,
+                here.alert.as_ref().map_or("", |_| " + alert")
+            )
+        })
+        .collect();
+    assert_eq!(
+        places,
+        [
+            format!("device {DOC_DEVICE} + alert"),
+            format!("device {DOC_DEVICE}"),
+            format!("{DOC_IP} + alert"),
+            DOC_IP.to_string(),
+        ]
+    );
+    // And forward again, free too, to the device's page.
+    for _ in 0..2 {
+        assert!(fetches(&update(&mut s, ch(']'))).is_empty());
+    }
+    assert_eq!(
+        s.location().unwrap().subject,
+        Subject::Device(device(DOC_DEVICE))
+    );
+}
+
+#[test]
+fn enter_on_the_alert_pane_opens_the_device_and_d_without_an_alert_says_why() {
+    let mut s = doc_alert_open();
+    update(&mut s, key(KeyCode::Tab));
+    while s.focus != Focus::Details {
+        update(&mut s, key(KeyCode::Tab));
+    }
+    let cmds = update(&mut s, key(KeyCode::Enter));
+    settle(&mut s, cmds, &tenant);
+    assert_eq!(
+        s.location().unwrap().subject,
+        Subject::Device(device(DOC_DEVICE))
+    );
+
+    let mut empty = State::new(None, "api");
+    update(&mut empty, key(KeyCode::Esc));
+    let cmds = update(&mut empty, ch('d'));
+    assert!(fetches(&cmds).is_empty());
+    assert!(empty.location().is_none());
+    assert!(
+        empty.notice.as_deref().unwrap_or("").contains("alert"),
+        "{:?}",
+        empty.notice
+    );
+}
+
+#[test]
+fn a_device_s_page() {
+    let mut s = doc_alert_open();
+    let cmds = update(&mut s, ch('d'));
+    settle(&mut s, cmds, &tenant);
+    for (w, h) in [(80, 24), (200, 60)] {
+        insta::assert_snapshot!(format!("device_page_{w}x{h}"), render(&s, w, h));
+    }
+}
