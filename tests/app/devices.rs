@@ -29,6 +29,10 @@ fn doc_alert_open() -> State {
     s
 }
 
+fn here_row(s: &State) -> usize {
+    s.location().unwrap().alert_row
+}
+
 fn keys_of(cmds: &[mde_triage::app::Cmd]) -> Vec<(FetchKey, Priority)> {
     fetches(cmds)
         .into_iter()
@@ -55,6 +59,7 @@ fn ip_alert_device_alert_ip_and_back_to_the_start_with_no_call() {
     assert_eq!(here.alert, None);
     assert_eq!(s.focus, Focus::Alerts);
     assert_eq!(s.shown_len(), 2, "the device's alerts are listed");
+    assert_eq!(here_row(&s), 0, "a new page starts at its first row");
 
     // Another alert of the device: opened as from an IP's list, its IPs asked for.
     let other = s

@@ -4,6 +4,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod devices_tmux;
 mod e2e;
 mod hostile_text;
 mod idle;
