@@ -31,6 +31,6 @@ pub use msg::{Cmd, Hit, Msg, Record};
 pub use overlay::{Editor, Overlay, TreeView};
 pub use remote::Remote;
 pub use responses::Responses;
-pub use state::{Badge, CaseView, Caveats, Focus, NoteDraft, Palette, State};
+pub use state::{Badge, CaseView, Caveats, Focus, Holders, NoteDraft, Palette, State};
 pub use theme::{ColorChoices, Role, Theme};
 pub use update::update;

@@ -147,6 +147,10 @@ fn alert_device(state: &mut State, cmds: &mut Vec<Cmd>) {
     if let Some(id) = state.open_alert().and_then(State::device_id_of) {
         ensure(state, FetchKey::Device(id), Priority::Visible, cmds);
     }
+    // And, on an internal IP's page, which device held the IP at the alert's time.
+    if let Ok(key) = state.holders_key() {
+        ensure(state, key, Priority::Visible, cmds);
+    }
 }
 
 /// `d`: the device of the opened alert (else of the selected one), its record and alerts.

@@ -18,6 +18,15 @@ use crate::case::{Note, Target};
 use crate::defender::{Alert, AlertId, Device, DeviceId, FetchKey, FetchValue, IpStats, RelatedIp};
 use crate::fetch::BudgetStatus;
 
+/// Why the device that held an IP is not asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Holders {
+    /// Not an IP's page with an alert open (or no clock yet): nothing to ask at a time.
+    NoAlert,
+    /// A call the API could only refuse or answer emptily: never made.
+    Refused(crate::defender::findbyip::Refused),
+}
+
 /// What an answer lacks, in full and in a few words, for the room a pane has.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Caveats {
@@ -148,6 +157,30 @@ impl State {
         }
     }
 
+    /// Who held the IP on screen when the opened alert happened: the findbyip key, or why it
+    /// is not asked (a public IP never spends the call; a time outside the API's 30 days;
+    /// no alert open, or no clock yet). The alert's first event is the moment the address
+    /// was in use; its creation time when the API gives no event time.
+    pub fn holders_key(&self) -> Result<FetchKey, Holders> {
+        let loc = self.location().ok_or(Holders::NoAlert)?;
+        let ip = loc.subject.ip().ok_or(Holders::NoAlert)?;
+        let alert = self.open_alert().ok_or(Holders::NoAlert)?;
+        let at = alert
+            .first_event_time
+            .or(alert.alert_creation_time)
+            .ok_or(Holders::NoAlert)?;
+        let now = self.now.ok_or(Holders::NoAlert)?;
+        FetchKey::devices_at(ip, at, now).map_err(Holders::Refused)
+    }
+
+    /// The devices that held an IP at a time, once loaded.
+    pub fn holders(&self, key: &FetchKey) -> Option<&[Device]> {
+        match self.remote(key).value()? {
+            FetchValue::Devices(d) => Some(&d[..]),
+            _ => None,
+        }
+    }
+
     /// How a place's subject reads in titles: the IP, or the device's name once loaded.
     pub fn subject_label(&self, subject: &Subject) -> String {
         match subject {
@@ -266,6 +299,9 @@ impl State {
         let mut keys = vec![loc.subject.head_key(), loc.subject.alerts_key()];
         if let Some(id) = &loc.alert {
             keys.push(FetchKey::AlertIps(id.clone()));
+            if let Ok(key) = self.holders_key() {
+                keys.push(key);
+            }
             // The opened alert's device, on its line in the alert pane (already the head on
             // a device's own page).
             if let Some(device) = self.open_alert().and_then(Self::device_id_of) {

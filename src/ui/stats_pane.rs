@@ -6,9 +6,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
 use super::format::{as_of, count, pending, tag_list, time};
-use crate::app::{Remote, State, Subject};
+use crate::app::{Holders, Remote, State, Subject};
 use crate::case::Target;
 use crate::defender::FetchKey;
+use crate::defender::findbyip::Refused;
 
 pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
     let ip = match state.location().map(|l| &l.subject) {
@@ -55,6 +56,7 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
         }
         lines.extend(as_of(remote, state.now).map(|s| Line::styled(s, theme.muted())));
     }
+    lines.extend(holders(state));
     // The analyst's own words on this IP: its tags, and its latest note.
     let target = Target::Ip(ip);
     let tags = state.tags_of(&target);
@@ -78,4 +80,63 @@ fn field(label: &str, value: &str, theme: &crate::app::Theme) -> Line<'static> {
         Span::styled(format!("{label} "), theme.label()),
         Span::raw(value.to_owned()),
     ])
+}
+
+/// Which device held this internal IP when the opened alert happened (findbyip, ±15 min), or
+/// why that is not asked: said, never silently left out. A public IP's page says nothing.
+fn holders(state: &State) -> Vec<Line<'static>> {
+    let theme = &state.theme;
+    let key = match state.holders_key() {
+        Ok(key) => key,
+        Err(Holders::Refused(Refused::NotInternal { .. })) => return Vec::new(),
+        Err(Holders::Refused(why)) => {
+            return vec![Line::styled(
+                format!("held by: not asked, {why}"),
+                theme.muted(),
+            )];
+        }
+        Err(Holders::NoAlert) => {
+            let internal = state
+                .location()
+                .and_then(|l| l.subject.ip())
+                .is_some_and(crate::defender::findbyip::is_internal);
+            return if internal {
+                vec![Line::styled(
+                    "open an alert: the device that held it then shows here",
+                    theme.muted(),
+                )]
+            } else {
+                Vec::new()
+            };
+        }
+    };
+    let FetchKey::DevicesAt(_, at) = &key else {
+        return Vec::new();
+    };
+    let (from, to) = at.window();
+    let mut lines = vec![Line::from(vec![
+        Span::styled("held ", theme.label()),
+        Span::raw(format!(
+            "{}–{}",
+            from.format("%m-%d %H:%M"),
+            to.format("%H:%M")
+        )),
+    ])];
+    let remote = state.remote(&key);
+    if let Some(status) = pending(state, remote, &key) {
+        lines.extend(status);
+    } else if let Some(devices) = state.holders(&key) {
+        if devices.is_empty() {
+            lines.push(Line::styled("by no device the API knows", theme.muted()));
+        }
+        for d in devices {
+            let name = d.name().trim();
+            let name = if name.is_empty() { "(unnamed)" } else { name };
+            lines.push(Line::from(vec![
+                Span::styled("by ", theme.label()),
+                Span::styled(name.to_owned(), theme.title()),
+            ]));
+        }
+    }
+    lines
 }

@@ -160,3 +160,61 @@ fn a_device_s_page() {
         insta::assert_snapshot!(format!("device_page_{w}x{h}"), render(&s, w, h));
     }
 }
+
+#[test]
+fn an_internal_ip_s_holder_at_the_alert_s_time_is_asked_once_and_a_public_ip_never() {
+    // The clock a day after the docs' alert: its time is within the API's 30 days.
+    let mut s = State::new(None, "api");
+    let cmds = submitted(&mut s, DOC_IP);
+    settle(&mut s, cmds, &tenant);
+    let alert = s
+        .alerts_of(ip(DOC_IP))
+        .unwrap()
+        .iter()
+        .find(|a| a.id == DOC_ALERT)
+        .unwrap()
+        .clone();
+    let at = alert
+        .first_event_time
+        .or(alert.alert_creation_time)
+        .unwrap();
+    s.now = Some(at + chrono::Duration::days(1));
+    let row = s
+        .shown_alerts(&Subject::Ip(ip(DOC_IP)))
+        .iter()
+        .position(|a| a.id == DOC_ALERT)
+        .unwrap();
+    for _ in 0..row {
+        update(&mut s, ch('j'));
+    }
+    let cmds = update(&mut s, key(KeyCode::Enter));
+    let asked: Vec<_> = keys_of(&cmds)
+        .into_iter()
+        .filter(|(k, _)| matches!(k, FetchKey::DevicesAt(..)))
+        .collect();
+    let expected = FetchKey::devices_at(ip(DOC_IP), at, s.now.unwrap()).unwrap();
+    assert_eq!(asked, vec![(expected, Priority::Visible)]);
+    settle(&mut s, cmds, &tenant);
+    let screen = render(&s, 120, 40);
+    assert!(
+        screen.contains("held ") && screen.contains("by no device the API knows"),
+        "{screen}"
+    );
+
+    // 23.203.232.228 is public: its page never asks who held it, whatever is open.
+    let mut s2 = State::new(None, "api");
+    s2.now = s.now;
+    let cmds = submitted(&mut s2, "23.203.232.228");
+    settle(&mut s2, cmds, &tenant);
+    assert!(s2.holders_key().is_err());
+    assert!(!render(&s2, 120, 40).contains("held "));
+
+    // Thirty-one days on, the same alert's time is past what the API looks back: said, not asked.
+    let mut late = s;
+    late.now = Some(at + chrono::Duration::days(31));
+    assert!(matches!(
+        late.holders_key(),
+        Err(mde_triage::app::Holders::Refused(_))
+    ));
+    assert!(render(&late, 120, 40).contains("not asked"));
+}
