@@ -95,20 +95,8 @@ fn holders(state: &State) -> Vec<Line<'static>> {
                 theme.muted(),
             )];
         }
-        Err(Holders::NoAlert) => {
-            let internal = state
-                .location()
-                .and_then(|l| l.subject.ip())
-                .is_some_and(crate::defender::findbyip::is_internal);
-            return if internal {
-                vec![Line::styled(
-                    "open an alert: the device that held it then shows here",
-                    theme.muted(),
-                )]
-            } else {
-                Vec::new()
-            };
-        }
+        // Nothing to ask at a time until an alert is open.
+        Err(Holders::NoAlert) => return Vec::new(),
     };
     let FetchKey::DevicesAt(_, at) = &key else {
         return Vec::new();
