@@ -31,9 +31,9 @@ pub fn defang(text: &str) -> String {
             i += 3;
             continue;
         }
-        if is_label(c) || c == '.' {
+        if in_run(&chars, i) {
             let start = i;
-            while i < chars.len() && (is_label(chars[i]) || chars[i] == '.') {
+            while i < chars.len() && in_run(&chars, i) {
                 i += 1;
             }
             let run = &chars[start..i];
@@ -80,6 +80,19 @@ fn scheme(out: &mut String) {
     }
 }
 
+/// What a run of host-shaped text is made of: labels, dots, and a `|` or an escaped `\|`,
+/// which count as nothing (a Markdown table cell drops its escaped `\|`, gluing
+/// `evil\|.http` into `evil.http`).
+fn in_run(chars: &[char], i: usize) -> bool {
+    let c = chars[i];
+    is_label(c) || c == '.' || c == '|' || (c == '\\' && chars.get(i + 1) == Some(&'|'))
+}
+
+/// A character a renderer may drop from between two labels.
+fn dropped(c: char) -> bool {
+    c == '|' || c == '\\'
+}
+
 /// A character of a host name label (IDNs included).
 fn is_label(c: char) -> bool {
     c.is_alphanumeric() || c == '-' || c == '_'
@@ -88,7 +101,7 @@ fn is_label(c: char) -> bool {
 /// A `www` label, or dotted labels one of which, after the first, is alphabetic and two
 /// letters or more (`xn--` punycode counts): a name a linkifier could take for a domain.
 fn host_shaped(run: &[char]) -> bool {
-    let s: String = run.iter().collect();
+    let s: String = run.iter().filter(|&&c| !dropped(c)).collect();
     let s = s.trim_matches('.');
     // GitHub links `www.` names whatever their last label; a `www` label anywhere is enough.
     if s.contains('.') && s.split('.').any(|l| l.eq_ignore_ascii_case("www")) {
@@ -108,7 +121,10 @@ fn host_shaped(run: &[char]) -> bool {
 /// `www.` and almost anything after it, even after a `_`).
 fn push_run(out: &mut String, run: &[char], shaped: bool, forced: bool) {
     for (j, &c) in run.iter().enumerate() {
-        let inner = j > 0 && run.get(j + 1).is_some_and(|&n| is_label(n)) && is_label(run[j - 1]);
+        // Neighbours as a renderer may see them: with any `|` between gone.
+        let before = run[..j].iter().rev().find(|&&p| !dropped(p));
+        let after = run[j + 1..].iter().find(|&&n| !dropped(n));
+        let inner = before.is_some_and(|&p| is_label(p)) && after.is_some_and(|&n| is_label(n));
         let www = j >= 3
             && run[j - 3..j]
                 .iter()
@@ -150,6 +166,10 @@ mod tests {
         ("mail admin@evil.co", "mail admin@evil[.]co"),
         ("a@b.c", "a@b[.]c"),
         ("+@.http", "+@[.]http"),
+        ("|@evil|.http", "|@evil|[.]http"),
+        ("evil|.example", "evil|[.]example"),
+        ("a | b.co", "a | b[.]co"),
+        ("\\|@evil\\|.http", "\\|@evil\\|[.]http"),
         ("a@\\_b.c", "a@\\_b[.]c"),
         ("evil.example.x1", "evil[.]example[.]x1"),
         ("tier1@contoso.com", "tier1@contoso[.]com"),
