@@ -3,6 +3,7 @@
 //!
 //!     cargo bench --bench scheduler_overhead
 
+use mde_triage::defender::LookBack;
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
@@ -32,7 +33,7 @@ async fn round(n: u32) {
     let (handle, mut events) = spawn(Arc::new(Instant), config);
     for i in 0..n {
         handle.request(FetchRequest::new(
-            FetchKey::IpStats(IpAddr::V4(Ipv4Addr::from(0x0A00_0000 + i))),
+            FetchKey::IpStats(IpAddr::V4(Ipv4Addr::from(0x0A00_0000 + i)), LookBack::MONTH),
             Ticket(u64::from(i)),
             [Priority::Foreground, Priority::Batch][i as usize % 2],
         ));

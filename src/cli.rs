@@ -116,6 +116,10 @@ pub enum Command {
         /// Find every IP in the text (a ticket, an e-mail, a log excerpt) and look up each
         #[arg(long)]
         extract: bool,
+        /// Prevalence period: whole hours or days, 1h to 720h, e.g. 48h, 7d, 30d
+        /// [default: the config file's look_back, else 30d]
+        #[arg(long, value_name = "PERIOD")]
+        look_back: Option<crate::defender::LookBack>,
     },
     /// Related IPs of one alert
     Alert {

@@ -16,6 +16,7 @@ pub mod input;
 pub mod jwt;
 pub mod key;
 pub mod listing;
+pub mod look_back;
 pub mod model;
 pub mod portal;
 pub mod sanitize;
@@ -26,6 +27,7 @@ pub use error::{ApiError, ErrorKind};
 pub use input::{AlertId, InputError, parse_alert_id, parse_ip};
 pub use key::{Endpoint, FetchKey, FetchValue, NotFound};
 pub use listing::{Cut, Listing};
+pub use look_back::{LookBack, LookBackError};
 pub use model::{Alert, IpStats, RelatedIp, Severity, Status};
 pub use transport::{Call, CallFuture, Next, Page, Transport};
 

@@ -50,9 +50,12 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
         Command::Tui => console::tui(&settings).await,
         Command::Demo(args) => console::demo(&settings, &args).await,
         Command::Sim(args) => simulator::run(&args, cli.global.rate_limit.clone()).await,
-        Command::Ip { ip, json, extract } => {
-            oneshot::ip(&settings, ip.as_deref(), json, extract).await
-        }
+        Command::Ip {
+            ip,
+            json,
+            extract,
+            look_back,
+        } => oneshot::ip(&settings, ip.as_deref(), json, extract, look_back).await,
         Command::Alert { id, json } => oneshot::alert(&settings, &id, json).await,
         Command::Expand {
             seeds,
@@ -66,6 +69,7 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
                 max_calls,
                 limits: settings.limits.clone(),
                 reserve: settings.reserve,
+                look_back: settings.look_back,
             };
             expand::run(&settings, &seeds, options, plan, extract).await
         }

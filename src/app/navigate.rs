@@ -122,7 +122,7 @@ pub(super) fn arrive(state: &mut State, cmds: &mut Vec<Cmd>) {
     } else {
         Focus::Alerts
     };
-    ensure(state, FetchKey::IpStats(loc.ip), Priority::Foreground, cmds);
+    ensure(state, state.stats_key(loc.ip), Priority::Foreground, cmds);
     ensure(
         state,
         FetchKey::IpAlerts(loc.ip),
@@ -168,7 +168,7 @@ fn related_stats(state: &mut State, id: &AlertId, cmds: &mut Vec<Cmd>) {
         .map(|ips| ips.iter().filter_map(RelatedIp::addr).collect())
         .unwrap_or_default();
     for ip in ips {
-        ensure(state, FetchKey::IpStats(ip), Priority::Visible, cmds);
+        ensure(state, state.stats_key(ip), Priority::Visible, cmds);
     }
 }
 
@@ -203,12 +203,26 @@ fn fetch(state: &mut State, key: FetchKey, priority: Priority, refresh: bool, cm
     }));
 }
 
+/// `p`: the IP on screen over the next period (1 day, 7 days, 30 days, round). A period
+/// already fetched costs no call; the one left, if still loading, waits behind.
+pub(super) fn cycle_period(state: &mut State, cmds: &mut Vec<Cmd>) {
+    let Some(ip) = state.location().map(|l| l.ip) else {
+        state.notice = Some("look up an IP first".into());
+        return;
+    };
+    let before = state.visible_keys();
+    let period = state.period_of(ip).next();
+    state.periods.insert(ip, period);
+    ensure(state, state.stats_key(ip), Priority::Foreground, cmds);
+    demote_left_behind(state, &before, cmds);
+}
+
 /// `r`: asks again for what is on screen; related IPs' stats only where they failed.
 pub(super) fn refresh(state: &mut State, cmds: &mut Vec<Cmd>) {
     let Some(loc) = state.location().cloned() else {
         return;
     };
-    let mut main = vec![FetchKey::IpStats(loc.ip), FetchKey::IpAlerts(loc.ip)];
+    let mut main = vec![state.stats_key(loc.ip), FetchKey::IpAlerts(loc.ip)];
     if let Some(id) = &loc.alert {
         main.push(FetchKey::AlertIps(id.clone()));
     }

@@ -383,7 +383,7 @@ async fn permission_checks(settings: &Settings, source: Arc<dyn TokenSource>, re
     let probe_alert = parse_alert_id("da000000000000000000_0").expect("a valid id");
     let probes = Endpoint::ALL.map(|e| {
         let key = match e {
-            Endpoint::IpStats => FetchKey::IpStats(probe_ip),
+            Endpoint::IpStats => FetchKey::IpStats(probe_ip, crate::defender::LookBack::default()),
             Endpoint::IpAlerts => FetchKey::IpAlerts(probe_ip),
             Endpoint::AlertIps => FetchKey::AlertIps(probe_alert.clone()),
         };

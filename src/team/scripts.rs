@@ -101,10 +101,15 @@ impl Keys {
     }
 }
 
-/// `<stable endpoint>:<ip or alert id>`, anything but `[A-Za-z0-9._:-]` percent-escaped: the
-/// subject comes from server data and the analyst's input.
+/// `<stable endpoint>:<ip or alert id>` (with a stats key's period, as the store writes it:
+/// [`FetchKey::stored_subject`]), anything but `[A-Za-z0-9._:-]` percent-escaped: the subject
+/// comes from server data and the analyst's input.
 fn subject(key: &FetchKey) -> String {
-    format!("{}:{}", key.endpoint().name(), sanitise(&key.subject()))
+    format!(
+        "{}:{}",
+        key.endpoint().name(),
+        sanitise(&key.stored_subject())
+    )
 }
 
 fn sanitise(s: &str) -> String {

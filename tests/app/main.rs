@@ -7,6 +7,7 @@ mod support;
 mod casework;
 mod config;
 mod mouse;
+mod period;
 mod readme;
 mod table_and_input;
 mod tree;

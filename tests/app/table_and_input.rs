@@ -2,6 +2,7 @@
 //! pasted lists, in the pure core.
 
 use crate::support;
+use mde_triage::defender::LookBack;
 
 use crossterm::event::KeyCode;
 use mde_triage::app::{AlertSort, Focus, Msg, State, update};
@@ -171,12 +172,10 @@ fn a_pasted_list_is_offered_as_a_queue() {
         .filter(|r| r.priority == Priority::Foreground)
         .collect();
     assert_eq!(first.len(), 2, "the first looked up now");
-    assert!(
-        first
-            .iter()
-            .all(|r| r.key == FetchKey::IpStats(ip("203.0.113.5"))
-                || r.key == FetchKey::IpAlerts(ip("203.0.113.5")))
-    );
+    assert!(first.iter().all(
+        |r| r.key == FetchKey::IpStats(ip("203.0.113.5"), LookBack::MONTH)
+            || r.key == FetchKey::IpAlerts(ip("203.0.113.5"))
+    ));
     let queued = reqs
         .iter()
         .filter(|r| r.priority == Priority::Prefetch)

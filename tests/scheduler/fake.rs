@@ -2,6 +2,7 @@
 //! start, answered after a latency of the test's choosing), the keys and pages they ask for,
 //! and what they listen with. Time is tokio's paused clock, so exact instants can be asserted.
 
+use mde_triage::defender::LookBack;
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::{Arc, Mutex};
@@ -165,7 +166,7 @@ impl Transport for Fake {
 
 pub fn page(key: &FetchKey, next_link: Option<&str>) -> Page {
     let value = match key {
-        FetchKey::IpStats(_) => FetchValue::Stats(None),
+        FetchKey::IpStats(..) => FetchValue::Stats(None),
         FetchKey::IpAlerts(_) => FetchValue::Alerts(Default::default()),
         FetchKey::AlertIps(_) => FetchValue::Ips(Default::default()),
     };
@@ -191,7 +192,7 @@ pub fn addr(n: u32) -> IpAddr {
 }
 
 pub fn stats(n: u32) -> FetchKey {
-    FetchKey::IpStats(addr(n))
+    FetchKey::IpStats(addr(n), LookBack::MONTH)
 }
 
 pub fn alerts(n: u32) -> FetchKey {

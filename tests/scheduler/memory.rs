@@ -2,6 +2,7 @@
 //! cost no call, stale ones are shown then refreshed, offline never calls, the calls of the
 //! last hour count after a restart, and calls are logged (429s taken back).
 
+use mde_triage::defender::LookBack;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
@@ -73,7 +74,7 @@ impl Memory for Remembered {
 }
 
 fn key(n: u8) -> FetchKey {
-    FetchKey::IpStats(IpAddr::from([203, 0, 113, n]))
+    FetchKey::IpStats(IpAddr::from([203, 0, 113, n]), LookBack::MONTH)
 }
 
 fn cached(age_minutes: i64) -> (FetchValue, DateTime<Utc>) {

@@ -6,6 +6,7 @@
 //! goes first while others batch, a 429 met by one pauses all, and two asking the same thing
 //! at once cost one call.
 
+use mde_triage::defender::LookBack;
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::{Arc, Mutex};
@@ -177,7 +178,7 @@ impl Transport for Api {
                 return Err(e);
             }
             let value = match call.key {
-                FetchKey::IpStats(_) => FetchValue::Stats(None),
+                FetchKey::IpStats(..) => FetchValue::Stats(None),
                 FetchKey::IpAlerts(_) => FetchValue::Alerts(Default::default()),
                 FetchKey::AlertIps(_) => FetchValue::Ips(Default::default()),
             };
@@ -252,7 +253,7 @@ async fn three_schedulers_on_one_book_never_exceed_a_window_together() {
     for (p, pool) in pools.iter().enumerate() {
         let (fetch, rx) = start(&api, pool);
         for i in 0..12 {
-            let key = FetchKey::IpStats(ip(p as u32 * 100 + i));
+            let key = FetchKey::IpStats(ip(p as u32 * 100 + i), LookBack::MONTH);
             fetch.request(FetchRequest::new(key, Ticket(i as u64), Priority::Batch));
         }
         runs.push((fetch, rx));
@@ -291,7 +292,7 @@ async fn the_analyst_in_one_console_goes_first_while_others_batch() {
     for (p, pool) in pools.iter().take(2).enumerate() {
         let (fetch, rx) = start(&api, pool);
         for i in 0..40 {
-            let key = FetchKey::IpStats(ip(p as u32 * 100 + i));
+            let key = FetchKey::IpStats(ip(p as u32 * 100 + i), LookBack::MONTH);
             fetch.request(FetchRequest::new(key, Ticket(i as u64), Priority::Batch));
         }
         batchers.push((fetch, rx));
@@ -300,7 +301,7 @@ async fn the_analyst_in_one_console_goes_first_while_others_batch() {
     // the reserve, at once.
     sleep(Duration::from_secs(15)).await;
     let (analyst, mut rx) = start(&api, &pools[2]);
-    let key = FetchKey::IpStats(ip(999));
+    let key = FetchKey::IpStats(ip(999), LookBack::MONTH);
     analyst.request(FetchRequest::new(
         key.clone(),
         Ticket(1),
@@ -326,12 +327,12 @@ async fn a_429_met_by_one_pauses_every_console() {
     let pools = Pool::fleet(2, &policy);
     let (a, mut rx_a) = start(&api, &pools[0]);
     a.request(FetchRequest::new(
-        FetchKey::IpStats(ip(1)),
+        FetchKey::IpStats(ip(1), LookBack::MONTH),
         Ticket(1),
         Priority::Foreground,
     ));
     a.request(FetchRequest::new(
-        FetchKey::IpStats(ip(2)),
+        FetchKey::IpStats(ip(2), LookBack::MONTH),
         Ticket(2),
         Priority::Foreground,
     ));
@@ -339,7 +340,7 @@ async fn a_429_met_by_one_pauses_every_console() {
     sleep(Duration::from_secs(1)).await;
     let (b, mut rx_b) = start(&api, &pools[1]);
     b.request(FetchRequest::new(
-        FetchKey::IpStats(ip(3)),
+        FetchKey::IpStats(ip(3), LookBack::MONTH),
         Ticket(3),
         Priority::Foreground,
     ));
