@@ -3,12 +3,11 @@
 //!
 //!     cargo bench --bench scheduler_overhead
 
-use mde_triage::defender::LookBack;
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use mde_triage::defender::{Call, CallFuture, FetchKey, FetchValue, Page, Transport};
+use mde_triage::defender::{Call, CallFuture, FetchKey, FetchValue, LookBack, Page, Transport};
 use mde_triage::fetch::{FetchEvent, FetchRequest, Priority, SchedulerConfig, Ticket, spawn};
 
 struct Instant;

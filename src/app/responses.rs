@@ -170,8 +170,7 @@ impl Responses {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::defender::ErrorKind;
-    use crate::defender::LookBack;
+    use crate::defender::{ErrorKind, LookBack};
     use crate::fetch::Origin;
 
     fn key() -> FetchKey {

@@ -101,8 +101,7 @@ impl Answers {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::defender::LookBack;
-    use crate::defender::{ErrorKind, IpStats};
+    use crate::defender::{ErrorKind, IpStats, LookBack};
 
     fn key() -> FetchKey {
         FetchKey::IpStats("192.0.2.7".parse().unwrap(), LookBack::MONTH)

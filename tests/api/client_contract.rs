@@ -2,7 +2,6 @@
 //! mapped to an answer or to the right error kind; paging; refusals that protect the token.
 
 use crate::support;
-use mde_triage::defender::LookBack;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -10,7 +9,8 @@ use std::time::Duration;
 
 use mde_triage::defender::client::{Client, ClientConfig, StaticToken};
 use mde_triage::defender::{
-    ApiError, Call, ErrorKind, FetchKey, FetchValue, Next, Page, Transport, parse_alert_id,
+    ApiError, Call, ErrorKind, FetchKey, FetchValue, LookBack, Next, Page, Transport,
+    parse_alert_id,
 };
 use mde_triage::fetch::{FetchEvent, FetchRequest, Priority, SchedulerConfig, Ticket, spawn};
 use mde_triage::sim::{self, SimConfig, SimHandle};

@@ -3,14 +3,13 @@
 //! JSON: they must give a clear decode error, never a panic, also when served over HTTP.
 
 use crate::support;
-use mde_triage::defender::LookBack;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use mde_triage::defender::client::{Client, ClientConfig, StaticToken, decode_page};
 use mde_triage::defender::{
-    Alert, ApiError, Call, ErrorKind, FetchKey, FetchValue, Severity, Status, Transport,
+    Alert, ApiError, Call, ErrorKind, FetchKey, FetchValue, LookBack, Severity, Status, Transport,
     parse_alert_id,
 };
 use support::replay::replay;

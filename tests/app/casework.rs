@@ -2,13 +2,12 @@
 //! per keystroke, tags, the trail recorded and restored, ages kept true by the clock.
 
 use crate::support;
-use mde_triage::defender::LookBack;
 
 use chrono::Duration;
 use crossterm::event::KeyCode;
 use mde_triage::app::{Cmd, Editor, Focus, Msg, Record, Remote, State, update};
 use mde_triage::case::{SavedCase, Target};
-use mde_triage::defender::{ApiError, FetchKey, FetchValue};
+use mde_triage::defender::{ApiError, FetchKey, FetchValue, LookBack};
 use mde_triage::fetch::{FetchEvent, Origin};
 use support::*;
 

@@ -2,11 +2,10 @@
 //! pasted lists, in the pure core.
 
 use crate::support;
-use mde_triage::defender::LookBack;
 
 use crossterm::event::KeyCode;
 use mde_triage::app::{AlertSort, Focus, Msg, State, update};
-use mde_triage::defender::{FetchKey, FetchValue, Severity, Status};
+use mde_triage::defender::{FetchKey, FetchValue, LookBack, Severity, Status};
 use mde_triage::fetch::Priority;
 use support::*;
 

@@ -1,11 +1,10 @@
 //! Pure `update` tests: messages in, state and commands out. No terminal, no network.
 
 use crate::support;
-use mde_triage::defender::LookBack;
 
 use crossterm::event::KeyCode;
 use mde_triage::app::{Cmd, Focus, Msg, Overlay, Remote, State, update};
-use mde_triage::defender::{ApiError, ErrorKind, FetchKey, FetchValue};
+use mde_triage::defender::{ApiError, ErrorKind, FetchKey, FetchValue, LookBack};
 use mde_triage::fetch::{BudgetStatus, CacheUse, FetchEvent, Priority};
 use support::*;
 

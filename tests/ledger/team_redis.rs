@@ -3,12 +3,11 @@
 //! starts its own throwaway server (tests/support/redis.rs) and skips where none is installed.
 
 use crate::support;
-use mde_triage::defender::LookBack;
 
 use std::time::Duration;
 
 use chrono::Utc;
-use mde_triage::defender::{Endpoint, FetchKey, FetchValue};
+use mde_triage::defender::{Endpoint, FetchKey, FetchValue, LookBack};
 use mde_triage::fetch::{Ask, BudgetPolicy, Ledger, Link, Lookup, Priority, Verdict};
 use mde_triage::team::{Secret, TeamLedger, TeamUrl, calls_key, key_prefix};
 use proptest::prelude::*;

@@ -2,15 +2,14 @@
 //! start, answered after a latency of the test's choosing), the keys and pages they ask for,
 //! and what they listen with. Time is tokio's paused clock, so exact instants can be asserted.
 
-use mde_triage::defender::LookBack;
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use mde_triage::defender::{
-    ApiError, Call, CallFuture, Endpoint, ErrorKind, FetchKey, FetchValue, Next, Page, RelatedIp,
-    Transport, parse_alert_id,
+    ApiError, Call, CallFuture, Endpoint, ErrorKind, FetchKey, FetchValue, LookBack, Next, Page,
+    RelatedIp, Transport, parse_alert_id,
 };
 use mde_triage::fetch::{
     BudgetStatus, FetchEvent, FetchHandle, FetchRequest, Priority, RateLimits, SchedulerConfig,

@@ -2,7 +2,6 @@
 //! cost no call, stale ones are shown then refreshed, offline never calls, the calls of the
 //! last hour count after a restart, and calls are logged (429s taken back).
 
-use mde_triage::defender::LookBack;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
@@ -10,7 +9,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use mde_triage::defender::{
-    ApiError, Call, CallFuture, Endpoint, ErrorKind, FetchKey, FetchValue, Page, Transport,
+    ApiError, Call, CallFuture, Endpoint, ErrorKind, FetchKey, FetchValue, LookBack, Page,
+    Transport,
 };
 use mde_triage::fetch::{
     CachePolicy, FetchEvent, FetchRequest, Memory, Origin, Priority, SchedulerConfig, Ticket,

@@ -6,7 +6,6 @@
 //! goes first while others batch, a 429 met by one pauses all, and two asking the same thing
 //! at once cost one call.
 
-use mde_triage::defender::LookBack;
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::{Arc, Mutex};
@@ -14,7 +13,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use mde_triage::defender::{
-    ApiError, Call, CallFuture, Endpoint, ErrorKind, FetchKey, FetchValue, Page, Transport,
+    ApiError, Call, CallFuture, Endpoint, ErrorKind, FetchKey, FetchValue, LookBack, Page,
+    Transport,
 };
 use mde_triage::fetch::budget::Budget;
 use mde_triage::fetch::{
