@@ -194,6 +194,14 @@ async fn the_config_file_s_period_is_the_default_and_the_flag_wins() {
             "/api/ips/10.209.67.177/stats?lookBackHours=720",
         ]
     );
+    // Not seen over the period: no stats, and the period still said.
+    let unseen = ["--config", config, "ip", "198.51.100.77", "--json"];
+    let unseen = json(&run(&home, &sim, &unseen).await);
+    assert!(unseen["stats"].is_null(), "{unseen}");
+    assert_eq!(unseen["look_back_hours"], 24);
+    let table = run(&home, &sim, &["--config", config, "ip", "198.51.100.77"]).await;
+    let text = String::from_utf8_lossy(&table.stdout);
+    assert!(text.contains("not seen in the org over 1 day"), "{text}");
     sim.shutdown().await;
 }
 
@@ -207,15 +215,12 @@ async fn a_period_out_of_range_or_garbled_exits_2_before_any_call() {
         ("31d", "outside 1h to 720h"),
         ("abc", "is not a period"),
         ("1.5d", "is not a period"),
-        ("-1h", ""),
+        ("-1h", "is not a period"),
     ];
     for (period, says) in cases {
-        let out = run(
-            &home,
-            &sim,
-            &["ip", DOC_IP, "--look-back", period, "--json"],
-        )
-        .await;
+        // `=` so that clap hands `-1h` over as the value rather than read it as a flag.
+        let flag = format!("--look-back={period}");
+        let out = run(&home, &sim, &["ip", DOC_IP, &flag, "--json"]).await;
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{period}: {err}");
         assert!(err.contains(says), "{period}: {err}");
