@@ -218,6 +218,7 @@ async fn run(
             max_calls: None,
             limits: client_limits.clone(),
             reserve,
+            look_back: mde_triage::defender::LookBack::MONTH,
         },
         |node| {
             if matches!(

@@ -7,7 +7,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use mde_triage::defender::{Call, CallFuture, FetchKey, FetchValue, Page, Transport};
+use mde_triage::defender::{Call, CallFuture, FetchKey, FetchValue, LookBack, Page, Transport};
 use mde_triage::fetch::{FetchEvent, FetchRequest, Priority, SchedulerConfig, Ticket, spawn};
 
 struct Instant;
@@ -32,7 +32,7 @@ async fn round(n: u32) {
     let (handle, mut events) = spawn(Arc::new(Instant), config);
     for i in 0..n {
         handle.request(FetchRequest::new(
-            FetchKey::IpStats(IpAddr::V4(Ipv4Addr::from(0x0A00_0000 + i))),
+            FetchKey::IpStats(IpAddr::V4(Ipv4Addr::from(0x0A00_0000 + i)), LookBack::MONTH),
             Ticket(u64::from(i)),
             [Priority::Foreground, Priority::Batch][i as usize % 2],
         ));

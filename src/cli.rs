@@ -121,6 +121,10 @@ pub enum Command {
         /// no call
         #[arg(long, value_name = "TIME")]
         devices_at: Option<String>,
+        /// Prevalence period: whole hours or days, 1h to 720h, e.g. 48h, 7d, 30d
+        /// [default: the config file's look_back, else 30d]
+        #[arg(long, value_name = "PERIOD")]
+        look_back: Option<crate::defender::LookBack>,
     },
     /// Related IPs of one alert
     Alert {

@@ -45,6 +45,9 @@ pub struct Settings {
     pub rare_below: u64,
     /// Most pages read of one list answer (`--max-pages`, the file's `max_pages`).
     pub max_pages: usize,
+    /// The prevalence period (`lookBackHours`) an IP is shown over first: the file's
+    /// `look_back`, else 30 days (the API's own default).
+    pub look_back: crate::defender::LookBack,
     /// The screen's colours: `NO_COLOR` (any non-empty value) over the file's `theme`.
     pub palette: crate::app::Palette,
     /// Whether the console takes the mouse (clicks and wheel); off keeps the terminal's own
@@ -173,6 +176,7 @@ impl Settings {
             },
             case: global.case.clone(),
             rare_below: file.rare_below.unwrap_or(crate::insight::RARE_BELOW),
+            look_back: file.look_back.unwrap_or_default(),
             max_pages: global
                 .max_pages
                 .or(file.max_pages)

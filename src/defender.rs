@@ -18,6 +18,7 @@ pub mod input;
 pub mod jwt;
 pub mod key;
 pub mod listing;
+pub mod look_back;
 pub mod model;
 pub mod portal;
 pub mod sanitize;
@@ -30,6 +31,7 @@ pub use findbyip::UtcSecond;
 pub use input::{AlertId, DeviceId, InputError, parse_alert_id, parse_device_id, parse_ip};
 pub use key::{Endpoint, FetchKey, FetchValue, NotFound};
 pub use listing::{Cut, Listing};
+pub use look_back::{LookBack, LookBackError};
 pub use model::{Alert, IpStats, RelatedIp, Severity, Status};
 pub use transport::{Call, CallFuture, Next, Page, Transport};
 

@@ -57,6 +57,7 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
             json,
             extract,
             devices_at,
+            look_back,
         } => {
             oneshot::ip(
                 &settings,
@@ -64,6 +65,7 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
                 json,
                 extract,
                 devices_at.as_deref(),
+                look_back,
             )
             .await
         }
@@ -81,6 +83,7 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
                 max_calls,
                 limits: settings.limits.clone(),
                 reserve: settings.reserve,
+                look_back: settings.look_back,
             };
             expand::run(&settings, &seeds, options, plan, extract).await
         }

@@ -17,7 +17,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
 use crate::defender::model::Evidence;
-use crate::defender::{Alert, IpStats, portal, sanitize};
+use crate::defender::{Alert, IpStats, LookBack, portal, sanitize};
 
 /// A case, gathered for export: everything the analyst saw and wrote.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -64,13 +64,20 @@ pub struct Dated<T> {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct IpEntry {
     pub ip: String,
-    /// `None`: never fetched. `Some(Dated { value: None })`: the API said 404, not seen in the
-    /// org (as is a prevalence of 0).
-    pub stats: Option<Dated<Option<IpStats>>>,
+    /// The prevalence over each period fetched, freshest first; empty: never fetched.
+    pub stats: Vec<PeriodStats>,
     /// The IP's related alerts, newest first; `None` when never fetched.
     pub alerts: Option<Dated<Vec<Alert>>>,
     pub tags: Vec<String>,
     pub notes: Vec<Note>,
+}
+
+/// An IP's prevalence over one period. `stats.value` `None`: the API said 404, not seen in
+/// the org (as is a prevalence of 0), over that period.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PeriodStats {
+    pub look_back: LookBack,
+    pub stats: Dated<Option<IpStats>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

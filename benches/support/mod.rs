@@ -45,7 +45,7 @@ pub fn console(n: usize) -> State {
     for cmd in cmds {
         if let Cmd::Fetch(r) = cmd {
             let value = match r.key {
-                FetchKey::IpStats(_) => FetchValue::Stats(Some(IpStats {
+                FetchKey::IpStats(..) => FetchValue::Stats(Some(IpStats {
                     organization_prevalence: Some(63515),
                     ..IpStats::default()
                 })),

@@ -16,14 +16,6 @@ pub enum Subject {
 }
 
 impl Subject {
-    /// The answer the top pane shows: the IP's prevalence, or the device's record.
-    pub fn head_key(&self) -> FetchKey {
-        match self {
-            Self::Ip(ip) => FetchKey::IpStats(*ip),
-            Self::Device(id) => FetchKey::Device(id.clone()),
-        }
-    }
-
     /// The answer the alerts table lists.
     pub fn alerts_key(&self) -> FetchKey {
         match self {

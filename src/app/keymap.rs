@@ -34,6 +34,7 @@ pub enum Action {
     Note,
     Tag,
     Sort,
+    Period,
     Copy,
     Open,
     Tree,

@@ -127,7 +127,12 @@ pub(super) fn arrive(state: &mut State, cmds: &mut Vec<Cmd>) {
     } else {
         Focus::Alerts
     };
-    ensure(state, loc.subject.head_key(), Priority::Foreground, cmds);
+    ensure(
+        state,
+        state.head_key(&loc.subject),
+        Priority::Foreground,
+        cmds,
+    );
     ensure(state, loc.subject.alerts_key(), Priority::Foreground, cmds);
     if let Some(id) = loc.alert {
         ensure(
@@ -202,7 +207,7 @@ fn related_stats(state: &mut State, id: &AlertId, cmds: &mut Vec<Cmd>) {
         .map(|ips| ips.iter().filter_map(RelatedIp::addr).collect())
         .unwrap_or_default();
     for ip in ips {
-        ensure(state, FetchKey::IpStats(ip), Priority::Visible, cmds);
+        ensure(state, state.stats_key(ip), Priority::Visible, cmds);
     }
 }
 
@@ -237,12 +242,26 @@ fn fetch(state: &mut State, key: FetchKey, priority: Priority, refresh: bool, cm
     }));
 }
 
+/// `p`: the IP on screen over the next period (1 day, 7 days, 30 days, round). A period
+/// already fetched costs no call; the one left, if still loading, waits behind.
+pub(super) fn cycle_period(state: &mut State, cmds: &mut Vec<Cmd>) {
+    let Some(ip) = state.location().and_then(|l| l.subject.ip()) else {
+        state.notice = Some("the period is an IP's prevalence: look up an IP first".into());
+        return;
+    };
+    let before = state.visible_keys();
+    let period = state.period_of(ip).next();
+    state.periods.insert(ip, period);
+    ensure(state, state.stats_key(ip), Priority::Foreground, cmds);
+    demote_left_behind(state, &before, cmds);
+}
+
 /// `r`: asks again for what is on screen; related IPs' stats only where they failed.
 pub(super) fn refresh(state: &mut State, cmds: &mut Vec<Cmd>) {
     let Some(loc) = state.location().cloned() else {
         return;
     };
-    let mut main = vec![loc.subject.head_key(), loc.subject.alerts_key()];
+    let mut main = vec![state.head_key(&loc.subject), loc.subject.alerts_key()];
     if let Some(id) = &loc.alert {
         main.push(FetchKey::AlertIps(id.clone()));
     }

@@ -53,7 +53,7 @@ pub(super) fn offer_key(state: &mut State, key: KeyEvent, cmds: &mut Vec<Cmd>) -
             for ip in ips.iter().skip(1) {
                 // Their answers fill the store in the background; Up/Down or the trail reach
                 // them later without waiting.
-                for key in [FetchKey::IpStats(*ip), FetchKey::IpAlerts(*ip)] {
+                for key in [state.stats_key(*ip), FetchKey::IpAlerts(*ip)] {
                     navigate::ensure(state, key, Priority::Prefetch, cmds);
                 }
                 state.input.remember(*ip);

@@ -170,11 +170,11 @@ impl Responses {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::defender::ErrorKind;
+    use crate::defender::{ErrorKind, LookBack};
     use crate::fetch::Origin;
 
     fn key() -> FetchKey {
-        FetchKey::IpStats("10.0.0.1".parse().unwrap())
+        FetchKey::IpStats("10.0.0.1".parse().unwrap(), LookBack::MONTH)
     }
 
     fn value(devices: u64) -> FetchValue {

@@ -15,7 +15,9 @@ use super::overlay::Overlay;
 use super::remote::Remote;
 use super::responses::Responses;
 use crate::case::{Note, Target};
-use crate::defender::{Alert, AlertId, Device, DeviceId, FetchKey, FetchValue, IpStats, RelatedIp};
+use crate::defender::{
+    Alert, AlertId, Device, DeviceId, FetchKey, FetchValue, IpStats, LookBack, RelatedIp,
+};
 use crate::fetch::BudgetStatus;
 
 /// Why the device that held an IP is not asked for.
@@ -91,6 +93,11 @@ pub struct State {
     pub save_error: Option<String>,
     /// Fewer devices than this in the org make an IP "rare".
     pub rare_below: u64,
+    /// The prevalence period an IP is first shown over (`look_back` in the config file).
+    pub look_back: LookBack,
+    /// The period chosen for an IP with the cycle key, kept for the session: back and
+    /// forward show each IP over the period it was left at, already fetched.
+    pub periods: HashMap<IpAddr, LookBack>,
     /// How colours are shown: the theme, high contrast, or none (`NO_COLOR`).
     pub palette: Palette,
     /// The colour of each role, as the config file chose them.
@@ -128,9 +135,29 @@ impl State {
         self.responses.get(key)
     }
 
-    /// Stats of `ip`: `Some(None)` means the API said 404 (not seen in the org).
+    /// The period `ip`'s prevalence is shown over: the one cycled to, else the default.
+    pub fn period_of(&self, ip: IpAddr) -> LookBack {
+        self.periods.get(&ip).copied().unwrap_or(self.look_back)
+    }
+
+    /// The request for `ip`'s prevalence over the period it is shown over.
+    pub fn stats_key(&self, ip: IpAddr) -> FetchKey {
+        FetchKey::IpStats(ip, self.period_of(ip))
+    }
+
+    /// The answer the top pane shows for a place: the IP's prevalence over its period, or
+    /// the device's record.
+    pub fn head_key(&self, subject: &Subject) -> FetchKey {
+        match subject {
+            Subject::Ip(ip) => self.stats_key(*ip),
+            Subject::Device(id) => FetchKey::Device(id.clone()),
+        }
+    }
+
+    /// Stats of `ip` over its period: `Some(None)` means the API said 404 (not seen in the
+    /// org).
     pub fn stats_of(&self, ip: IpAddr) -> Option<Option<&IpStats>> {
-        match self.remote(&FetchKey::IpStats(ip)).value()? {
+        match self.remote(&self.stats_key(ip)).value()? {
             FetchValue::Stats(s) => Some(s.as_ref()),
             _ => None,
         }
@@ -296,7 +323,7 @@ impl State {
         let Some(loc) = self.location() else {
             return Vec::new();
         };
-        let mut keys = vec![loc.subject.head_key(), loc.subject.alerts_key()];
+        let mut keys = vec![self.head_key(&loc.subject), loc.subject.alerts_key()];
         if let Some(id) = &loc.alert {
             keys.push(FetchKey::AlertIps(id.clone()));
             if let Ok(key) = self.holders_key() {
@@ -314,7 +341,7 @@ impl State {
                 keys.extend(
                     ips.iter()
                         .filter_map(RelatedIp::addr)
-                        .map(FetchKey::IpStats),
+                        .map(|ip| self.stats_key(ip)),
                 );
             }
         }

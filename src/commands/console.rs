@@ -95,6 +95,7 @@ pub fn wire(
     let mut state = State::new(banner, host_of(api_url));
     state.offline = settings.cache.offline;
     state.rare_below = settings.rare_below;
+    state.look_back = settings.look_back;
     state.palette = settings.palette;
     state.theme = settings.theme;
     state.keymap = settings.keymap.clone();

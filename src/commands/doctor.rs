@@ -390,7 +390,7 @@ async fn permission_checks(settings: &Settings, source: Arc<dyn TokenSource>, re
     let probe_at = UtcSecond::new(chrono::Utc::now() - chrono::Duration::hours(1));
     let probes = Endpoint::ALL.map(|e| {
         let key = match e {
-            Endpoint::IpStats => FetchKey::IpStats(probe_ip),
+            Endpoint::IpStats => FetchKey::IpStats(probe_ip, crate::defender::LookBack::default()),
             Endpoint::IpAlerts => FetchKey::IpAlerts(probe_ip),
             Endpoint::AlertIps => FetchKey::AlertIps(probe_alert.clone()),
             Endpoint::Machine => FetchKey::Device(probe_device.clone()),

@@ -38,6 +38,8 @@ pub struct Options {
     pub limits: RateLimits,
     /// The share of each window the scheduler keeps for the analyst.
     pub reserve: f64,
+    /// The prevalence period asked for each IP (the config file's `look_back`).
+    pub look_back: crate::defender::LookBack,
 }
 
 impl Options {

@@ -6,18 +6,22 @@ use serde::Serialize;
 
 use super::Failure;
 use crate::defender::listing::Item;
-use crate::defender::{Alert, Device, IpStats, Listing};
+use crate::defender::{Alert, Device, IpStats, Listing, LookBack};
 
 #[derive(Debug, Serialize)]
 pub struct StatsJson {
     pub prevalence: u64,
     pub first_seen: Option<String>,
     pub last_seen: Option<String>,
+    /// The period the prevalence counts over (`lookBackHours`).
+    pub look_back_hours: u32,
 }
 
-impl From<&IpStats> for StatsJson {
-    fn from(s: &IpStats) -> Self {
+impl StatsJson {
+    /// `s`, the answer for `period`.
+    pub fn of(s: &IpStats, period: LookBack) -> Self {
         Self {
+            look_back_hours: period.hours(),
             prevalence: s.prevalence().unwrap_or(0),
             first_seen: s
                 .org_first_seen

@@ -14,21 +14,24 @@ use super::session::Recording;
 use super::{Failure, credentials};
 use crate::config::Settings;
 use crate::defender::input::read_one;
-use crate::defender::{ApiError, FetchKey, FetchValue, Listing, parse_alert_id};
+use crate::defender::{ApiError, FetchKey, FetchValue, Listing, LookBack, parse_alert_id};
 use crate::fetch::{
     Answer, Answers, FetchEvent, FetchHandle, FetchRequest, Heard, Origin, Priority, Ticket,
 };
 
-/// `mde-triage ip <IP> [--json]`, or `ip --extract` over a text: the input is checked before
-/// anything is sent.
+/// `mde-triage ip <IP> [--json] [--look-back PERIOD]`, or `ip --extract` over a text: the
+/// input is checked before anything is sent (the period already by clap). Without a period,
+/// the config file's `look_back`, else 30 days.
 pub async fn ip(
     settings: &Settings,
     raw: Option<&str>,
     json: bool,
     extract: bool,
     devices_at: Option<&str>,
+    look_back: Option<LookBack>,
 ) -> Result<(), Failure> {
     let devices_at = devices_at.map(device::parse_time).transpose()?;
+    let period = look_back.unwrap_or(settings.look_back);
     let targets = if extract {
         super::extract(&extract_text(raw)?, "no IP address in the text")?
     } else {
@@ -49,7 +52,7 @@ pub async fn ip(
     let (fetch, events) = super::books::connect_recorded(settings, tokens, &rec).await?;
     let mut keys: Vec<FetchKey> = targets
         .iter()
-        .flat_map(|f| [FetchKey::IpStats(f.ip), FetchKey::IpAlerts(f.ip)])
+        .flat_map(|f| [FetchKey::IpStats(f.ip, period), FetchKey::IpAlerts(f.ip)])
         .collect();
     // A public IP's findbyip is never asked: it spends no call.
     keys.extend(device_keys.values().filter_map(|k| k.clone().ok()));
@@ -77,7 +80,7 @@ pub async fn ip(
             let key = device_keys.get(&f.ip)?;
             Some(device::DevicesAt::of(key, &mut answers, at))
         });
-        let done = ip_report(&mut answers, f.ip, devices).and_then(|(report, caveats)| {
+        let done = ip_report(&mut answers, f.ip, period, devices).and_then(|(report, caveats)| {
             if json && extract {
                 print_lines(&[json_line(&report)?])?;
             } else if json {
@@ -120,9 +123,10 @@ fn extract_text(raw: Option<&str>) -> Result<String, Failure> {
 fn ip_report(
     answers: &mut HashMap<FetchKey, Result<FetchValue, ApiError>>,
     ip: IpAddr,
+    period: LookBack,
     devices: Option<device::DevicesAt>,
 ) -> Result<(IpReport, ListCaveats), Failure> {
-    let stats = match answers.remove(&FetchKey::IpStats(ip)) {
+    let stats = match answers.remove(&FetchKey::IpStats(ip, period)) {
         Some(Ok(FetchValue::Stats(s))) => s,
         Some(Err(e)) => return Err(e.into()),
         _ => None,
@@ -136,11 +140,12 @@ fn ip_report(
     let caveats = ListCaveats::of(&alerts, &format!("alerts of {ip}"));
     let report = IpReport {
         ip,
+        look_back_hours: period.hours(),
         // A 404 and a zero prevalence both mean "not seen in the org": one shape for scripts.
         stats: stats
             .as_ref()
             .filter(|s| s.seen_in_org())
-            .map(StatsJson::from),
+            .map(|s| StatsJson::of(s, period)),
         alerts: alerts.iter().map(AlertJson::from).collect(),
         caveats: caveats.json(),
         devices,
@@ -322,6 +327,9 @@ fn too_long_a_pause(pause: std::time::Duration) -> ApiError {
 #[derive(Serialize)]
 struct IpReport {
     ip: IpAddr,
+    /// The period of the prevalence, also when there is none to show (`stats` null: not seen
+    /// in the org over it).
+    look_back_hours: u32,
     stats: Option<StatsJson>,
     alerts: Vec<AlertJson>,
     #[serde(flatten)]
@@ -339,17 +347,27 @@ struct AlertReport {
     caveats: CaveatsJson,
 }
 
+/// `7 days`, from the hours the report holds.
+fn period_text(hours: u32) -> String {
+    LookBack::from_hours(hours).map_or_else(|| format!("{hours} hours"), LookBack::long)
+}
+
 fn ip_table(r: &IpReport) -> Vec<String> {
     let mut lines = Vec::new();
     match &r.stats {
         Some(s) if s.prevalence > 0 => lines.push(format!(
-            "{}  prevalence {} devices · first seen {} · last seen {}",
+            "{}  prevalence {} devices over {} · first seen {} · last seen {}",
             r.ip,
             s.prevalence,
+            period_text(r.look_back_hours),
             s.first_seen.as_deref().unwrap_or("-"),
             s.last_seen.as_deref().unwrap_or("-"),
         )),
-        _ => lines.push(format!("{}  not seen in the org", r.ip)),
+        _ => lines.push(format!(
+            "{}  not seen in the org over {}",
+            r.ip,
+            period_text(r.look_back_hours)
+        )),
     }
     if let Some(d) = &r.devices {
         lines.extend(d.lines(r.ip));

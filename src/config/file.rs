@@ -61,6 +61,9 @@ pub struct Layer {
     /// Most pages read of one list answer (1 to 10,000); a list cut there says so.
     #[serde(default, deserialize_with = "page_cap")]
     pub max_pages: Option<usize>,
+    /// The prevalence period an IP is first shown over: `"24h"`, `"7d"`, `"30d"` (1h to 720h).
+    #[serde(default, deserialize_with = "parsed")]
+    pub look_back: Option<crate::defender::LookBack>,
     /// default, high-contrast or no-color (`NO_COLOR` in the environment wins).
     #[serde(default, deserialize_with = "parsed")]
     pub theme: Option<crate::app::Palette>,
@@ -255,6 +258,7 @@ impl Layer {
             data_dir: self.data_dir.or_else(|| base.data_dir.clone()),
             rare_below: self.rare_below.or(base.rare_below),
             max_pages: self.max_pages.or(base.max_pages),
+            look_back: self.look_back.or(base.look_back),
             theme: self.theme.or(base.theme),
             mouse: self.mouse.or(base.mouse),
             keys: self.keys.over(&base.keys),

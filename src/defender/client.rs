@@ -140,6 +140,10 @@ impl Client {
                 segments.push(&s);
             }
         }
+        let query = key.query();
+        if !query.is_empty() {
+            url.query_pairs_mut().extend_pairs(query);
+        }
         Ok(url)
     }
 
@@ -279,7 +283,7 @@ impl Transport for Client {
 pub fn decode_page(key: &FetchKey, body: &[u8]) -> Result<Page, ApiError> {
     let json: Value = serde_json::from_slice(body).map_err(|e| ApiError::from_json(&e, body))?;
     Ok(match key {
-        FetchKey::IpStats(_) => {
+        FetchKey::IpStats(..) => {
             let Value::Object(map) = &json else {
                 return Err(not_a(&json, "an object of IP statistics", body));
             };

@@ -10,12 +10,14 @@ use super::error::{ApiError, ErrorKind};
 use super::findbyip::UtcSecond;
 use super::input::{AlertId, DeviceId};
 use super::listing::{Cut, Listing};
+use super::look_back::LookBack;
 use super::model::{Alert, IpStats, RelatedIp};
 
 /// One logical request. Identical keys are coalesced by the scheduler.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum FetchKey {
-    IpStats(IpAddr),
+    /// An IP's prevalence over a period: one period's answer says nothing of another's.
+    IpStats(IpAddr, LookBack),
     IpAlerts(IpAddr),
     AlertIps(AlertId),
     /// One device by its id (`GET /api/machines/{id}`).
@@ -206,7 +208,7 @@ impl FetchKey {
 
     pub fn endpoint(&self) -> Endpoint {
         match self {
-            Self::IpStats(_) => Endpoint::IpStats,
+            Self::IpStats(..) => Endpoint::IpStats,
             Self::IpAlerts(_) => Endpoint::IpAlerts,
             Self::AlertIps(_) => Endpoint::AlertIps,
             Self::Device(_) => Endpoint::Machine,
@@ -219,10 +221,37 @@ impl FetchKey {
     /// and the team's keys spell it.
     pub fn subject(&self) -> String {
         match self {
-            Self::IpStats(ip) | Self::IpAlerts(ip) => ip.to_string(),
+            Self::IpStats(ip, _) | Self::IpAlerts(ip) => ip.to_string(),
             Self::AlertIps(id) => id.to_string(),
             Self::Device(id) | Self::DeviceAlerts(id) => id.to_string(),
             Self::DevicesAt(ip, at) => format!("{ip}@{at}"),
+        }
+    }
+
+    /// Query parameters the call sends. The period always goes explicitly (FACTS.md §8.6):
+    /// what the service does when it is omitted is a documented default, not ours to rely on.
+    pub fn query(&self) -> Vec<(&'static str, String)> {
+        match self {
+            Self::IpStats(_, period) => vec![("lookBackHours", period.hours().to_string())],
+            Self::IpAlerts(_)
+            | Self::AlertIps(_)
+            | Self::Device(_)
+            | Self::DeviceAlerts(_)
+            | Self::DevicesAt(..) => Vec::new(),
+        }
+    }
+
+    /// The subject in persisted and shared keys (the local cache, the team's Redis): the
+    /// [`Self::subject`], and for stats the period as `@<hours>h`, except for 720 hours, the
+    /// bare IP. Builds before periods fetched stats without `lookBackHours`, which the API
+    /// reads as 30 days: their rows are 720-hour answers and keep serving as such, and no
+    /// other period can be served one of them.
+    pub fn stored_subject(&self) -> String {
+        match self {
+            Self::IpStats(ip, period) if *period != LookBack::MONTH => {
+                format!("{ip}@{}h", period.hours())
+            }
+            _ => self.subject(),
         }
     }
 
@@ -253,7 +282,7 @@ impl FetchKey {
 impl fmt::Display for FetchKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::IpStats(ip) => write!(f, "stats of {ip}"),
+            Self::IpStats(ip, period) => write!(f, "stats of {ip} over {}", period.short()),
             Self::IpAlerts(ip) => write!(f, "alerts of {ip}"),
             Self::AlertIps(id) => write!(f, "IPs of alert {id}"),
             Self::Device(id) => write!(f, "device {id}"),
@@ -420,7 +449,7 @@ mod tests {
         let ip: IpAddr = "192.0.2.1".parse().unwrap();
         let id = super::super::input::parse_alert_id("da1_2").unwrap();
         assert_eq!(
-            FetchKey::IpStats(ip).segments(),
+            FetchKey::IpStats(ip, LookBack::WEEK).segments(),
             ["api", "ips", "192.0.2.1", "stats"]
         );
         assert_eq!(
@@ -449,5 +478,26 @@ mod tests {
                 "findbyip(ip='10.248.240.38',timestamp=2026-11-20T09:14:00Z)"
             ]
         );
+    }
+
+    #[test]
+    fn stats_keys_differ_by_period_in_the_query_and_the_stored_subject() {
+        let ip: IpAddr = "192.0.2.1".parse().unwrap();
+        let two_days = LookBack::from_hours(48).unwrap();
+        let week = FetchKey::IpStats(ip, LookBack::WEEK);
+        let month = FetchKey::IpStats(ip, LookBack::MONTH);
+        assert_ne!(week, month);
+        assert_eq!(week.query(), [("lookBackHours", "168".to_owned())]);
+        assert_eq!(month.query(), [("lookBackHours", "720".to_owned())]);
+        assert_eq!(week.stored_subject(), "192.0.2.1@168h");
+        assert_eq!(
+            FetchKey::IpStats(ip, two_days).stored_subject(),
+            "192.0.2.1@48h"
+        );
+        // What builds before periods stored: their rows were 30-day answers.
+        assert_eq!(month.stored_subject(), "192.0.2.1");
+        assert_eq!(FetchKey::IpAlerts(ip).stored_subject(), "192.0.2.1");
+        assert!(FetchKey::IpAlerts(ip).query().is_empty());
+        assert_eq!(week.to_string(), "stats of 192.0.2.1 over 7d");
     }
 }

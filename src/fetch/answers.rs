@@ -101,10 +101,10 @@ impl Answers {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::defender::{ErrorKind, IpStats};
+    use crate::defender::{ErrorKind, IpStats, LookBack};
 
     fn key() -> FetchKey {
-        FetchKey::IpStats("192.0.2.7".parse().unwrap())
+        FetchKey::IpStats("192.0.2.7".parse().unwrap(), LookBack::MONTH)
     }
 
     fn stats(prevalence: u64) -> FetchValue {

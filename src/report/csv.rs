@@ -10,7 +10,7 @@ use super::formula::defuse;
 use super::{CaseReport, evidence_line, stamp};
 use crate::text::age;
 
-const COLUMNS: usize = 20;
+const COLUMNS: usize = 21;
 
 const HEADER: [&str; COLUMNS] = [
     "kind",
@@ -33,6 +33,8 @@ const HEADER: [&str; COLUMNS] = [
     "description",
     "evidence",
     "comments",
+    // Last, so the columns scripts knew keep their places: the period of `prevalence`.
+    "look_back_hours",
 ];
 
 pub(super) fn render(r: &CaseReport, now: DateTime<Utc>) -> String {
@@ -42,7 +44,9 @@ pub(super) fn render(r: &CaseReport, now: DateTime<Utc>) -> String {
     let mut rows: Vec<[String; COLUMNS]> = Vec::new();
     for e in &r.ips {
         let visited = r.path.iter().find(|s| s.ip.as_deref() == Some(&e.ip));
-        let stats = e.stats.as_ref();
+        // The freshest period fetched; the Markdown and JSON reports hold every one.
+        let period = e.stats.first();
+        let stats = period.map(|p| &p.stats);
         let seen = stats
             .and_then(|d| d.value.as_ref())
             .filter(|s| s.seen_in_org());
@@ -82,6 +86,9 @@ pub(super) fn render(r: &CaseReport, now: DateTime<Utc>) -> String {
             String::new(),
             String::new(),
             String::new(),
+            period
+                .map(|p| p.look_back.hours().to_string())
+                .unwrap_or_default(),
         ]);
     }
     for e in &r.alerts {
@@ -122,6 +129,7 @@ pub(super) fn render(r: &CaseReport, now: DateTime<Utc>) -> String {
             })
             .unwrap_or_default(),
             a.map(|a| comments(&a.comments)).unwrap_or_default(),
+            String::new(),
         ]);
     }
     // Writing to a Vec cannot fail; the csv crate still returns Results.

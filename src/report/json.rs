@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::{AlertEntry, CaseReport, Dated, IpEntry, stamp};
+use super::{AlertEntry, CaseReport, Dated, IpEntry, PeriodStats, stamp};
 use crate::defender::Alert;
 use crate::defender::model::{AlertComment, Evidence};
 use crate::text::age;
@@ -39,12 +39,18 @@ struct Ip<'a> {
     link: String,
     tags: &'a [String],
     notes: Vec<NoteOut<'a>>,
+    /// The freshest period fetched: one object, as scripts have read it.
     stats: Option<Stats>,
+    /// The other periods fetched, if any, freshest first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    stats_other_periods: Vec<Stats>,
     alerts: Option<Listed<AlertRow>>,
 }
 
 #[derive(Serialize)]
 struct Stats {
+    /// The period the prevalence counts over (`lookBackHours`).
+    look_back_hours: u32,
     seen_in_org: bool,
     prevalence: Option<u64>,
     first_seen: Option<String>,
@@ -163,15 +169,22 @@ fn ip<'a>(r: &CaseReport, e: &'a IpEntry, now: DateTime<Utc>) -> Ip<'a> {
         link: r.ip_link(&e.ip),
         tags: &e.tags,
         notes: notes(&e.notes),
-        stats: e.stats.as_ref().map(|d| Stats {
-            seen_in_org: d.value.as_ref().is_some_and(|s| s.seen_in_org()),
-            prevalence: d.value.as_ref().and_then(|s| s.prevalence()),
-            first_seen: d.value.as_ref().and_then(|s| s.org_first_seen).map(stamp),
-            last_seen: d.value.as_ref().and_then(|s| s.org_last_seen).map(stamp),
-            as_of: stamp(d.as_of),
-            age: age(d.as_of, now),
-        }),
+        stats: e.stats.first().map(|p| stats(p, now)),
+        stats_other_periods: e.stats.iter().skip(1).map(|p| stats(p, now)).collect(),
         alerts: e.alerts.as_ref().map(|d| listed(d, now, |a| row(r, a))),
+    }
+}
+
+fn stats(p: &PeriodStats, now: DateTime<Utc>) -> Stats {
+    let d = &p.stats;
+    Stats {
+        look_back_hours: p.look_back.hours(),
+        seen_in_org: d.value.as_ref().is_some_and(|s| s.seen_in_org()),
+        prevalence: d.value.as_ref().and_then(|s| s.prevalence()),
+        first_seen: d.value.as_ref().and_then(|s| s.org_first_seen).map(stamp),
+        last_seen: d.value.as_ref().and_then(|s| s.org_last_seen).map(stamp),
+        as_of: stamp(d.as_of),
+        age: age(d.as_of, now),
     }
 }
 

@@ -76,7 +76,17 @@ fn ip_section(out: &mut String, r: &CaseReport, e: &IpEntry, now: DateTime<Utc>)
         link("open in Defender", &r.ip_link(&e.ip))
     );
     tags_line(out, &e.tags);
-    let _ = writeln!(out, "- Prevalence: {}", prevalence(e.stats.as_ref(), now));
+    if e.stats.is_empty() {
+        out.push_str("- Prevalence: not fetched\n");
+    }
+    for p in &e.stats {
+        let _ = writeln!(
+            out,
+            "- Prevalence over {}: {}",
+            p.look_back,
+            prevalence(&p.stats, now)
+        );
+    }
     match &e.alerts {
         None => out.push_str("\nAlerts not fetched.\n"),
         Some(d) if d.value.is_empty() && d.caveats.is_empty() => {
@@ -187,10 +197,7 @@ fn joined_lines(s: &str) -> String {
     lines.join(" / ")
 }
 
-fn prevalence(stats: Option<&Dated<Option<IpStats>>>, now: DateTime<Utc>) -> String {
-    let Some(d) = stats else {
-        return "not fetched".into();
-    };
+fn prevalence(d: &Dated<Option<IpStats>>, now: DateTime<Utc>) -> String {
     match &d.value {
         Some(s) if s.seen_in_org() => format!(
             "{} device(s) in the org, first seen {}, last seen {} ({})",

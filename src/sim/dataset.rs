@@ -139,7 +139,10 @@ impl Dataset {
         Self::from_parts(ips, alerts, Vec::new())
     }
 
-    pub fn stats(&self, ip: IpAddr) -> StatsAnswer {
+    /// The stats of `ip` over the `hours` before its last sighting (the API's `lookBackHours`;
+    /// 720 when omitted). The dataset holds the 30-day picture; a shorter window is cut from
+    /// it (see [`windowed`]), so the demo's figures for 30 days are its own.
+    pub fn stats(&self, ip: IpAddr, hours: u32) -> StatsAnswer {
         let Some(e) = self.ips.get(&ip) else {
             // Never seen: the shape a real reply had (both fields, zero, null times).
             return StatsAnswer::Found(shaped(ip, 0, None, None, Shape::Both));
@@ -147,7 +150,8 @@ impl Dataset {
         if e.not_found {
             return StatsAnswer::NotFound;
         }
-        StatsAnswer::Found(shaped(ip, e.prevalence, e.first_seen, e.last_seen, e.shape))
+        let (n, first) = windowed(e, hours);
+        StatsAnswer::Found(shaped(ip, n, first, e.last_seen, e.shape))
     }
 
     /// Alerts whose related IPs include `ip`, newest first.
@@ -162,6 +166,28 @@ impl Dataset {
     pub fn alert(&self, id: &str) -> Option<&SimAlert> {
         self.alerts.iter().find(|a| a.alert.id == id)
     }
+}
+
+/// The devices and first sighting within the `hours` that end at the last sighting. The
+/// dataset's figures are the 30 days' (720 hours, kept as they are: tests and the demo rely on
+/// them), with devices taken as spread evenly over those 30 days (from the first sighting if
+/// later): a shorter window sees its share of them (at least the one seen last), first seen no
+/// earlier than its start. Deterministic, so tests can pin it; how the real service counts is
+/// not documented (FACTS.md §8.6).
+fn windowed(e: &IpEntry, hours: u32) -> (u64, Option<DateTime<Utc>>) {
+    let (Some(first), Some(last)) = (e.first_seen, e.last_seen) else {
+        return (e.prevalence, e.first_seen);
+    };
+    let month = last - Duration::hours(720);
+    let counted_from = first.max(month);
+    let start = last - Duration::hours(i64::from(hours));
+    let span = (last - counted_from).num_seconds();
+    if start <= counted_from || span <= 0 || e.prevalence == 0 {
+        return (e.prevalence, e.first_seen);
+    }
+    let covered = (last - start).num_seconds() as u128;
+    let share = (u128::from(e.prevalence) * covered).div_ceil(span as u128);
+    (share.clamp(1, u128::from(e.prevalence)) as u64, Some(start))
 }
 
 fn shaped(
@@ -187,7 +213,7 @@ mod tests {
     #[test]
     fn demo_holds_the_documentation_examples() {
         let d = Dataset::demo();
-        let StatsAnswer::Found(s) = d.stats("10.209.67.177".parse().unwrap()) else {
+        let StatsAnswer::Found(s) = d.stats("10.209.67.177".parse().unwrap(), 720) else {
             panic!()
         };
         assert_eq!(s.prevalence(), Some(63515));
@@ -215,5 +241,41 @@ mod tests {
         let b = Dataset::synthetic(500, 7);
         assert_eq!(a.alerts.len(), 500);
         assert_eq!(a.alerts[0].alert.id, b.alerts[0].alert.id);
+    }
+
+    #[test]
+    fn a_shorter_window_sees_fewer_devices_since_its_start() {
+        let d = Dataset::demo();
+        let at = |hours| match d.stats("10.209.67.177".parse().unwrap(), hours) {
+            StatsAnswer::Found(s) => (s.prevalence().unwrap(), s.org_first_seen.unwrap()),
+            StatsAnswer::NotFound => panic!("found in the demo"),
+        };
+        let (month, first) = at(720);
+        let (week, week_first) = at(168);
+        let (day, day_first) = at(24);
+        assert_eq!(month, 63515, "30 days is the dataset's own picture");
+        assert!(day < week && week < month, "{day} < {week} < {month}");
+        assert!(day >= 1);
+        assert_eq!(first.to_rfc3339(), "2017-07-30T13:36:06+00:00");
+        let last = "2017-08-29T13:32:59Z".parse::<DateTime<Utc>>().unwrap();
+        assert_eq!(week_first, last - Duration::hours(168));
+        assert_eq!(day_first, last - Duration::hours(24));
+        assert_eq!(at(24), at(24), "the same window, the same answer");
+        // Seen over more than 30 days: 30 days is still the dataset's own figure.
+        let long = d.ips.values().find(|e| {
+            matches!((e.first_seen, e.last_seen), (Some(f), Some(l)) if l - f > Duration::days(31))
+                && e.prevalence > 1
+                && !e.not_found
+        });
+        let long = long.expect("the demo has an IP seen for longer than 30 days");
+        let StatsAnswer::Found(s) = d.stats(long.ip, 720) else {
+            panic!("found")
+        };
+        assert_eq!(s.prevalence(), Some(long.prevalence));
+        assert_eq!(s.org_first_seen, long.first_seen);
+        let StatsAnswer::Found(s) = d.stats(long.ip, 168) else {
+            panic!("found")
+        };
+        assert!(s.prevalence().unwrap() < long.prevalence);
     }
 }

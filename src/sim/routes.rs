@@ -238,16 +238,19 @@ async fn ip_stats(
         Ok(ip) => ip,
         Err(r) => return r,
     };
-    if let Some(h) = q.get("lookBackHours")
-        && !h.parse::<u32>().is_ok_and(|h| (1..=720).contains(&h))
-    {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "InvalidInput",
-            "lookBackHours must be between 1 and 720",
-        );
-    }
-    match s.config.dataset.stats(ip) {
+    // Omitted means 30 days (FACTS.md §8.6).
+    let hours = match q.get("lookBackHours").map(|h| h.parse::<u32>()) {
+        None => 720,
+        Some(Ok(h)) if (1..=720).contains(&h) => h,
+        Some(_) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "InvalidInput",
+                "lookBackHours must be between 1 and 720",
+            );
+        }
+    };
+    match s.config.dataset.stats(ip, hours) {
         StatsAnswer::NotFound => error(
             StatusCode::NOT_FOUND,
             "ResourceNotFound",

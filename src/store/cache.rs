@@ -5,14 +5,20 @@ use chrono::{DateTime, Duration as Span, Utc};
 use rusqlite::{OptionalExtension as _, params};
 
 use super::{Store, from_ms, to_ms};
-use crate::defender::{Alert, Device, Endpoint, FetchKey, FetchValue, IpStats, Listing, RelatedIp};
+use crate::defender::{
+    Alert, Device, Endpoint, FetchKey, FetchValue, IpStats, Listing, LookBack, RelatedIp,
+};
+
+/// An IP's prevalence cached for one period, and when it was fetched.
+pub type PeriodAnswer = (LookBack, Option<IpStats>, DateTime<Utc>);
 
 /// Calls older than this are of no use to any window (the longest the API has is an hour).
 const CALL_MEMORY: Span = Span::hours(2);
 
-/// The stored form of a key: its endpoint's stable name and its subject (IP or alert id).
+/// The stored form of a key: its endpoint's stable name and its subject (IP or alert id, and
+/// a stats key's period: [`FetchKey::stored_subject`]).
 pub fn key_parts(key: &FetchKey) -> (&'static str, String) {
-    (key.endpoint().name(), key.subject())
+    (key.endpoint().name(), key.stored_subject())
 }
 
 pub fn encode(value: &FetchValue) -> serde_json::Result<String> {
@@ -79,6 +85,47 @@ impl Store {
                 }
             }),
         )
+    }
+
+    /// Every period `ip`'s prevalence is cached for, freshest first: a report says each
+    /// figure's period. Rows are read back through [`FetchKey::stored_subject`], so a row
+    /// only ever reads as the period it was stored under.
+    pub fn cached_periods(
+        &self,
+        scope: &str,
+        ip: std::net::IpAddr,
+    ) -> rusqlite::Result<Vec<PeriodAnswer>> {
+        let subject = ip.to_string();
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT subject FROM responses WHERE scope = ?1 AND endpoint = ?2
+             AND (subject = ?3 OR substr(subject, 1, length(?3) + 1) = ?3 || '@')",
+        )?;
+        let subjects = stmt
+            .query_map(params![scope, Endpoint::IpStats.name(), subject], |r| {
+                r.get::<_, String>(0)
+            })?
+            .collect::<rusqlite::Result<Vec<String>>>()?;
+        let mut found = Vec::new();
+        for stored in subjects {
+            let hours = match stored.strip_prefix(&format!("{subject}@")) {
+                None => Some(LookBack::MONTH.hours()),
+                Some(rest) => rest.strip_suffix('h').and_then(|h| h.parse().ok()),
+            };
+            // Kept only if it is how that period is stored: `1.2.3.4@720h` is no one's row.
+            let Some(period) = hours
+                .and_then(LookBack::from_hours)
+                .filter(|p| FetchKey::IpStats(ip, *p).stored_subject() == stored)
+            else {
+                continue;
+            };
+            if let Some((FetchValue::Stats(s), at)) =
+                self.response(scope, &FetchKey::IpStats(ip, period))?
+            {
+                found.push((period, s, at));
+            }
+        }
+        found.sort_by(|a, b| b.2.cmp(&a.2).then(b.0.cmp(&a.0)));
+        Ok(found)
     }
 
     pub fn put_response(
@@ -158,5 +205,74 @@ impl Store {
             }
         }
         Ok(calls)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stats(n: u64) -> FetchValue {
+        FetchValue::Stats(Some(IpStats {
+            organization_prevalence: Some(n),
+            ..IpStats::default()
+        }))
+    }
+
+    fn prevalence(v: Option<(FetchValue, DateTime<Utc>)>) -> Option<u64> {
+        match v {
+            Some((FetchValue::Stats(Some(s)), _)) => s.prevalence(),
+            _ => None,
+        }
+    }
+
+    /// A row an older build wrote (bare IP, fetched without `lookBackHours`: 30 days) serves
+    /// the 720-hour key and no other; each period is its own row.
+    #[test]
+    fn each_period_is_its_own_row_and_an_old_row_is_the_30_day_answer() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("c.db")).unwrap().store;
+        let ip: std::net::IpAddr = "192.0.2.1".parse().unwrap();
+        let t0 = Utc::now() - Span::minutes(10);
+        store
+            .conn
+            .execute(
+                "INSERT INTO responses (scope, endpoint, subject, body, fetched_ms)
+                 VALUES ('s', 'ip_stats', '192.0.2.1', ?1, ?2)",
+                params![encode(&stats(900)).unwrap(), to_ms(t0)],
+            )
+            .unwrap();
+        let month = FetchKey::IpStats(ip, LookBack::MONTH);
+        let week = FetchKey::IpStats(ip, LookBack::WEEK);
+        assert_eq!(prevalence(store.response("s", &month).unwrap()), Some(900));
+        assert_eq!(prevalence(store.response("s", &week).unwrap()), None);
+
+        store
+            .put_response("s", &week, &stats(40), t0 + Span::minutes(5))
+            .unwrap();
+        assert_eq!(prevalence(store.response("s", &week).unwrap()), Some(40));
+        assert_eq!(prevalence(store.response("s", &month).unwrap()), Some(900));
+        // A row under a subject no period is stored as is nobody's answer.
+        store
+            .conn
+            .execute(
+                "INSERT INTO responses (scope, endpoint, subject, body, fetched_ms)
+                 VALUES ('s', 'ip_stats', '192.0.2.1@720h', ?1, ?2)",
+                params![encode(&stats(1)).unwrap(), to_ms(t0)],
+            )
+            .unwrap();
+        let periods: Vec<(u32, Option<u64>)> = store
+            .cached_periods("s", ip)
+            .unwrap()
+            .into_iter()
+            .map(|(p, s, _)| (p.hours(), s.and_then(|s| s.prevalence())))
+            .collect();
+        assert_eq!(
+            periods,
+            [(168, Some(40)), (720, Some(900))],
+            "freshest first"
+        );
+        let other: std::net::IpAddr = "192.0.2.10".parse().unwrap();
+        assert!(store.cached_periods("s", other).unwrap().is_empty());
     }
 }

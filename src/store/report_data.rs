@@ -6,7 +6,9 @@ use std::collections::HashMap;
 use super::{CaseId, Store};
 use crate::case::Target;
 use crate::defender::{Alert, FetchKey, FetchValue, parse_alert_id};
-use crate::report::{AlertEntry, CaseReport, Dated, EndpointCalls, IpEntry, Note, Step};
+use crate::report::{
+    AlertEntry, CaseReport, Dated, EndpointCalls, IpEntry, Note, PeriodStats, Step,
+};
 
 impl Store {
     pub fn case_report(&self, case: CaseId) -> rusqlite::Result<CaseReport> {
@@ -64,14 +66,19 @@ impl Store {
         let mut ips = Vec::new();
         for ip_text in &ip_order {
             let Ok(ip) = ip_text.parse() else { continue };
-            let stats = match self.response(&meta.scope, &FetchKey::IpStats(ip))? {
-                Some((FetchValue::Stats(s), as_of)) => Some(Dated {
-                    value: s,
-                    as_of,
-                    caveats: Vec::new(),
-                }),
-                _ => None,
-            };
+            // Each period the analyst looked at, freshest first.
+            let stats: Vec<PeriodStats> = self
+                .cached_periods(&meta.scope, ip)?
+                .into_iter()
+                .map(|(look_back, value, as_of)| PeriodStats {
+                    look_back,
+                    stats: Dated {
+                        value,
+                        as_of,
+                        caveats: Vec::new(),
+                    },
+                })
+                .collect();
             let alerts = match self.response(&meta.scope, &FetchKey::IpAlerts(ip))? {
                 Some((FetchValue::Alerts(mut a), as_of)) => {
                     crate::defender::model::newest_first(&mut a);

@@ -181,6 +181,7 @@ pub fn migrate(conn: &mut Connection, from: i64) -> rusqlite::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::defender::LookBack;
 
     #[test]
     fn a_file_of_the_first_schema_migrates_and_keeps_its_rows() {
@@ -268,7 +269,7 @@ mod tests {
         assert_eq!(inspect(&store.conn).unwrap(), Found::Ours(latest()));
 
         for key in [
-            FetchKey::IpStats(ip),
+            FetchKey::IpStats(ip, LookBack::MONTH),
             FetchKey::IpAlerts(ip),
             FetchKey::AlertIps(alert),
         ] {

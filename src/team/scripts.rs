@@ -101,10 +101,15 @@ impl Keys {
     }
 }
 
-/// `<stable endpoint>:<ip or alert id>`, anything but `[A-Za-z0-9._:-]` percent-escaped: the
-/// subject comes from server data and the analyst's input.
+/// `<stable endpoint>:<ip or alert id>` (with a stats key's period, as the store writes it:
+/// [`FetchKey::stored_subject`]), anything but `[A-Za-z0-9._:-]` percent-escaped: the subject
+/// comes from server data and the analyst's input.
 fn subject(key: &FetchKey) -> String {
-    format!("{}:{}", key.endpoint().name(), sanitise(&key.subject()))
+    format!(
+        "{}:{}",
+        key.endpoint().name(),
+        sanitise(&key.stored_subject())
+    )
 }
 
 fn sanitise(s: &str) -> String {
@@ -424,4 +429,32 @@ pub async fn settings(
         .chunks_exact(2)
         .map(|p| (p[0].clone(), p[1].clone()))
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::defender::{FetchKey, LookBack};
+
+    /// The team's shared answers are per period, as the local cache's are; a 30-day answer
+    /// keeps the key builds before periods shared (they asked without `lookBackHours`).
+    #[test]
+    fn shared_answer_keys_hold_the_period() {
+        let keys = Keys::new("tenant/app");
+        let ip = "2001:db8::1".parse().unwrap();
+        let at = |p| keys.answer(&FetchKey::IpStats(ip, p));
+        assert_eq!(
+            at(LookBack::MONTH),
+            "mde:{tenant%2Fapp}:answer:ip_stats:2001:db8::1"
+        );
+        assert_eq!(
+            at(LookBack::WEEK),
+            "mde:{tenant%2Fapp}:answer:ip_stats:2001:db8::1%40168h"
+        );
+        assert_ne!(at(LookBack::DAY), at(LookBack::WEEK));
+        assert_eq!(
+            keys.inflight(&FetchKey::IpStats(ip, LookBack::DAY)),
+            "mde:{tenant%2Fapp}:inflight:ip_stats:2001:db8::1%4024h"
+        );
+    }
 }

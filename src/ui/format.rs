@@ -306,6 +306,7 @@ pub fn badge_spans(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::defender::LookBack;
 
     #[test]
     fn short_date_is_the_day_alone() {
@@ -343,7 +344,7 @@ mod tests {
             .to_string()
         };
         let keys = [
-            FetchKey::IpStats(ip),
+            FetchKey::IpStats(ip, LookBack::MONTH),
             FetchKey::IpAlerts(ip),
             FetchKey::AlertIps(alert.clone()),
         ];

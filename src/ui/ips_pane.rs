@@ -115,7 +115,7 @@ pub fn rows(state: &State, area: Rect) -> Rows {
 
 fn prevalence(state: &State, ip: std::net::IpAddr) -> (String, ratatui::style::Style) {
     let theme = &state.theme;
-    match state.remote(&FetchKey::IpStats(ip)) {
+    match state.remote(&state.stats_key(ip)) {
         Remote::Idle => ("".into(), theme.muted()),
         Remote::Loading { .. } => (spinner(state.spinner).into(), theme.muted()),
         Remote::Failed { .. } => ("error".into(), theme.error()),

@@ -6,7 +6,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
 use super::format::{as_of, count, pending, tag_list, time};
-use crate::app::{Holders, Remote, State, Subject};
+use crate::app::{Action, Holders, Remote, State, Subject};
 use crate::case::Target;
 use crate::defender::FetchKey;
 use crate::defender::findbyip::Refused;
@@ -18,15 +18,29 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
         None => None,
     };
     let theme = &state.theme;
-    let block = Block::bordered()
-        .border_style(theme.border())
-        .title(Line::from(" Prevalence ").style(theme.title()));
+    let block = Block::bordered().border_style(theme.border());
     let Some(ip) = ip else {
+        let block = block.title(Line::from(" Prevalence ").style(theme.title()));
         let text = vec![Line::styled("No IP yet.", theme.muted())];
         frame.render_widget(Paragraph::new(text).block(block), area);
         return;
     };
-    let key = FetchKey::IpStats(ip);
+    // The period the figure counts over, said where the figure is; short when narrow.
+    let period = state.period_of(ip);
+    let room = usize::from(area.width.saturating_sub(2));
+    let title = [
+        format!(" Prevalence · {} ", period.long()),
+        format!(" Prevalence · {} ", period.short()),
+        format!(" {} ", period.short()),
+    ]
+    .into_iter()
+    .find(|t| super::format::width(t) <= room)
+    .unwrap_or_default();
+    let cycle = format!(" {}: period ", state.keymap.hint(Action::Period));
+    let block = block
+        .title(Line::from(title).style(theme.title()))
+        .title_bottom(Line::styled(cycle, theme.muted()).right_aligned());
+    let key = state.stats_key(ip);
     let remote = state.remote(&key);
     let mut lines = vec![
         Line::styled(ip.to_string(), theme.title()),

@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use mde_triage::defender::client::{Client, ClientConfig, StaticToken};
 use mde_triage::defender::{
-    ApiError, Call, ErrorKind, FetchKey, FetchValue, Next, Page, Transport, parse_alert_id,
+    ApiError, Call, ErrorKind, FetchKey, FetchValue, LookBack, Next, Page, Transport,
+    parse_alert_id,
 };
 use mde_triage::fetch::{FetchEvent, FetchRequest, Priority, SchedulerConfig, Ticket, spawn};
 use mde_triage::sim::{self, SimConfig, SimHandle};
@@ -57,7 +58,12 @@ fn alerts_of(page: &Page) -> Vec<String> {
 async fn stats_carry_the_documented_values() {
     let sim = sim_with(SimConfig::default()).await;
     let client = client_for(&sim.url, &sim.token);
-    let stats = stats_of(get(&client, FetchKey::IpStats(ip(DOC_IP))).await.unwrap()).unwrap();
+    let stats = stats_of(
+        get(&client, FetchKey::IpStats(ip(DOC_IP), LookBack::MONTH))
+            .await
+            .unwrap(),
+    )
+    .unwrap();
     assert_eq!(stats.prevalence(), Some(63515));
     assert_eq!(
         stats.org_first_seen.unwrap().to_rfc3339(),
@@ -69,9 +75,12 @@ async fn stats_carry_the_documented_values() {
     );
     // The legacy shape (prevalence as a string under `orgPrevalence`) reads the same.
     let legacy = stats_of(
-        get(&client, FetchKey::IpStats(ip("104.80.104.128")))
-            .await
-            .unwrap(),
+        get(
+            &client,
+            FetchKey::IpStats(ip("104.80.104.128"), LookBack::MONTH),
+        )
+        .await
+        .unwrap(),
     )
     .unwrap();
     assert_eq!(legacy.prevalence(), Some(4120));
@@ -83,15 +92,21 @@ async fn not_seen_in_the_org_is_an_answer_whether_404_or_zero() {
     let sim = sim_with(SimConfig::default()).await;
     let client = client_for(&sim.url, &sim.token);
     // 404 from the stats endpoint: no stats, not an error.
-    let page = get(&client, FetchKey::IpStats(ip("198.51.100.77")))
-        .await
-        .unwrap();
+    let page = get(
+        &client,
+        FetchKey::IpStats(ip("198.51.100.77"), LookBack::MONTH),
+    )
+    .await
+    .unwrap();
     assert_eq!(stats_of(page), None);
     // 200 with zero prevalence and null times.
     let zero = stats_of(
-        get(&client, FetchKey::IpStats(ip("23.203.232.228")))
-            .await
-            .unwrap(),
+        get(
+            &client,
+            FetchKey::IpStats(ip("23.203.232.228"), LookBack::MONTH),
+        )
+        .await
+        .unwrap(),
     )
     .unwrap();
     assert_eq!(zero.prevalence(), Some(0));
@@ -199,7 +214,7 @@ async fn a_bad_request_maps_to_invalid_input() {
 async fn a_wrong_token_is_unauthorized() {
     let sim = sim_with(SimConfig::default()).await;
     let client = client_for(&sim.url, "not-the-token");
-    let err = get(&client, FetchKey::IpStats(ip(DOC_IP)))
+    let err = get(&client, FetchKey::IpStats(ip(DOC_IP), LookBack::MONTH))
         .await
         .unwrap_err();
     assert_eq!((err.kind, err.status), (ErrorKind::Unauthorized, Some(401)));
@@ -218,7 +233,7 @@ async fn a_missing_permission_is_forbidden() {
     })
     .await;
     let client = client_for(&sim.url, &sim.token);
-    let err = get(&client, FetchKey::IpStats(ip(DOC_IP)))
+    let err = get(&client, FetchKey::IpStats(ip(DOC_IP), LookBack::MONTH))
         .await
         .unwrap_err();
     assert_eq!((err.kind, err.status), (ErrorKind::Forbidden, Some(403)));
@@ -237,9 +252,11 @@ async fn over_the_limit_is_throttled_with_retry_after() {
     .await;
     let client = client_for(&sim.url, &sim.token);
     for _ in 0..2 {
-        get(&client, FetchKey::IpStats(ip(DOC_IP))).await.unwrap();
+        get(&client, FetchKey::IpStats(ip(DOC_IP), LookBack::MONTH))
+            .await
+            .unwrap();
     }
-    let err = get(&client, FetchKey::IpStats(ip(DOC_IP)))
+    let err = get(&client, FetchKey::IpStats(ip(DOC_IP), LookBack::MONTH))
         .await
         .unwrap_err();
     assert_eq!((err.kind, err.status), (ErrorKind::Throttled, Some(429)));
@@ -262,7 +279,7 @@ async fn a_failing_service_is_a_server_error() {
     })
     .await;
     let client = client_for(&sim.url, &sim.token);
-    let err = get(&client, FetchKey::IpStats(ip(DOC_IP)))
+    let err = get(&client, FetchKey::IpStats(ip(DOC_IP), LookBack::MONTH))
         .await
         .unwrap_err();
     assert_eq!((err.kind, err.status), (ErrorKind::Server, Some(500)));
@@ -278,7 +295,7 @@ async fn a_slow_answer_times_out() {
     })
     .await;
     let client = client_with_timeout(&sim.url, &sim.token, Duration::from_millis(200));
-    let err = get(&client, FetchKey::IpStats(ip(DOC_IP)))
+    let err = get(&client, FetchKey::IpStats(ip(DOC_IP), LookBack::MONTH))
         .await
         .unwrap_err();
     assert_eq!(err.kind, ErrorKind::Timeout);
@@ -292,7 +309,7 @@ async fn a_closed_port_is_a_network_error() {
     let url = format!("http://{}", listener.local_addr().unwrap());
     drop(listener);
     let client = client_for(&url, "t");
-    let err = get(&client, FetchKey::IpStats(ip(DOC_IP)))
+    let err = get(&client, FetchKey::IpStats(ip(DOC_IP), LookBack::MONTH))
         .await
         .unwrap_err();
     assert_eq!(err.kind, ErrorKind::Network);
@@ -439,7 +456,11 @@ async fn the_token_endpoint_answers_like_entra_id() {
     );
     // The token it issued works on the API.
     let client = client_for(&sim.url, ok["access_token"].as_str().unwrap());
-    assert!(get(&client, FetchKey::IpStats(ip(DOC_IP))).await.is_ok());
+    assert!(
+        get(&client, FetchKey::IpStats(ip(DOC_IP), LookBack::MONTH))
+            .await
+            .is_ok()
+    );
     sim.shutdown().await;
 }
 
@@ -447,8 +468,14 @@ async fn the_token_endpoint_answers_like_entra_id() {
 async fn the_request_log_is_served_for_tests_and_scripts() {
     let sim = sim_with(SimConfig::default()).await;
     let client = client_for(&sim.url, &sim.token);
-    get(&client, FetchKey::IpStats(ip(DOC_IP))).await.unwrap();
-    let _ = get(&client, FetchKey::IpStats(ip("198.51.100.77"))).await;
+    get(&client, FetchKey::IpStats(ip(DOC_IP), LookBack::MONTH))
+        .await
+        .unwrap();
+    let _ = get(
+        &client,
+        FetchKey::IpStats(ip("198.51.100.77"), LookBack::MONTH),
+    )
+    .await;
     let log: Vec<sim::LoggedRequest> = reqwest::get(format!("{}/_sim/requests", sim.url))
         .await
         .unwrap()
@@ -459,8 +486,8 @@ async fn the_request_log_is_served_for_tests_and_scripts() {
     assert_eq!(
         seen,
         [
-            ("/api/ips/10.209.67.177/stats", 200),
-            ("/api/ips/198.51.100.77/stats", 404)
+            ("/api/ips/10.209.67.177/stats?lookBackHours=720", 200),
+            ("/api/ips/198.51.100.77/stats?lookBackHours=720", 404)
         ]
     );
     assert_eq!(sim.requests(), log, "the log route does not log itself");

@@ -9,14 +9,14 @@ use std::time::Duration;
 
 use mde_triage::defender::client::{Client, ClientConfig, StaticToken, decode_page};
 use mde_triage::defender::{
-    Alert, ApiError, Call, ErrorKind, FetchKey, FetchValue, Severity, Status, Transport,
+    Alert, ApiError, Call, ErrorKind, FetchKey, FetchValue, LookBack, Severity, Status, Transport,
     parse_alert_id,
 };
 use support::replay::replay;
 use support::{DOC_ALERT, DOC_IP, fixture, ip};
 
 fn stats_key() -> FetchKey {
-    FetchKey::IpStats(ip(DOC_IP))
+    FetchKey::IpStats(ip(DOC_IP), LookBack::MONTH)
 }
 
 fn alerts_key() -> FetchKey {
@@ -279,23 +279,31 @@ async fn malformed_and_odd_bodies_over_http_give_clear_errors() {
     assert_eq!((e.kind, e.status), (ErrorKind::Server, Some(502)));
     assert!(!e.sentence().contains('\u{1b}'));
 
-    let e = call(FetchKey::IpStats(ip("10.0.0.3"))).await.unwrap_err();
+    let e = call(FetchKey::IpStats(ip("10.0.0.3"), LookBack::MONTH))
+        .await
+        .unwrap_err();
     assert_eq!(e.kind, ErrorKind::Forbidden);
     assert!(e.message.contains("Ip.Read.All"));
     assert!(!e.message.chars().any(char::is_control), "{:?}", e.message);
 
-    let e = call(FetchKey::IpStats(ip("10.0.0.4"))).await.unwrap_err();
+    let e = call(FetchKey::IpStats(ip("10.0.0.4"), LookBack::MONTH))
+        .await
+        .unwrap_err();
     assert_eq!(e.kind, ErrorKind::Throttled);
     assert_eq!(e.retry_after, Some(Duration::from_secs(60)));
 
-    let e = call(FetchKey::IpStats(ip("10.0.0.5"))).await.unwrap_err();
+    let e = call(FetchKey::IpStats(ip("10.0.0.5"), LookBack::MONTH))
+        .await
+        .unwrap_err();
     assert_eq!(e.kind, ErrorKind::Decode, "an empty 200 body");
 
     let e = call(FetchKey::IpAlerts(ip("10.0.0.6"))).await.unwrap_err();
     assert_eq!(e.kind, ErrorKind::Decode);
     assert!(e.message.contains("larger than"), "{}", e.message);
 
-    let e = call(FetchKey::IpStats(ip("10.0.0.7"))).await.unwrap_err();
+    let e = call(FetchKey::IpStats(ip("10.0.0.7"), LookBack::MONTH))
+        .await
+        .unwrap_err();
     assert_eq!((e.kind, e.status), (ErrorKind::Protocol, Some(418)));
 }
 

@@ -69,6 +69,7 @@ async fn depth_two_over_the_demo_story_visits_each_node_once() {
             max_calls: None,
             limits: RateLimits::default(),
             reserve: 0.2,
+            look_back: mde_triage::defender::LookBack::MONTH,
         },
     )
     .await;
@@ -130,6 +131,7 @@ async fn max_calls_is_a_hard_stop() {
             max_calls: Some(5),
             limits: RateLimits::default(),
             reserve: 0.2,
+            look_back: mde_triage::defender::LookBack::MONTH,
         },
     )
     .await;
@@ -155,6 +157,7 @@ async fn errors_become_part_of_the_node() {
             max_calls: None,
             limits: RateLimits::default(),
             reserve: 0.2,
+            look_back: mde_triage::defender::LookBack::MONTH,
         },
     )
     .await;

@@ -16,6 +16,7 @@ mod examples_decode;
 mod expand;
 mod hostile_api;
 mod oneshot;
+mod period;
 mod report;
 mod report_hostile;
 mod sign_in;

@@ -11,9 +11,9 @@ use std::process::Command;
 use chrono::{DateTime, Duration, NaiveDateTime, TimeZone, Utc};
 use mde_triage::case::Note;
 use mde_triage::defender::model::{AlertComment, Evidence, RelatedUser};
-use mde_triage::defender::{Alert, Severity, Status};
+use mde_triage::defender::{Alert, IpStats, LookBack, Severity, Status};
 use mde_triage::report::{
-    AlertEntry, CaseReport, Dated, EndpointCalls, Format, IpEntry, Step, render,
+    AlertEntry, CaseReport, Dated, EndpointCalls, Format, IpEntry, PeriodStats, Step, render,
 };
 use mde_triage::sim::{self, SimConfig};
 use support::{DOC_ALERT, DOC_IP, doc_stats};
@@ -108,11 +108,28 @@ fn case() -> CaseReport {
         ips: vec![
             IpEntry {
                 ip: DOC_IP.into(),
-                stats: Some(Dated {
-                    value: Some(doc_stats()),
-                    as_of: t(14, 2),
-                    caveats: Vec::new(),
-                }),
+                // The analyst looked at a week after the month: freshest first.
+                stats: vec![
+                    PeriodStats {
+                        look_back: LookBack::WEEK,
+                        stats: Dated {
+                            value: Some(IpStats {
+                                organization_prevalence: Some(1204),
+                                ..doc_stats()
+                            }),
+                            as_of: t(14, 4),
+                            caveats: Vec::new(),
+                        },
+                    },
+                    PeriodStats {
+                        look_back: LookBack::MONTH,
+                        stats: Dated {
+                            value: Some(doc_stats()),
+                            as_of: t(14, 2),
+                            caveats: Vec::new(),
+                        },
+                    },
+                ],
                 alerts: Some(Dated {
                     value: vec![doc.clone(), hostile],
                     as_of: t(14, 2),
@@ -126,11 +143,14 @@ fn case() -> CaseReport {
             },
             IpEntry {
                 ip: "23.203.232.228".into(),
-                stats: Some(Dated {
-                    value: None,
-                    as_of: now() - Duration::days(2),
-                    caveats: Vec::new(),
-                }),
+                stats: vec![PeriodStats {
+                    look_back: LookBack::DAY,
+                    stats: Dated {
+                        value: None,
+                        as_of: now() - Duration::days(2),
+                        caveats: Vec::new(),
+                    },
+                }],
                 alerts: Some(Dated {
                     value: vec![],
                     as_of: t(14, 9),
@@ -141,7 +161,7 @@ fn case() -> CaseReport {
             },
             IpEntry {
                 ip: "2001:db8::7".into(),
-                stats: None,
+                stats: vec![],
                 alerts: None,
                 tags: vec!["=1+1".into()],
                 notes: vec![Note {
@@ -182,6 +202,19 @@ fn case() -> CaseReport {
 fn markdown_pastes_cleanly_into_a_ticket() {
     let md = render(&case(), Format::Markdown, now());
     insta::assert_snapshot!("report_md", md);
+    // Each figure says its period, freshest first.
+    let week = md
+        .find("- Prevalence over 7 days: 1,204 device(s)")
+        .expect("7 days");
+    let month = md
+        .find("- Prevalence over 30 days: 63,515 device(s)")
+        .expect("30 days");
+    assert!(week < month);
+    assert!(
+        md.contains("- Prevalence over 1 day: not seen in the org"),
+        "{md}"
+    );
+    assert!(md.contains("- Prevalence: not fetched"), "{md}");
     // Every link in the report is one of ours: a title cannot make one.
     for (i, _) in md.match_indices("](") {
         let escaped = md[..i].ends_with('\\');
@@ -217,9 +250,19 @@ fn json_has_our_own_stable_shape() {
     let text = render(&case(), Format::Json, now());
     insta::assert_snapshot!("report_json", text);
     let v: serde_json::Value = serde_json::from_str(&text).unwrap();
-    assert_eq!(v["ips"][0]["stats"]["prevalence"], 63515);
-    assert_eq!(v["ips"][0]["stats"]["first_seen"], "2017-07-30T13:36:06Z");
+    // The freshest period is `stats`; each figure names its period.
+    assert_eq!(v["ips"][0]["stats"]["prevalence"], 1204);
+    assert_eq!(v["ips"][0]["stats"]["look_back_hours"], 168);
+    let month = &v["ips"][0]["stats_other_periods"][0];
+    assert_eq!(month["prevalence"], 63515);
+    assert_eq!(month["look_back_hours"], 720);
+    assert_eq!(month["first_seen"], "2017-07-30T13:36:06Z");
     assert_eq!(v["ips"][1]["stats"]["seen_in_org"], false);
+    assert_eq!(v["ips"][1]["stats"]["look_back_hours"], 24);
+    assert!(
+        v["ips"][1].get("stats_other_periods").is_none(),
+        "only when there are some"
+    );
     assert!(v["ips"][2]["stats"].is_null(), "never fetched");
     assert_eq!(v["calls"]["total"], 6);
     assert_eq!(v["path"].as_array().unwrap().len(), 3);
@@ -251,8 +294,19 @@ fn csv_parses_back_and_defuses_formulas() {
         &rows[2][tags], "'=1+1",
         "a formula is kept as text, never run"
     );
-    assert_eq!(&rows[0][3], "63515");
-    assert_eq!(&rows[1][3], "0", "not seen");
+    let period = header.iter().position(|h| h == "look_back_hours").unwrap();
+    assert_eq!(
+        period,
+        header.len() - 1,
+        "last: the columns scripts knew keep their places"
+    );
+    assert_eq!(
+        (&rows[0][3], &rows[0][period]),
+        ("1204", "168"),
+        "the freshest period"
+    );
+    assert_eq!((&rows[1][3], &rows[1][period]), ("0", "24"), "not seen");
+    assert_eq!(&rows[2][period], "", "never fetched");
     assert!(
         text.starts_with("\"kind\",\"id\","),
         "every cell quoted, the header's too"

@@ -7,7 +7,7 @@ use chrono::Duration;
 use crossterm::event::KeyCode;
 use mde_triage::app::{Cmd, Editor, Focus, Msg, Record, Remote, State, update};
 use mde_triage::case::{SavedCase, Target};
-use mde_triage::defender::{ApiError, FetchKey, FetchValue};
+use mde_triage::defender::{ApiError, FetchKey, FetchValue, LookBack};
 use mde_triage::fetch::{FetchEvent, Origin};
 use support::*;
 
@@ -241,7 +241,7 @@ fn a_reopened_case_comes_back_where_it_was_with_its_draft() {
     );
     let start = fetches(&update(&mut s, Msg::Start));
     let keys: Vec<_> = start.iter().map(|r| r.key.clone()).collect();
-    assert!(keys.contains(&FetchKey::IpStats(ip(DOC_IP))));
+    assert!(keys.contains(&FetchKey::IpStats(ip(DOC_IP), LookBack::MONTH)));
     assert!(
         keys.iter().any(|k| matches!(k, FetchKey::AlertIps(_))),
         "{keys:?}"
@@ -249,7 +249,7 @@ fn a_reopened_case_comes_back_where_it_was_with_its_draft() {
     // Stats arrive before the alerts: the row the analyst was on is kept, not reset to 0.
     let (stats, rest): (Vec<_>, Vec<_>) = start
         .into_iter()
-        .partition(|r| matches!(r.key, FetchKey::IpStats(_)));
+        .partition(|r| matches!(r.key, FetchKey::IpStats(..)));
     for r in stats.into_iter().chain(rest) {
         update(&mut s, fetched(r.key.clone(), r.ticket, tenant(&r.key)));
     }
@@ -283,7 +283,7 @@ fn badges_say_class_rarity_and_sharing() {
     let reqs = fetches(&update(&mut s, key(KeyCode::Enter)));
     for r in &reqs {
         let value = match &r.key {
-            FetchKey::IpStats(i) if *i == shared_ip => {
+            FetchKey::IpStats(i, _) if *i == shared_ip => {
                 FetchValue::Stats(Some(mde_triage::defender::IpStats {
                     organization_prevalence: Some(3),
                     ..doc_stats()

@@ -391,6 +391,35 @@ fn the_mouse_is_on_unless_the_file_says_otherwise() {
 }
 
 #[test]
+fn the_look_back_is_30_days_unless_the_file_or_a_profile_says_otherwise() {
+    use mde_triage::defender::LookBack;
+    let resolve = |text: &str, profile: Option<&str>| {
+        Settings::resolve(&GlobalArgs {
+            config: Some(write(&scratch(), text)),
+            profile: profile.map(str::to_owned),
+            ..GlobalArgs::default()
+        })
+        .unwrap()
+        .look_back
+    };
+    assert_eq!(
+        Settings::from_args(&GlobalArgs::default()).look_back,
+        LookBack::MONTH
+    );
+    assert_eq!(resolve("[settings]\n", None), LookBack::MONTH);
+    assert_eq!(
+        resolve("[settings]\nlook_back = \"7d\"\n", None),
+        LookBack::WEEK
+    );
+    let both = "[settings]\nlook_back = \"7d\"\n[profiles.p]\nlook_back = \"48h\"\n";
+    assert_eq!(
+        resolve(both, Some("p")).hours(),
+        48,
+        "the profile's own wins"
+    );
+}
+
+#[test]
 fn the_team_redis_comes_from_settings_or_a_profile_and_its_password_from_a_file() {
     let dir = scratch();
     std::fs::write(dir.join("redis.pw"), "s3cret\n").unwrap();

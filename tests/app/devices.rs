@@ -76,7 +76,7 @@ fn ip_alert_device_alert_ip_and_back_to_the_start_with_no_call() {
     assert!(
         keys_of(&cmds)
             .iter()
-            .all(|(k, _)| matches!(k, FetchKey::IpStats(_))),
+            .all(|(k, _)| matches!(k, FetchKey::IpStats(..))),
         "{cmds:?}"
     );
     settle(&mut s, cmds, &tenant);

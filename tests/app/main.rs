@@ -8,6 +8,7 @@ mod casework;
 mod config;
 mod devices;
 mod mouse;
+mod period;
 mod readme;
 mod status_bar;
 mod table_and_input;

@@ -48,6 +48,7 @@ fn documented_command_lines_parse() {
         "mde-triage demo --latency-ms 800 --fail-rate 0.2",
         "mde-triage sim --listen 127.0.0.1:8080 --rate-limit 10/5s,100/1h --synthetic 600",
         "mde-triage ip 10[.]209[.]67[.]177 --json",
+        "mde-triage ip 10.209.67.177 --look-back 7d",
         "mde-triage alert 636688558380765161_2136280442 --json",
         "mde-triage ip --extract --json",
         "mde-triage expand 10.209.67.177 --depth 2 --max-calls 200",

@@ -5,7 +5,7 @@ use crate::support;
 
 use crossterm::event::KeyCode;
 use mde_triage::app::{AlertSort, Focus, Msg, State, Subject, update};
-use mde_triage::defender::{FetchKey, FetchValue, Severity, Status};
+use mde_triage::defender::{FetchKey, FetchValue, LookBack, Severity, Status};
 use mde_triage::fetch::Priority;
 use support::*;
 
@@ -171,12 +171,10 @@ fn a_pasted_list_is_offered_as_a_queue() {
         .filter(|r| r.priority == Priority::Foreground)
         .collect();
     assert_eq!(first.len(), 2, "the first looked up now");
-    assert!(
-        first
-            .iter()
-            .all(|r| r.key == FetchKey::IpStats(ip("203.0.113.5"))
-                || r.key == FetchKey::IpAlerts(ip("203.0.113.5")))
-    );
+    assert!(first.iter().all(
+        |r| r.key == FetchKey::IpStats(ip("203.0.113.5"), LookBack::MONTH)
+            || r.key == FetchKey::IpAlerts(ip("203.0.113.5"))
+    ));
     let queued = reqs
         .iter()
         .filter(|r| r.priority == Priority::Prefetch)

@@ -49,9 +49,9 @@ fn fresh() -> State {
 
 fn tenant(key: &FetchKey) -> FetchValue {
     match key {
-        FetchKey::IpStats(i) if *i == ip(DOC_IP) => FetchValue::Stats(Some(doc_stats())),
-        FetchKey::IpStats(i) if *i == ip("23.203.232.228") => FetchValue::Stats(None),
-        FetchKey::IpStats(_) => FetchValue::Stats(Some(IpStats {
+        FetchKey::IpStats(i, _) if *i == ip(DOC_IP) => FetchValue::Stats(Some(doc_stats())),
+        FetchKey::IpStats(i, _) if *i == ip("23.203.232.228") => FetchValue::Stats(None),
+        FetchKey::IpStats(..) => FetchValue::Stats(Some(IpStats {
             organization_prevalence: Some(4120),
             ..doc_stats()
         })),
@@ -175,7 +175,7 @@ screens! {
         type_text(&mut s, "198.51.100.7");
         let cmds = update(&mut s, key(KeyCode::Enter));
         answer_all(&mut s, cmds, &|k| match k {
-            FetchKey::IpStats(_) => FetchValue::Stats(None),
+            FetchKey::IpStats(..) => FetchValue::Stats(None),
             _ => FetchValue::Alerts(Default::default()),
         });
         s
@@ -263,7 +263,7 @@ fn hostile_server_text_cannot_reach_the_terminal() {
     let alerts: mde_triage::defender::model::ODataList<mde_triage::defender::Alert> =
         serde_json::from_str(body).unwrap();
     answer_all(&mut s, cmds, &|k| match k {
-        FetchKey::IpStats(_) => FetchValue::Stats(Some(doc_stats())),
+        FetchKey::IpStats(..) => FetchValue::Stats(Some(doc_stats())),
         _ => FetchValue::Alerts(alerts.value.clone().into()),
     });
     let text = render(&s, 120, 40);

@@ -4,7 +4,7 @@ use crate::support;
 
 use crossterm::event::KeyCode;
 use mde_triage::app::{Cmd, Focus, Msg, Overlay, Remote, State, update};
-use mde_triage::defender::{ApiError, ErrorKind, FetchKey, FetchValue};
+use mde_triage::defender::{ApiError, ErrorKind, FetchKey, FetchValue, LookBack};
 use mde_triage::fetch::{BudgetStatus, CacheUse, FetchEvent, Priority};
 use support::*;
 
@@ -19,13 +19,19 @@ fn submitting_an_ip_asks_for_stats_and_alerts_in_the_foreground() {
     assert_eq!(
         keys,
         vec![
-            (FetchKey::IpStats(ip(DOC_IP)), Priority::Foreground),
+            (
+                FetchKey::IpStats(ip(DOC_IP), LookBack::MONTH),
+                Priority::Foreground
+            ),
             (FetchKey::IpAlerts(ip(DOC_IP)), Priority::Foreground)
         ]
     );
     assert_eq!(s.focus, Focus::Alerts);
     assert_eq!(s.input.value(), "");
-    assert!(s.remote(&FetchKey::IpStats(ip(DOC_IP))).is_loading());
+    assert!(
+        s.remote(&FetchKey::IpStats(ip(DOC_IP), LookBack::MONTH))
+            .is_loading()
+    );
     assert!(s.animating(), "a spinner runs while loading");
 }
 
@@ -33,7 +39,10 @@ fn submitting_an_ip_asks_for_stats_and_alerts_in_the_foreground() {
 fn defanged_input_is_normalised_and_invalid_input_makes_no_call() {
     let mut s = State::new(None, "api");
     let cmds = submitted(&mut s, " 10[.]209[.]67[.]177 ");
-    assert_eq!(fetches(&cmds)[0].key, FetchKey::IpStats(ip(DOC_IP)));
+    assert_eq!(
+        fetches(&cmds)[0].key,
+        FetchKey::IpStats(ip(DOC_IP), LookBack::MONTH)
+    );
 
     let mut s = State::new(None, "api");
     let cmds = submitted(&mut s, "10.209.67");
@@ -100,8 +109,14 @@ fn the_whole_pivot_loop_and_free_back_forward() {
     assert_eq!(
         visible,
         vec![
-            (FetchKey::IpStats(ip("104.80.104.128")), Priority::Visible),
-            (FetchKey::IpStats(ip("23.203.232.228")), Priority::Visible),
+            (
+                FetchKey::IpStats(ip("104.80.104.128"), LookBack::MONTH),
+                Priority::Visible
+            ),
+            (
+                FetchKey::IpStats(ip("23.203.232.228"), LookBack::MONTH),
+                Priority::Visible
+            ),
             (FetchKey::Device(device(DOC_DEVICE)), Priority::Visible),
         ]
     );
@@ -167,7 +182,7 @@ fn a_stale_answer_is_dropped_after_refresh() {
         fetches(&update(&mut s, ch('r'))).is_empty(),
         "what is on its way is not asked twice"
     );
-    let stats_key = FetchKey::IpStats(ip(DOC_IP));
+    let stats_key = FetchKey::IpStats(ip(DOC_IP), LookBack::MONTH);
     // The answer on screen stays there while the fresh one is on its way.
     assert!(matches!(
         s.remote(&stats_key),

@@ -5,6 +5,7 @@
 mod cases;
 mod lookups;
 mod paste;
+mod period;
 
 use crate::support;
 

@@ -24,7 +24,7 @@ impl Transport for SlowApi {
         Box::pin(async move {
             sleep(Duration::from_secs(1)).await;
             let value = match call.key {
-                FetchKey::IpStats(_) => FetchValue::Stats(None),
+                FetchKey::IpStats(..) => FetchValue::Stats(None),
                 FetchKey::IpAlerts(_) | FetchKey::DeviceAlerts(_) => {
                     FetchValue::Alerts(Default::default())
                 }

@@ -7,7 +7,7 @@ use crate::support;
 use std::time::Duration;
 
 use chrono::Utc;
-use mde_triage::defender::{Endpoint, FetchKey, FetchValue};
+use mde_triage::defender::{Endpoint, FetchKey, FetchValue, LookBack};
 use mde_triage::fetch::{Ask, BudgetPolicy, Ledger, Link, Lookup, Priority, Verdict};
 use mde_triage::team::{Secret, TeamLedger, TeamUrl, calls_key, key_prefix};
 use proptest::prelude::*;
@@ -222,7 +222,7 @@ async fn the_shared_cache_answers_hit_busy_or_yours() {
     };
     let p = policy("100/1m", 0.0, 0);
     let (a, b) = (ledger(&server, &p).await, ledger(&server, &p).await);
-    let key = FetchKey::IpStats("10.1.2.3".parse().unwrap());
+    let key = FetchKey::IpStats("10.1.2.3".parse().unwrap(), LookBack::MONTH);
     assert!(a.shares_answers());
     assert!(matches!(a.lookup(&key, None).await, Lookup::Yours));
     match b.lookup(&key, None).await {
@@ -384,9 +384,9 @@ async fn every_key_expires_and_the_password_never_prints() {
     let a = ledger(&server, &p).await;
     until_admitted(&a, ask(1, Priority::Foreground)).await;
     a.take_back(EP, 1, Some(Duration::from_secs(5))).await;
-    let key = FetchKey::IpStats("10.9.9.9".parse().unwrap());
+    let key = FetchKey::IpStats("10.9.9.9".parse().unwrap(), LookBack::MONTH);
     assert!(matches!(a.lookup(&key, None).await, Lookup::Yours));
-    let other = FetchKey::IpStats("10.9.9.8".parse().unwrap());
+    let other = FetchKey::IpStats("10.9.9.8".parse().unwrap(), LookBack::MONTH);
     assert!(matches!(a.lookup(&other, None).await, Lookup::Yours));
     a.share(&other, &doc_value(), Utc::now(), Duration::from_secs(30))
         .await;

@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use mde_triage::defender::{
-    ApiError, Call, CallFuture, Endpoint, ErrorKind, FetchKey, FetchValue, Next, Page, RelatedIp,
-    Transport, parse_alert_id,
+    ApiError, Call, CallFuture, Endpoint, ErrorKind, FetchKey, FetchValue, LookBack, Next, Page,
+    RelatedIp, Transport, parse_alert_id,
 };
 use mde_triage::fetch::{
     BudgetStatus, FetchEvent, FetchHandle, FetchRequest, Priority, RateLimits, SchedulerConfig,
@@ -165,7 +165,7 @@ impl Transport for Fake {
 
 pub fn page(key: &FetchKey, next_link: Option<&str>) -> Page {
     let value = match key {
-        FetchKey::IpStats(_) => FetchValue::Stats(None),
+        FetchKey::IpStats(..) => FetchValue::Stats(None),
         FetchKey::IpAlerts(_) | FetchKey::DeviceAlerts(_) => FetchValue::Alerts(Default::default()),
         FetchKey::AlertIps(_) => FetchValue::Ips(Default::default()),
         FetchKey::Device(_) => FetchValue::Device(Default::default()),
@@ -193,7 +193,7 @@ pub fn addr(n: u32) -> IpAddr {
 }
 
 pub fn stats(n: u32) -> FetchKey {
-    FetchKey::IpStats(addr(n))
+    FetchKey::IpStats(addr(n), LookBack::MONTH)
 }
 
 pub fn alerts(n: u32) -> FetchKey {

@@ -309,7 +309,7 @@ impl Transport for Racing {
             .clone();
         Box::pin(async move {
             match (&call.key, call.next_link.as_deref()) {
-                (FetchKey::IpStats(_), _) => std::future::pending().await,
+                (FetchKey::IpStats(..), _) => std::future::pending().await,
                 (_, None) => {
                     if first {
                         ask(&handle, stats(1), 2, Priority::Foreground);

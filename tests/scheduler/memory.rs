@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use mde_triage::defender::{
-    ApiError, Call, CallFuture, Endpoint, ErrorKind, FetchKey, FetchValue, Page, Transport,
+    ApiError, Call, CallFuture, Endpoint, ErrorKind, FetchKey, FetchValue, LookBack, Page,
+    Transport,
 };
 use mde_triage::fetch::{
     CachePolicy, FetchEvent, FetchRequest, Memory, Origin, Priority, SchedulerConfig, Ticket,
@@ -73,7 +74,7 @@ impl Memory for Remembered {
 }
 
 fn key(n: u8) -> FetchKey {
-    FetchKey::IpStats(IpAddr::from([203, 0, 113, n]))
+    FetchKey::IpStats(IpAddr::from([203, 0, 113, n]), LookBack::MONTH)
 }
 
 fn cached(age_minutes: i64) -> (FetchValue, DateTime<Utc>) {

@@ -13,7 +13,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use mde_triage::defender::{
-    ApiError, Call, CallFuture, Endpoint, ErrorKind, FetchKey, FetchValue, Page, Transport,
+    ApiError, Call, CallFuture, Endpoint, ErrorKind, FetchKey, FetchValue, LookBack, Page,
+    Transport,
 };
 use mde_triage::fetch::budget::Budget;
 use mde_triage::fetch::{
@@ -177,7 +178,7 @@ impl Transport for Api {
                 return Err(e);
             }
             let value = match call.key {
-                FetchKey::IpStats(_) => FetchValue::Stats(None),
+                FetchKey::IpStats(..) => FetchValue::Stats(None),
                 FetchKey::IpAlerts(_) | FetchKey::DeviceAlerts(_) => {
                     FetchValue::Alerts(Default::default())
                 }
@@ -256,7 +257,7 @@ async fn three_schedulers_on_one_book_never_exceed_a_window_together() {
     for (p, pool) in pools.iter().enumerate() {
         let (fetch, rx) = start(&api, pool);
         for i in 0..12 {
-            let key = FetchKey::IpStats(ip(p as u32 * 100 + i));
+            let key = FetchKey::IpStats(ip(p as u32 * 100 + i), LookBack::MONTH);
             fetch.request(FetchRequest::new(key, Ticket(i as u64), Priority::Batch));
         }
         runs.push((fetch, rx));
@@ -295,7 +296,7 @@ async fn the_analyst_in_one_console_goes_first_while_others_batch() {
     for (p, pool) in pools.iter().take(2).enumerate() {
         let (fetch, rx) = start(&api, pool);
         for i in 0..40 {
-            let key = FetchKey::IpStats(ip(p as u32 * 100 + i));
+            let key = FetchKey::IpStats(ip(p as u32 * 100 + i), LookBack::MONTH);
             fetch.request(FetchRequest::new(key, Ticket(i as u64), Priority::Batch));
         }
         batchers.push((fetch, rx));
@@ -304,7 +305,7 @@ async fn the_analyst_in_one_console_goes_first_while_others_batch() {
     // the reserve, at once.
     sleep(Duration::from_secs(15)).await;
     let (analyst, mut rx) = start(&api, &pools[2]);
-    let key = FetchKey::IpStats(ip(999));
+    let key = FetchKey::IpStats(ip(999), LookBack::MONTH);
     analyst.request(FetchRequest::new(
         key.clone(),
         Ticket(1),
@@ -330,12 +331,12 @@ async fn a_429_met_by_one_pauses_every_console() {
     let pools = Pool::fleet(2, &policy);
     let (a, mut rx_a) = start(&api, &pools[0]);
     a.request(FetchRequest::new(
-        FetchKey::IpStats(ip(1)),
+        FetchKey::IpStats(ip(1), LookBack::MONTH),
         Ticket(1),
         Priority::Foreground,
     ));
     a.request(FetchRequest::new(
-        FetchKey::IpStats(ip(2)),
+        FetchKey::IpStats(ip(2), LookBack::MONTH),
         Ticket(2),
         Priority::Foreground,
     ));
@@ -343,7 +344,7 @@ async fn a_429_met_by_one_pauses_every_console() {
     sleep(Duration::from_secs(1)).await;
     let (b, mut rx_b) = start(&api, &pools[1]);
     b.request(FetchRequest::new(
-        FetchKey::IpStats(ip(3)),
+        FetchKey::IpStats(ip(3), LookBack::MONTH),
         Ticket(3),
         Priority::Foreground,
     ));

@@ -126,7 +126,7 @@ pub fn doc_device(id: &str) -> mde_triage::defender::Device {
 /// The demo's shape: the doc IP has the doc alerts; the doc alert has two related IPs.
 pub fn tenant(key: &FetchKey) -> FetchValue {
     match key {
-        FetchKey::IpStats(_) => FetchValue::Stats(Some(doc_stats())),
+        FetchKey::IpStats(..) => FetchValue::Stats(Some(doc_stats())),
         FetchKey::IpAlerts(i) if *i == ip(DOC_IP) => FetchValue::Alerts(doc_alerts().into()),
         FetchKey::IpAlerts(_) => FetchValue::Alerts(Default::default()),
         FetchKey::AlertIps(_) => {

@@ -62,6 +62,11 @@ pub(super) static DEFAULTS: &[(Action, &[Key], &str)] = &[
         "sort alerts: newest, severity, status",
     ),
     (
+        Action::Period,
+        &[c('p')],
+        "prevalence period: 1 day, 7 days, 30 days",
+    ),
+    (
         Action::Copy,
         &[c('y')],
         "copy the selected IP or alert id (OSC 52)",

@@ -207,9 +207,13 @@ mod tests {
     #[test]
     fn action_names_are_snake_case_and_round_trip() {
         let names: Vec<&str> = Action::all().map(Action::name).collect();
-        assert_eq!(names.len(), 26);
+        assert_eq!(names.len(), 27);
         assert_eq!(names[..4], ["quit", "help", "focus_input", "submit"]);
         assert!(names.contains(&"page_down") && names.contains(&"prev_pane"));
+        assert!(
+            names.contains(&"period"),
+            "the prevalence period's key is rebindable"
+        );
         for action in Action::all() {
             assert_eq!(action.name().parse::<Action>(), Ok(action));
         }

@@ -30,7 +30,7 @@ fn answer(state: &mut State, cmds: Vec<Cmd>) {
         for cmd in pending {
             let Cmd::Fetch(r) = cmd else { continue };
             let value = match &r.key {
-                FetchKey::IpStats(_) => FetchValue::Stats(None),
+                FetchKey::IpStats(..) => FetchValue::Stats(None),
                 FetchKey::IpAlerts(_) => FetchValue::Alerts(
                     ["a1", "a2", "a3"]
                         .map(|id| Alert {

@@ -87,7 +87,7 @@ impl Walk<'_> {
             return;
         }
         self.ip_depth.insert(ip, depth);
-        self.ask(FetchKey::IpStats(ip));
+        self.ask(FetchKey::IpStats(ip, self.options.look_back));
         self.ask(FetchKey::IpAlerts(ip));
     }
 
@@ -110,7 +110,7 @@ impl Walk<'_> {
         }
         let result = result.map_err(|e| e.sentence());
         match key {
-            FetchKey::IpStats(ip) => {
+            FetchKey::IpStats(ip, _) => {
                 let ip = *ip;
                 let stats = result.map(|v| match v {
                     FetchValue::Stats(s) => s,
@@ -196,7 +196,7 @@ impl Walk<'_> {
             stats: stats
                 .as_ref()
                 .filter(|s| s.seen_in_org())
-                .map(StatsJson::from),
+                .map(|s| StatsJson::of(s, self.options.look_back)),
             alerts,
             depth,
             error: (!errors.is_empty()).then(|| errors.join("; ")),

@@ -2,6 +2,7 @@
 //! local-time expiry, no session said plainly, and a 401 renewed once, then a clear error.
 
 use super::*;
+use mde_triage::defender::LookBack;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_azure_cli_session_is_used_when_nothing_else_is_set() {
@@ -127,13 +128,13 @@ async fn a_401_mid_session_renews_an_azure_cli_token_once() {
     let bin = fake_az_from_file(&home);
     set_az_answer(&home, &mint(&sim).await);
     let client = api_client(&sim, Arc::new(AzureCli::new(bin.join("az"))));
-    via_scheduler(&client, FetchKey::IpStats(ip(DOC_IP)))
+    via_scheduler(&client, FetchKey::IpStats(ip(DOC_IP), LookBack::MONTH))
         .await
         .unwrap();
     revoke(&sim).await;
     // After the revocation `az` signs in again and hands out a token the API accepts.
     set_az_answer(&home, &mint(&sim).await);
-    via_scheduler(&client, FetchKey::IpStats(ip(DOC_IP)))
+    via_scheduler(&client, FetchKey::IpStats(ip(DOC_IP), LookBack::MONTH))
         .await
         .unwrap();
     assert_eq!(api_statuses(&sim), [200, 401, 200], "{:?}", paths(&sim));
@@ -149,11 +150,11 @@ async fn a_token_refused_again_after_its_renewal_is_one_clear_unauthorized_error
     // `az` keeps serving the token it cached, revoked or not, until that token's expiry.
     set_az_answer(&home, &mint(&sim).await);
     let client = api_client(&sim, Arc::new(AzureCli::new(bin.join("az"))));
-    via_scheduler(&client, FetchKey::IpStats(ip(DOC_IP)))
+    via_scheduler(&client, FetchKey::IpStats(ip(DOC_IP), LookBack::MONTH))
         .await
         .unwrap();
     revoke(&sim).await;
-    let err = via_scheduler(&client, FetchKey::IpStats(ip(DOC_IP)))
+    let err = via_scheduler(&client, FetchKey::IpStats(ip(DOC_IP), LookBack::MONTH))
         .await
         .unwrap_err();
     assert_eq!(err.kind, ErrorKind::Unauthorized);

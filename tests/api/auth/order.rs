@@ -3,6 +3,7 @@
 //! stderr through the binary), and an explicit choice obeyed or a bad one named.
 
 use super::*;
+use mde_triage::defender::LookBack;
 
 /// `doctor`'s line for `check`, e.g. "[ ok ] credentials      MDE_TOKEN (...)".
 fn doctor_line(out: &Output, check: &str) -> String {
@@ -116,7 +117,7 @@ async fn device_code_sign_in_shows_the_code_polls_and_then_renews_without_asking
     )
     .unwrap();
     for _ in 0..3 {
-        via_scheduler(&client, FetchKey::IpStats(ip(DOC_IP)))
+        via_scheduler(&client, FetchKey::IpStats(ip(DOC_IP), LookBack::MONTH))
             .await
             .unwrap();
     }
@@ -129,7 +130,7 @@ async fn device_code_sign_in_shows_the_code_polls_and_then_renews_without_asking
     let log: Vec<(String, u16)> = paths(&sim);
     let device = "/organizations/oauth2/v2.0/devicecode".to_owned();
     let token = "/organizations/oauth2/v2.0/token".to_owned();
-    let stats = format!("/api/ips/{DOC_IP}/stats");
+    let stats = format!("/api/ips/{DOC_IP}/stats?lookBackHours=720");
     assert_eq!(
         log,
         [
@@ -164,15 +165,15 @@ async fn a_401_mid_session_renews_a_device_code_token_with_the_refresh_token() {
     )
     .unwrap();
     let client = api_client(&sim, Arc::new(source));
-    via_scheduler(&client, FetchKey::IpStats(ip(DOC_IP)))
+    via_scheduler(&client, FetchKey::IpStats(ip(DOC_IP), LookBack::MONTH))
         .await
         .unwrap();
     let signed_in = paths(&sim).len();
     revoke(&sim).await;
-    via_scheduler(&client, FetchKey::IpStats(ip(DOC_IP)))
+    via_scheduler(&client, FetchKey::IpStats(ip(DOC_IP), LookBack::MONTH))
         .await
         .unwrap();
-    let stats = format!("/api/ips/{DOC_IP}/stats");
+    let stats = format!("/api/ips/{DOC_IP}/stats?lookBackHours=720");
     assert_eq!(
         paths(&sim)[signed_in..],
         [

@@ -3,6 +3,7 @@
 //! refused, and no secret or token in any `Debug` text nor a garbled answer quoted.
 
 use super::*;
+use mde_triage::defender::LookBack;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn one_sign_in_however_many_requests_wait() {
@@ -12,7 +13,11 @@ async fn one_sign_in_however_many_requests_wait() {
         .map(|i| {
             let c = client.clone();
             tokio::spawn(async move {
-                via_scheduler(&c, FetchKey::IpStats(ip(&format!("10.0.0.{i}")))).await
+                via_scheduler(
+                    &c,
+                    FetchKey::IpStats(ip(&format!("10.0.0.{i}")), LookBack::MONTH),
+                )
+                .await
             })
         })
         .collect();
@@ -21,7 +26,7 @@ async fn one_sign_in_however_many_requests_wait() {
     }
     assert_eq!(token_posts(&sim), 1);
     // Still valid: later calls reuse it.
-    via_scheduler(&client, FetchKey::IpStats(ip(DOC_IP)))
+    via_scheduler(&client, FetchKey::IpStats(ip(DOC_IP), LookBack::MONTH))
         .await
         .unwrap();
     assert_eq!(token_posts(&sim), 1);
@@ -39,7 +44,7 @@ async fn a_token_past_its_refresh_point_is_renewed_before_use() {
     .await;
     let (client, _) = client(&sim, SECRET);
     for _ in 0..3 {
-        via_scheduler(&client, FetchKey::IpStats(ip(DOC_IP)))
+        via_scheduler(&client, FetchKey::IpStats(ip(DOC_IP), LookBack::MONTH))
             .await
             .unwrap();
     }
@@ -52,11 +57,11 @@ async fn a_token_past_its_refresh_point_is_renewed_before_use() {
 async fn a_401_mid_session_renews_the_token_once() {
     let sim = sim_with(SimConfig::default()).await;
     let (client, _) = client(&sim, SECRET);
-    via_scheduler(&client, FetchKey::IpStats(ip(DOC_IP)))
+    via_scheduler(&client, FetchKey::IpStats(ip(DOC_IP), LookBack::MONTH))
         .await
         .unwrap();
     revoke(&sim).await;
-    via_scheduler(&client, FetchKey::IpStats(ip(DOC_IP)))
+    via_scheduler(&client, FetchKey::IpStats(ip(DOC_IP), LookBack::MONTH))
         .await
         .unwrap();
     let statuses: Vec<u16> = paths(&sim).into_iter().map(|(_, s)| s).collect();
@@ -74,7 +79,7 @@ async fn a_401_seen_by_many_waiting_requests_renews_the_token_once() {
     })
     .await;
     let (client, _) = client(&sim, SECRET);
-    via_scheduler(&client, FetchKey::IpStats(ip(DOC_IP)))
+    via_scheduler(&client, FetchKey::IpStats(ip(DOC_IP), LookBack::MONTH))
         .await
         .unwrap();
     revoke(&sim).await;
@@ -82,7 +87,11 @@ async fn a_401_seen_by_many_waiting_requests_renews_the_token_once() {
         .map(|i| {
             let c = client.clone();
             tokio::spawn(async move {
-                via_scheduler(&c, FetchKey::IpStats(ip(&format!("10.0.0.{i}")))).await
+                via_scheduler(
+                    &c,
+                    FetchKey::IpStats(ip(&format!("10.0.0.{i}")), LookBack::MONTH),
+                )
+                .await
             })
         })
         .collect();
@@ -108,7 +117,7 @@ async fn a_401_seen_by_many_waiting_requests_renews_the_token_once() {
 async fn sign_in_refusals_are_not_retried_and_plain_http_is_refused() {
     let sim = sim_with(SimConfig::default()).await;
     let (client, _) = client(&sim, "nope");
-    let err = via_scheduler(&client, FetchKey::IpStats(ip(DOC_IP)))
+    let err = via_scheduler(&client, FetchKey::IpStats(ip(DOC_IP), LookBack::MONTH))
         .await
         .unwrap_err();
     assert_eq!(err.kind.exit_code(), 13);
@@ -153,12 +162,12 @@ async fn debug_output_of_signed_in_sources_never_shows_a_token() {
         .unwrap(),
     );
     let client = api_client(&sim, device.clone());
-    via_scheduler(&client, FetchKey::IpStats(ip(DOC_IP)))
+    via_scheduler(&client, FetchKey::IpStats(ip(DOC_IP), LookBack::MONTH))
         .await
         .unwrap();
     // Renewing with the refresh token puts a second pair in memory.
     revoke(&sim).await;
-    via_scheduler(&client, FetchKey::IpStats(ip(DOC_IP)))
+    via_scheduler(&client, FetchKey::IpStats(ip(DOC_IP), LookBack::MONTH))
         .await
         .unwrap();
     assert_eq!(

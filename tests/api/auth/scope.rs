@@ -2,6 +2,7 @@
 //! file, the device code and the Azure CLI; a bad scope is named before any call.
 
 use super::*;
+use mde_triage::defender::LookBack;
 
 /// A scope other than the default, as a government tenant's analyst would set it.
 const GOV_SCOPE: &str = "https://api-gcc.securitycenter.microsoft.us/.default";
@@ -75,11 +76,11 @@ async fn a_scope_override_reaches_the_device_code_and_azure_cli_sign_ins() {
     .unwrap()
     .with_scope(GOV_SCOPE);
     let client = api_client(&sim, Arc::new(device));
-    via_scheduler(&client, FetchKey::IpStats(ip(DOC_IP)))
+    via_scheduler(&client, FetchKey::IpStats(ip(DOC_IP), LookBack::MONTH))
         .await
         .unwrap();
     revoke(&sim).await;
-    via_scheduler(&client, FetchKey::IpStats(ip(DOC_IP)))
+    via_scheduler(&client, FetchKey::IpStats(ip(DOC_IP), LookBack::MONTH))
         .await
         .unwrap();
     assert_eq!(sim.requested_scopes(), [GOV_SCOPE; 3]);

@@ -167,7 +167,7 @@ pub fn hostile_case(s: &str) -> CaseReport {
         ips: vec![
             IpEntry {
                 ip: IP.into(),
-                stats: None,
+                stats: vec![],
                 alerts: Some(Dated {
                     value: vec![alert.clone(), alert.clone()],
                     as_of: t(9),
@@ -178,7 +178,7 @@ pub fn hostile_case(s: &str) -> CaseReport {
             },
             IpEntry {
                 ip: s.into(),
-                stats: None,
+                stats: vec![],
                 alerts: None,
                 tags: vec![s.into()],
                 notes: vec![note(11), note(11)],

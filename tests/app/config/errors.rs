@@ -48,6 +48,21 @@ fn each_kind_of_bad_file_gets_a_precise_message() {
             "",
         ),
         (
+            "[settings]\nlook_back = \"0h\"\n",
+            "line 2, column 13",
+            "'0h' is outside 1h to 720h (30 days)",
+        ),
+        (
+            "[profiles.x]\nlook_back = \"a week\"\n",
+            "line 2, column 13",
+            "'a week' is not a period: write whole hours or days, e.g. 48h, 7d or 30d",
+        ),
+        (
+            "[settings]\nlook_back = 48\n",
+            "line 2, column 13",
+            "invalid type: integer",
+        ),
+        (
             "colour = \"blue\"\n",
             "line 1, column 1",
             "unknown field `colour`",

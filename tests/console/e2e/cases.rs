@@ -137,7 +137,7 @@ async fn e_writes_the_case_report_with_the_path_the_data_and_the_note() {
         "{path_section}"
     );
     assert!(
-        md.contains("- Prevalence: 63,515 device(s) in the org"),
+        md.contains("- Prevalence over 30 days: 63,515 device(s) in the org"),
         "the IP's prevalence: {md}"
     );
     assert!(

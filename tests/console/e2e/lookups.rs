@@ -126,7 +126,7 @@ async fn pivot_loop_against_the_simulator_with_free_back() {
     assert_eq!(
         paths
             .iter()
-            .filter(|p| p.as_str() == "/api/ips/10.209.67.177/stats")
+            .filter(|p| p.as_str() == "/api/ips/10.209.67.177/stats?lookBackHours=720")
             .count(),
         1,
         "{paths:#?}"

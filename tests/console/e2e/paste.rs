@@ -5,7 +5,7 @@
 use super::*;
 
 fn calls_to(sim: &sim::SimHandle, ip: &str) -> usize {
-    let stats = format!("/api/ips/{ip}/stats");
+    let stats = format!("/api/ips/{ip}/stats?lookBackHours=720");
     sim.requests().iter().filter(|r| r.path == stats).count()
 }
 
@@ -28,7 +28,11 @@ async fn a_pasted_line_keeps_no_crlf_or_invisibles_and_is_looked_up() {
     console
         .wait_for("the lookup", |s| s.contains("Alerts · 10.209.67.177"))
         .await;
-    wait_for_requests(&sim, &["/api/ips/10.209.67.177/stats".to_owned()]).await;
+    wait_for_requests(
+        &sim,
+        &["/api/ips/10.209.67.177/stats?lookBackHours=720".to_owned()],
+    )
+    .await;
     sim.shutdown().await;
 }
 
@@ -59,9 +63,9 @@ async fn a_pasted_ticket_offers_every_ip_says_what_it_skipped_and_queues_the_res
     wait_for_requests(
         &sim,
         &[
-            "/api/ips/10.209.67.177/stats".to_owned(),
-            "/api/ips/104.80.104.128/stats".to_owned(),
-            "/api/ips/23.203.232.228/stats".to_owned(),
+            "/api/ips/10.209.67.177/stats?lookBackHours=720".to_owned(),
+            "/api/ips/104.80.104.128/stats?lookBackHours=720".to_owned(),
+            "/api/ips/23.203.232.228/stats?lookBackHours=720".to_owned(),
         ],
     )
     .await;
