@@ -5,6 +5,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod alert_record;
 mod auth;
 mod cases;
 mod client_contract;

@@ -110,6 +110,7 @@ pub fn tenant(key: &FetchKey) -> FetchValue {
         FetchKey::DeviceAlerts(_) => FetchValue::Alerts(Default::default()),
         FetchKey::Device(_) => FetchValue::Device(Default::default()),
         FetchKey::DevicesAt(..) => FetchValue::Devices(Default::default()),
+        FetchKey::Alert(_) => FetchValue::Alert(Default::default()),
     }
 }
 

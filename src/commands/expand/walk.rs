@@ -156,7 +156,10 @@ impl Walk<'_> {
                 })
             }
             // The walk asks for no device keys (yet): none is ever waited for above.
-            FetchKey::Device(_) | FetchKey::DeviceAlerts(_) | FetchKey::DevicesAt(..) => None,
+            FetchKey::Device(_)
+            | FetchKey::DeviceAlerts(_)
+            | FetchKey::DevicesAt(..)
+            | FetchKey::Alert(_) => None,
         }
     }
 
