@@ -5,6 +5,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod alert_device;
 mod alert_record;
 mod auth;
 mod cases;
