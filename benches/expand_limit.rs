@@ -218,6 +218,7 @@ async fn run(
             max_calls: None,
             limits: client_limits.clone(),
             reserve,
+            via_devices: false,
         },
         |node| {
             if matches!(

@@ -6,7 +6,7 @@
 use std::process::ExitCode;
 
 use clap::Parser as _;
-use mde_triage::cli::{Cli, Command};
+use mde_triage::cli::{Cli, Command, Via};
 use mde_triage::commands::{
     Failure, cases, console, device, doctor, exit, expand, oneshot, simulator,
 };
@@ -75,12 +75,14 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
             max_calls,
             plan,
             extract,
+            via,
         } => {
             let options = expand::Options {
                 depth,
                 max_calls,
                 limits: settings.limits.clone(),
                 reserve: settings.reserve,
+                via_devices: via.contains(&Via::Devices),
             };
             expand::run(&settings, &seeds, options, plan, extract).await
         }

@@ -16,6 +16,7 @@ mod devices;
 mod doctor;
 mod examples_decode;
 mod expand;
+mod expand_devices;
 mod hostile_api;
 mod oneshot;
 mod report;
