@@ -219,6 +219,7 @@ async fn run(
             limits: client_limits.clone(),
             reserve,
             look_back: mde_triage::defender::LookBack::MONTH,
+            via_devices: false,
         },
         |node| {
             if matches!(

@@ -96,6 +96,13 @@ impl clap::builder::TypedValueParser for TeamUrl {
     }
 }
 
+/// What `expand --via` also walks through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Via {
+    /// Each alert's device and that device's alerts
+    Devices,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// The console against the configured tenant (the default)
@@ -160,6 +167,10 @@ pub enum Command {
         /// e-mail, a log excerpt; what was skipped and why goes to stderr
         #[arg(long)]
         extract: bool,
+        /// Also pivot through devices: each alert's device, that device's alerts and their
+        /// IPs (device and dev-alerts calls; alert records when a list lacks the machine id)
+        #[arg(long, value_enum, value_name = "WHAT")]
+        via: Vec<Via>,
     },
     /// Check configuration, database, credentials, token, reachability, clock and permissions
     Doctor,

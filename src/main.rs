@@ -6,7 +6,7 @@
 use std::process::ExitCode;
 
 use clap::Parser as _;
-use mde_triage::cli::{Cli, Command};
+use mde_triage::cli::{Cli, Command, Via};
 use mde_triage::commands::{
     Failure, cases, console, device, doctor, exit, expand, oneshot, simulator,
 };
@@ -77,6 +77,7 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
             max_calls,
             plan,
             extract,
+            via,
         } => {
             let options = expand::Options {
                 depth,
@@ -84,6 +85,7 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
                 limits: settings.limits.clone(),
                 reserve: settings.reserve,
                 look_back: settings.look_back,
+                via_devices: via.contains(&Via::Devices),
             };
             expand::run(&settings, &seeds, options, plan, extract).await
         }

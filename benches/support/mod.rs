@@ -54,6 +54,7 @@ pub fn console(n: usize) -> State {
                 FetchKey::DeviceAlerts(_) => FetchValue::Alerts(Default::default()),
                 FetchKey::Device(_) => FetchValue::Device(Default::default()),
                 FetchKey::DevicesAt(..) => FetchValue::Devices(Default::default()),
+                FetchKey::Alert(_) => FetchValue::Alert(Default::default()),
             };
             update(
                 &mut s,

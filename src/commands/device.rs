@@ -25,11 +25,16 @@ pub async fn device(settings: &Settings, raw: &str, json: bool) -> Result<(), Fa
     let alerts_key = FetchKey::DeviceAlerts(id.clone());
     let tokens = credentials(settings)?;
     let rec = Recording::open(settings)?;
-    let (fetch, events) = super::books::connect_recorded(settings, tokens, &rec).await?;
+    let (fetch, mut events) = super::books::connect_recorded(settings, tokens, &rec).await?;
     let Fetched {
         mut answers,
         cached_at,
-    } = fetch_all(&fetch, events, vec![device_key.clone(), alerts_key.clone()]).await;
+    } = fetch_all(
+        &fetch,
+        &mut events,
+        vec![device_key.clone(), alerts_key.clone()],
+    )
+    .await;
     drop(fetch);
     let from_cache = say_cached(settings, cached_at);
     rec.finish();
@@ -238,4 +243,102 @@ impl DevicesAt {
 
 fn json_list(list: &Listing<Device>) -> Vec<DeviceJson> {
     list.iter().map(DeviceJson::from).collect()
+}
+
+/// What `alert` adds to an alert's report: its device, read through the alert's own record
+/// (`machineId`, FACTS.md section 1) and `GET /api/machines/{id}`, or why it is not there.
+#[derive(Debug, Serialize)]
+pub struct DeviceOfAlert {
+    /// Null when the alert names no device or it could not be read; `device_error` says why.
+    pub device: Option<DeviceJson>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub device_error: Option<String>,
+}
+
+/// Why an alert's device is not there: a failed call (an exit code for the command), or an
+/// alert that names no device (not a failure: the record says so).
+pub struct NoDevice {
+    pub why: String,
+    pub failure: Option<Failure>,
+}
+
+impl NoDevice {
+    fn failed(f: Failure) -> Self {
+        Self {
+            why: f.message.clone(),
+            failure: Some(f),
+        }
+    }
+}
+
+/// The device key an alert's record (the answer to `record_key`) leads to, or why none.
+pub fn device_key_of(
+    record_key: &FetchKey,
+    record: Option<Result<FetchValue, ApiError>>,
+) -> Result<FetchKey, NoDevice> {
+    let alert = match record {
+        Some(Ok(FetchValue::Alert(a))) => a,
+        Some(Err(e)) => return Err(NoDevice::failed(failure(record_key, e))),
+        other => return Err(NoDevice::failed(unexpected(record_key, other))),
+    };
+    let Some(raw) = alert.machine_id.as_deref().filter(|m| !m.trim().is_empty()) else {
+        return Err(NoDevice {
+            why: format!("{record_key} names no device (no machineId)"),
+            failure: None,
+        });
+    };
+    parse_device_id(raw).map(FetchKey::Device).map_err(|e| {
+        NoDevice::failed(Failure::new(
+            super::exit::INTERNAL,
+            format!("{record_key}: its machineId is not a device id: {e}"),
+        ))
+    })
+}
+
+impl DeviceOfAlert {
+    /// From the device key (or why there is none) and the device's answer; the failure, if
+    /// any, is the command's exit, after its output.
+    pub fn of(
+        key: Result<FetchKey, NoDevice>,
+        answer: Option<Result<FetchValue, ApiError>>,
+    ) -> (Self, Option<Failure>) {
+        let (device, failed) = match key {
+            Err(no) => (Err(no.why), no.failure),
+            Ok(key) => match answer {
+                Some(Ok(FetchValue::Device(d))) => (Ok(DeviceJson::from(&*d)), None),
+                Some(Err(e)) => {
+                    let f = failure(&key, e);
+                    (Err(f.message.clone()), Some(f))
+                }
+                other => {
+                    let f = unexpected(&key, other);
+                    (Err(f.message.clone()), Some(f))
+                }
+            },
+        };
+        let (device, device_error) = match device {
+            Ok(d) => (Some(d), None),
+            Err(why) => (None, Some(why)),
+        };
+        (
+            Self {
+                device,
+                device_error,
+            },
+            failed,
+        )
+    }
+
+    /// The table's lines for it.
+    pub fn lines(&self) -> Vec<String> {
+        match (&self.device, &self.device_error) {
+            (Some(d), _) => device_table(d)
+                .into_iter()
+                .enumerate()
+                .map(|(i, l)| if i == 0 { format!("device {l}") } else { l })
+                .collect(),
+            (None, Some(why)) => vec![format!("device not read: {why}")],
+            (None, None) => Vec::new(),
+        }
+    }
 }

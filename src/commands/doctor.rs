@@ -396,6 +396,7 @@ async fn permission_checks(settings: &Settings, source: Arc<dyn TokenSource>, re
             Endpoint::Machine => FetchKey::Device(probe_device.clone()),
             Endpoint::MachineAlerts => FetchKey::DeviceAlerts(probe_device.clone()),
             Endpoint::FindByIp => FetchKey::DevicesAt(probe_internal, probe_at),
+            Endpoint::Alert => FetchKey::Alert(probe_alert.clone()),
         };
         (e, key, e.permission())
     });

@@ -1,5 +1,6 @@
 //! `expand`: breadth-first pivot from seed IPs through the scheduler (IP → stats + alerts →
-//! each alert's IPs → ...), one JSON line per node on stdout, each node once.
+//! each alert's IPs → ...; with `--via devices` also alert → its device → the device's alerts
+//! → their IPs), one JSON line per node on stdout, each node once.
 //!
 //! The walk itself ([`walk()`], in `walk`) takes the scheduler's handle and events and reports
 //! through callbacks, so tests drive it against the simulator; [`run`] adds the command line
@@ -40,6 +41,8 @@ pub struct Options {
     pub reserve: f64,
     /// The prevalence period asked for each IP (the config file's `look_back`).
     pub look_back: crate::defender::LookBack,
+    /// Also walk each alert's device and that device's alerts (`--via devices`).
+    pub via_devices: bool,
 }
 
 impl Options {
@@ -80,6 +83,23 @@ pub enum Node {
     Alert {
         alert: String,
         ips: Vec<String>,
+        /// With `--via devices`: the id of the alert's device, when its list said it.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        device: Option<String>,
+        depth: u32,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        error: Option<String>,
+        truncated: bool,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        warnings: Vec<String>,
+    },
+    /// With `--via devices`: an alert's device, and its alerts (walked at the same depth as
+    /// the alert that led here: a device is not an IP hop).
+    Device {
+        device: String,
+        /// The DNS name, else the id; null when the record could not be read.
+        name: Option<String>,
+        alerts: Vec<String>,
         depth: u32,
         #[serde(skip_serializing_if = "Option::is_none")]
         error: Option<String>,
@@ -205,6 +225,8 @@ pub async fn run(
             match node {
                 Node::Ip { ip, .. } => rec.visit(Some(ip.to_string()), None),
                 Node::Alert { alert, .. } => rec.visit(None, Some(alert.clone())),
+                // A case's trail holds IPs and alerts; the device's line is on stdout.
+                Node::Device { .. } => {}
             }
             // One line per node, flushed, so a pipe sees each as it completes.
             if !closed

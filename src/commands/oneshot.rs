@@ -49,7 +49,7 @@ pub async fn ip(
     };
     let tokens = credentials(settings)?;
     let rec = Recording::open(settings)?;
-    let (fetch, events) = super::books::connect_recorded(settings, tokens, &rec).await?;
+    let (fetch, mut events) = super::books::connect_recorded(settings, tokens, &rec).await?;
     let mut keys: Vec<FetchKey> = targets
         .iter()
         .flat_map(|f| [FetchKey::IpStats(f.ip, period), FetchKey::IpAlerts(f.ip)])
@@ -59,7 +59,7 @@ pub async fn ip(
     let Fetched {
         mut answers,
         cached_at,
-    } = fetch_all(&fetch, events, keys).await;
+    } = fetch_all(&fetch, &mut events, keys).await;
     drop(fetch);
     let from_cache = say_cached(settings, cached_at);
     for f in &targets {
@@ -153,32 +153,49 @@ fn ip_report(
     Ok((report, caveats))
 }
 
-/// `mde-triage alert <ID> [--json]`.
+/// `mde-triage alert <ID> [--json]`: its IPs, and its device through the alert's record
+/// (its `machineId`) and the machine's: the IPs still print when either cannot be read.
 pub async fn alert(settings: &Settings, raw: &str, json: bool) -> Result<(), Failure> {
     let id = parse_alert_id(raw)?;
     let key = FetchKey::AlertIps(id.clone());
+    let record_key = FetchKey::Alert(id.clone());
     let tokens = credentials(settings)?;
     let rec = Recording::open(settings)?;
-    let (fetch, events) = super::books::connect_recorded(settings, tokens, &rec).await?;
+    let (fetch, mut events) = super::books::connect_recorded(settings, tokens, &rec).await?;
     let Fetched {
         mut answers,
-        cached_at,
-    } = fetch_all(&fetch, events, vec![key.clone()]).await;
+        mut cached_at,
+    } = fetch_all(&fetch, &mut events, vec![key.clone(), record_key.clone()]).await;
     let answer = answers.remove(&key);
-    drop(fetch);
-    let from_cache = say_cached(settings, cached_at);
-    rec.visit(None, Some(id.to_string()));
-    rec.finish();
     let ips = match answer {
         Some(Ok(FetchValue::Ips(ips))) => ips,
         Some(Err(e)) => return Err(e.into()),
         _ => Listing::default(),
     };
+    // The device only once the record names it: one more call, after the first two.
+    let device_key = device::device_key_of(&record_key, answers.remove(&record_key));
+    let device_answer = match &device_key {
+        Ok(k) => {
+            let mut more = fetch_all(&fetch, &mut events, vec![k.clone()]).await;
+            cached_at = match (cached_at, more.cached_at) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            more.answers.remove(k)
+        }
+        Err(_) => None,
+    };
+    drop(fetch);
+    let from_cache = say_cached(settings, cached_at);
+    rec.visit(None, Some(id.to_string()));
+    rec.finish();
+    let (device, device_failure) = device::DeviceOfAlert::of(device_key, device_answer);
     let caveats = ListCaveats::of(&ips, &format!("IPs of alert {id}"));
     let report = AlertReport {
         alert: id.to_string(),
         ips: ips.iter().map(|i| i.id.clone()).collect(),
         caveats: caveats.json(),
+        device,
     };
     if json {
         print_json(&report)?;
@@ -191,9 +208,15 @@ pub async fn alert(settings: &Settings, raw: &str, json: bool) -> Result<(), Fai
         ));
         lines.extend(report.caveats.warnings.iter().map(|w| format!("note: {w}")));
         lines.extend(report.ips.iter().map(|ip| format!("  {ip}")));
+        lines.extend(report.device.lines());
         print_lines(&lines)?;
     }
-    caveats.finish()
+    caveats.finish()?;
+    // The device's failure after the IPs' own: what could not be read, as `device` does.
+    match device_failure {
+        Some(f) => Err(f),
+        None => Ok(()),
+    }
 }
 
 /// Every answer asked for, and when the oldest of those served from the cache was fetched.
@@ -226,7 +249,7 @@ pub(super) fn say_cached(
 /// throttling so a script's operator knows why it waits.
 pub(super) async fn fetch_all(
     fetch: &FetchHandle,
-    mut events: UnboundedReceiver<FetchEvent>,
+    events: &mut UnboundedReceiver<FetchEvent>,
     keys: Vec<FetchKey>,
 ) -> Fetched {
     for (i, key) in keys.iter().enumerate() {
@@ -254,7 +277,10 @@ pub(super) async fn fetch_all(
                 ..
             }) => {
                 eprintln!("mde-triage: {key}: could not refresh ({e}); using the cached answer");
-                answers.insert(key, result);
+                // A late answer of an earlier round (after a long pause ended it) is not ours.
+                if keys.contains(&key) {
+                    answers.insert(key, result);
+                }
             }
             Heard::Answer(Answer {
                 key,
@@ -263,6 +289,9 @@ pub(super) async fn fetch_all(
                 origin,
                 ..
             }) => {
+                if !keys.contains(&key) {
+                    continue;
+                }
                 if matches!(origin, Origin::Cache { .. }) && result.is_ok() {
                     oldest_cached = Some(oldest_cached.map_or(at, |o| o.min(at)));
                 }
@@ -345,6 +374,9 @@ struct AlertReport {
     ips: Vec<String>,
     #[serde(flatten)]
     caveats: CaveatsJson,
+    /// `device` (null when unread or none) and `device_error`.
+    #[serde(flatten)]
+    device: device::DeviceOfAlert,
 }
 
 /// `7 days`, from the hours the report holds.

@@ -14,7 +14,7 @@ use super::error::{ApiError, ErrorKind};
 use super::fields::read_logged;
 use super::key::{FetchKey, FetchValue, NotFound};
 use super::listing::{Item, Listing};
-use super::model::IpStats;
+use super::model::{Alert, IpStats};
 use super::sanitize::one_line;
 use super::transport::{Call, CallFuture, Next, Page, Transport};
 
@@ -324,6 +324,12 @@ pub fn decode_page(key: &FetchKey, body: &[u8]) -> Result<Page, ApiError> {
                 value: FetchValue::Devices(listing),
                 next,
             }
+        }
+        FetchKey::Alert(_) => {
+            let Value::Object(map) = &json else {
+                return Err(not_a(&json, "an alert record", body));
+            };
+            Page::last(FetchValue::Alert(Box::new(read_logged(map, Alert::read).0)))
         }
     })
 }

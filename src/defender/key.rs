@@ -27,6 +27,8 @@ pub enum FetchKey {
     /// The devices seen with an internal IP around a time (findbyip); build it through
     /// [`FetchKey::devices_at`], so a public IP or an old time never becomes a call.
     DevicesAt(IpAddr, UtcSecond),
+    /// One alert's record (`GET /api/alerts/{id}`): its machine id when only the id is known.
+    Alert(AlertId),
 }
 
 /// The API's rate limits are counted per endpoint. Every fact about an endpoint (its route,
@@ -42,6 +44,7 @@ pub enum Endpoint {
     Machine,
     MachineAlerts,
     FindByIp,
+    Alert,
 }
 
 /// What a 404 from an endpoint means.
@@ -55,13 +58,14 @@ pub enum NotFound {
 
 impl Endpoint {
     /// In declaration order, so `e as usize` is `e`'s index here (checked by a test).
-    pub const ALL: [Endpoint; 6] = [
+    pub const ALL: [Endpoint; 7] = [
         Endpoint::IpStats,
         Endpoint::IpAlerts,
         Endpoint::AlertIps,
         Endpoint::Machine,
         Endpoint::MachineAlerts,
         Endpoint::FindByIp,
+        Endpoint::Alert,
     ];
 
     /// The endpoint declared after this one. No wildcard: a new variant does not compile until
@@ -74,7 +78,8 @@ impl Endpoint {
             Endpoint::AlertIps => Some(Endpoint::Machine),
             Endpoint::Machine => Some(Endpoint::MachineAlerts),
             Endpoint::MachineAlerts => Some(Endpoint::FindByIp),
-            Endpoint::FindByIp => None,
+            Endpoint::FindByIp => Some(Endpoint::Alert),
+            Endpoint::Alert => None,
         }
     }
 
@@ -88,6 +93,7 @@ impl Endpoint {
             Self::Machine => "device",
             Self::MachineAlerts => "dev-alerts",
             Self::FindByIp => "find-by-ip",
+            Self::Alert => "alert",
         }
     }
 
@@ -102,6 +108,7 @@ impl Endpoint {
             Self::Machine => "machine",
             Self::MachineAlerts => "machine_alerts",
             Self::FindByIp => "find_by_ip",
+            Self::Alert => "alert",
         }
     }
 
@@ -121,6 +128,7 @@ impl Endpoint {
             Self::Machine => "/api/machines/{id}",
             Self::MachineAlerts => "/api/machines/{id}/alerts",
             Self::FindByIp => "/api/machines/findbyip(ip='{IP}',timestamp={TimeStamp})",
+            Self::Alert => "/api/alerts/{id}",
         }
     }
 
@@ -131,7 +139,7 @@ impl Endpoint {
     pub fn permission(self) -> &'static str {
         match self {
             Self::IpStats | Self::AlertIps => "Ip.Read.All",
-            Self::IpAlerts | Self::MachineAlerts => "Alert.Read.All",
+            Self::IpAlerts | Self::MachineAlerts | Self::Alert => "Alert.Read.All",
             Self::Machine | Self::FindByIp => "Machine.Read.All",
         }
     }
@@ -141,7 +149,7 @@ impl Endpoint {
     /// try.
     pub fn newest_docs_permission(self) -> Option<&'static str> {
         match self {
-            Self::IpStats | Self::IpAlerts | Self::AlertIps => None,
+            Self::IpStats | Self::IpAlerts | Self::AlertIps | Self::Alert => None,
             Self::Machine | Self::FindByIp => Some("Machine.ReadWrite.All"),
             Self::MachineAlerts => Some("Alert.ReadWrite.All"),
         }
@@ -151,13 +159,15 @@ impl Endpoint {
     /// alert's IPs change slowly; an IP's alerts are what moves during an incident, and so
     /// are a device's. A device's details (health, risk, last seen) change within the hour.
     /// Who held an IP at a past time should not change, but a time within the last minutes
-    /// (its window reaching past now, reports still arriving) may: an hour, not more.
+    /// (its window reaching past now, reports still arriving) may: an hour, not more. An
+    /// alert's record moves with its triage (status, assignee, classification), as an IP's
+    /// alerts do: ten minutes; its machine id, what the client reads it for, never changes.
     pub fn default_ttl(self) -> Duration {
         match self {
             Self::IpStats | Self::AlertIps | Self::Machine | Self::FindByIp => {
                 Duration::from_secs(3600)
             }
-            Self::IpAlerts | Self::MachineAlerts => Duration::from_secs(600),
+            Self::IpAlerts | Self::MachineAlerts | Self::Alert => Duration::from_secs(600),
         }
     }
 
@@ -178,6 +188,7 @@ impl Endpoint {
             // Older docs: "If no machine found - 404 Not Found"; newer ones a 200 with an
             // empty list. Both mean no device had the IP then.
             Self::FindByIp => NotFound::Answer(FetchValue::Devices(Listing::default())),
+            Self::Alert => NotFound::Missing("unknown alert, or outside the retention period"),
         }
     }
 }
@@ -214,6 +225,7 @@ impl FetchKey {
             Self::Device(_) => Endpoint::Machine,
             Self::DeviceAlerts(_) => Endpoint::MachineAlerts,
             Self::DevicesAt(..) => Endpoint::FindByIp,
+            Self::Alert(_) => Endpoint::Alert,
         }
     }
 
@@ -222,7 +234,7 @@ impl FetchKey {
     pub fn subject(&self) -> String {
         match self {
             Self::IpStats(ip, _) | Self::IpAlerts(ip) => ip.to_string(),
-            Self::AlertIps(id) => id.to_string(),
+            Self::AlertIps(id) | Self::Alert(id) => id.to_string(),
             Self::Device(id) | Self::DeviceAlerts(id) => id.to_string(),
             Self::DevicesAt(ip, at) => format!("{ip}@{at}"),
         }
@@ -235,6 +247,7 @@ impl FetchKey {
             Self::IpStats(_, period) => vec![("lookBackHours", period.hours().to_string())],
             Self::IpAlerts(_)
             | Self::AlertIps(_)
+            | Self::Alert(_)
             | Self::Device(_)
             | Self::DeviceAlerts(_)
             | Self::DevicesAt(..) => Vec::new(),
@@ -288,6 +301,7 @@ impl fmt::Display for FetchKey {
             Self::Device(id) => write!(f, "device {id}"),
             Self::DeviceAlerts(id) => write!(f, "alerts of device {id}"),
             Self::DevicesAt(ip, at) => write!(f, "devices with {ip} at {at}"),
+            Self::Alert(id) => write!(f, "alert {id}"),
         }
     }
 }
@@ -304,6 +318,8 @@ pub enum FetchValue {
     Device(Box<Device>),
     /// findbyip's answer; a 404 is an empty list ([`Endpoint::not_found`]).
     Devices(Listing<Device>),
+    /// One alert's record; boxed like a device.
+    Alert(Box<Alert>),
 }
 
 impl FetchValue {
@@ -323,7 +339,7 @@ impl FetchValue {
             FetchValue::Alerts(a) => a.cut = Some(cut),
             FetchValue::Ips(a) => a.cut = Some(cut),
             FetchValue::Devices(a) => a.cut = Some(cut),
-            FetchValue::Stats(_) | FetchValue::Device(_) => {}
+            FetchValue::Stats(_) | FetchValue::Device(_) | FetchValue::Alert(_) => {}
         }
     }
 
@@ -333,7 +349,7 @@ impl FetchValue {
             FetchValue::Alerts(a) => a.pages,
             FetchValue::Ips(a) => a.pages,
             FetchValue::Devices(a) => a.pages,
-            FetchValue::Stats(_) | FetchValue::Device(_) => 1,
+            FetchValue::Stats(_) | FetchValue::Device(_) | FetchValue::Alert(_) => 1,
         }
     }
 
@@ -343,7 +359,7 @@ impl FetchValue {
             FetchValue::Alerts(a) => a.caveats(),
             FetchValue::Ips(a) => a.caveats(),
             FetchValue::Devices(a) => a.caveats(),
-            FetchValue::Stats(_) | FetchValue::Device(_) => Vec::new(),
+            FetchValue::Stats(_) | FetchValue::Device(_) | FetchValue::Alert(_) => Vec::new(),
         }
     }
 
@@ -353,7 +369,7 @@ impl FetchValue {
             FetchValue::Alerts(a) => a.short_caveats(),
             FetchValue::Ips(a) => a.short_caveats(),
             FetchValue::Devices(a) => a.short_caveats(),
-            FetchValue::Stats(_) | FetchValue::Device(_) => Vec::new(),
+            FetchValue::Stats(_) | FetchValue::Device(_) | FetchValue::Alert(_) => Vec::new(),
         }
     }
 
@@ -363,7 +379,7 @@ impl FetchValue {
             FetchValue::Alerts(a) => a.cut.as_ref(),
             FetchValue::Ips(a) => a.cut.as_ref(),
             FetchValue::Devices(a) => a.cut.as_ref(),
-            FetchValue::Stats(_) | FetchValue::Device(_) => None,
+            FetchValue::Stats(_) | FetchValue::Device(_) | FetchValue::Alert(_) => None,
         }
     }
 }
@@ -434,6 +450,8 @@ mod tests {
                 "Machine.Read.All",
                 true,
             ),
+            // FACTS.md section 1, "Get alert": 404 if not found.
+            (Alert, "/api/alerts/{id}", "Alert.Read.All", false),
         ];
         assert_eq!(facts.len(), Endpoint::ALL.len());
         for (e, route, permission, answer) in facts {
@@ -457,9 +475,10 @@ mod tests {
             ["api", "ips", "192.0.2.1", "alerts"]
         );
         assert_eq!(
-            FetchKey::AlertIps(id).segments(),
+            FetchKey::AlertIps(id.clone()).segments(),
             ["api", "alerts", "da1_2", "ips"]
         );
+        assert_eq!(FetchKey::Alert(id).segments(), ["api", "alerts", "da1_2"]);
         let dev = super::super::input::parse_device_id("1e5bc9d7").unwrap();
         assert_eq!(
             FetchKey::Device(dev.clone()).segments(),

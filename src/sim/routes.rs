@@ -320,9 +320,9 @@ async fn alert_ips(State(s): S, Path(id): Path<String>, headers: HeaderMap) -> R
     }
 }
 
-/// `GET /api/alerts/{id}`: not used by the console yet; counted against the alert-IPs limit.
+/// `GET /api/alerts/{id}`: one alert's record, on its own endpoint's limits.
 async fn one_alert(State(s): S, Path(id): Path<String>, headers: HeaderMap) -> Response {
-    if let Err(r) = gate(&s, Endpoint::AlertIps, &headers).await {
+    if let Err(r) = gate(&s, Endpoint::Alert, &headers).await {
         return r;
     }
     match s.config.dataset.alert(&id) {

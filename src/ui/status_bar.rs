@@ -29,14 +29,20 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
     // tightest, the one that will stop the next call, and the message keeps its room: then
     // without the work in progress (the budget popup's bottom line keeps it), then, shared,
     // the short form of whose budget it is ("team budget unreachable" is the sentence the
-    // analyst must not miss), and last `dev` left out while it is healthy.
+    // analyst must not miss), then `alert` left out while it is healthy, and last `dev` too.
     let width = |spans: &[Span<'_>]| -> u16 {
         spans.iter().map(|s| s.content.chars().count() as u16).sum()
     };
     let message_width = message.chars().count() as u16;
     let fits = |spans: &[Span<'_>]| width(spans) + message_width < area.width;
     let mut left = budget_spans(state, Form::EveryWindow);
-    for form in [Form::Tightest, Form::Short, Form::Shortest, Form::Tiny] {
+    for form in [
+        Form::Tightest,
+        Form::Short,
+        Form::Shortest,
+        Form::Tiny,
+        Form::Tiniest,
+    ] {
         if fits(&left) {
             break;
         }
@@ -54,14 +60,15 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
 /// `stats 98/1m · ip-alerts ⏸ 42s · alert-ips 100/1m · dev 97/1m │ 1 running 0 queued`: calls
 /// left in each endpoint's tightest window, or its 429 countdown; the three device endpoints
 /// (`device`, `dev-alerts`, `find-by-ip`) as one `dev` entry, the tightest of them (a pause
-/// first), which is what stops the next device call: six endpoints do not fit 80 columns
-/// beside a message, and the budget popup lists each. In the widest form every window
+/// first), which is what stops the next device call: seven endpoints do not fit 80 columns
+/// beside a message, and the budget popup lists each. The single-alert endpoint (`alert`)
+/// shows only once it has been called or paused, and at the narrowest only when low. In the widest form every window
 /// (`stats 98/1m 1498/1h`). Shared, the team's calls left and pauses, after `team ×3` (or `shared ×2` for
 /// this user's processes on one database); out of reach, this process's own on its share,
 /// after `team budget unreachable · local share 50/min` (short: `team ✗ share 50/min`).
 fn budget_spans(state: &State, form: Form) -> Vec<Span<'static>> {
     let every_window = form == Form::EveryWindow;
-    let short = matches!(form, Form::Shortest | Form::Tiny);
+    let short = form >= Form::Shortest;
     let theme = &state.theme;
     let b = &state.budget;
     let mut spans = vec![Span::raw(" ")];
@@ -90,21 +97,25 @@ fn budget_spans(state: &State, form: Form) -> Vec<Span<'static>> {
         }
     }
     let shown = team::shown(b);
-    let mut entries: Vec<(&str, &team::Shown<'_>)> = Vec::new();
-    let mut dev: Option<&team::Shown<'_>> = None;
-    for e in &shown {
-        if !is_device(e.endpoint) {
-            entries.push((e.endpoint.label(), e));
-        } else if dev.is_none_or(|d| tighter(e, d)) {
-            dev = Some(e);
-        }
-    }
-    // At the narrowest, `dev` only when it is what will stop a call soon (paused, or under a
-    // fifth of a window): the popup keeps the rest.
+    // At the narrowest, `alert` and then `dev` only when they are what will stop a call soon
+    // (paused, or under a fifth of a window): the popup keeps the rest.
     let healthy = |d: &team::Shown<'_>| {
         d.paused_for.is_none() && d.tightest().is_none_or(|w| w.left() * 5 >= w.limit)
     };
-    if let Some(d) = dev.filter(|d| form != Form::Tiny || !healthy(d)) {
+    let mut entries: Vec<(&str, &team::Shown<'_>)> = Vec::new();
+    let mut dev: Option<&team::Shown<'_>> = None;
+    for e in &shown {
+        match group(e.endpoint) {
+            Group::Own => entries.push((e.endpoint.label(), e)),
+            Group::WhenUsed if used(e) && (form < Form::Tiny || !healthy(e)) => {
+                entries.push((e.endpoint.label(), e));
+            }
+            Group::WhenUsed => {}
+            Group::Device if dev.is_none_or(|d| tighter(e, d)) => dev = Some(e),
+            Group::Device => {}
+        }
+    }
+    if let Some(d) = dev.filter(|d| form < Form::Tiniest || !healthy(d)) {
         entries.push(("dev", d));
     }
     for (i, (label, e)) in entries.into_iter().enumerate() {
@@ -141,7 +152,7 @@ fn budget_spans(state: &State, form: Form) -> Vec<Span<'static>> {
     if b.endpoints.is_empty() {
         spans.push(Span::styled("…", theme.muted()));
     }
-    if matches!(form, Form::Short | Form::Shortest | Form::Tiny) {
+    if form >= Form::Short {
         spans.push(Span::raw(" "));
     } else {
         spans.push(Span::styled(
@@ -152,12 +163,28 @@ fn budget_spans(state: &State, form: Form) -> Vec<Span<'static>> {
     spans
 }
 
-/// The endpoints shown together as `dev` in the narrower forms.
-fn is_device(e: Endpoint) -> bool {
+/// How an endpoint shows on the bar.
+enum Group {
+    /// Always, under its own label.
+    Own,
+    /// Under its own label once it has been called (or paused): a record the one-shots and
+    /// `expand` read, seldom the console, so a fresh session does not spend width on it.
+    WhenUsed,
+    /// Within `dev`, the tightest of the three device endpoints.
+    Device,
+}
+
+fn group(e: Endpoint) -> Group {
     match e {
-        Endpoint::IpStats | Endpoint::IpAlerts | Endpoint::AlertIps => false,
-        Endpoint::Machine | Endpoint::MachineAlerts | Endpoint::FindByIp => true,
+        Endpoint::IpStats | Endpoint::IpAlerts | Endpoint::AlertIps => Group::Own,
+        Endpoint::Alert => Group::WhenUsed,
+        Endpoint::Machine | Endpoint::MachineAlerts | Endpoint::FindByIp => Group::Device,
     }
+}
+
+/// A call counted in one of its windows, or a pause.
+fn used(e: &team::Shown<'_>) -> bool {
+    e.paused_for.is_some() || e.windows.iter().any(|w| w.used > 0)
 }
 
 /// Whether `a` stops calls sooner than `b`: the longer pause, else the fewer calls left.
@@ -174,7 +201,7 @@ fn tighter(a: &team::Shown<'_>, b: &team::Shown<'_>) -> bool {
 }
 
 /// How much the left part says, from the most to the least.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Form {
     EveryWindow,
     Tightest,
@@ -182,6 +209,8 @@ enum Form {
     Short,
     /// And the short form of whose budget it is (shared).
     Shortest,
-    /// And `dev` only when a device endpoint is paused or low.
+    /// And `alert` only when it is paused or low.
     Tiny,
+    /// And `dev` only when a device endpoint is paused or low.
+    Tiniest,
 }

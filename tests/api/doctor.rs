@@ -62,7 +62,7 @@ async fn every_check_passes_on_a_good_setup_and_probes_cost_one_call_per_endpoin
     let out = doctor(&sim.url, &[("MDE_TOKEN", &sim.token)], &home("good")).await;
     let all = lines(&out);
     assert!(out.status.success(), "{all:#?}");
-    assert_eq!(all.len(), 12, "{all:#?}");
+    assert_eq!(all.len(), 13, "{all:#?}");
     assert!(all.iter().all(|l| l.starts_with("[ ok ]")), "{all:#?}");
     for probe in ["device", "dev-alerts", "find-by-ip"] {
         assert!(
@@ -89,7 +89,11 @@ async fn every_check_passes_on_a_good_setup_and_probes_cost_one_call_per_endpoin
         .map(|r| r.path)
         .filter(|p| p.starts_with("/api/"))
         .collect();
-    assert_eq!(api.len(), 6, "one probe per endpoint: {api:?}");
+    assert_eq!(api.len(), 7, "one probe per endpoint: {api:?}");
+    assert!(
+        api.contains(&"/api/alerts/da000000000000000000_0".to_owned()),
+        "the alert record is probed with an id that cannot exist: {api:?}"
+    );
     // findbyip is probed with an internal address no host holds (a network's own), in time.
     assert!(
         api.iter()
@@ -133,8 +137,14 @@ async fn a_missing_permission_is_named_with_its_remedy() {
         line(&all, "dev-alerts").contains("Alert.ReadWrite.All"),
         "{all:#?}"
     );
+    // The alert record needs Alert.Read.All too, not an Ip permission.
+    let record = line(&all, "alert ");
+    assert!(
+        record.starts_with("[FAIL]") && record.contains("permission Alert.Read.All"),
+        "{record}"
+    );
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("5 of 12 checks failed"), "{err}");
+    assert!(err.contains("6 of 13 checks failed"), "{err}");
     sim.shutdown().await;
 }
 

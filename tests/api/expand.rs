@@ -23,13 +23,27 @@ async fn sim_with(config: SimConfig) -> SimHandle {
 }
 
 /// Walks against `sim` and returns the nodes as JSON values.
-async fn expand(sim: &SimHandle, seeds: &[IpAddr], options: Options) -> (Vec<Value>, Summary) {
+pub(crate) async fn expand(
+    sim: &SimHandle,
+    seeds: &[IpAddr],
+    options: Options,
+) -> (Vec<Value>, Summary) {
+    expand_at(&sim.url, &sim.token, seeds, options).await
+}
+
+/// Walks against the API at `url` (the simulator, or canned answers).
+pub(crate) async fn expand_at(
+    url: &str,
+    token: &str,
+    seeds: &[IpAddr],
+    options: Options,
+) -> (Vec<Value>, Summary) {
     let client = Client::new(
         ClientConfig {
-            base_url: sim.url.clone(),
+            base_url: url.to_owned(),
             timeout: Duration::from_secs(10),
         },
-        Arc::new(StaticToken::new(sim.token.clone())),
+        Arc::new(StaticToken::new(token)),
     )
     .unwrap();
     let limits = RateLimits::default();
@@ -54,7 +68,7 @@ async fn expand(sim: &SimHandle, seeds: &[IpAddr], options: Options) -> (Vec<Val
     (nodes, summary)
 }
 
-fn of_type<'a>(nodes: &'a [Value], t: &str) -> Vec<&'a Value> {
+pub(crate) fn of_type<'a>(nodes: &'a [Value], t: &str) -> Vec<&'a Value> {
     nodes.iter().filter(|n| n["type"] == t).collect()
 }
 
@@ -70,6 +84,7 @@ async fn depth_two_over_the_demo_story_visits_each_node_once() {
             limits: RateLimits::default(),
             reserve: 0.2,
             look_back: mde_triage::defender::LookBack::MONTH,
+            via_devices: false,
         },
     )
     .await;
@@ -132,6 +147,7 @@ async fn max_calls_is_a_hard_stop() {
             limits: RateLimits::default(),
             reserve: 0.2,
             look_back: mde_triage::defender::LookBack::MONTH,
+            via_devices: false,
         },
     )
     .await;
@@ -158,6 +174,7 @@ async fn errors_become_part_of_the_node() {
             limits: RateLimits::default(),
             reserve: 0.2,
             look_back: mde_triage::defender::LookBack::MONTH,
+            via_devices: false,
         },
     )
     .await;

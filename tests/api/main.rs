@@ -5,6 +5,8 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod alert_device;
+mod alert_record;
 mod auth;
 mod cases;
 mod client_contract;
@@ -14,6 +16,7 @@ mod devices;
 mod doctor;
 mod examples_decode;
 mod expand;
+mod expand_devices;
 mod hostile_api;
 mod oneshot;
 mod period;

@@ -209,6 +209,6 @@ async fn row_of(client: &Client, key: FetchKey, item: &str) -> usize {
         }
         FetchValue::Ips(ips) => ips.iter().position(|i| i.id == item).unwrap(),
         FetchValue::Devices(devices) => devices.iter().position(|d| d.id == item).unwrap(),
-        FetchValue::Stats(_) | FetchValue::Device(_) => unreachable!(),
+        FetchValue::Stats(_) | FetchValue::Device(_) | FetchValue::Alert(_) => unreachable!(),
     }
 }

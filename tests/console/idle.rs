@@ -31,6 +31,7 @@ impl Transport for SlowApi {
                 FetchKey::AlertIps(_) => FetchValue::Ips(Default::default()),
                 FetchKey::Device(_) => FetchValue::Device(Default::default()),
                 FetchKey::DevicesAt(..) => FetchValue::Devices(Default::default()),
+                FetchKey::Alert(_) => FetchValue::Alert(Default::default()),
             };
             Ok(Page { value, next: None })
         })

@@ -170,6 +170,7 @@ pub fn page(key: &FetchKey, next_link: Option<&str>) -> Page {
         FetchKey::AlertIps(_) => FetchValue::Ips(Default::default()),
         FetchKey::Device(_) => FetchValue::Device(Default::default()),
         FetchKey::DevicesAt(..) => FetchValue::Devices(Default::default()),
+        FetchKey::Alert(_) => FetchValue::Alert(Default::default()),
     };
     Page {
         value,

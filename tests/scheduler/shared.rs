@@ -185,6 +185,7 @@ impl Transport for Api {
                 FetchKey::AlertIps(_) => FetchValue::Ips(Default::default()),
                 FetchKey::Device(_) => FetchValue::Device(Default::default()),
                 FetchKey::DevicesAt(..) => FetchValue::Devices(Default::default()),
+                FetchKey::Alert(_) => FetchValue::Alert(Default::default()),
             };
             Ok(Page::last(value))
         })

@@ -143,6 +143,7 @@ pub fn tenant(key: &FetchKey) -> FetchValue {
         FetchKey::DeviceAlerts(_) => FetchValue::Alerts(Default::default()),
         FetchKey::Device(d) => FetchValue::Device(Box::new(doc_device(d.as_str()))),
         FetchKey::DevicesAt(..) => FetchValue::Devices(Default::default()),
+        FetchKey::Alert(_) => FetchValue::Alert(Default::default()),
     }
 }
 

@@ -47,6 +47,10 @@ fn answer(state: &mut State, cmds: Vec<Cmd>) {
                     ..Default::default()
                 })),
                 FetchKey::DevicesAt(..) => FetchValue::Devices(Vec::new().into()),
+                FetchKey::Alert(id) => FetchValue::Alert(Box::new(Alert {
+                    id: id.to_string(),
+                    ..Default::default()
+                })),
             };
             next.extend(update(
                 state,

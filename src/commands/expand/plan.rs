@@ -23,6 +23,13 @@ pub fn plan(seeds: &[IpAddr], options: &Options, recent: &[(Endpoint, Duration)]
             recent.len()
         )
     };
+    let devices = if options.via_devices {
+        " With --via devices each new alert's device costs 2 calls (device, dev-alerts), \
+         and 1 more (alert) when its list lacks the machine id; a device's alerts cost as \
+         alerts do."
+    } else {
+        ""
+    };
     let least = [Endpoint::IpStats, Endpoint::IpAlerts]
         .into_iter()
         .map(|e| least_time(options, recent, e, n))
@@ -32,7 +39,7 @@ pub fn plan(seeds: &[IpAddr], options: &Options, recent: &[(Endpoint, Duration)]
         "level 0: {n} seed IP(s) cost {} calls ({n} stats, {n} ip-alerts); batch work may use \
          {share} of the {} per endpoint (the rest is kept for the analyst; see --reserve), so \
          they need at least {}{spent}.\nLater levels depend on the answers: each new alert costs \
-         1 call (alert-ips), each new IP 2; depth {} set{capped}. Nothing was called.",
+         1 call (alert-ips), each new IP 2; depth {} set{capped}.{devices} Nothing was called.",
         2 * n,
         options.limits,
         crate::text::duration(least),

@@ -1,5 +1,7 @@
 //! The walk itself: which requests a node needs, which answers complete it, and which nodes
 //! the answers lead to, breadth first, each node once and within `--depth` and `--max-calls`.
+//! With `--via devices` an alert also leads to its device (the machine id its list gave, else
+//! its own record), and a device to its alerts, at the alert's depth: only IPs are hops.
 
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
@@ -10,7 +12,10 @@ use tokio::sync::mpsc::UnboundedReceiver;
 use super::progress::eta;
 use super::{Node, Options, Progress, Summary};
 use crate::commands::json::{ListCaveats, StatsJson};
-use crate::defender::{AlertId, FetchKey, FetchValue, IpStats, parse_alert_id};
+use crate::defender::{
+    Alert, AlertId, Device, DeviceId, FetchKey, FetchValue, IpStats, parse_alert_id,
+    parse_device_id,
+};
 use crate::fetch::{
     Answer, Answers, BudgetStatus, FetchEvent, FetchHandle, FetchRequest, Heard, Priority,
     RateLimits, Ticket,
@@ -19,6 +24,12 @@ use crate::fetch::{
 #[derive(Default)]
 struct IpParts {
     stats: Option<Result<Option<IpStats>, String>>,
+    alerts: Option<Result<Listed, String>>,
+}
+
+#[derive(Default)]
+struct DeviceParts {
+    record: Option<Result<Device, String>>,
     alerts: Option<Result<Listed, String>>,
 }
 
@@ -49,6 +60,10 @@ struct Walk<'a> {
     ip_depth: HashMap<IpAddr, u32>,
     alert_depth: HashMap<AlertId, u32>,
     parts: HashMap<IpAddr, IpParts>,
+    /// Each listed alert's machine id, as its list gave it (`--via devices`).
+    machine_of: HashMap<AlertId, Option<String>>,
+    device_depth: HashMap<DeviceId, u32>,
+    device_parts: HashMap<DeviceId, DeviceParts>,
     /// Requests asked and not answered yet.
     waiting: HashSet<FetchKey>,
     /// Nodes `--max-calls` kept out.
@@ -96,7 +111,54 @@ impl Walk<'_> {
             return;
         }
         self.alert_depth.insert(id.clone(), depth);
-        self.ask(FetchKey::AlertIps(id));
+        self.ask(FetchKey::AlertIps(id.clone()));
+        if self.options.via_devices {
+            self.alert_device(id, depth);
+        }
+    }
+
+    /// The alert's device, from the machine id its list gave; else its record is asked for.
+    fn alert_device(&mut self, id: AlertId, depth: u32) {
+        match self.machine_of.get(&id).cloned().flatten() {
+            Some(machine) => self.visit_machine(&id, &machine, depth),
+            None if self.budget_allows(1, format!("record of alert {id}")) => {
+                self.ask(FetchKey::Alert(id));
+            }
+            None => {}
+        }
+    }
+
+    /// Remembers the machine id of each alert in a list, for [`Self::alert_device`].
+    fn note_machines(&mut self, alerts: &[Alert]) {
+        if !self.options.via_devices {
+            return;
+        }
+        for a in alerts {
+            if let Ok(id) = parse_alert_id(&a.id) {
+                let machine = a.machine_id.clone().filter(|m| !m.trim().is_empty());
+                let known = self.machine_of.entry(id).or_default();
+                if known.is_none() {
+                    *known = machine;
+                }
+            }
+        }
+    }
+
+    /// The device named `machine` by alert `alert`; an id the API could not mean is said.
+    fn visit_machine(&mut self, alert: &AlertId, machine: &str, depth: u32) {
+        match parse_device_id(machine) {
+            Ok(device) => self.visit_device(device, depth),
+            Err(e) => eprintln!("mde-triage: alert {alert}: its machineId is not a device id: {e}"),
+        }
+    }
+
+    fn visit_device(&mut self, id: DeviceId, depth: u32) {
+        if self.device_depth.contains_key(&id) || !self.budget_allows(2, format!("device {id}")) {
+            return;
+        }
+        self.device_depth.insert(id.clone(), depth);
+        self.ask(FetchKey::Device(id.clone()));
+        self.ask(FetchKey::DeviceAlerts(id));
     }
 
     /// Takes one answer; returns the node it completes, if any.
@@ -124,6 +186,7 @@ impl Walk<'_> {
                 let listed = result.map(|v| match v {
                     FetchValue::Alerts(mut alerts) => {
                         crate::defender::model::newest_first(&mut alerts);
+                        self.note_machines(&alerts);
                         Listed::of(&alerts, &format!("alerts of {ip}"))
                     }
                     _ => Listed::default(),
@@ -149,15 +212,91 @@ impl Walk<'_> {
                 Some(Node::Alert {
                     alert: id.to_string(),
                     ips,
+                    device: self.machine_of.get(id).cloned().flatten(),
                     depth,
                     error,
                     truncated: listed.caveats.truncated,
                     warnings: listed.caveats.lines,
                 })
             }
-            // The walk asks for no device keys (yet): none is ever waited for above.
-            FetchKey::Device(_) | FetchKey::DeviceAlerts(_) | FetchKey::DevicesAt(..) => None,
+            FetchKey::Alert(id) => {
+                let depth = self.alert_depth.get(id).copied().unwrap_or(0);
+                match result {
+                    Ok(FetchValue::Alert(a)) => match a.machine_id.as_deref() {
+                        Some(m) if !m.trim().is_empty() => self.visit_machine(id, m, depth),
+                        _ => eprintln!("mde-triage: alert {id} names no device (no machineId)"),
+                    },
+                    Ok(_) => {}
+                    Err(e) => eprintln!("mde-triage: alert {id}: its device is unknown: {e}"),
+                }
+                None
+            }
+            FetchKey::Device(id) => {
+                let id = id.clone();
+                let record = result.and_then(|v| match v {
+                    FetchValue::Device(d) => Ok(*d),
+                    _ => Err("an answer of another kind".to_owned()),
+                });
+                self.device_parts.entry(id.clone()).or_default().record = Some(record);
+                self.device_done(id)
+            }
+            FetchKey::DeviceAlerts(id) => {
+                let id = id.clone();
+                let listed = result.map(|v| match v {
+                    FetchValue::Alerts(mut alerts) => {
+                        crate::defender::model::newest_first(&mut alerts);
+                        self.note_machines(&alerts);
+                        Listed::of(&alerts, &format!("alerts of device {id}"))
+                    }
+                    _ => Listed::default(),
+                });
+                self.device_parts.entry(id.clone()).or_default().alerts = Some(listed);
+                self.device_done(id)
+            }
+            // The walk never asks findbyip: none is ever waited for above.
+            FetchKey::DevicesAt(..) => None,
         }
+    }
+
+    /// A device's node is complete once both its record and its alerts are in; its alerts
+    /// are then walked at its depth.
+    fn device_done(&mut self, id: DeviceId) -> Option<Node> {
+        let parts = self.device_parts.get(&id)?;
+        if parts.record.is_none() || parts.alerts.is_none() {
+            return None;
+        }
+        let parts = self.device_parts.remove(&id)?;
+        let depth = self.device_depth.get(&id).copied().unwrap_or(0);
+        let mut errors = Vec::new();
+        let name = match parts.record {
+            Some(Ok(d)) => Some(d.name().to_owned()),
+            Some(Err(e)) => {
+                errors.push(format!("device: {e}"));
+                None
+            }
+            None => None,
+        };
+        let listed = match parts.alerts {
+            Some(Ok(a)) => a,
+            Some(Err(e)) => {
+                errors.push(format!("alerts: {e}"));
+                Listed::default()
+            }
+            None => Listed::default(),
+        };
+        // A device is reached from an alert at `depth` < --depth only, so its alerts may go on.
+        for alert in listed.ids.iter().filter_map(|a| parse_alert_id(a).ok()) {
+            self.visit_alert(alert, depth);
+        }
+        Some(Node::Device {
+            device: id.to_string(),
+            name,
+            alerts: listed.ids,
+            depth,
+            error: (!errors.is_empty()).then(|| errors.join("; ")),
+            truncated: listed.caveats.truncated,
+            warnings: listed.caveats.lines,
+        })
     }
 
     /// An IP's node is complete once both its stats and its alerts are in.
@@ -234,6 +373,9 @@ pub async fn walk(
         ip_depth: HashMap::new(),
         alert_depth: HashMap::new(),
         parts: HashMap::new(),
+        machine_of: HashMap::new(),
+        device_depth: HashMap::new(),
+        device_parts: HashMap::new(),
         waiting: HashSet::new(),
         refused: HashSet::new(),
         next_ticket: 0,
