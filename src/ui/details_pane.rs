@@ -47,11 +47,12 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
 /// name for it while the record loads or when it cannot be read (the alert stays whole).
 fn device_line(state: &State, alert: &Alert) -> Option<Vec<Line<'static>>> {
     let id = State::device_id_of(alert)?;
+    let id = &id;
     let theme = &state.theme;
     let mut spans = vec![Span::styled(format!("{:<12}", "Device"), theme.label())];
-    match state.device(&id) {
+    match state.device(id) {
         Some(d) => {
-            spans.push(Span::styled(state.device_name(&id), theme.title()));
+            spans.push(Span::styled(state.device_name(id), theme.title()));
             let risk = super::device_pane::risk_and_exposure(
                 d.risk_score.as_deref(),
                 d.exposure_level.as_deref(),
@@ -71,7 +72,7 @@ fn device_line(state: &State, alert: &Alert) -> Option<Vec<Line<'static>>> {
         }
         None => {
             spans.push(Span::raw(alert.device().unwrap_or(id.as_str()).to_owned()));
-            let key = FetchKey::Device(id);
+            let key = FetchKey::Device(id.clone());
             match state.remote(&key) {
                 Remote::Failed { error } => {
                     // Why, and what to do (a missing permission is named): under the line.
@@ -95,7 +96,29 @@ fn device_line(state: &State, alert: &Alert) -> Option<Vec<Line<'static>>> {
         format!("  {} opens", state.keymap.hint(Action::Device)),
         theme.muted(),
     ));
-    Some(vec![Line::from(spans)])
+    let mut lines = vec![Line::from(spans)];
+    // Its tags and when it was seen, under the line, as the device's page has them.
+    if let Some(d) = state.device(id) {
+        let seen = match (&d.first_seen, &d.last_seen) {
+            (Some(f), Some(l)) => Some(format!(
+                "seen {} → {}",
+                f.format("%Y-%m-%d"),
+                l.format("%Y-%m-%d")
+            )),
+            (None, Some(l)) => Some(format!("last seen {}", l.format("%Y-%m-%d"))),
+            _ => None,
+        };
+        let tags =
+            (!d.machine_tags.is_empty()).then(|| format!("tags {}", d.machine_tags.join(", ")));
+        let more: Vec<String> = [tags, seen].into_iter().flatten().collect();
+        if !more.is_empty() {
+            lines.push(Line::from(vec![
+                Span::raw(format!("{:<12}", "")),
+                Span::styled(more.join(" · "), theme.muted()),
+            ]));
+        }
+    }
+    Some(lines)
 }
 
 fn describe(a: &Alert, theme: &Theme, device: Option<Vec<Line<'static>>>) -> Vec<Line<'static>> {
