@@ -3,6 +3,7 @@
 //! `../shared/TEAM.md` for the pattern and the failure policy; `ledger` is the state machine,
 //! `heartbeat` the task that keeps the view current, `share` the rule while Redis is away.
 
+mod fallback;
 mod heartbeat;
 mod ledger;
 pub mod probe;

@@ -2,6 +2,10 @@
 //! answers in `responses` and the current [`Location`]; nothing here is written by background
 //! tasks.
 
+mod devices;
+
+pub use devices::Holders;
+
 use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
 
@@ -15,19 +19,8 @@ use super::overlay::Overlay;
 use super::remote::Remote;
 use super::responses::Responses;
 use crate::case::{Note, Target};
-use crate::defender::{
-    Alert, AlertId, Device, DeviceId, FetchKey, FetchValue, IpStats, LookBack, RelatedIp,
-};
+use crate::defender::{Alert, AlertId, FetchKey, FetchValue, IpStats, LookBack, RelatedIp};
 use crate::fetch::BudgetStatus;
-
-/// Why the device that held an IP is not asked for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Holders {
-    /// Not an IP's page with an alert open (or no clock yet): nothing to ask at a time.
-    NoAlert,
-    /// A call the API could only refuse or answer emptily: never made.
-    Refused(crate::defender::findbyip::Refused),
-}
 
 /// What an answer lacks, in full and in a few words, for the room a pane has.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -174,62 +167,6 @@ impl State {
             FetchValue::Alerts(a) => Some(&a[..]),
             _ => None,
         }
-    }
-
-    /// A device's record, once loaded.
-    pub fn device(&self, id: &DeviceId) -> Option<&Device> {
-        match self.remote(&FetchKey::Device(id.clone())).value()? {
-            FetchValue::Device(d) => Some(d),
-            _ => None,
-        }
-    }
-
-    /// Who held the IP on screen when the opened alert happened: the findbyip key, or why it
-    /// is not asked (a public IP never spends the call; a time outside the API's 30 days;
-    /// no alert open, or no clock yet). The alert's first event is the moment the address
-    /// was in use; its creation time when the API gives no event time.
-    pub fn holders_key(&self) -> Result<FetchKey, Holders> {
-        let loc = self.location().ok_or(Holders::NoAlert)?;
-        let ip = loc.subject.ip().ok_or(Holders::NoAlert)?;
-        let alert = self.open_alert().ok_or(Holders::NoAlert)?;
-        let at = alert
-            .first_event_time
-            .or(alert.alert_creation_time)
-            .ok_or(Holders::NoAlert)?;
-        let now = self.now.ok_or(Holders::NoAlert)?;
-        FetchKey::devices_at(ip, at, now).map_err(Holders::Refused)
-    }
-
-    /// The devices that held an IP at a time, once loaded.
-    pub fn holders(&self, key: &FetchKey) -> Option<&[Device]> {
-        match self.remote(key).value()? {
-            FetchValue::Devices(d) => Some(&d[..]),
-            _ => None,
-        }
-    }
-
-    /// How a place's subject reads in titles: the IP, or the device's name once loaded.
-    pub fn subject_label(&self, subject: &Subject) -> String {
-        match subject {
-            Subject::Ip(ip) => ip.to_string(),
-            Subject::Device(id) => self.device_name(id),
-        }
-    }
-
-    /// A device's name once its record is here, else (or when the record names nothing)
-    /// the id it was asked by.
-    pub fn device_name(&self, id: &DeviceId) -> String {
-        self.device(id)
-            .map(|d| d.name().trim())
-            .filter(|n| !n.is_empty())
-            .map_or_else(|| id.to_string(), str::to_owned)
-    }
-
-    /// The device an alert names, as a key the API takes (`None`: no machine id, or one the
-    /// API would not accept).
-    pub fn device_id_of(alert: &Alert) -> Option<DeviceId> {
-        let id = alert.machine_id.as_deref()?.trim();
-        crate::defender::parse_device_id(id).ok()
     }
 
     /// What the answer for `key` lacks or may lack, one clause each: unread elements, a cut.
