@@ -350,9 +350,40 @@ async fn the_readme_screen_is_what_the_demo_draws() {
             .collect();
         format!("{panes}\n{status}")
     };
+    // Who held the IP is asked only within the API's 30 days of the alert's time: the demo's
+    // story is dated (2026-11-20), so from 2026-12-20 the pane says "not asked" instead. The
+    // rows under the prevalence's age are compared only while the story is that recent.
+    let recent = chrono::Utc::now()
+        < "2026-12-19T09:14:22Z"
+            .parse::<chrono::DateTime<chrono::Utc>>()
+            .unwrap();
+    let held = |s: &str| -> String {
+        if recent {
+            return s.to_owned();
+        }
+        let mut below_age = false;
+        s.lines()
+            .map(|l| {
+                if l.starts_with("│as of") {
+                    below_age = true;
+                    return l.to_owned();
+                }
+                if l.starts_with('└') {
+                    below_age = false;
+                }
+                match (below_age, l.char_indices().nth(1), l[3..].find('│')) {
+                    (true, Some((from, _)), Some(to)) => {
+                        format!("{}{}", &l[..from], &l[3 + to..])
+                    }
+                    _ => l.to_owned(),
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
     assert_eq!(
-        budget_digits(&drawn),
-        budget_digits(&documented),
+        held(&budget_digits(&drawn)),
+        held(&budget_digits(&documented)),
         "README's screen drifted; the console draws:\n{drawn}"
     );
     console.press(KeyCode::Char('q'));
