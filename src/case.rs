@@ -6,7 +6,7 @@ use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::defender::AlertId;
+use crate::defender::{AlertId, DeviceId};
 
 /// What a note or tag is about.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -14,14 +14,16 @@ use crate::defender::AlertId;
 pub enum Target {
     Ip(IpAddr),
     Alert(AlertId),
+    Device(DeviceId),
 }
 
 impl Target {
-    /// `ip` or `alert`, as stored.
+    /// `ip`, `alert` or `device`, as stored.
     pub fn kind(&self) -> &'static str {
         match self {
             Self::Ip(_) => "ip",
             Self::Alert(_) => "alert",
+            Self::Device(_) => "device",
         }
     }
 
@@ -29,6 +31,7 @@ impl Target {
         match self {
             Self::Ip(ip) => ip.to_string(),
             Self::Alert(id) => id.to_string(),
+            Self::Device(id) => id.to_string(),
         }
     }
 
@@ -37,6 +40,7 @@ impl Target {
         match kind {
             "ip" => id.parse().ok().map(Self::Ip),
             "alert" => crate::defender::parse_alert_id(id).ok().map(Self::Alert),
+            "device" => crate::defender::parse_device_id(id).ok().map(Self::Device),
             _ => None,
         }
     }
@@ -47,6 +51,7 @@ impl fmt::Display for Target {
         match self {
             Self::Ip(ip) => write!(f, "{ip}"),
             Self::Alert(id) => write!(f, "alert {id}"),
+            Self::Device(id) => write!(f, "device {id}"),
         }
     }
 }
@@ -96,8 +101,11 @@ mod tests {
         assert_eq!(Target::parse(ip.kind(), &ip.id()), Some(ip));
         let alert = Target::Alert(crate::defender::parse_alert_id("da1_2").unwrap());
         assert_eq!(Target::parse(alert.kind(), &alert.id()), Some(alert));
+        let device = Target::Device(crate::defender::parse_device_id("ws-fin-07").unwrap());
+        assert_eq!(Target::parse(device.kind(), &device.id()), Some(device));
         assert_eq!(Target::parse("ip", "not an ip"), None);
-        assert_eq!(Target::parse("device", "x"), None);
+        assert_eq!(Target::parse("device", ".hidden"), None);
+        assert_eq!(Target::parse("user", "x"), None);
     }
 
     #[test]

@@ -37,6 +37,8 @@ pub struct CaseReport {
     pub ips: Vec<IpEntry>,
     /// Every alert opened, or tagged or noted, in order of first visit.
     pub alerts: Vec<AlertEntry>,
+    /// Every device visited, or tagged or noted, in order of first visit.
+    pub devices: Vec<DeviceEntry>,
     /// Calls this case spent per endpoint (`stats`, `ip-alerts`, `alert-ips`); answers served
     /// from the cache cost none.
     pub calls: Vec<EndpointCalls>,
@@ -49,6 +51,28 @@ pub struct Step {
     pub at: DateTime<Utc>,
     pub ip: Option<String>,
     pub alert: Option<String>,
+    /// A device's page, or the device whose alert was opened.
+    pub device: Option<String>,
+}
+
+/// A device of the case: its record as last cached (`None`: never fetched), tags and notes.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DeviceEntry {
+    pub id: String,
+    pub device: Option<Dated<crate::defender::Device>>,
+    pub tags: Vec<String>,
+    pub notes: Vec<Note>,
+}
+
+impl DeviceEntry {
+    /// Its name when the record has one, else its id.
+    pub fn name(&self) -> &str {
+        self.device
+            .as_ref()
+            .map(|d| d.value.name().trim())
+            .filter(|n| !n.is_empty())
+            .unwrap_or(&self.id)
+    }
 }
 
 /// A value and when it was fetched from the API.
@@ -151,6 +175,11 @@ impl CaseReport {
     /// Deep link to an IP's page in the Defender portal.
     pub fn ip_link(&self, ip: &str) -> String {
         portal::ip_link(&self.portal, self.tenant_id.as_deref(), ip)
+    }
+
+    /// Deep link to a device's page in the Defender portal.
+    pub fn device_link(&self, id: &str) -> String {
+        portal::device_link(&self.portal, self.tenant_id.as_deref(), id)
     }
 }
 

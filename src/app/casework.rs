@@ -6,7 +6,7 @@ use crossterm::event::{Event, KeyCode, KeyEvent};
 use tui_input::Input;
 use tui_input::backend::crossterm::EventHandler;
 
-use super::history::History;
+use super::history::{History, Subject};
 use super::msg::{Cmd, Record};
 use super::overlay::{Editor, Overlay};
 use super::remote::Remote;
@@ -59,11 +59,11 @@ pub fn selected_target(state: &State) -> Option<Target> {
             let ip = state.related_ips_of(id)?.get(loc.ip_row)?.addr()?;
             Some(Target::Ip(ip))
         }
-        // Notes and tags are on IPs and alerts; a device's page has none of its own yet.
-        Focus::Input | Focus::Details => match &loc.alert {
-            Some(id) => Some(Target::Alert(id.clone())),
-            None => loc.subject.ip().map(Target::Ip),
-        },
+        Focus::Input | Focus::Details => Some(match (&loc.alert, &loc.subject) {
+            (Some(id), _) => Target::Alert(id.clone()),
+            (None, Subject::Ip(ip)) => Target::Ip(*ip),
+            (None, Subject::Device(id)) => Target::Device(id.clone()),
+        }),
     }
 }
 

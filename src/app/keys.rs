@@ -168,5 +168,8 @@ fn portal_link(state: &State, target: &crate::case::Target) -> String {
         crate::case::Target::Alert(id) => {
             crate::defender::portal::alert_link(&state.portal, tenant, id.as_str())
         }
+        crate::case::Target::Device(id) => {
+            crate::defender::portal::device_link(&state.portal, tenant, id.as_str())
+        }
     }
 }

@@ -70,11 +70,11 @@ pub enum Cmd {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Record {
     /// A new place in the trail.
-    /// A device's page records its opened alert only: the case's visits have no device
-    /// column yet (the saved trail holds the device).
+    /// `device`: a device's page, or the device whose alert was opened.
     Visit {
         ip: Option<String>,
         alert: Option<String>,
+        device: Option<String>,
     },
     /// Where the console is: the trail with its cursor, as JSON.
     Trail(String),

@@ -69,16 +69,16 @@ fn pivot_to_selected_ip(state: &mut State, cmds: &mut Vec<Cmd>) {
 /// Visits a new place and asks for what it shows.
 pub(super) fn go(state: &mut State, loc: Location, cmds: &mut Vec<Cmd>) {
     let before = state.visible_keys();
+    let device = match &loc.subject {
+        Subject::Device(id) => Some(id.to_string()),
+        Subject::Ip(_) => None,
+    };
     let visit = Record::Visit {
         ip: loc.subject.ip().map(|ip| ip.to_string()),
         alert: loc.alert.as_ref().map(ToString::to_string),
+        device,
     };
-    let recordable = visit
-        != Record::Visit {
-            ip: None,
-            alert: None,
-        };
-    if state.history.visit(loc) && state.case.is_some() && recordable {
+    if state.history.visit(loc) && state.case.is_some() {
         cmds.push(Cmd::Record(visit));
     }
     arrived(state, &before, cmds);

@@ -200,6 +200,7 @@ impl Recording {
                 case,
                 ip,
                 alert,
+                device: None,
                 at: Utc::now(),
             });
         }

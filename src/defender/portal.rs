@@ -1,4 +1,4 @@
-//! Deep links into the Defender portal for an IP or an alert, opened by the console and
+//! Deep links into the Defender portal for an IP, an alert or a device, opened by the console and
 //! written into case reports.
 
 /// `https://security.microsoft.com/alerts/{id}?tid={tenant}`: the tenant id makes the portal
@@ -17,6 +17,18 @@ pub fn ip_link(portal: &str, tenant: Option<&str>, ip: &str) -> String {
             "{}/ip/{}/overview",
             portal.trim_end_matches('/'),
             percent(ip)
+        ),
+        tenant,
+    )
+}
+
+/// `https://security.microsoft.com/machines/v2/{id}/overview?tid={tenant}`: a device's page.
+pub fn device_link(portal: &str, tenant: Option<&str>, id: &str) -> String {
+    with_tenant(
+        format!(
+            "{}/machines/v2/{}/overview",
+            portal.trim_end_matches('/'),
+            percent(id)
         ),
         tenant,
     )

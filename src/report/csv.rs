@@ -1,4 +1,4 @@
-//! The report as CSV for spreadsheets: one row per IP and per alert. Every cell is quoted and
+//! The report as CSV for spreadsheets: one row per IP, per alert and per device. Every cell is quoted and
 //! defused ([`super::formula`]), so no spreadsheet runs one as a formula, whatever separator
 //! it splits on. Values are otherwise exact, not defanged: in a spreadsheet analysts filter and
 //! match on indicators as they are, and the link a cell can hide there is a formula
@@ -129,6 +129,37 @@ pub(super) fn render(r: &CaseReport, now: DateTime<Utc>) -> String {
             })
             .unwrap_or_default(),
             a.map(|a| comments(&a.comments)).unwrap_or_default(),
+            String::new(),
+        ]);
+    }
+    // A device's row: its name in `device`, its health and risk in `status` and `severity`.
+    for e in &r.devices {
+        let visited = r.path.iter().find(|s| s.device.as_deref() == Some(&e.id));
+        let d = e.device.as_ref();
+        let v = d.map(|d| &d.value);
+        rows.push([
+            "device".into(),
+            e.id.clone(),
+            visited.map(|s| stamp(s.at)).unwrap_or_default(),
+            String::new(),
+            v.and_then(|v| v.first_seen).map(stamp).unwrap_or_default(),
+            v.and_then(|v| v.last_seen).map(stamp).unwrap_or_default(),
+            d.map(|d| format!("{} ({})", stamp(d.as_of), age(d.as_of, now)))
+                .unwrap_or_default(),
+            v.and_then(|v| v.risk_score.clone()).unwrap_or_default(),
+            v.and_then(|v| v.health_status.clone()).unwrap_or_default(),
+            e.name().to_owned(),
+            String::new(),
+            v.and_then(|v| v.os_platform.clone()).unwrap_or_default(),
+            v.and_then(|v| v.last_ip_address.clone())
+                .unwrap_or_default(),
+            e.tags.join("; "),
+            notes(&e.notes),
+            r.device_link(&e.id),
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
             String::new(),
         ]);
     }

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::{AlertEntry, CaseReport, Dated, IpEntry, PeriodStats, stamp};
+use super::{AlertEntry, CaseReport, Dated, DeviceEntry, IpEntry, PeriodStats, stamp};
 use crate::defender::Alert;
 use crate::defender::model::{AlertComment, Evidence};
 use crate::text::age;
@@ -24,6 +24,28 @@ struct Report<'a> {
     path: Vec<Step<'a>>,
     ips: Vec<Ip<'a>>,
     alerts: Vec<AlertOut<'a>>,
+    /// Absent for a case with no device, as before devices were in cases.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    devices: Vec<DeviceOut<'a>>,
+}
+
+#[derive(Serialize)]
+struct DeviceOut<'a> {
+    id: &'a str,
+    name: &'a str,
+    link: String,
+    tags: &'a [String],
+    notes: Vec<NoteOut<'a>>,
+    /// The record as last cached (the device entity, as the API names its fields); `null`: never
+    /// fetched.
+    record: Option<Record<'a>>,
+}
+
+#[derive(Serialize)]
+struct Record<'a> {
+    as_of: String,
+    age: String,
+    device: &'a crate::defender::Device,
 }
 
 #[derive(Serialize)]
@@ -31,6 +53,8 @@ struct Step<'a> {
     at: String,
     ip: Option<&'a str>,
     alert: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    device: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -153,10 +177,12 @@ pub(super) fn render(r: &CaseReport, now: DateTime<Utc>) -> String {
                 at: stamp(s.at),
                 ip: s.ip.as_deref(),
                 alert: s.alert.as_deref(),
+                device: s.device.as_deref(),
             })
             .collect(),
         ips: r.ips.iter().map(|e| ip(r, e, now)).collect(),
         alerts: r.alerts.iter().map(|e| alert(r, e, now)).collect(),
+        devices: r.devices.iter().map(|e| device(r, e, now)).collect(),
     };
     let mut text = serde_json::to_string_pretty(&report).expect("plain data serialises");
     text.push('\n');
@@ -172,6 +198,21 @@ fn ip<'a>(r: &CaseReport, e: &'a IpEntry, now: DateTime<Utc>) -> Ip<'a> {
         stats: e.stats.first().map(|p| stats(p, now)),
         stats_other_periods: e.stats.iter().skip(1).map(|p| stats(p, now)).collect(),
         alerts: e.alerts.as_ref().map(|d| listed(d, now, |a| row(r, a))),
+    }
+}
+
+fn device<'a>(r: &CaseReport, e: &'a DeviceEntry, now: DateTime<Utc>) -> DeviceOut<'a> {
+    DeviceOut {
+        id: &e.id,
+        name: e.name(),
+        link: r.device_link(&e.id),
+        tags: &e.tags,
+        notes: notes(&e.notes),
+        record: e.device.as_ref().map(|d| Record {
+            as_of: stamp(d.as_of),
+            age: age(d.as_of, now),
+            device: &d.value,
+        }),
     }
 }
 

@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use chrono::{DateTime, Utc};
 
 use super::md_escape::{code, text};
-use super::{AlertEntry, CaseReport, Dated, IpEntry, evidence_line};
+use super::{AlertEntry, CaseReport, Dated, DeviceEntry, IpEntry, evidence_line};
 use crate::defender::{Alert, IpStats};
 use crate::text::{age, thousands};
 
@@ -44,6 +44,14 @@ pub(super) fn render(r: &CaseReport, now: DateTime<Utc>) -> String {
         if let Some(ip) = &step.ip {
             parts.push(link(ip, &r.ip_link(ip)));
         }
+        if let Some(id) = &step.device {
+            let name = r
+                .devices
+                .iter()
+                .find(|d| d.id == *id)
+                .map_or(id.as_str(), |d| d.name());
+            parts.push(format!("device {}", link(name, &r.device_link(id))));
+        }
         if let Some(id) = &step.alert {
             parts.push(format!("alert {}", link(id, &r.alert_link(id))));
         }
@@ -65,7 +73,47 @@ pub(super) fn render(r: &CaseReport, now: DateTime<Utc>) -> String {
     for a in &r.alerts {
         alert_section(&mut out, r, a, now);
     }
+
+    // Reports of cases with no device keep the shape they always had.
+    if !r.devices.is_empty() {
+        out.push_str("\n## Devices\n");
+    }
+    for d in &r.devices {
+        device_section(&mut out, r, d, now);
+    }
     out
+}
+
+fn device_section(out: &mut String, r: &CaseReport, e: &DeviceEntry, now: DateTime<Utc>) {
+    let _ = writeln!(out, "\n### {}\n", text(e.name()));
+    let _ = writeln!(out, "- Device: {}", link(&e.id, &r.device_link(&e.id)));
+    tags_line(out, &e.tags);
+    match &e.device {
+        None => out.push_str("- Record: not fetched\n"),
+        Some(d) => {
+            let v = &d.value;
+            let facts: Vec<String> = [
+                v.os_platform.clone(),
+                v.health_status.clone().map(|h| format!("health {h}")),
+                v.risk_score.clone().map(|r| format!("risk {r}")),
+                v.exposure_level.clone().map(|x| format!("exposure {x}")),
+                v.last_ip_address.clone().map(|ip| format!("last IP {ip}")),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
+            let _ = writeln!(
+                out,
+                "- Record ({}): {}",
+                dated(d.as_of, now),
+                text(&facts.join(" · "))
+            );
+            if !v.machine_tags.is_empty() {
+                let _ = writeln!(out, "- Device tags: {}", text(&v.machine_tags.join(", ")));
+            }
+        }
+    }
+    notes(out, &e.notes);
 }
 
 fn ip_section(out: &mut String, r: &CaseReport, e: &IpEntry, now: DateTime<Utc>) {

@@ -22,8 +22,14 @@ pub struct CaseMeta {
     pub tenant_id: Option<String>,
 }
 
-/// One step of a case's trail: when, the IP (none for an alert looked up on its own), the alert.
-pub type Visit = (DateTime<Utc>, Option<String>, Option<String>);
+/// One step of a case's trail: `(time, ip, alert, device)`; no IP for an alert looked up on its
+/// own or opened from a device's page, a device for a device's page.
+pub type Visit = (
+    DateTime<Utc>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
 
 /// One line of `mde-triage cases`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -132,24 +138,26 @@ impl Store {
     pub fn record_visit(
         &self,
         case: CaseId,
-        ip: Option<&str>,
-        alert: Option<&str>,
+        (ip, alert, device): (Option<&str>, Option<&str>, Option<&str>),
         at: DateTime<Utc>,
     ) -> rusqlite::Result<()> {
         self.conn
             .prepare_cached(
-                "INSERT INTO visits (case_id, at_ms, ip, alert) VALUES (?1, ?2, ?3, ?4)",
+                "INSERT INTO visits (case_id, at_ms, ip, alert, device) \
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
             )?
-            .execute(params![case.0, to_ms(at), ip, alert])?;
+            .execute(params![case.0, to_ms(at), ip, alert, device])?;
         self.touch(case, at)
     }
 
     /// The trail in visit order: `(time, ip, alert)`.
     pub fn visits(&self, case: CaseId) -> rusqlite::Result<Vec<Visit>> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT at_ms, ip, alert FROM visits WHERE case_id = ?1 ORDER BY id")?;
-        let rows = stmt.query_map([case.0], |r| Ok((from_ms(r.get(0)?), r.get(1)?, r.get(2)?)))?;
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT at_ms, ip, alert, device FROM visits WHERE case_id = ?1 ORDER BY id",
+        )?;
+        let rows = stmt.query_map([case.0], |r| {
+            Ok((from_ms(r.get(0)?), r.get(1)?, r.get(2)?, r.get(3)?))
+        })?;
         rows.collect()
     }
 

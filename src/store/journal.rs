@@ -34,6 +34,7 @@ pub enum Write {
         case: CaseId,
         ip: Option<String>,
         alert: Option<String>,
+        device: Option<String>,
         at: DateTime<Utc>,
     },
     Trail {
@@ -262,8 +263,13 @@ impl Store {
                 case,
                 ip,
                 alert,
+                device,
                 at,
-            } => self.record_visit(*case, ip.as_deref(), alert.as_deref(), *at),
+            } => self.record_visit(
+                *case,
+                (ip.as_deref(), alert.as_deref(), device.as_deref()),
+                *at,
+            ),
             Write::Trail { case, json } => self.save_trail(*case, json),
             Write::Draft { case, json } => self.save_draft(*case, json.as_deref()),
             Write::Note {

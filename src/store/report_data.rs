@@ -7,7 +7,7 @@ use super::{CaseId, Store};
 use crate::case::Target;
 use crate::defender::{Alert, FetchKey, FetchValue, parse_alert_id};
 use crate::report::{
-    AlertEntry, CaseReport, Dated, EndpointCalls, IpEntry, Note, PeriodStats, Step,
+    AlertEntry, CaseReport, Dated, DeviceEntry, EndpointCalls, IpEntry, Note, PeriodStats, Step,
 };
 
 impl Store {
@@ -21,17 +21,21 @@ impl Store {
         // tagged.
         let mut ip_order: Vec<String> = Vec::new();
         let mut alert_order: Vec<String> = Vec::new();
+        let mut device_order: Vec<String> = Vec::new();
         let push = |list: &mut Vec<String>, id: &str| {
             if !list.iter().any(|x| x == id) {
                 list.push(id.to_owned());
             }
         };
-        for (_, ip, alert) in &visits {
+        for (_, ip, alert, device) in &visits {
             if let Some(ip) = ip {
                 push(&mut ip_order, ip);
             }
             if let Some(a) = alert {
                 push(&mut alert_order, a);
+            }
+            if let Some(d) = device {
+                push(&mut device_order, d);
             }
         }
         for target in notes
@@ -42,6 +46,7 @@ impl Store {
             match target {
                 Target::Ip(ip) => push(&mut ip_order, &ip.to_string()),
                 Target::Alert(id) => push(&mut alert_order, id.as_str()),
+                Target::Device(id) => push(&mut device_order, id.as_str()),
             }
         }
 
@@ -128,6 +133,28 @@ impl Store {
             });
         }
 
+        let mut devices = Vec::new();
+        for id_text in &device_order {
+            let Ok(id) = crate::defender::parse_device_id(id_text) else {
+                continue;
+            };
+            let device = match self.response(&meta.scope, &FetchKey::Device(id.clone()))? {
+                Some((FetchValue::Device(d), as_of)) => Some(Dated {
+                    value: *d,
+                    as_of,
+                    caveats: Vec::new(),
+                }),
+                _ => None,
+            };
+            let target = Target::Device(id);
+            devices.push(DeviceEntry {
+                id: id_text.clone(),
+                device,
+                tags: tags_of(&target),
+                notes: notes_of(&target),
+            });
+        }
+
         Ok(CaseReport {
             case: name,
             created,
@@ -137,10 +164,16 @@ impl Store {
             portal: meta.portal,
             path: visits
                 .into_iter()
-                .map(|(at, ip, alert)| Step { at, ip, alert })
+                .map(|(at, ip, alert, device)| Step {
+                    at,
+                    ip,
+                    alert,
+                    device,
+                })
                 .collect(),
             ips,
             alerts,
+            devices,
             // The endpoints the case spent calls on: six columns of mostly zeros say less.
             calls: self
                 .case_calls(case)?
@@ -152,5 +185,85 @@ impl Store {
                 })
                 .collect(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone as _, Utc};
+
+    use crate::case::Target;
+    use crate::defender::{Device, FetchKey, FetchValue, parse_device_id};
+    use crate::report::{Format, render};
+    use crate::store::{CaseMeta, Store};
+
+    /// A device's page, a note and a tag on it, and its cached record: each format has the
+    /// device, and the path has its step, with a link to its portal page.
+    #[test]
+    fn a_device_of_the_case_is_in_every_format() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("r.db")).unwrap().store;
+        let at = Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap();
+        let meta = CaseMeta {
+            scope: "s".into(),
+            api_host: "api".into(),
+            portal: "https://security.microsoft.com".into(),
+            tenant_id: None,
+        };
+        let case = store.open_case("INC-7", &meta, at).unwrap();
+        let id = "4f1e0c9a3b7d2e8f6a5c1b9d0e3f7a2c4b6d8e0f";
+        let target = Target::Device(parse_device_id(id).unwrap());
+        store
+            .record_visit(case, (None, None, Some(id)), at)
+            .unwrap();
+        store
+            .add_note(case, &target, "isolated at 11:45", at)
+            .unwrap();
+        store
+            .set_tag(case, &target, "compromised", true, at)
+            .unwrap();
+        let record = Device {
+            id: id.into(),
+            computer_dns_name: Some("ws-fin-07.contoso.local".into()),
+            health_status: Some("Active".into()),
+            ..Device::default()
+        };
+        store
+            .put_response(
+                "s",
+                &FetchKey::Device(parse_device_id(id).unwrap()),
+                &FetchValue::Device(Box::new(record)),
+                at,
+            )
+            .unwrap();
+        let report = store.case_report(case).unwrap();
+        assert_eq!(report.devices.len(), 1);
+        assert_eq!(report.path[0].device.as_deref(), Some(id));
+        let link = format!("https://security.microsoft.com/machines/v2/{id}/overview");
+        let md = render(&report, Format::Markdown, at);
+        assert!(
+            md.contains("## Devices") && md.contains("ws-fin-07[.]contoso[.]local"),
+            "{md}"
+        );
+        assert!(md.contains(&link) && md.contains("compromised"), "{md}");
+        assert!(
+            md.contains("isolated at 11:45") && md.contains("health Active"),
+            "{md}"
+        );
+        let json: serde_json::Value =
+            serde_json::from_str(&render(&report, Format::Json, at)).unwrap();
+        assert_eq!(json["path"][0]["device"], id);
+        assert_eq!(json["devices"][0]["name"], "ws-fin-07.contoso.local");
+        assert_eq!(json["devices"][0]["tags"][0], "compromised");
+        assert_eq!(
+            json["devices"][0]["record"]["device"]["healthStatus"],
+            "Active"
+        );
+        let csv = render(&report, Format::Csv, at);
+        let row = csv
+            .lines()
+            .find(|l| l.starts_with("\"device\""))
+            .expect("a device row");
+        assert!(row.contains(id) && row.contains("compromised"), "{row}");
     }
 }

@@ -126,6 +126,49 @@ const MIGRATIONS: &[&str] = &[
         WHEN 'stats' THEN 'ip_stats' WHEN 'ip-alerts' THEN 'ip_alerts'
         WHEN 'alert-ips' THEN 'alert_ips' ELSE endpoint END;
     "#,
+    // 4: devices in cases: a visit may be a device's page, and notes and tags may be on a
+    // device. SQLite cannot change a CHECK: the three tables are rebuilt, rows kept.
+    r#"
+    CREATE TABLE visits_v4 (
+        id      INTEGER PRIMARY KEY,
+        case_id INTEGER NOT NULL REFERENCES cases (id) ON DELETE CASCADE,
+        at_ms   INTEGER NOT NULL,
+        ip      TEXT,                  -- null for an alert looked up on its own
+        alert   TEXT,
+        device  TEXT,                  -- a device's page, or the device an alert was opened on
+        CHECK (ip IS NOT NULL OR alert IS NOT NULL OR device IS NOT NULL)
+    );
+    INSERT INTO visits_v4 (id, case_id, at_ms, ip, alert)
+        SELECT id, case_id, at_ms, ip, alert FROM visits;
+    DROP TABLE visits;
+    ALTER TABLE visits_v4 RENAME TO visits;
+    CREATE INDEX visits_by_case ON visits (case_id, id);
+
+    CREATE TABLE notes_v4 (
+        id      INTEGER PRIMARY KEY,
+        case_id INTEGER NOT NULL REFERENCES cases (id) ON DELETE CASCADE,
+        kind    TEXT NOT NULL CHECK (kind IN ('ip', 'alert', 'device')),
+        target  TEXT NOT NULL,
+        at_ms   INTEGER NOT NULL,
+        text    TEXT NOT NULL
+    );
+    INSERT INTO notes_v4 SELECT id, case_id, kind, target, at_ms, text FROM notes;
+    DROP TABLE notes;
+    ALTER TABLE notes_v4 RENAME TO notes;
+    CREATE INDEX notes_by_case ON notes (case_id, id);
+
+    CREATE TABLE tags_v4 (
+        case_id INTEGER NOT NULL REFERENCES cases (id) ON DELETE CASCADE,
+        kind    TEXT NOT NULL CHECK (kind IN ('ip', 'alert', 'device')),
+        target  TEXT NOT NULL,
+        tag     TEXT NOT NULL,
+        at_ms   INTEGER NOT NULL,
+        PRIMARY KEY (case_id, kind, target, tag)
+    ) WITHOUT ROWID;
+    INSERT INTO tags_v4 SELECT case_id, kind, target, tag, at_ms FROM tags;
+    DROP TABLE tags;
+    ALTER TABLE tags_v4 RENAME TO tags;
+    "#,
 ];
 
 /// The schema version this build writes.
@@ -341,5 +384,52 @@ mod tests {
                 .collect();
             assert_eq!(names, [crate::store::FILE_NAME], "round {round}");
         }
+    }
+
+    /// A file of schema 3 (before devices in cases): its visits, notes and tags survive the
+    /// rebuild, and the tables now take a device.
+    #[test]
+    fn a_file_of_schema_3_keeps_its_case_rows_and_takes_devices() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v3.db");
+        {
+            let mut conn = Connection::open(&path).unwrap();
+            let tx = conn.transaction().unwrap();
+            for (i, sql) in MIGRATIONS.iter().take(3).enumerate() {
+                tx.execute_batch(sql).unwrap();
+                tx.pragma_update(None, "user_version", i as i64 + 1)
+                    .unwrap();
+            }
+            tx.pragma_update(None, "application_id", APPLICATION_ID)
+                .unwrap();
+            tx.execute_batch(
+                "INSERT INTO cases (id, name, scope, api_host, portal, created_ms, updated_ms)
+                     VALUES (1, 'INC-1', 's', 'api', 'https://p', 1, 1);
+                 INSERT INTO visits (case_id, at_ms, ip, alert) VALUES (1, 2, '10.0.0.1', NULL);
+                 INSERT INTO notes (case_id, kind, target, at_ms, text)
+                     VALUES (1, 'ip', '10.0.0.1', 3, 'seen twice');
+                 INSERT INTO tags (case_id, kind, target, tag, at_ms)
+                     VALUES (1, 'ip', '10.0.0.1', 'benign', 4);",
+            )
+            .unwrap();
+            tx.commit().unwrap();
+        }
+        let store = crate::store::Store::open(&path).unwrap().store;
+        let case = crate::store::CaseId(1);
+        assert_eq!(store.visits(case).unwrap().len(), 1);
+        assert_eq!(store.notes(case).unwrap().len(), 1);
+        assert_eq!(store.tags(case).unwrap().len(), 1);
+        let device = crate::case::Target::Device(crate::defender::parse_device_id("ws-1").unwrap());
+        let at = crate::store::from_ms(5);
+        store.add_note(case, &device, "isolated", at).unwrap();
+        store
+            .set_tag(case, &device, "compromised", true, at)
+            .unwrap();
+        store
+            .record_visit(case, (None, None, Some("ws-1")), at)
+            .unwrap();
+        assert_eq!(store.notes(case).unwrap().len(), 2);
+        assert_eq!(store.tags(case).unwrap().len(), 2);
+        assert_eq!(store.visits(case).unwrap()[1].3.as_deref(), Some("ws-1"));
     }
 }

@@ -23,10 +23,11 @@ impl Recorder {
     pub fn record(&self, record: Record) {
         let (case, at) = (self.case, Utc::now());
         self.journal.send(match record {
-            Record::Visit { ip, alert } => Write::Visit {
+            Record::Visit { ip, alert, device } => Write::Visit {
                 case,
                 ip,
                 alert,
+                device,
                 at,
             },
             Record::Trail(json) => Write::Trail { case, json },

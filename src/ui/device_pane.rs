@@ -8,6 +8,7 @@ use ratatui::widgets::{Block, Paragraph};
 
 use super::format::{as_of, pending, time};
 use crate::app::{Remote, State, Theme};
+use crate::case::Target;
 use crate::defender::{Device, DeviceId, FetchKey};
 
 pub fn render(state: &State, id: &DeviceId, frame: &mut Frame<'_>, area: Rect) {
@@ -23,11 +24,31 @@ pub fn render(state: &State, id: &DeviceId, frame: &mut Frame<'_>, area: Rect) {
         lines.extend(status);
     } else if let (Remote::Ready { .. }, Some(device)) = (remote, state.device(id)) {
         lines.push(Line::styled(state.device_name(id), theme.title()));
+        lines.extend(casework(state, id));
         lines.extend(describe(device, theme));
         lines.extend(as_of(remote, state.now).map(|s| Line::styled(s, theme.muted())));
     }
     let lines = super::format::wrap(lines, block.inner(area).width);
     frame.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+/// The analyst's tags and latest note on the device, first: they matter most.
+fn casework(state: &State, id: &DeviceId) -> Vec<Line<'static>> {
+    let theme = &state.theme;
+    let target = Target::Device(id.clone());
+    let mut lines = Vec::new();
+    let tags = state.tags_of(&target);
+    if !tags.is_empty() {
+        lines.push(Line::styled(super::format::tag_list(tags), theme.warn()));
+    }
+    let notes: Vec<_> = state.notes_of(&target).collect();
+    if let Some(last) = notes.last() {
+        lines.push(Line::from(vec![
+            Span::styled(format!("notes {} · ", notes.len()), theme.label()),
+            Span::raw(last.text.clone()),
+        ]));
+    }
+    lines
 }
 
 /// The device's record under its name, most telling first: a narrow pane cuts from the bottom.

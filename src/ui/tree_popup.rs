@@ -75,6 +75,7 @@ fn line(
                 format!("{} device {name} ", if folded { "▸" } else { "▾" }),
                 theme.title(),
             ));
+            push_tags(&mut spans, state, &Target::Device(id.clone()));
         }
         Node::Subject(subject @ Subject::Ip(ip)) => {
             let folded = tree.collapsed.contains(subject);

@@ -93,16 +93,19 @@ fn case() -> CaseReport {
                 at: t(14, 2),
                 ip: Some(DOC_IP.into()),
                 alert: None,
+                device: None,
             },
             Step {
                 at: t(14, 5),
                 ip: Some(DOC_IP.into()),
                 alert: Some(DOC_ALERT.into()),
+                device: None,
             },
             Step {
                 at: t(14, 9),
                 ip: Some("23.203.232.228".into()),
                 alert: None,
+                device: None,
             },
         ],
         ips: vec![
@@ -181,6 +184,7 @@ fn case() -> CaseReport {
             tags: vec!["suspicious".into()],
             notes: vec![],
         }],
+        devices: vec![],
         calls: vec![
             EndpointCalls {
                 endpoint: "stats".into(),

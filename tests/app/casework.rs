@@ -114,7 +114,8 @@ fn visits_and_the_trail_are_recorded_back_and_forward_too() {
     let cmds = submitted(&mut s, DOC_IP);
     assert!(records(&cmds).contains(&Record::Visit {
         ip: Some(DOC_IP.into()),
-        alert: None
+        alert: None,
+        device: None,
     }));
     settle(&mut s, cmds, &tenant);
     let open = update(&mut s, key(KeyCode::Enter));

@@ -218,3 +218,39 @@ fn an_internal_ip_s_holder_at_the_alert_s_time_is_asked_once_and_a_public_ip_nev
     ));
     assert!(render(&late, 120, 40).contains("not asked"));
 }
+
+#[test]
+fn in_a_case_a_device_s_page_is_a_visit_and_can_be_tagged() {
+    let mut s = doc_alert_open();
+    s.case = Some(mde_triage::app::CaseView::new("incident-42"));
+    let cmds = update(&mut s, ch('d'));
+    let visit = mde_triage::app::Record::Visit {
+        ip: None,
+        alert: None,
+        device: Some(DOC_DEVICE.into()),
+    };
+    assert!(
+        cmds.contains(&mde_triage::app::Cmd::Record(visit)),
+        "{cmds:?}"
+    );
+    settle(&mut s, cmds, &tenant);
+    // With nothing selected in a list, the page's own subject is the target: the device.
+    while s.focus != Focus::Details {
+        update(&mut s, key(KeyCode::Tab));
+    }
+    update(&mut s, ch('t'));
+    let cmds = update(&mut s, ch('1'));
+    let target = mde_triage::case::Target::Device(device(DOC_DEVICE));
+    assert!(
+        cmds.contains(&mde_triage::app::Cmd::Record(
+            mde_triage::app::Record::Tag {
+                target: target.clone(),
+                tag: "malicious".into(),
+                on: true,
+            }
+        )),
+        "{cmds:?}"
+    );
+    assert_eq!(s.tags_of(&target), ["malicious".to_owned()]);
+    assert!(render(&s, 80, 24).contains("[malicious]"));
+}

@@ -86,7 +86,11 @@ pub(super) static DEFAULTS: &[(Action, &[Key], &str)] = &[
         &[c('g')],
         "investigation tree: IPs, devices and alerts visited",
     ),
-    (Action::Note, &[c('n')], "note on the selected IP or alert"),
+    (
+        Action::Note,
+        &[c('n')],
+        "note on the selected IP, alert or device",
+    ),
     (
         Action::Tag,
         &[c('t')],

@@ -157,11 +157,13 @@ pub fn hostile_case(s: &str) -> CaseReport {
                 at: t(8),
                 ip: Some(IP.into()),
                 alert: None,
+                device: None,
             },
             Step {
                 at: t(9),
                 ip: Some(s.into()),
                 alert: Some(s.into()),
+                device: None,
             },
         ],
         ips: vec![
@@ -195,6 +197,7 @@ pub fn hostile_case(s: &str) -> CaseReport {
             tags: vec![s.into()],
             notes: vec![note(12)],
         }],
+        devices: vec![],
         calls: vec![],
     }
 }
