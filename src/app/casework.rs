@@ -1,6 +1,8 @@
 //! The case side of `update`: notes and tags typed in small editors, drafts saved on every
 //! keystroke, the trail kept, the report asked for, ages kept true by the clock.
 
+use std::net::IpAddr;
+
 use chrono::{DateTime, Utc};
 use crossterm::event::{Event, KeyCode, KeyEvent};
 use tui_input::Input;
@@ -10,10 +12,11 @@ use super::history::{History, Subject};
 use super::msg::{Cmd, Record};
 use super::overlay::{Editor, Overlay};
 use super::remote::Remote;
-use super::state::{CaseView, Focus, NoteDraft, State};
+use super::state::{CaseView, Focus, Holders, NoteDraft, State};
 use crate::case::SavedCase;
 use crate::case::{MAX_NOTE, Note, Target, VERDICTS, clean_tag};
-use crate::defender::parse_alert_id;
+use crate::defender::{FetchKey, parse_alert_id};
+use crate::fetch::Priority;
 
 impl State {
     /// Opens the console on a saved case: its trail where it was left, its notes and tags, and
@@ -80,6 +83,54 @@ pub fn open_note(state: &mut State) {
         target,
         input,
     });
+}
+
+/// `w`: the time to ask which device held the internal IP on screen, prefilled with the one
+/// in use (given before, or the opened alert's).
+pub fn open_held_at(state: &mut State) {
+    let Some(ip) = state.location().and_then(|l| l.subject.ip()) else {
+        state.notice = Some("look up an internal IP first: w asks which device held it".into());
+        return;
+    };
+    if !crate::defender::findbyip::is_internal(ip) {
+        state.notice = Some(format!(
+            "{ip} is not an internal address: devices are looked up by internal IPs only"
+        ));
+        return;
+    }
+    let shown = match state.holders_key() {
+        Ok(FetchKey::DevicesAt(_, at)) => at.to_string(),
+        _ => String::new(),
+    };
+    state.overlay = Overlay::Editor(Editor::HeldAt {
+        ip,
+        input: Input::new(shown),
+    });
+}
+
+/// Enter in the time editor: ask at that time; empty goes back to the opened alert's time.
+fn held_at(state: &mut State, ip: IpAddr, text: &str, cmds: &mut Vec<Cmd>) {
+    if text.trim().is_empty() {
+        state.held_at.remove(&ip);
+        state.overlay = Overlay::None;
+    } else {
+        let Some(at) = crate::defender::findbyip::parse_at(text) else {
+            // The editor stays open with what was typed, to be fixed.
+            state.notice = Some(format!(
+                "'{}' is not a time like 2026-11-20T09:14:00Z or 2026-11-20 09:14 (UTC)",
+                crate::defender::indicator::shown(text)
+            ));
+            return;
+        };
+        state.held_at.insert(ip, at);
+        state.overlay = Overlay::None;
+    }
+    match state.holders_key() {
+        Ok(key) => super::navigate::ensure(state, key, Priority::Foreground, cmds),
+        // Said on the pane ("not asked" and why); the notice says it now too.
+        Err(Holders::Refused(why)) => state.notice = Some(format!("not asked: {why}")),
+        Err(Holders::NoAlert) => {}
+    }
 }
 
 /// `t`: the tag editor on the selection.
@@ -151,8 +202,15 @@ pub fn editor_key(state: &mut State, key: KeyEvent, cmds: &mut Vec<Cmd>) {
                 toggle_tag(state, target, tag, cmds);
             }
         }
-        (Editor::Tag { .. }, KeyCode::Esc) => state.overlay = Overlay::None,
-        (Editor::Note { input, .. } | Editor::Tag { input, .. }, _) => {
+        (Editor::Tag { .. } | Editor::HeldAt { .. }, KeyCode::Esc) => state.overlay = Overlay::None,
+        (Editor::HeldAt { ip, input }, KeyCode::Enter) => {
+            let (ip, text) = (*ip, input.value().to_owned());
+            held_at(state, ip, &text, cmds);
+        }
+        (
+            Editor::Note { input, .. } | Editor::Tag { input, .. } | Editor::HeldAt { input, .. },
+            _,
+        ) => {
             let changed = input
                 .handle_event(&Event::Key(key))
                 .is_some_and(|c| c.value);
@@ -166,8 +224,9 @@ pub fn editor_key(state: &mut State, key: KeyEvent, cmds: &mut Vec<Cmd>) {
 /// Pasted text goes into the open editor, on one line.
 pub fn paste(state: &mut State, text: &str, cmds: &mut Vec<Cmd>) {
     let flat = crate::defender::sanitize::one_line(text);
-    if let Overlay::Editor(Editor::Note { input, .. } | Editor::Tag { input, .. }) =
-        &mut state.overlay
+    if let Overlay::Editor(
+        Editor::Note { input, .. } | Editor::Tag { input, .. } | Editor::HeldAt { input, .. },
+    ) = &mut state.overlay
     {
         *input = Input::new(format!("{}{}", input.value(), flat.trim_end()));
     }

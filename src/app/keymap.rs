@@ -39,6 +39,7 @@ pub enum Action {
     Open,
     Tree,
     Device,
+    HeldAt,
     Export,
     Budget,
     Dismiss,

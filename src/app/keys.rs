@@ -79,6 +79,7 @@ pub(super) fn on_key(state: &mut State, key: KeyEvent, cmds: &mut Vec<Cmd>) {
         Action::Forward => navigate::step(state, true, cmds),
         Action::Refresh => navigate::refresh(state, cmds),
         Action::Device => navigate::open_device(state, cmds),
+        Action::HeldAt => casework::open_held_at(state),
         Action::Period => navigate::cycle_period(state, cmds),
         Action::Note => casework::open_note(state),
         Action::Tree => {

@@ -84,4 +84,6 @@ pub enum Editor {
     Note { target: Target, input: Input },
     /// A tag: 1–4 pick a verdict, or type one.
     Tag { target: Target, input: Input },
+    /// The time to ask which device held an internal IP at (findbyip).
+    HeldAt { ip: std::net::IpAddr, input: Input },
 }

@@ -91,6 +91,9 @@ pub struct State {
     /// The period chosen for an IP with the cycle key, kept for the session: back and
     /// forward show each IP over the period it was left at, already fetched.
     pub periods: HashMap<IpAddr, LookBack>,
+    /// A time the analyst gave (`w`) to ask which device held an internal IP, for the
+    /// session; else the opened alert's time is used.
+    pub held_at: HashMap<IpAddr, DateTime<Utc>>,
     /// How colours are shown: the theme, high contrast, or none (`NO_COLOR`).
     pub palette: Palette,
     /// The colour of each role, as the config file chose them.

@@ -151,17 +151,15 @@ fn device_table(d: &DeviceJson) -> Vec<String> {
 
 /// `ip --devices-at TIME`: the time as given (RFC 3339), checked before anything is sent.
 pub fn parse_time(raw: &str) -> Result<DateTime<Utc>, Failure> {
-    DateTime::parse_from_rfc3339(raw.trim())
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|_| {
-            Failure::new(
-                exit::INPUT,
-                format!(
-                    "--devices-at '{}' is not a time like 2026-11-20T09:14:00Z",
-                    crate::defender::indicator::shown(raw)
-                ),
-            )
-        })
+    crate::defender::findbyip::parse_at(raw).ok_or_else(|| {
+        Failure::new(
+            exit::INPUT,
+            format!(
+                "--devices-at '{}' is not a time like 2026-11-20T09:14:00Z",
+                crate::defender::indicator::shown(raw)
+            ),
+        )
+    })
 }
 
 /// The findbyip key for each IP, or why none is asked: a time outside the API's 30 days

@@ -70,6 +70,19 @@ pub fn is_internal(ip: IpAddr) -> bool {
     )
 }
 
+/// A time as an analyst types one for findbyip: RFC 3339 (`2026-11-20T09:14:00Z`, an offset
+/// allowed), or `2026-11-20 09:14[:00]` read as UTC.
+pub fn parse_at(text: &str) -> Option<DateTime<Utc>> {
+    let text = text.trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+        return Some(t.with_timezone(&Utc));
+    }
+    ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M"]
+        .iter()
+        .find_map(|f| chrono::NaiveDateTime::parse_from_str(text, f).ok())
+        .map(|t| t.and_utc())
+}
+
 /// The checks made before a findbyip call, against `now`.
 pub fn check(ip: IpAddr, at: UtcSecond, now: DateTime<Utc>) -> Result<(), Refused> {
     if !is_internal(ip) {
@@ -102,6 +115,23 @@ mod tests {
         assert_eq!(at, UtcSecond::new(t("2026-11-20T07:14:05Z")));
         let (from, to) = at.window();
         assert_eq!(to - from, Duration::minutes(30));
+    }
+
+    #[test]
+    fn typed_times_read_as_utc_or_with_their_offset() {
+        let want = t("2026-11-20T09:14:00Z");
+        for text in [
+            "2026-11-20T09:14:00Z",
+            " 2026-11-20T10:14:00+01:00 ",
+            "2026-11-20 09:14",
+            "2026-11-20 09:14:00",
+            "2026-11-20T09:14",
+        ] {
+            assert_eq!(parse_at(text), Some(want), "{text}");
+        }
+        for text in ["", "yesterday", "2026-11-20", "09:14", "2026-13-20 09:14"] {
+            assert_eq!(parse_at(text), None, "{text}");
+        }
     }
 
     #[test]

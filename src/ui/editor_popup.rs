@@ -11,26 +11,29 @@ use crate::case::VERDICTS;
 
 pub fn render(state: &State, editor: &Editor, frame: &mut Frame<'_>, area: Rect) {
     let theme = &state.theme;
-    let (title, target, input, help) = match editor {
+    let (title, about, input, help) = match editor {
         Editor::Note { target, input } => (
             " Note ",
-            target,
+            format!("on {target}"),
             input,
             "Enter keeps it · Esc leaves it as a draft · saved as you type",
         ),
         Editor::Tag { target, input } => (
             " Tag ",
-            target,
+            format!("on {target}"),
             input,
             "1–4 pick (again to remove) · or type a tag and Enter · Esc cancels",
         ),
+        Editor::HeldAt { ip, input } => (
+            " Who held it ",
+            format!("the device(s) that had {ip} within 15 min of (UTC)"),
+            input,
+            "e.g. 2026-11-20 09:14 · Enter asks · empty: the alert's time · Esc",
+        ),
     };
     let width = area.width.saturating_sub(4).min(72);
-    let mut lines = vec![Line::from(vec![
-        Span::styled("on ", theme.label()),
-        Span::styled(target.to_string(), theme.title()),
-    ])];
-    if let Editor::Tag { .. } = editor {
+    let mut lines = vec![Line::styled(about, theme.title())];
+    if let Editor::Tag { target, .. } = editor {
         let tags = state.tags_of(target);
         let mut picks = Vec::new();
         for (i, v) in VERDICTS.iter().enumerate() {

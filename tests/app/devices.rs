@@ -254,3 +254,56 @@ fn in_a_case_a_device_s_page_is_a_visit_and_can_be_tagged() {
     assert_eq!(s.tags_of(&target), ["malicious".to_owned()]);
     assert!(render(&s, 80, 24).contains("[malicious]"));
 }
+
+#[test]
+fn w_asks_who_held_an_internal_ip_at_a_typed_time_and_refuses_what_it_cannot_ask() {
+    let typed: chrono::DateTime<chrono::Utc> = "2026-11-20T09:14:00Z".parse().unwrap();
+    let mut s = State::new(None, "api");
+    s.now = Some(typed + chrono::Duration::days(2));
+    let cmds = submitted(&mut s, DOC_IP);
+    settle(&mut s, cmds, &tenant);
+    assert!(s.holders_key().is_err(), "no alert open, no time given");
+    update(&mut s, ch('w'));
+    assert!(s.overlay.editor().is_some(), "the time editor is open");
+    // Not a time: nothing asked, the editor stays with the text to fix.
+    type_text(&mut s, "yesterday");
+    let cmds = update(&mut s, key(KeyCode::Enter));
+    assert!(fetches(&cmds).is_empty());
+    assert!(s.overlay.editor().is_some());
+    assert!(
+        s.notice.as_deref().unwrap_or("").contains("not a time"),
+        "{:?}",
+        s.notice
+    );
+    for _ in 0.."yesterday".len() {
+        update(&mut s, key(KeyCode::Backspace));
+    }
+    type_text(&mut s, "2026-11-20 09:14");
+    let cmds = update(&mut s, key(KeyCode::Enter));
+    let expected = FetchKey::devices_at(ip(DOC_IP), typed, s.now.unwrap()).unwrap();
+    assert_eq!(keys_of(&cmds), vec![(expected, Priority::Foreground)]);
+    assert!(s.overlay.editor().is_none());
+    settle(&mut s, cmds, &tenant);
+    let screen = render(&s, 120, 40);
+    assert!(
+        screen.contains("held 11-20 08:59–09:29") && screen.contains("by no device"),
+        "{screen}"
+    );
+
+    // A public IP: no editor, said why.
+    let mut public = State::new(None, "api");
+    public.now = s.now;
+    let cmds = submitted(&mut public, "23.203.232.228");
+    settle(&mut public, cmds, &tenant);
+    let cmds = update(&mut public, ch('w'));
+    assert!(fetches(&cmds).is_empty() && public.overlay.editor().is_none());
+    assert!(
+        public
+            .notice
+            .as_deref()
+            .unwrap_or("")
+            .contains("internal IPs only"),
+        "{:?}",
+        public.notice
+    );
+}

@@ -82,6 +82,11 @@ pub(super) static DEFAULTS: &[(Action, &[Key], &str)] = &[
         "the alert's device: its record and its alerts",
     ),
     (
+        Action::HeldAt,
+        &[c('w')],
+        "which device held this internal IP at a time you type",
+    ),
+    (
         Action::Tree,
         &[c('g')],
         "investigation tree: IPs, devices and alerts visited",

@@ -207,7 +207,7 @@ mod tests {
     #[test]
     fn action_names_are_snake_case_and_round_trip() {
         let names: Vec<&str> = Action::all().map(Action::name).collect();
-        assert_eq!(names.len(), 27);
+        assert_eq!(names.len(), 28);
         assert_eq!(names[..4], ["quit", "help", "focus_input", "submit"]);
         assert!(names.contains(&"page_down") && names.contains(&"prev_pane"));
         assert!(

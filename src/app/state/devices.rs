@@ -8,7 +8,8 @@ use crate::defender::{Alert, Device, DeviceId, FetchKey, FetchValue};
 /// Why the device that held an IP is not asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Holders {
-    /// Not an IP's page with an alert open (or no clock yet): nothing to ask at a time.
+    /// Not an IP's page with an alert open or a time given (`w`), or no clock yet: nothing to
+    /// ask at a time.
     NoAlert,
     /// A call the API could only refuse or answer emptily: never made.
     Refused(crate::defender::findbyip::Refused),
@@ -23,18 +24,24 @@ impl State {
         }
     }
 
-    /// Who held the IP on screen when the opened alert happened: the findbyip key, or why it
-    /// is not asked (a public IP never spends the call; a time outside the API's 30 days;
-    /// no alert open, or no clock yet). The alert's first event is the moment the address
-    /// was in use; its creation time when the API gives no event time.
+    /// Who held the IP on screen at the time the analyst gave (`w`), else when the opened
+    /// alert happened: the findbyip key, or why it is not asked (a public IP never spends the
+    /// call; a time outside the API's 30 days; no time, or no clock yet). The alert's first
+    /// event is the moment the address was in use; its creation time when the API gives no
+    /// event time.
     pub fn holders_key(&self) -> Result<FetchKey, Holders> {
         let loc = self.location().ok_or(Holders::NoAlert)?;
         let ip = loc.subject.ip().ok_or(Holders::NoAlert)?;
-        let alert = self.open_alert().ok_or(Holders::NoAlert)?;
-        let at = alert
-            .first_event_time
-            .or(alert.alert_creation_time)
-            .ok_or(Holders::NoAlert)?;
+        let at = match self.held_at.get(&ip) {
+            Some(at) => *at,
+            None => {
+                let alert = self.open_alert().ok_or(Holders::NoAlert)?;
+                alert
+                    .first_event_time
+                    .or(alert.alert_creation_time)
+                    .ok_or(Holders::NoAlert)?
+            }
+        };
         let now = self.now.ok_or(Holders::NoAlert)?;
         FetchKey::devices_at(ip, at, now).map_err(Holders::Refused)
     }
