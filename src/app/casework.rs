@@ -143,7 +143,7 @@ fn open_editor(state: &mut State, what: &str, editor: fn(Target, Input) -> Edito
         Some(target) => state.overlay = Overlay::Editor(editor(target, Input::default())),
         None => {
             state.notice = Some(format!(
-                "look up an IP first; {what} belong to an IP or an alert"
+                "look up an IP first; {what} belong to an IP, an alert or a device"
             ))
         }
     }
