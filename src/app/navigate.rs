@@ -142,13 +142,14 @@ pub(super) fn arrive(state: &mut State, cmds: &mut Vec<Cmd>) {
             cmds,
         );
         related_stats(state, &id, cmds);
-        alert_device(state, cmds);
+        devices_of_open_alert(state, cmds);
     }
 }
 
-/// The opened alert's device, for its line in the alert pane: on screen, so the analyst's
+/// The devices the opened alert shows: its own, for its line in the alert pane, and on an
+/// internal IP's page the one that held the IP then. On screen, so the analyst's visible
 /// lane, not prefetch (devices are never fetched ahead of being shown).
-fn alert_device(state: &mut State, cmds: &mut Vec<Cmd>) {
+fn devices_of_open_alert(state: &mut State, cmds: &mut Vec<Cmd>) {
     if let Some(id) = state.open_alert().and_then(State::device_id_of) {
         ensure(state, FetchKey::Device(id), Priority::Visible, cmds);
     }
@@ -344,7 +345,7 @@ fn on_done(
         prefetch_newest_alerts(state, &subject, cmds);
         // The opened alert's record came with this list: now its device can be asked for.
         if opened {
-            alert_device(state, cmds);
+            devices_of_open_alert(state, cmds);
         }
     }
     clamp_selection(state);

@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
 use super::S;
-use super::routes::{base, error, gate};
+use super::routes::{alerts_page, base, error, gate};
 use crate::defender::Endpoint;
 use crate::defender::findbyip::OLDEST;
 
@@ -66,18 +66,13 @@ pub async fn machine_alerts(
         return not_found(&id);
     };
     let all = s.config.dataset.alerts_on(&device.id);
-    let skip: usize = q.get("$skip").and_then(|v| v.parse().ok()).unwrap_or(0);
-    let page = s.config.page_size.max(1);
-    let value: Vec<_> = all.iter().skip(skip).take(page).collect();
-    let mut body = json!({"@odata.context": format!("{}/api/$metadata#Alerts", base(&headers)), "value": value});
-    if skip + page < all.len() {
-        body["@odata.nextLink"] = Value::String(format!(
-            "{}/api/machines/{id}/alerts?$skip={}",
-            base(&headers),
-            skip + page
-        ));
-    }
-    axum::Json(body).into_response()
+    alerts_page(
+        s.config.page_size,
+        &all,
+        &q,
+        &headers,
+        &format!("machines/{id}/alerts"),
+    )
 }
 
 /// `findbyip(ip='{IP}',timestamp={TimeStamp})`: the IP a quoted string, the time an unquoted

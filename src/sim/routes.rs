@@ -284,14 +284,32 @@ async fn ip_alerts(
         Err(r) => return r,
     };
     let all = s.config.dataset.alerts_of(ip);
+    alerts_page(
+        s.config.page_size,
+        &all,
+        &q,
+        &headers,
+        &format!("ips/{ip}/alerts"),
+    )
+}
+
+/// One page of an alert list, `$skip` from the query, with the `@odata.nextLink` to the next
+/// page of `route` (under `/api/`) while there is one.
+pub(super) fn alerts_page(
+    page_size: usize,
+    all: &[&crate::defender::Alert],
+    q: &HashMap<String, String>,
+    headers: &HeaderMap,
+    route: &str,
+) -> Response {
     let skip: usize = q.get("$skip").and_then(|v| v.parse().ok()).unwrap_or(0);
-    let page = s.config.page_size.max(1);
+    let page = page_size.max(1);
     let value: Vec<_> = all.iter().skip(skip).take(page).collect();
-    let mut body = json!({"@odata.context": format!("{}/api/$metadata#Alerts", base(&headers)), "value": value});
+    let mut body = json!({"@odata.context": format!("{}/api/$metadata#Alerts", base(headers)), "value": value});
     if skip + page < all.len() {
         body["@odata.nextLink"] = Value::String(format!(
-            "{}/api/ips/{ip}/alerts?$skip={}",
-            base(&headers),
+            "{}/api/{route}?$skip={}",
+            base(headers),
             skip + page
         ));
     }

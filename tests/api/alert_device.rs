@@ -2,32 +2,15 @@
 //! canned answers) over loopback. The device comes through the alert's record and the
 //! machine's; the IPs still come when either cannot be read, with `device_error` saying why.
 
-use std::net::SocketAddr;
+use crate::support::sim_with;
 
-use mde_triage::sim::{self, SimConfig, SimHandle};
-use serde_json::Value;
+use mde_triage::sim::SimConfig;
 
+use crate::device_oneshot::{api_calls, json};
 use crate::devices::FIN_07;
 use crate::oneshot::{run, stderr, stdout};
 use crate::support::replay::replay;
 use crate::support::{DOC_ALERT, fixture};
-
-async fn sim_with(config: SimConfig) -> SimHandle {
-    let any: SocketAddr = "127.0.0.1:0".parse().unwrap();
-    sim::start(any, config).await.unwrap()
-}
-
-fn api_calls(sim: &SimHandle) -> Vec<String> {
-    sim.requests()
-        .into_iter()
-        .map(|r| r.path)
-        .filter(|p| p.starts_with("/api/"))
-        .collect()
-}
-
-fn json(o: &std::process::Output) -> Value {
-    serde_json::from_str(&stdout(o)).unwrap_or_else(|e| panic!("{e}: {}", stdout(o)))
-}
 
 const IPS: &str = r#"{"value": [{"id": "10.209.67.177"}, {"id": "104.80.104.128"}]}"#;
 

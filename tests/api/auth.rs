@@ -13,8 +13,8 @@ mod renewal;
 mod scope;
 
 use crate::support;
+use crate::support::sim_with;
 
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::Arc;
@@ -26,7 +26,7 @@ use mde_triage::defender::client::{Client, ClientConfig, TokenSource};
 use mde_triage::defender::device_code::DeviceCode;
 use mde_triage::defender::{ApiError, ErrorKind, FetchKey, FetchValue};
 use mde_triage::fetch::{FetchEvent, FetchRequest, Priority, SchedulerConfig, Ticket, spawn};
-use mde_triage::sim::{self, SimConfig, SimHandle};
+use mde_triage::sim::{SimConfig, SimHandle};
 use support::{DOC_IP, ip};
 
 /// One answer through the scheduler, as every command gets one: the one retry of a 401 with a
@@ -44,11 +44,6 @@ async fn via_scheduler(client: &Client, key: FetchKey) -> Result<FetchValue, Api
 }
 
 const SECRET: &str = "sim-secret";
-
-async fn sim_with(config: SimConfig) -> SimHandle {
-    let any: SocketAddr = "127.0.0.1:0".parse().unwrap();
-    sim::start(any, config).await.unwrap()
-}
 
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("mde-triage-auth-{}-{name}", std::process::id()));

@@ -4,19 +4,14 @@
 //! set aside, `cases` and `export`.
 
 use crate::support;
+use crate::support::sim_with;
 
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use mde_triage::sim::{self, SimConfig, SimHandle};
+use mde_triage::sim::{SimConfig, SimHandle};
 use serde_json::Value;
 use support::{DOC_ALERT, DOC_IP};
-
-async fn sim_with(config: SimConfig) -> SimHandle {
-    let any: SocketAddr = "127.0.0.1:0".parse().unwrap();
-    sim::start(any, config).await.unwrap()
-}
 
 /// A data directory of its own (and config and logs next to it).
 fn home() -> PathBuf {

@@ -2,11 +2,11 @@
 //! the simulator (or canned answers) over loopback; JSON shapes, exit codes, and the calls a
 //! public IP or an old time never makes.
 
-use std::net::SocketAddr;
+use crate::support::sim_with;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use mde_triage::sim::{self, SimConfig, SimHandle};
+use mde_triage::sim::{SimConfig, SimHandle};
 use serde_json::Value;
 
 use crate::devices::{EXEC_01, FIN_07, MOVED_IP, recent_demo};
@@ -14,12 +14,8 @@ use crate::oneshot::{run, stderr, stdout};
 use crate::support::replay::replay;
 use crate::support::{DOC_ALERT, DOC_IP, fixture};
 
-async fn sim_with(config: SimConfig) -> SimHandle {
-    let any: SocketAddr = "127.0.0.1:0".parse().unwrap();
-    sim::start(any, config).await.unwrap()
-}
-
-fn api_calls(sim: &SimHandle) -> Vec<String> {
+/// The API paths the simulator was asked, in order.
+pub(crate) fn api_calls(sim: &SimHandle) -> Vec<String> {
     sim.requests()
         .into_iter()
         .map(|r| r.path)
@@ -27,7 +23,8 @@ fn api_calls(sim: &SimHandle) -> Vec<String> {
         .collect()
 }
 
-fn json(o: &std::process::Output) -> Value {
+/// The command's stdout as JSON.
+pub(crate) fn json(o: &std::process::Output) -> Value {
     serde_json::from_str(&stdout(o)).unwrap_or_else(|e| panic!("{e}: {}", stdout(o)))
 }
 

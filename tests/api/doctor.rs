@@ -2,17 +2,12 @@
 //! each broken piece fails its own check with a remedy while the others still run.
 
 use crate::support;
+use crate::support::sim_with;
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
-use mde_triage::sim::{self, SimConfig, SimHandle};
-
-async fn sim_with(config: SimConfig) -> SimHandle {
-    let any: SocketAddr = "127.0.0.1:0".parse().unwrap();
-    sim::start(any, config).await.unwrap()
-}
+use mde_triage::sim::SimConfig;
 
 fn home(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("mde-triage-doctor-{}-{name}", std::process::id()));

@@ -2,10 +2,11 @@
 //! seeds from stdin; and the real binary's JSON lines.
 
 use crate::support;
+use crate::support::sim_with;
 
 use std::collections::HashSet;
 use std::io::Write as _;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,14 +14,9 @@ use std::time::Duration;
 use mde_triage::commands::expand::{Node, Options, Summary, extract_seeds, read_seeds, walk};
 use mde_triage::defender::client::{Client, ClientConfig, StaticToken};
 use mde_triage::fetch::{RateLimits, SchedulerConfig, spawn};
-use mde_triage::sim::{self, SimConfig, SimHandle};
+use mde_triage::sim::{SimConfig, SimHandle};
 use serde_json::Value;
 use support::{DOC_IP, ip};
-
-async fn sim_with(config: SimConfig) -> SimHandle {
-    let any: SocketAddr = "127.0.0.1:0".parse().unwrap();
-    sim::start(any, config).await.unwrap()
-}
 
 /// Walks against `sim` and returns the nodes as JSON values.
 pub(crate) async fn expand(

@@ -2,24 +2,19 @@
 //! its device → that device's alerts → their IPs, each node once, devices said as such, within
 //! `--depth` and `--max-calls`.
 
+use crate::support::sim_with;
 use std::collections::HashSet;
-use std::net::SocketAddr;
 use std::process::Command;
 
 use mde_triage::commands::expand::Options;
 use mde_triage::fetch::RateLimits;
-use mde_triage::sim::{self, SimConfig, SimHandle};
+use mde_triage::sim::SimConfig;
 use serde_json::Value;
 
 use crate::devices::{EXEC_01, FIN_07};
 use crate::expand::{expand, expand_at, of_type};
 use crate::support::replay::replay;
 use crate::support::{self, ip};
-
-async fn sim_with(config: SimConfig) -> SimHandle {
-    let any: SocketAddr = "127.0.0.1:0".parse().unwrap();
-    sim::start(any, config).await.unwrap()
-}
 
 fn options(depth: u32, max_calls: Option<u64>, via_devices: bool) -> Options {
     Options {

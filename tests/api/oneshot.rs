@@ -3,18 +3,13 @@
 //! stable contract README documents.
 
 use crate::support;
+use crate::support::sim_with;
 
-use std::net::SocketAddr;
 use std::process::{Command, Output};
 
-use mde_triage::sim::{self, SimConfig, SimHandle};
+use mde_triage::sim::SimConfig;
 use serde_json::Value;
 use support::{DOC_ALERT, DOC_IP};
-
-async fn sim_with(config: SimConfig) -> SimHandle {
-    let any: SocketAddr = "127.0.0.1:0".parse().unwrap();
-    sim::start(any, config).await.unwrap()
-}
 
 /// Runs the binary off the async runtime, so the in-process simulator keeps serving.
 pub(crate) async fn run(url: &str, token: Option<&str>, args: &[&str]) -> Output {

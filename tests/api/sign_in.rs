@@ -4,8 +4,8 @@
 //! counts as strings, a megabyte of refusal).
 
 use crate::support;
+use crate::support::sim_with;
 
-use std::net::SocketAddr;
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::task::Poll;
@@ -17,15 +17,10 @@ use mde_triage::defender::auth::{AppCredentials, ClientCredentials, Secret};
 use mde_triage::defender::client::TokenSource;
 use mde_triage::defender::device_code::DeviceCode;
 use mde_triage::defender::{ApiError, ErrorKind};
-use mde_triage::sim::{self, SimConfig, SimHandle};
+use mde_triage::sim::SimConfig;
 
 const SECRET: &str = "sim-secret";
 const DEVICE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
-
-async fn sim_with(config: SimConfig) -> SimHandle {
-    let any: SocketAddr = "127.0.0.1:0".parse().unwrap();
-    sim::start(any, config).await.unwrap()
-}
 
 fn app(authority: &str, secret: &str) -> ClientCredentials {
     ClientCredentials::new(

@@ -29,6 +29,15 @@ fn doc_alert_open() -> State {
     s
 }
 
+/// `text` looked up, every answer in, the clock at `now`.
+fn looked_up_at(text: &str, now: Option<chrono::DateTime<chrono::Utc>>) -> State {
+    let mut s = State::new(None, "api");
+    s.now = now;
+    let cmds = submitted(&mut s, text);
+    settle(&mut s, cmds, &tenant);
+    s
+}
+
 fn here_row(s: &State) -> usize {
     s.location().unwrap().alert_row
 }
@@ -202,10 +211,7 @@ fn an_internal_ip_s_holder_at_the_alert_s_time_is_asked_once_and_a_public_ip_nev
     );
 
     // 23.203.232.228 is public: its page never asks who held it, whatever is open.
-    let mut s2 = State::new(None, "api");
-    s2.now = s.now;
-    let cmds = submitted(&mut s2, "23.203.232.228");
-    settle(&mut s2, cmds, &tenant);
+    let s2 = looked_up_at("23.203.232.228", s.now);
     assert!(s2.holders_key().is_err());
     assert!(!render(&s2, 120, 40).contains("held "));
 
@@ -258,10 +264,7 @@ fn in_a_case_a_device_s_page_is_a_visit_and_can_be_tagged() {
 #[test]
 fn w_asks_who_held_an_internal_ip_at_a_typed_time_and_refuses_what_it_cannot_ask() {
     let typed: chrono::DateTime<chrono::Utc> = "2026-11-20T09:14:00Z".parse().unwrap();
-    let mut s = State::new(None, "api");
-    s.now = Some(typed + chrono::Duration::days(2));
-    let cmds = submitted(&mut s, DOC_IP);
-    settle(&mut s, cmds, &tenant);
+    let mut s = looked_up_at(DOC_IP, Some(typed + chrono::Duration::days(2)));
     assert!(s.holders_key().is_err(), "no alert open, no time given");
     update(&mut s, ch('w'));
     assert!(s.overlay.editor().is_some(), "the time editor is open");
@@ -291,10 +294,7 @@ fn w_asks_who_held_an_internal_ip_at_a_typed_time_and_refuses_what_it_cannot_ask
     );
 
     // A public IP: no editor, said why.
-    let mut public = State::new(None, "api");
-    public.now = s.now;
-    let cmds = submitted(&mut public, "23.203.232.228");
-    settle(&mut public, cmds, &tenant);
+    let mut public = looked_up_at("23.203.232.228", s.now);
     let cmds = update(&mut public, ch('w'));
     assert!(fetches(&cmds).is_empty() && public.overlay.editor().is_none());
     assert!(

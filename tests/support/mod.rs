@@ -26,6 +26,12 @@ pub const DOC_ALERT: &str = "636688558380765161_2136280442";
 /// The device the docs' alert names (`machineId` in get-alert.example.json).
 pub const DOC_DEVICE: &str = "111e6dd8c833c8a052ea231ec1b19adaf497b625";
 
+/// The simulator on a free loopback port.
+pub async fn sim_with(config: mde_triage::sim::SimConfig) -> mde_triage::sim::SimHandle {
+    let any: std::net::SocketAddr = "127.0.0.1:0".parse().unwrap();
+    mde_triage::sim::start(any, config).await.unwrap()
+}
+
 pub fn fixture(name: &str) -> String {
     let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))

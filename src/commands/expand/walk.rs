@@ -268,22 +268,8 @@ impl Walk<'_> {
         let parts = self.device_parts.remove(&id)?;
         let depth = self.device_depth.get(&id).copied().unwrap_or(0);
         let mut errors = Vec::new();
-        let name = match parts.record {
-            Some(Ok(d)) => Some(d.name().to_owned()),
-            Some(Err(e)) => {
-                errors.push(format!("device: {e}"));
-                None
-            }
-            None => None,
-        };
-        let listed = match parts.alerts {
-            Some(Ok(a)) => a,
-            Some(Err(e)) => {
-                errors.push(format!("alerts: {e}"));
-                Listed::default()
-            }
-            None => Listed::default(),
-        };
+        let name = settled(parts.record, "device", &mut errors).map(|d| d.name().to_owned());
+        let listed = settled(parts.alerts, "alerts", &mut errors).unwrap_or_default();
         // A device is reached from an alert at `depth` < --depth only, so its alerts may go on.
         for alert in listed.ids.iter().filter_map(|a| parse_alert_id(a).ok()) {
             self.visit_alert(alert, depth);
@@ -308,22 +294,8 @@ impl Walk<'_> {
         let parts = self.parts.remove(&ip)?;
         let depth = self.ip_depth.get(&ip).copied().unwrap_or(0);
         let mut errors = Vec::new();
-        let stats = match parts.stats {
-            Some(Ok(s)) => s,
-            Some(Err(e)) => {
-                errors.push(format!("stats: {e}"));
-                None
-            }
-            None => None,
-        };
-        let listed = match parts.alerts {
-            Some(Ok(a)) => a,
-            Some(Err(e)) => {
-                errors.push(format!("alerts: {e}"));
-                Listed::default()
-            }
-            None => Listed::default(),
-        };
+        let stats = settled(parts.stats, "stats", &mut errors).flatten();
+        let listed = settled(parts.alerts, "alerts", &mut errors).unwrap_or_default();
         let alerts = listed.ids;
         if depth < self.options.depth {
             for id in alerts.iter().filter_map(|a| parse_alert_id(a).ok()) {
@@ -433,4 +405,15 @@ pub async fn walk(
         .calls
         .max(budget.endpoints.iter().map(|e| e.calls).sum());
     walk.summary
+}
+
+/// A node's part as answered: its value, or `None` with the failure noted as `what: error`.
+fn settled<T>(part: Option<Result<T, String>>, what: &str, errors: &mut Vec<String>) -> Option<T> {
+    match part? {
+        Ok(v) => Some(v),
+        Err(e) => {
+            errors.push(format!("{what}: {e}"));
+            None
+        }
+    }
 }
