@@ -12,6 +12,7 @@ pub mod msg;
 mod navigate;
 pub mod overlay;
 mod paste;
+pub mod place;
 mod popup;
 pub mod remote;
 pub mod responses;

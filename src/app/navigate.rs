@@ -9,7 +9,7 @@ use super::remote::Remote;
 use super::responses::{Answer, Settled};
 use super::selection::clamp_selection;
 use super::state::{Focus, State};
-use crate::defender::{AlertId, FetchKey, FetchValue, RelatedIp};
+use crate::defender::{FetchKey, FetchValue};
 use crate::fetch::{FetchEvent, FetchRequest, Priority, Ticket};
 
 /// Enter (or a click on the selected row): open the alert, or pivot to the IP.
@@ -127,35 +127,9 @@ pub(super) fn arrive(state: &mut State, cmds: &mut Vec<Cmd>) {
     } else {
         Focus::Alerts
     };
-    ensure(
-        state,
-        state.head_key(&loc.subject),
-        Priority::Foreground,
-        cmds,
-    );
-    ensure(state, loc.subject.alerts_key(), Priority::Foreground, cmds);
-    if let Some(id) = loc.alert {
-        ensure(
-            state,
-            FetchKey::AlertIps(id.clone()),
-            Priority::Foreground,
-            cmds,
-        );
-        related_stats(state, &id, cmds);
-        devices_of_open_alert(state, cmds);
-    }
-}
-
-/// The devices the opened alert shows: its own, for its line in the alert pane, and on an
-/// internal IP's page the one that held the IP then. On screen, so the analyst's visible
-/// lane, not prefetch (devices are never fetched ahead of being shown).
-fn devices_of_open_alert(state: &mut State, cmds: &mut Vec<Cmd>) {
-    if let Some(id) = state.open_alert().and_then(State::device_id_of) {
-        ensure(state, FetchKey::Device(id), Priority::Visible, cmds);
-    }
-    // And, on an internal IP's page, which device held the IP at the alert's time.
-    if let Ok(key) = state.holders_key() {
-        ensure(state, key, Priority::Visible, cmds);
+    for need in super::place::needs(state, &loc) {
+        // What is read from an answer not yet in is asked when that answer lands.
+        ensure(state, need.key, need.priority, cmds);
     }
 }
 
@@ -198,17 +172,6 @@ fn prefetch_newest_alerts(state: &mut State, subject: &Subject, cmds: &mut Vec<C
         if matches!(state.remote(&key), Remote::Idle) {
             fetch(state, key, Priority::Prefetch, false, cmds);
         }
-    }
-}
-
-/// The prevalence of each related IP, as the analyst will want it next to the list.
-fn related_stats(state: &mut State, id: &AlertId, cmds: &mut Vec<Cmd>) {
-    let ips: Vec<_> = state
-        .related_ips_of(id)
-        .map(|ips| ips.iter().filter_map(RelatedIp::addr).collect())
-        .unwrap_or_default();
-    for ip in ips {
-        ensure(state, state.stats_key(ip), Priority::Visible, cmds);
     }
 }
 
@@ -262,14 +225,11 @@ pub(super) fn refresh(state: &mut State, cmds: &mut Vec<Cmd>) {
     let Some(loc) = state.location().cloned() else {
         return;
     };
-    let mut main = vec![state.head_key(&loc.subject), loc.subject.alerts_key()];
-    if let Some(id) = &loc.alert {
-        main.push(FetchKey::AlertIps(id.clone()));
-    }
-    for key in state.visible_keys() {
-        let failed = matches!(state.remote(&key), Remote::Failed { .. });
-        if (main.contains(&key) || failed) && !state.remote(&key).is_busy() {
-            fetch(state, key, Priority::Foreground, true, cmds);
+    for need in super::place::needs(state, &loc) {
+        let remote = state.remote(&need.key);
+        let failed = matches!(remote, Remote::Failed { .. });
+        if (need.on_refresh || failed) && !remote.is_busy() {
+            fetch(state, need.key, Priority::Foreground, true, cmds);
         }
     }
     state.last_error = None;
@@ -333,19 +293,17 @@ fn on_done(
         Settled::Failed(error) => state.last_error = Some(format!("{key}: {error}")),
     }
     let visible = state.visible_keys().contains(&key);
-    if let (FetchKey::AlertIps(id), Some(loc)) = (&key, state.location())
-        && loc.alert.as_ref() == Some(id)
-    {
-        related_stats(state, &id.clone(), cmds);
-    }
     if let Some(loc) = state.location()
         && key == loc.subject.alerts_key()
     {
-        let (subject, opened) = (loc.subject.clone(), loc.alert.is_some());
+        let subject = loc.subject.clone();
         prefetch_newest_alerts(state, &subject, cmds);
-        // The opened alert's record came with this list: now its device can be asked for.
-        if opened {
-            devices_of_open_alert(state, cmds);
+    }
+    // The needs read from this answer can be asked now: the related IPs' prevalence once the
+    // list is in, the opened alert's device once the subject's alerts are.
+    for need in state.needs() {
+        if need.after.as_ref() == Some(&key) {
+            ensure(state, need.key, need.priority, cmds);
         }
     }
     clamp_selection(state);

@@ -153,10 +153,7 @@ impl State {
     /// Stats of `ip` over its period: `Some(None)` means the API said 404 (not seen in the
     /// org).
     pub fn stats_of(&self, ip: IpAddr) -> Option<Option<&IpStats>> {
-        match self.remote(&self.stats_key(ip)).value()? {
-            FetchValue::Stats(s) => Some(s.as_ref()),
-            _ => None,
-        }
+        self.remote(&self.stats_key(ip)).value()?.as_stats()
     }
 
     /// The alerts of `ip`, newest first, once loaded.
@@ -166,10 +163,7 @@ impl State {
 
     /// The alerts of an IP or a device, newest first, once loaded.
     pub fn alerts_at(&self, subject: &Subject) -> Option<&[Alert]> {
-        match self.remote(&subject.alerts_key()).value()? {
-            FetchValue::Alerts(a) => Some(&a[..]),
-            _ => None,
-        }
+        Some(self.remote(&subject.alerts_key()).value()?.as_alerts()?)
     }
 
     /// What the answer for `key` lacks or may lack, one clause each: unread elements, a cut.
@@ -184,19 +178,39 @@ impl State {
     }
 
     pub fn related_ips_of(&self, id: &AlertId) -> Option<&[RelatedIp]> {
-        match self.remote(&FetchKey::AlertIps(id.clone())).value()? {
-            FetchValue::Ips(ips) => Some(&ips[..]),
-            _ => None,
-        }
+        Some(
+            self.remote(&FetchKey::AlertIps(id.clone()))
+                .value()?
+                .as_ips()?,
+        )
     }
 
     /// The alert opened at the current location, if its data is loaded.
     pub fn open_alert(&self) -> Option<&Alert> {
-        let loc = self.location()?;
+        self.alert_at(self.location()?)
+    }
+
+    /// The alert opened at `loc`, if its subject's list is loaded.
+    pub fn alert_at(&self, loc: &Location) -> Option<&Alert> {
         let id = loc.alert.as_ref()?;
         self.alerts_at(&loc.subject)?
             .iter()
             .find(|a| a.id == id.as_str())
+    }
+
+    /// How long the endpoint that answers `key` is paused after a 429: this console's pause or
+    /// the team's, whichever ends later, as last published (republished each second while one
+    /// runs, so it counts down without a clock read here).
+    pub fn paused_for(&self, key: &FetchKey) -> Option<std::time::Duration> {
+        let endpoint = key.endpoint();
+        let own = self.budget.endpoint(endpoint).and_then(|b| b.paused_for);
+        let team = self
+            .budget
+            .shared
+            .as_ref()
+            .and_then(|s| s.endpoints.iter().find(|e| e.endpoint == endpoint))
+            .and_then(|e| e.paused_for);
+        own.max(team)
     }
 
     /// Whether something on screen animates (spinner or countdown): the loop ticks only then.
@@ -229,10 +243,7 @@ impl State {
             .responses
             .iter()
             .filter(|(k, _)| matches!(k, FetchKey::AlertIps(_)))
-            .filter_map(|(_, r)| match r.value() {
-                Some(FetchValue::Ips(ips)) => Some(ips),
-                _ => None,
-            })
+            .filter_map(|(_, r)| r.value()?.as_ips())
             .filter(|ips| ips.iter().any(|i| i.id.trim() == text))
             .count();
         if shared >= 2 {
@@ -256,36 +267,6 @@ impl State {
             .flat_map(|c| c.notes.iter())
             .filter(move |(t, _)| t == target)
             .map(|(_, n)| n)
-    }
-
-    /// The requests whose state is on screen now.
-    pub fn visible_keys(&self) -> Vec<FetchKey> {
-        let Some(loc) = self.location() else {
-            return Vec::new();
-        };
-        let mut keys = vec![self.head_key(&loc.subject), loc.subject.alerts_key()];
-        if let Some(id) = &loc.alert {
-            keys.push(FetchKey::AlertIps(id.clone()));
-            if let Ok(key) = self.holders_key() {
-                keys.push(key);
-            }
-            // The opened alert's device, on its line in the alert pane (already the head on
-            // a device's own page).
-            if let Some(device) = self.open_alert().and_then(Self::device_id_of) {
-                let key = FetchKey::Device(device);
-                if !keys.contains(&key) {
-                    keys.push(key);
-                }
-            }
-            if let Some(ips) = self.related_ips_of(id) {
-                keys.extend(
-                    ips.iter()
-                        .filter_map(RelatedIp::addr)
-                        .map(|ip| self.stats_key(ip)),
-                );
-            }
-        }
-        keys
     }
 }
 
@@ -434,15 +415,13 @@ impl State {
             return;
         };
         let key = self.rows_key(&subject);
+        // Read through the field, not `alerts_at`, so the borrow of `alert_rows` is a disjoint one.
         let all = self
             .responses
             .get(&subject.alerts_key())
             .value()
-            .and_then(|v| match v {
-                FetchValue::Alerts(a) => Some(&a[..]),
-                _ => None,
-            })
-            .unwrap_or_default();
+            .and_then(FetchValue::as_alerts)
+            .map_or(&[][..], |a| &a[..]);
         self.alert_rows.refresh(key, all, &self.alert_filter);
     }
 }

@@ -5,13 +5,11 @@ use std::fmt;
 use std::net::IpAddr;
 use std::time::Duration;
 
-use super::device::Device;
 use super::error::{ApiError, ErrorKind};
 use super::findbyip::UtcSecond;
 use super::input::{AlertId, DeviceId};
-use super::listing::{Cut, Listing};
+use super::listing::Listing;
 use super::look_back::LookBack;
-use super::model::{Alert, IpStats, RelatedIp};
 
 /// One logical request. Identical keys are coalesced by the scheduler.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -306,84 +304,6 @@ impl fmt::Display for FetchKey {
     }
 }
 
-/// A complete answer for a key (all pages joined).
-#[derive(Debug, Clone, PartialEq)]
-pub enum FetchValue {
-    /// `None`: the API answered 404, which for stats means "not seen in the org"
-    /// ([`Endpoint::not_found`]).
-    Stats(Option<IpStats>),
-    Alerts(Listing<Alert>),
-    Ips(Listing<RelatedIp>),
-    /// Boxed: a device record is several times the size of the other answers.
-    Device(Box<Device>),
-    /// findbyip's answer; a 404 is an empty list ([`Endpoint::not_found`]).
-    Devices(Listing<Device>),
-    /// One alert's record; boxed like a device.
-    Alert(Box<Alert>),
-}
-
-impl FetchValue {
-    /// Joins a later page onto this one. Stats are never paged; a later stats page replaces.
-    pub fn append(&mut self, next: FetchValue) {
-        match (self, next) {
-            (FetchValue::Alerts(a), FetchValue::Alerts(b)) => a.append(b),
-            (FetchValue::Ips(a), FetchValue::Ips(b)) => a.append(b),
-            (FetchValue::Devices(a), FetchValue::Devices(b)) => a.append(b),
-            (this, other) => *this = other,
-        }
-    }
-
-    /// Says that the walk over this list's pages stopped early, and why.
-    pub fn cut(&mut self, cut: Cut) {
-        match self {
-            FetchValue::Alerts(a) => a.cut = Some(cut),
-            FetchValue::Ips(a) => a.cut = Some(cut),
-            FetchValue::Devices(a) => a.cut = Some(cut),
-            FetchValue::Stats(_) | FetchValue::Device(_) | FetchValue::Alert(_) => {}
-        }
-    }
-
-    /// Pages read for this answer.
-    pub fn pages(&self) -> usize {
-        match self {
-            FetchValue::Alerts(a) => a.pages,
-            FetchValue::Ips(a) => a.pages,
-            FetchValue::Devices(a) => a.pages,
-            FetchValue::Stats(_) | FetchValue::Device(_) | FetchValue::Alert(_) => 1,
-        }
-    }
-
-    /// What is missing from this answer or may be, one clause each (empty when complete).
-    pub fn caveats(&self) -> Vec<String> {
-        match self {
-            FetchValue::Alerts(a) => a.caveats(),
-            FetchValue::Ips(a) => a.caveats(),
-            FetchValue::Devices(a) => a.caveats(),
-            FetchValue::Stats(_) | FetchValue::Device(_) | FetchValue::Alert(_) => Vec::new(),
-        }
-    }
-
-    /// [`Self::caveats`] in a few words each, for narrow places.
-    pub fn short_caveats(&self) -> Vec<String> {
-        match self {
-            FetchValue::Alerts(a) => a.short_caveats(),
-            FetchValue::Ips(a) => a.short_caveats(),
-            FetchValue::Devices(a) => a.short_caveats(),
-            FetchValue::Stats(_) | FetchValue::Device(_) | FetchValue::Alert(_) => Vec::new(),
-        }
-    }
-
-    /// Why the list stopped early, if it did.
-    pub fn cut_reason(&self) -> Option<&Cut> {
-        match self {
-            FetchValue::Alerts(a) => a.cut.as_ref(),
-            FetchValue::Ips(a) => a.cut.as_ref(),
-            FetchValue::Devices(a) => a.cut.as_ref(),
-            FetchValue::Stats(_) | FetchValue::Device(_) | FetchValue::Alert(_) => None,
-        }
-    }
-}
-
 /// `Endpoint::ALL` is every variant, each at its own index, in declaration order: walked
 /// through [`Endpoint::next`] at compile time.
 const _: () = {
@@ -400,6 +320,10 @@ const _: () = {
         "Endpoint::ALL lists an endpoint twice"
     );
 };
+
+mod value;
+
+pub use value::FetchValue;
 
 #[cfg(test)]
 mod tests;

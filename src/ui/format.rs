@@ -212,6 +212,16 @@ fn spans_of(row: &[(String, Style)]) -> Vec<Span<'static>> {
 /// What a pane says when it has no value to show: idle, loading, or failed.
 pub fn pending<T>(state: &State, remote: &Remote<T>, key: &FetchKey) -> Option<Vec<Line<'static>>> {
     let (tick, theme) = (state.spinner, &state.theme);
+    // Waiting out a 429 is not loading: say the pause and its countdown (DESIGN §7).
+    if let (Remote::Loading { .. }, Some(left)) = (remote, state.paused_for(key)) {
+        return Some(vec![
+            Line::styled(
+                format!("⏸ paused {} (429)", crate::text::duration(left)),
+                theme.warn(),
+            ),
+            Line::styled(format!("{key}: asked when the pause ends"), theme.muted()),
+        ]);
+    }
     match remote {
         Remote::Ready { .. } => None,
         Remote::Idle => Some(vec![Line::styled("not requested", theme.muted())]),

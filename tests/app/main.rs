@@ -9,6 +9,7 @@ mod config;
 mod devices;
 mod mouse;
 mod period;
+mod place;
 mod readme;
 mod status_bar;
 mod table_and_input;

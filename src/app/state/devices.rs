@@ -2,8 +2,8 @@
 //! and who held an internal IP at the opened alert's time (or why that is not asked).
 
 use super::State;
-use crate::app::history::Subject;
-use crate::defender::{Alert, Device, DeviceId, FetchKey, FetchValue};
+use crate::app::history::{Location, Subject};
+use crate::defender::{Alert, Device, DeviceId, FetchKey};
 
 /// Why the device that held an IP is not asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,10 +18,9 @@ pub enum Holders {
 impl State {
     /// A device's record, once loaded.
     pub fn device(&self, id: &DeviceId) -> Option<&Device> {
-        match self.remote(&FetchKey::Device(id.clone())).value()? {
-            FetchValue::Device(d) => Some(d),
-            _ => None,
-        }
+        self.remote(&FetchKey::Device(id.clone()))
+            .value()?
+            .as_device()
     }
 
     /// Who held the IP on screen at the time the analyst gave (`w`), else when the opened
@@ -30,12 +29,16 @@ impl State {
     /// event is the moment the address was in use; its creation time when the API gives no
     /// event time.
     pub fn holders_key(&self) -> Result<FetchKey, Holders> {
-        let loc = self.location().ok_or(Holders::NoAlert)?;
+        self.holders_key_at(self.location().ok_or(Holders::NoAlert)?)
+    }
+
+    /// [`Self::holders_key`] for the place `loc`.
+    pub fn holders_key_at(&self, loc: &Location) -> Result<FetchKey, Holders> {
         let ip = loc.subject.ip().ok_or(Holders::NoAlert)?;
         let at = match self.held_at.get(&ip) {
             Some(at) => *at,
             None => {
-                let alert = self.open_alert().ok_or(Holders::NoAlert)?;
+                let alert = self.alert_at(loc).ok_or(Holders::NoAlert)?;
                 alert
                     .first_event_time
                     .or(alert.alert_creation_time)
@@ -48,10 +51,7 @@ impl State {
 
     /// The devices that held an IP at a time, once loaded.
     pub fn holders(&self, key: &FetchKey) -> Option<&[Device]> {
-        match self.remote(key).value()? {
-            FetchValue::Devices(d) => Some(&d[..]),
-            _ => None,
-        }
+        Some(self.remote(key).value()?.as_devices()?)
     }
 
     /// How a place's subject reads in titles: the IP, or the device's name once loaded.
