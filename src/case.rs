@@ -6,23 +6,24 @@ use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::defender::{AlertId, DeviceId};
+use crate::defender::{AlertId, DeviceId, FetchKey};
 
-/// What a note or tag is about.
+/// What a place of the trail is about: an IP (its prevalence and alerts) or a device (its record
+/// and alerts). Either way the alerts table lists the subject's alerts and one can be opened.
+/// Stored by kind and id ([`Subject::kind`], [`Subject::id`], read back by [`Subject::parse`]):
+/// a new kind is a new arm here and in those three, and no table or report changes shape.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(tag = "kind", content = "id", rename_all = "lowercase")]
-pub enum Target {
+#[serde(rename_all = "snake_case")]
+pub enum Subject {
     Ip(IpAddr),
-    Alert(AlertId),
     Device(DeviceId),
 }
 
-impl Target {
-    /// `ip`, `alert` or `device`, as stored.
+impl Subject {
+    /// `ip` or `device`, as stored (and as the trail's JSON names the field).
     pub fn kind(&self) -> &'static str {
         match self {
             Self::Ip(_) => "ip",
-            Self::Alert(_) => "alert",
             Self::Device(_) => "device",
         }
     }
@@ -30,29 +31,141 @@ impl Target {
     pub fn id(&self) -> String {
         match self {
             Self::Ip(ip) => ip.to_string(),
-            Self::Alert(id) => id.to_string(),
             Self::Device(id) => id.to_string(),
+        }
+    }
+
+    /// Rebuilds a subject from its stored parts; `None` for anything malformed, and for a kind
+    /// this build does not know (a newer build's row is skipped, not misread).
+    pub fn parse(kind: &str, id: &str) -> Option<Self> {
+        match kind {
+            "ip" => id.parse().ok().map(Self::Ip),
+            "device" => crate::defender::parse_device_id(id).ok().map(Self::Device),
+            _ => None,
+        }
+    }
+
+    /// The answer the alerts table lists.
+    pub fn alerts_key(&self) -> FetchKey {
+        match self {
+            Self::Ip(ip) => FetchKey::IpAlerts(*ip),
+            Self::Device(id) => FetchKey::DeviceAlerts(id.clone()),
+        }
+    }
+
+    pub fn ip(&self) -> Option<IpAddr> {
+        match self {
+            Self::Ip(ip) => Some(*ip),
+            Self::Device(_) => None,
+        }
+    }
+}
+
+impl fmt::Display for Subject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Ip(ip) => write!(f, "{ip}"),
+            Self::Device(id) => write!(f, "device {id}"),
+        }
+    }
+}
+
+/// What a note or tag is about: a place's subject, or an alert. Stored and serialised as
+/// `{"kind": .., "id": ..}`, the form notes, tags and drafts have always had.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(into = "Stored", try_from = "Stored")]
+pub enum Target {
+    Place(Subject),
+    Alert(AlertId),
+}
+
+impl Target {
+    /// `ip`, `device` or `alert`, as stored.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Place(subject) => subject.kind(),
+            Self::Alert(_) => "alert",
+        }
+    }
+
+    pub fn id(&self) -> String {
+        match self {
+            Self::Place(subject) => subject.id(),
+            Self::Alert(id) => id.to_string(),
         }
     }
 
     /// Rebuilds a target from its stored parts; `None` for anything malformed.
     pub fn parse(kind: &str, id: &str) -> Option<Self> {
         match kind {
-            "ip" => id.parse().ok().map(Self::Ip),
             "alert" => crate::defender::parse_alert_id(id).ok().map(Self::Alert),
-            "device" => crate::defender::parse_device_id(id).ok().map(Self::Device),
-            _ => None,
+            _ => Subject::parse(kind, id).map(Self::Place),
         }
+    }
+}
+
+impl From<Subject> for Target {
+    fn from(subject: Subject) -> Self {
+        Self::Place(subject)
     }
 }
 
 impl fmt::Display for Target {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Ip(ip) => write!(f, "{ip}"),
+            Self::Place(subject) => subject.fmt(f),
             Self::Alert(id) => write!(f, "alert {id}"),
-            Self::Device(id) => write!(f, "device {id}"),
         }
+    }
+}
+
+/// One step of a case's trail: a place (its subject, and the alert opened there, if any), or an
+/// alert looked up on its own (`mde-triage alert`), with no subject.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Visit {
+    pub subject: Option<Subject>,
+    pub alert: Option<AlertId>,
+}
+
+impl Visit {
+    /// A place of the trail, with no alert opened.
+    pub fn place(subject: Subject) -> Self {
+        Self {
+            subject: Some(subject),
+            alert: None,
+        }
+    }
+
+    /// An alert looked up on its own.
+    pub fn alert(id: AlertId) -> Self {
+        Self {
+            subject: None,
+            alert: Some(id),
+        }
+    }
+}
+
+/// A target's stored form.
+#[derive(Serialize, Deserialize)]
+struct Stored {
+    kind: String,
+    id: String,
+}
+
+impl From<Target> for Stored {
+    fn from(t: Target) -> Self {
+        Self {
+            kind: t.kind().to_owned(),
+            id: t.id(),
+        }
+    }
+}
+
+impl TryFrom<Stored> for Target {
+    type Error = String;
+
+    fn try_from(s: Stored) -> Result<Self, String> {
+        Target::parse(&s.kind, &s.id).ok_or_else(|| format!("not a {} id: {:?}", s.kind, s.id))
     }
 }
 
@@ -97,12 +210,19 @@ mod tests {
 
     #[test]
     fn targets_round_trip_through_their_stored_parts() {
-        let ip = Target::Ip("10.0.0.1".parse().unwrap());
-        assert_eq!(Target::parse(ip.kind(), &ip.id()), Some(ip));
+        let ip = Target::Place(Subject::Ip("10.0.0.1".parse().unwrap()));
+        assert_eq!(Target::parse(ip.kind(), &ip.id()), Some(ip.clone()));
         let alert = Target::Alert(crate::defender::parse_alert_id("da1_2").unwrap());
         assert_eq!(Target::parse(alert.kind(), &alert.id()), Some(alert));
-        let device = Target::Device(crate::defender::parse_device_id("ws-fin-07").unwrap());
+        let device = Target::Place(Subject::Device(
+            crate::defender::parse_device_id("ws-fin-07").unwrap(),
+        ));
         assert_eq!(Target::parse(device.kind(), &device.id()), Some(device));
+        // The stored JSON form of drafts is unchanged.
+        let json = serde_json::to_string(&ip).unwrap();
+        assert_eq!(json, r#"{"kind":"ip","id":"10.0.0.1"}"#);
+        assert_eq!(serde_json::from_str::<Target>(&json).unwrap(), ip);
+        assert!(serde_json::from_str::<Target>(r#"{"kind":"ip","id":"x"}"#).is_err());
         assert_eq!(Target::parse("ip", "not an ip"), None);
         assert_eq!(Target::parse("device", ".hidden"), None);
         assert_eq!(Target::parse("user", "x"), None);

@@ -23,7 +23,7 @@ use chrono::{DateTime, TimeZone as _, Utc};
 use rusqlite::{Connection, ErrorCode, OpenFlags};
 
 pub use crate::case::SavedCase;
-pub use cases::{CaseError, CaseId, CaseMeta, CaseSummary, Visit};
+pub use cases::{CaseError, CaseId, CaseMeta, CaseSummary, TrailStep};
 pub use journal::{Health, Journal, Write, Writer};
 pub use ledger::StoreLedger;
 pub use memory::StoreMemory;

@@ -60,12 +60,11 @@ pub fn selected_target(state: &State) -> Option<Target> {
         Focus::Ips => {
             let id = loc.alert.as_ref()?;
             let ip = state.related_ips_of(id)?.get(loc.ip_row)?.addr()?;
-            Some(Target::Ip(ip))
+            Some(Target::Place(Subject::Ip(ip)))
         }
         Focus::Input | Focus::Details => Some(match (&loc.alert, &loc.subject) {
             (Some(id), _) => Target::Alert(id.clone()),
-            (None, Subject::Ip(ip)) => Target::Ip(*ip),
-            (None, Subject::Device(id)) => Target::Device(id.clone()),
+            (None, subject) => Target::Place(subject.clone()),
         }),
     }
 }

@@ -4,42 +4,8 @@ use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::defender::{AlertId, DeviceId, FetchKey};
-
-/// What a place is about: an IP (its prevalence and alerts) or a device (its record and
-/// alerts). Either way the alerts table lists the subject's alerts and one can be opened.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Subject {
-    Ip(IpAddr),
-    Device(DeviceId),
-}
-
-impl Subject {
-    /// The answer the alerts table lists.
-    pub fn alerts_key(&self) -> FetchKey {
-        match self {
-            Self::Ip(ip) => FetchKey::IpAlerts(*ip),
-            Self::Device(id) => FetchKey::DeviceAlerts(id.clone()),
-        }
-    }
-
-    pub fn ip(&self) -> Option<IpAddr> {
-        match self {
-            Self::Ip(ip) => Some(*ip),
-            Self::Device(_) => None,
-        }
-    }
-}
-
-impl std::fmt::Display for Subject {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Ip(ip) => write!(f, "{ip}"),
-            Self::Device(id) => write!(f, "device {id}"),
-        }
-    }
-}
+pub use crate::case::Subject;
+use crate::defender::{AlertId, DeviceId};
 
 /// One place in the trail: an IP or a device, and the alert opened from its list, if any.
 /// Saved trails from before devices (`{"ip": ..}`) read as they were: the subject is

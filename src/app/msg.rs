@@ -70,12 +70,7 @@ pub enum Cmd {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Record {
     /// A new place in the trail.
-    /// `device`: a device's page, or the device whose alert was opened.
-    Visit {
-        ip: Option<String>,
-        alert: Option<String>,
-        device: Option<String>,
-    },
+    Visit(crate::case::Visit),
     /// Where the console is: the trail with its cursor, as JSON.
     Trail(String),
     /// The note being typed (JSON of [`super::NoteDraft`]), or none.

@@ -69,15 +69,10 @@ fn pivot_to_selected_ip(state: &mut State, cmds: &mut Vec<Cmd>) {
 /// Visits a new place and asks for what it shows.
 pub(super) fn go(state: &mut State, loc: Location, cmds: &mut Vec<Cmd>) {
     let before = state.visible_keys();
-    let device = match &loc.subject {
-        Subject::Device(id) => Some(id.to_string()),
-        Subject::Ip(_) => None,
-    };
-    let visit = Record::Visit {
-        ip: loc.subject.ip().map(|ip| ip.to_string()),
-        alert: loc.alert.as_ref().map(ToString::to_string),
-        device,
-    };
+    let visit = Record::Visit(crate::case::Visit {
+        subject: Some(loc.subject.clone()),
+        alert: loc.alert.clone(),
+    });
     if state.history.visit(loc) && state.case.is_some() {
         cmds.push(Cmd::Record(visit));
     }

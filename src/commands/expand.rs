@@ -11,6 +11,7 @@ mod plan;
 mod progress;
 mod walk;
 
+use crate::case::{Subject, Visit};
 use std::io::Write as _;
 use std::net::IpAddr;
 use std::time::Duration;
@@ -223,8 +224,13 @@ pub async fn run(
         options,
         |node| {
             match node {
-                Node::Ip { ip, .. } => rec.visit(Some(ip.to_string()), None),
-                Node::Alert { alert, .. } => rec.visit(None, Some(alert.clone())),
+                Node::Ip { ip, .. } => rec.visit(Visit::place(Subject::Ip(*ip))),
+                // The walk only reaches alerts by ids the API accepted.
+                Node::Alert { alert, .. } => {
+                    if let Ok(id) = crate::defender::parse_alert_id(alert) {
+                        rec.visit(Visit::alert(id));
+                    }
+                }
                 // A case's trail holds IPs and alerts; the device's line is on stdout.
                 Node::Device { .. } => {}
             }

@@ -1,6 +1,7 @@
 //! `ip` and `alert`: one answer for scripts, as a table or as JSON with a stable shape
 //! (`device` and `ip --devices-at` are in `device.rs`).
 
+use crate::case::{Subject, Visit};
 use std::collections::HashMap;
 use std::io::Write as _;
 use std::net::IpAddr;
@@ -63,7 +64,7 @@ pub async fn ip(
     drop(fetch);
     let from_cache = say_cached(settings, cached_at);
     for f in &targets {
-        rec.visit(Some(f.ip.to_string()), None);
+        rec.visit(Visit::place(Subject::Ip(f.ip)));
     }
     rec.finish();
     // The table says it came from the cache offline; JSON keeps its shape (stderr says it).
@@ -187,7 +188,7 @@ pub async fn alert(settings: &Settings, raw: &str, json: bool) -> Result<(), Fai
     };
     drop(fetch);
     let from_cache = say_cached(settings, cached_at);
-    rec.visit(None, Some(id.to_string()));
+    rec.visit(Visit::alert(id.clone()));
     rec.finish();
     let (device, device_failure) = device::DeviceOfAlert::of(device_key, device_answer);
     let caveats = ListCaveats::of(&ips, &format!("IPs of alert {id}"));

@@ -194,13 +194,11 @@ impl Recording {
     }
 
     /// Adds a step to the case's trail, if one is being recorded.
-    pub fn visit(&self, ip: Option<String>, alert: Option<String>) {
+    pub fn visit(&self, visit: crate::case::Visit) {
         if let (Some(case), Some(journal)) = (self.case, self.db.journal()) {
             journal.send(crate::store::Write::Visit {
                 case,
-                ip,
-                alert,
-                device: None,
+                visit,
                 at: Utc::now(),
             });
         }

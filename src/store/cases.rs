@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension as _, params};
 
 use super::{Store, from_ms, to_ms};
-use crate::case::{Note, SavedCase, Target};
+use crate::case::{Note, SavedCase, Subject, Target, Visit};
 use crate::defender::Endpoint;
 
 /// A case's row id.
@@ -22,14 +22,12 @@ pub struct CaseMeta {
     pub tenant_id: Option<String>,
 }
 
-/// One step of a case's trail: `(time, ip, alert, device)`; no IP for an alert looked up on its
-/// own or opened from a device's page, a device for a device's page.
-pub type Visit = (
-    DateTime<Utc>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-);
+/// One step of a case's trail as stored: when, and where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrailStep {
+    pub at: DateTime<Utc>,
+    pub visit: Visit,
+}
 
 /// One line of `mde-triage cases`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -135,30 +133,69 @@ impl Store {
         Ok(())
     }
 
+    /// Adds a step to the trail: the place by its kind and id, so a new kind of place needs no
+    /// new column.
     pub fn record_visit(
         &self,
         case: CaseId,
-        (ip, alert, device): (Option<&str>, Option<&str>, Option<&str>),
+        visit: &Visit,
         at: DateTime<Utc>,
     ) -> rusqlite::Result<()> {
+        let (kind, id) = match &visit.subject {
+            Some(s) => (Some(s.kind()), Some(s.id())),
+            None => (None, None),
+        };
+        let alert = visit.alert.as_ref().map(ToString::to_string);
         self.conn
             .prepare_cached(
-                "INSERT INTO visits (case_id, at_ms, ip, alert, device) \
+                "INSERT INTO visits (case_id, at_ms, kind, subject, alert) \
                  VALUES (?1, ?2, ?3, ?4, ?5)",
             )?
-            .execute(params![case.0, to_ms(at), ip, alert, device])?;
+            .execute(params![case.0, to_ms(at), kind, id, alert])?;
         self.touch(case, at)
     }
 
-    /// The trail in visit order: `(time, ip, alert)`.
-    pub fn visits(&self, case: CaseId) -> rusqlite::Result<Vec<Visit>> {
+    /// The trail in visit order. A step this build cannot read (a kind from a newer build) is
+    /// left out and logged, never misread.
+    pub fn visits(&self, case: CaseId) -> rusqlite::Result<Vec<TrailStep>> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT at_ms, ip, alert, device FROM visits WHERE case_id = ?1 ORDER BY id",
+            "SELECT at_ms, kind, subject, alert FROM visits WHERE case_id = ?1 ORDER BY id",
         )?;
         let rows = stmt.query_map([case.0], |r| {
-            Ok((from_ms(r.get(0)?), r.get(1)?, r.get(2)?, r.get(3)?))
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, Option<String>>(1)?,
+                r.get::<_, Option<String>>(2)?,
+                r.get::<_, Option<String>>(3)?,
+            ))
         })?;
-        rows.collect()
+        let mut out = Vec::new();
+        for row in rows {
+            let (at, kind, id, alert) = row?;
+            let subject = match (kind, id) {
+                (Some(kind), Some(id)) => match Subject::parse(&kind, &id) {
+                    Some(s) => Some(s),
+                    None => {
+                        tracing::warn!(kind, "a step of the trail this build cannot read");
+                        continue;
+                    }
+                },
+                _ => None,
+            };
+            let alert = match alert.map(|a| crate::defender::parse_alert_id(&a)) {
+                Some(Ok(id)) => Some(id),
+                Some(Err(_)) => {
+                    tracing::warn!("a step of the trail names an alert id the API refuses");
+                    continue;
+                }
+                None => None,
+            };
+            out.push(TrailStep {
+                at: from_ms(at),
+                visit: Visit { subject, alert },
+            });
+        }
+        Ok(out)
     }
 
     pub fn save_trail(&self, case: CaseId, trail: &str) -> rusqlite::Result<()> {

@@ -32,9 +32,7 @@ pub enum Write {
     },
     Visit {
         case: CaseId,
-        ip: Option<String>,
-        alert: Option<String>,
-        device: Option<String>,
+        visit: crate::case::Visit,
         at: DateTime<Utc>,
     },
     Trail {
@@ -259,17 +257,7 @@ impl Store {
                 case,
                 sent,
             } => self.log_call(scope, *endpoint, *at, *case, *sent),
-            Write::Visit {
-                case,
-                ip,
-                alert,
-                device,
-                at,
-            } => self.record_visit(
-                *case,
-                (ip.as_deref(), alert.as_deref(), device.as_deref()),
-                *at,
-            ),
+            Write::Visit { case, visit, at } => self.record_visit(*case, visit, *at),
             Write::Trail { case, json } => self.save_trail(*case, json),
             Write::Draft { case, json } => self.save_draft(*case, json.as_deref()),
             Write::Note {
@@ -299,7 +287,7 @@ mod tests {
     fn note(case: CaseId, text: &str) -> Write {
         Write::Note {
             case,
-            target: Target::Ip("10.0.0.1".parse().unwrap()),
+            target: Target::Place(crate::case::Subject::Ip("10.0.0.1".parse().unwrap())),
             text: text.into(),
             at: Utc::now(),
         }

@@ -1,14 +1,22 @@
-//! Gathers a case from the database into a [`CaseReport`]: the trail, and for every IP and
-//! alert in it the latest cached answer with its age, tags and notes.
+//! Gathers a case from the database into a [`CaseReport`]: the trail, and for every place and
+//! alert in it the latest cached answer with its age, tags and notes. One loop over the case's
+//! targets, one arm per kind: a new kind of place is pointed at by the compiler here.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 
-use super::{CaseId, Store};
-use crate::case::Target;
-use crate::defender::{Alert, FetchKey, FetchValue, parse_alert_id};
+use super::{CaseId, Store, TrailStep};
+use crate::case::{Subject, Target};
+use crate::defender::{Alert, AlertId, DeviceId, FetchKey};
 use crate::report::{
     AlertEntry, CaseReport, Dated, DeviceEntry, EndpointCalls, IpEntry, Note, PeriodStats, Step,
 };
+
+/// A target's tags and notes in this case.
+struct Marks {
+    tags: Vec<String>,
+    notes: Vec<Note>,
+}
 
 impl Store {
     pub fn case_report(&self, case: CaseId) -> rusqlite::Result<CaseReport> {
@@ -17,142 +25,58 @@ impl Store {
         let notes = self.notes(case)?;
         let tags = self.tags(case)?;
 
-        // IPs and alerts in order of first appearance: the trail, then anything only noted or
-        // tagged.
-        let mut ip_order: Vec<String> = Vec::new();
-        let mut alert_order: Vec<String> = Vec::new();
-        let mut device_order: Vec<String> = Vec::new();
-        let push = |list: &mut Vec<String>, id: &str| {
-            if !list.iter().any(|x| x == id) {
-                list.push(id.to_owned());
-            }
-        };
-        for (_, ip, alert, device) in &visits {
-            if let Some(ip) = ip {
-                push(&mut ip_order, ip);
-            }
-            if let Some(a) = alert {
-                push(&mut alert_order, a);
-            }
-            if let Some(d) = device {
-                push(&mut device_order, d);
-            }
-        }
-        for target in notes
+        // Every target in order of first appearance: the trail, then anything only noted or
+        // tagged. Places come before alerts, whose fields are read from the places' lists.
+        let mut order: Vec<Target> = Vec::new();
+        let trail = visits.iter().flat_map(|s| {
+            let place = s.visit.subject.clone().map(Target::Place);
+            place
+                .into_iter()
+                .chain(s.visit.alert.clone().map(Target::Alert))
+        });
+        let marked = notes
             .iter()
             .map(|(t, _)| t)
-            .chain(tags.iter().map(|(t, _)| t))
-        {
-            match target {
-                Target::Ip(ip) => push(&mut ip_order, &ip.to_string()),
-                Target::Alert(id) => push(&mut alert_order, id.as_str()),
-                Target::Device(id) => push(&mut device_order, id.as_str()),
+            .chain(tags.iter().map(|(t, _)| t));
+        for target in trail.chain(marked.cloned()) {
+            if !order.contains(&target) {
+                order.push(target);
             }
         }
+        order.sort_by_key(|t| matches!(t, Target::Alert(_)));
 
-        let notes_of = |t: &Target| -> Vec<Note> {
-            notes
+        let marks = |t: &Target| Marks {
+            tags: tags
+                .iter()
+                .filter(|(x, _)| x == t)
+                .map(|(_, tag)| tag.clone())
+                .collect(),
+            notes: notes
                 .iter()
                 .filter(|(x, _)| x == t)
                 .map(|(_, n)| Note {
                     at: n.at,
                     text: n.text.clone(),
                 })
-                .collect()
-        };
-        let tags_of = |t: &Target| -> Vec<String> {
-            tags.iter()
-                .filter(|(x, _)| x == t)
-                .map(|(_, tag)| tag.clone())
-                .collect()
+                .collect(),
         };
 
+        let scope = meta.scope.as_str();
         let mut known_alerts: HashMap<String, Alert> = HashMap::new();
-        let mut ips = Vec::new();
-        for ip_text in &ip_order {
-            let Ok(ip) = ip_text.parse() else { continue };
-            // Each period the analyst looked at, freshest first.
-            let stats: Vec<PeriodStats> = self
-                .cached_periods(&meta.scope, ip)?
-                .into_iter()
-                .map(|(look_back, value, as_of)| PeriodStats {
-                    look_back,
-                    stats: Dated {
-                        value,
-                        as_of,
-                        caveats: Vec::new(),
-                    },
-                })
-                .collect();
-            let alerts = match self.response(&meta.scope, &FetchKey::IpAlerts(ip))? {
-                Some((FetchValue::Alerts(mut a), as_of)) => {
-                    crate::defender::model::newest_first(&mut a);
-                    for alert in &a {
-                        known_alerts
-                            .entry(alert.id.clone())
-                            .or_insert_with(|| alert.clone());
-                    }
-                    Some(Dated {
-                        caveats: a.caveats(),
-                        value: a.items,
-                        as_of,
-                    })
+        let (mut ips, mut alerts, mut devices) = (Vec::new(), Vec::new(), Vec::new());
+        for target in &order {
+            let marks = marks(target);
+            match target {
+                Target::Place(Subject::Ip(ip)) => {
+                    ips.push(self.ip_entry(scope, *ip, marks, &mut known_alerts)?)
                 }
-                _ => None,
-            };
-            let target = Target::Ip(ip);
-            ips.push(IpEntry {
-                ip: ip_text.clone(),
-                stats,
-                alerts,
-                tags: tags_of(&target),
-                notes: notes_of(&target),
-            });
-        }
-
-        let mut alerts = Vec::new();
-        for id_text in &alert_order {
-            let Ok(id) = parse_alert_id(id_text) else {
-                continue;
-            };
-            let related = match self.response(&meta.scope, &FetchKey::AlertIps(id.clone()))? {
-                Some((FetchValue::Ips(list), as_of)) => Some(Dated {
-                    caveats: list.caveats(),
-                    value: list.items.into_iter().map(|i| i.id).collect(),
-                    as_of,
-                }),
-                _ => None,
-            };
-            let target = Target::Alert(id);
-            alerts.push(AlertEntry {
-                id: id_text.clone(),
-                alert: known_alerts.get(id_text).cloned(),
-                ips: related,
-                tags: tags_of(&target),
-                notes: notes_of(&target),
-            });
-        }
-
-        let mut devices = Vec::new();
-        for id_text in &device_order {
-            let Ok(id) = crate::defender::parse_device_id(id_text) else {
-                continue;
-            };
-            let device = match self.response(&meta.scope, &FetchKey::Device(id.clone()))? {
-                Some((FetchValue::Device(d), as_of)) => Some(Dated {
-                    value: *d,
-                    as_of,
-                    caveats: Vec::new(),
-                }),
-                _ => None,
-            };
-            let target = Target::Device(id);
-            devices.push(DeviceEntry {
-                id: id_text.clone(),
-                device,
-                tags: tags_of(&target),
-                notes: notes_of(&target),
-            });
+                Target::Place(Subject::Device(id)) => {
+                    devices.push(self.device_entry(scope, id, marks)?)
+                }
+                Target::Alert(id) => {
+                    alerts.push(self.alert_entry(scope, id, &known_alerts, marks)?)
+                }
+            }
         }
 
         Ok(CaseReport {
@@ -162,15 +86,7 @@ impl Store {
             tenant_id: meta.tenant_id,
             api_host: meta.api_host,
             portal: meta.portal,
-            path: visits
-                .into_iter()
-                .map(|(at, ip, alert, device)| Step {
-                    at,
-                    ip,
-                    alert,
-                    device,
-                })
-                .collect(),
+            path: visits.iter().map(step).collect(),
             ips,
             alerts,
             devices,
@@ -186,13 +102,123 @@ impl Store {
                 .collect(),
         })
     }
+
+    /// An IP: its prevalence over each period the analyst looked at (freshest first) and its
+    /// alerts, whose fields the alerts of the case are read from.
+    fn ip_entry(
+        &self,
+        scope: &str,
+        ip: IpAddr,
+        Marks { tags, notes }: Marks,
+        known_alerts: &mut HashMap<String, Alert>,
+    ) -> rusqlite::Result<IpEntry> {
+        let stats = self
+            .cached_periods(scope, ip)?
+            .into_iter()
+            .map(|(look_back, value, as_of)| PeriodStats {
+                look_back,
+                stats: Dated {
+                    value,
+                    as_of,
+                    caveats: Vec::new(),
+                },
+            })
+            .collect();
+        let alerts = match self.response(scope, &FetchKey::IpAlerts(ip))? {
+            Some((value, as_of)) => value.into_alerts().map(|mut a| {
+                crate::defender::model::newest_first(&mut a);
+                for alert in &a {
+                    known_alerts
+                        .entry(alert.id.clone())
+                        .or_insert_with(|| alert.clone());
+                }
+                Dated {
+                    caveats: a.caveats(),
+                    value: a.items,
+                    as_of,
+                }
+            }),
+            None => None,
+        };
+        Ok(IpEntry {
+            ip: ip.to_string(),
+            stats,
+            alerts,
+            tags,
+            notes,
+        })
+    }
+
+    /// A device: its record as last cached.
+    fn device_entry(
+        &self,
+        scope: &str,
+        id: &DeviceId,
+        Marks { tags, notes }: Marks,
+    ) -> rusqlite::Result<DeviceEntry> {
+        let device = match self.response(scope, &FetchKey::Device(id.clone()))? {
+            Some((value, as_of)) => value.into_device().map(|value| Dated {
+                value,
+                as_of,
+                caveats: Vec::new(),
+            }),
+            None => None,
+        };
+        Ok(DeviceEntry {
+            id: id.to_string(),
+            device,
+            tags,
+            notes,
+        })
+    }
+
+    /// An alert: its fields from whichever place's list held it, and its related IPs.
+    fn alert_entry(
+        &self,
+        scope: &str,
+        id: &AlertId,
+        known_alerts: &HashMap<String, Alert>,
+        Marks { tags, notes }: Marks,
+    ) -> rusqlite::Result<AlertEntry> {
+        let ips = match self.response(scope, &FetchKey::AlertIps(id.clone()))? {
+            Some((value, as_of)) => value.into_ips().map(|list| Dated {
+                caveats: list.caveats(),
+                value: list.items.into_iter().map(|i| i.id).collect(),
+                as_of,
+            }),
+            None => None,
+        };
+        Ok(AlertEntry {
+            id: id.to_string(),
+            alert: known_alerts.get(id.as_str()).cloned(),
+            ips,
+            tags,
+            notes,
+        })
+    }
+}
+
+/// A step of the trail as the report's contract names it: the place under its kind's field.
+fn step(s: &TrailStep) -> Step {
+    let (mut ip, mut device) = (None, None);
+    match &s.visit.subject {
+        Some(Subject::Ip(a)) => ip = Some(a.to_string()),
+        Some(Subject::Device(id)) => device = Some(id.to_string()),
+        None => {}
+    }
+    Step {
+        at: s.at,
+        ip,
+        alert: s.visit.alert.as_ref().map(ToString::to_string),
+        device,
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use chrono::{TimeZone as _, Utc};
 
-    use crate::case::Target;
+    use crate::case::{Subject, Target, Visit};
     use crate::defender::{Device, FetchKey, FetchValue, parse_device_id};
     use crate::report::{Format, render};
     use crate::store::{CaseMeta, Store};
@@ -212,9 +238,13 @@ mod tests {
         };
         let case = store.open_case("INC-7", &meta, at).unwrap();
         let id = "4f1e0c9a3b7d2e8f6a5c1b9d0e3f7a2c4b6d8e0f";
-        let target = Target::Device(parse_device_id(id).unwrap());
+        let target = Target::Place(Subject::Device(parse_device_id(id).unwrap()));
         store
-            .record_visit(case, (None, None, Some(id)), at)
+            .record_visit(
+                case,
+                &Visit::place(Subject::Device(parse_device_id(id).unwrap())),
+                at,
+            )
             .unwrap();
         store
             .add_note(case, &target, "isolated at 11:45", at)

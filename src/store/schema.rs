@@ -169,6 +169,56 @@ const MIGRATIONS: &[&str] = &[
     DROP TABLE tags;
     ALTER TABLE tags_v4 RENAME TO tags;
     "#,
+    // 5: places by kind and id. A visit names its place's kind (`Subject::kind`) and id, or
+    // none for an alert looked up on its own; notes and tags take any kind. No CHECK lists a
+    // kind any more: the code reads rows through `Subject::parse`/`Target::parse`, which skip
+    // a kind they do not know, so a new kind of place needs no rebuild. Rows kept; builds up
+    // to 4 never wrote a visit with both an IP and a device.
+    r#"
+    CREATE TABLE visits_v5 (
+        id      INTEGER PRIMARY KEY,
+        case_id INTEGER NOT NULL REFERENCES cases (id) ON DELETE CASCADE,
+        at_ms   INTEGER NOT NULL,
+        kind    TEXT,                  -- the place's kind; null for an alert on its own
+        subject TEXT,                  -- the place's id
+        alert   TEXT,                  -- the alert opened there, if any
+        CHECK ((kind IS NULL) = (subject IS NULL)),
+        CHECK (subject IS NOT NULL OR alert IS NOT NULL)
+    );
+    INSERT INTO visits_v5 (id, case_id, at_ms, kind, subject, alert)
+        SELECT id, case_id, at_ms,
+               CASE WHEN ip IS NOT NULL THEN 'ip' WHEN device IS NOT NULL THEN 'device' END,
+               coalesce(ip, device), alert
+          FROM visits;
+    DROP TABLE visits;
+    ALTER TABLE visits_v5 RENAME TO visits;
+    CREATE INDEX visits_by_case ON visits (case_id, id);
+
+    CREATE TABLE notes_v5 (
+        id      INTEGER PRIMARY KEY,
+        case_id INTEGER NOT NULL REFERENCES cases (id) ON DELETE CASCADE,
+        kind    TEXT NOT NULL,         -- Target::kind
+        target  TEXT NOT NULL,
+        at_ms   INTEGER NOT NULL,
+        text    TEXT NOT NULL
+    );
+    INSERT INTO notes_v5 SELECT id, case_id, kind, target, at_ms, text FROM notes;
+    DROP TABLE notes;
+    ALTER TABLE notes_v5 RENAME TO notes;
+    CREATE INDEX notes_by_case ON notes (case_id, id);
+
+    CREATE TABLE tags_v5 (
+        case_id INTEGER NOT NULL REFERENCES cases (id) ON DELETE CASCADE,
+        kind    TEXT NOT NULL,
+        target  TEXT NOT NULL,
+        tag     TEXT NOT NULL,
+        at_ms   INTEGER NOT NULL,
+        PRIMARY KEY (case_id, kind, target, tag)
+    ) WITHOUT ROWID;
+    INSERT INTO tags_v5 SELECT case_id, kind, target, tag, at_ms FROM tags;
+    DROP TABLE tags;
+    ALTER TABLE tags_v5 RENAME TO tags;
+    "#,
 ];
 
 /// The schema version this build writes.
@@ -204,6 +254,18 @@ pub fn inspect(conn: &Connection) -> rusqlite::Result<Found> {
     })
 }
 
+/// Makes an empty file into one of schema `version` exactly as the build that wrote that version
+/// left it: the start of every test of a migration from an older file.
+pub fn create_as_of(conn: &mut Connection, version: usize) -> rusqlite::Result<()> {
+    let tx = conn.transaction()?;
+    for (i, sql) in MIGRATIONS.iter().take(version).enumerate() {
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", i as i64 + 1)?;
+    }
+    tx.pragma_update(None, "application_id", APPLICATION_ID)?;
+    tx.commit()
+}
+
 /// Brings an empty or older file to the latest schema, all steps in one transaction: a crash
 /// halfway leaves the file as it was.
 pub fn migrate(conn: &mut Connection, from: i64) -> rusqlite::Result<()> {
@@ -222,214 +284,4 @@ pub fn migrate(conn: &mut Connection, from: i64) -> rusqlite::Result<()> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::defender::LookBack;
-
-    #[test]
-    fn a_file_of_the_first_schema_migrates_and_keeps_its_rows() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("old.db");
-        {
-            // The file as the build before the ledger left it.
-            let conn = Connection::open(&path).unwrap();
-            conn.execute_batch(MIGRATIONS[0]).unwrap();
-            conn.pragma_update(None, "user_version", 1).unwrap();
-            conn.pragma_update(None, "application_id", APPLICATION_ID)
-                .unwrap();
-            conn.execute(
-                "INSERT INTO calls (scope, endpoint, at_ms) VALUES ('s', 'stats', 1)",
-                [],
-            )
-            .unwrap();
-            assert_eq!(inspect(&conn).unwrap(), Found::Ours(1));
-        }
-        let store = crate::store::Store::open(&path).unwrap().store;
-        assert_eq!(inspect(&store.conn).unwrap(), Found::Ours(latest()));
-        assert!(latest() >= 2);
-        let calls: i64 = store
-            .conn
-            .query_row("SELECT count(*) FROM calls", [], |r| r.get(0))
-            .unwrap();
-        assert_eq!(calls, 1, "the call log survives the migration");
-        for table in ["admissions", "pauses", "processes"] {
-            let n: i64 = store
-                .conn
-                .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
-                .unwrap();
-            assert_eq!(n, 0, "{table} exists and starts empty");
-        }
-    }
-
-    #[test]
-    fn a_file_of_the_second_schema_keeps_its_cache_call_log_and_case_calls() {
-        use crate::defender::{Endpoint, FetchKey, FetchValue, Listing, parse_alert_id};
-        use crate::store::cache::encode;
-
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("v2.db");
-        let now = chrono::Utc::now();
-        let ip = "192.0.2.1".parse().unwrap();
-        let alert = parse_alert_id("da1_2").unwrap();
-        let ips = encode(&FetchValue::Ips(Listing::of(Vec::new()))).unwrap();
-        let alerts = encode(&FetchValue::Alerts(Listing::of(Vec::new()))).unwrap();
-        {
-            // The file as builds up to 2 left it: rows keyed by the screen label.
-            let conn = Connection::open(&path).unwrap();
-            conn.execute_batch(MIGRATIONS[0]).unwrap();
-            conn.execute_batch(MIGRATIONS[1]).unwrap();
-            conn.pragma_update(None, "user_version", 2).unwrap();
-            conn.pragma_update(None, "application_id", APPLICATION_ID)
-                .unwrap();
-            let ms = crate::store::to_ms(now);
-            let insert = "INSERT INTO responses (scope, endpoint, subject, body, fetched_ms)
-                          VALUES ('s', ?1, ?2, ?3, ?4)";
-            conn.execute(insert, rusqlite::params!["stats", "192.0.2.1", "null", ms])
-                .unwrap();
-            conn.execute(
-                insert,
-                rusqlite::params!["ip-alerts", "192.0.2.1", alerts, ms],
-            )
-            .unwrap();
-            conn.execute(insert, rusqlite::params!["alert-ips", "da1_2", ips, ms])
-                .unwrap();
-            for label in ["stats", "ip-alerts", "ip-alerts", "alert-ips"] {
-                conn.execute(
-                    "INSERT INTO calls (scope, endpoint, at_ms) VALUES ('s', ?1, ?2)",
-                    rusqlite::params![label, ms],
-                )
-                .unwrap();
-            }
-            conn.execute_batch(
-                "INSERT INTO cases (id, name, scope, api_host, portal, created_ms, updated_ms)
-                 VALUES (7, 'c', 's', 'h', 'p', 0, 0);
-                 INSERT INTO case_calls (case_id, endpoint, calls)
-                 VALUES (7, 'stats', 1), (7, 'ip-alerts', 2), (7, 'alert-ips', 3);",
-            )
-            .unwrap();
-        }
-        let store = crate::store::Store::open(&path).unwrap().store;
-        assert_eq!(inspect(&store.conn).unwrap(), Found::Ours(latest()));
-
-        for key in [
-            FetchKey::IpStats(ip, LookBack::MONTH),
-            FetchKey::IpAlerts(ip),
-            FetchKey::AlertIps(alert),
-        ] {
-            let hit = store.response("s", &key).unwrap();
-            assert!(hit.is_some(), "the cached {key} survives the migration");
-        }
-        let mut calls: Vec<Endpoint> = store
-            .calls_since("s", now - chrono::Duration::minutes(1))
-            .unwrap()
-            .into_iter()
-            .map(|(e, _)| e)
-            .collect();
-        calls.sort();
-        assert_eq!(
-            calls,
-            [
-                Endpoint::IpStats,
-                Endpoint::IpAlerts,
-                Endpoint::IpAlerts,
-                Endpoint::AlertIps
-            ],
-            "the call log survives the migration"
-        );
-        let mut spent = store.case_calls(crate::store::CaseId(7)).unwrap();
-        spent.retain(|(_, n)| *n > 0);
-        assert_eq!(
-            spent,
-            [
-                (Endpoint::IpStats, 1),
-                (Endpoint::IpAlerts, 2),
-                (Endpoint::AlertIps, 3)
-            ],
-            "a case's calls survive the migration"
-        );
-        let labelled: i64 = store
-            .conn
-            .query_row(
-                "SELECT (SELECT count(*) FROM responses WHERE endpoint LIKE '%-%' OR endpoint = 'stats')
-                      + (SELECT count(*) FROM calls WHERE endpoint LIKE '%-%' OR endpoint = 'stats')",
-                [],
-                |r| r.get(0),
-            )
-            .unwrap();
-        assert_eq!(labelled, 0, "no row is left under a screen label");
-    }
-
-    /// Consoles started together on a new data directory: each opens the one file, none
-    /// finds it foreign or busy and moves it aside. Before the marks were read in one
-    /// transaction, about 4 in 100 rounds of six openers lost the file this way.
-    #[test]
-    fn openers_racing_on_a_new_file_all_get_the_same_database() {
-        for round in 0..25 {
-            let dir = tempfile::tempdir().unwrap();
-            let path = dir.path().join(crate::store::FILE_NAME);
-            std::thread::scope(|s| {
-                let openers: Vec<_> = (0..6)
-                    .map(|_| s.spawn(|| crate::store::Store::open(&path)))
-                    .collect();
-                for opener in openers {
-                    let opened = opener.join().unwrap();
-                    let opened = opened.unwrap_or_else(|e| panic!("round {round}: {e}"));
-                    assert_eq!(opened.warning, None, "round {round}");
-                }
-            });
-            let names: Vec<String> = std::fs::read_dir(dir.path())
-                .unwrap()
-                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-                .filter(|n| !n.ends_with("-wal") && !n.ends_with("-shm"))
-                .collect();
-            assert_eq!(names, [crate::store::FILE_NAME], "round {round}");
-        }
-    }
-
-    /// A file of schema 3 (before devices in cases): its visits, notes and tags survive the
-    /// rebuild, and the tables now take a device.
-    #[test]
-    fn a_file_of_schema_3_keeps_its_case_rows_and_takes_devices() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("v3.db");
-        {
-            let mut conn = Connection::open(&path).unwrap();
-            let tx = conn.transaction().unwrap();
-            for (i, sql) in MIGRATIONS.iter().take(3).enumerate() {
-                tx.execute_batch(sql).unwrap();
-                tx.pragma_update(None, "user_version", i as i64 + 1)
-                    .unwrap();
-            }
-            tx.pragma_update(None, "application_id", APPLICATION_ID)
-                .unwrap();
-            tx.execute_batch(
-                "INSERT INTO cases (id, name, scope, api_host, portal, created_ms, updated_ms)
-                     VALUES (1, 'INC-1', 's', 'api', 'https://p', 1, 1);
-                 INSERT INTO visits (case_id, at_ms, ip, alert) VALUES (1, 2, '10.0.0.1', NULL);
-                 INSERT INTO notes (case_id, kind, target, at_ms, text)
-                     VALUES (1, 'ip', '10.0.0.1', 3, 'seen twice');
-                 INSERT INTO tags (case_id, kind, target, tag, at_ms)
-                     VALUES (1, 'ip', '10.0.0.1', 'benign', 4);",
-            )
-            .unwrap();
-            tx.commit().unwrap();
-        }
-        let store = crate::store::Store::open(&path).unwrap().store;
-        let case = crate::store::CaseId(1);
-        assert_eq!(store.visits(case).unwrap().len(), 1);
-        assert_eq!(store.notes(case).unwrap().len(), 1);
-        assert_eq!(store.tags(case).unwrap().len(), 1);
-        let device = crate::case::Target::Device(crate::defender::parse_device_id("ws-1").unwrap());
-        let at = crate::store::from_ms(5);
-        store.add_note(case, &device, "isolated", at).unwrap();
-        store
-            .set_tag(case, &device, "compromised", true, at)
-            .unwrap();
-        store
-            .record_visit(case, (None, None, Some("ws-1")), at)
-            .unwrap();
-        assert_eq!(store.notes(case).unwrap().len(), 2);
-        assert_eq!(store.tags(case).unwrap().len(), 2);
-        assert_eq!(store.visits(case).unwrap()[1].3.as_deref(), Some("ws-1"));
-    }
-}
+mod tests;

@@ -23,13 +23,7 @@ impl Recorder {
     pub fn record(&self, record: Record) {
         let (case, at) = (self.case, Utc::now());
         self.journal.send(match record {
-            Record::Visit { ip, alert, device } => Write::Visit {
-                case,
-                ip,
-                alert,
-                device,
-                at,
-            },
+            Record::Visit(visit) => Write::Visit { case, visit, at },
             Record::Trail(json) => Write::Trail { case, json },
             Record::Draft(json) => Write::Draft { case, json },
             Record::Note { target, text } => Write::Note {

@@ -35,7 +35,7 @@ pub fn render(state: &State, id: &DeviceId, frame: &mut Frame<'_>, area: Rect) {
 /// The analyst's tags and latest note on the device, first: they matter most.
 fn casework(state: &State, id: &DeviceId) -> Vec<Line<'static>> {
     let theme = &state.theme;
-    let target = Target::Device(id.clone());
+    let target = Target::Place(crate::case::Subject::Device(id.clone()));
     let mut lines = Vec::new();
     let tags = state.tags_of(&target);
     if !tags.is_empty() {

@@ -77,7 +77,9 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
         };
         let mut spans = vec![ratatui::text::Span::raw(entry.id.clone())];
         if let Some(ip) = entry.addr() {
-            let tags = super::format::tag_list(state.tags_of(&crate::case::Target::Ip(ip)));
+            let tags = super::format::tag_list(
+                state.tags_of(&crate::case::Target::Place(crate::case::Subject::Ip(ip))),
+            );
             if !tags.is_empty() {
                 spans.push(ratatui::text::Span::styled(
                     format!(" {tags}"),

@@ -72,7 +72,7 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
     }
     lines.extend(holders(state));
     // The analyst's own words on this IP: its tags, and its latest note.
-    let target = Target::Ip(ip);
+    let target = Target::Place(Subject::Ip(ip));
     let tags = state.tags_of(&target);
     if !tags.is_empty() {
         lines.push(Line::styled(tag_list(tags), theme.warn()));

@@ -75,7 +75,7 @@ fn line(
                 format!("{} device {name} ", if folded { "▸" } else { "▾" }),
                 theme.title(),
             ));
-            push_tags(&mut spans, state, &Target::Device(id.clone()));
+            push_tags(&mut spans, state, &Target::Place(subject.clone()));
         }
         Node::Subject(subject @ Subject::Ip(ip)) => {
             let folded = tree.collapsed.contains(subject);
@@ -95,7 +95,7 @@ fn line(
                     theme.label(),
                 ));
             }
-            push_tags(&mut spans, state, &Target::Ip(*ip));
+            push_tags(&mut spans, state, &Target::Place(subject.clone()));
         }
         Node::Alert(subject, id) => {
             let alert = state
@@ -127,7 +127,7 @@ fn line(
                 },
             ));
             spans.extend(super::format::badge_spans(state, *ip, true));
-            push_tags(&mut spans, state, &Target::Ip(*ip));
+            push_tags(&mut spans, state, &Target::Place(Subject::Ip(*ip)));
         }
     }
     if current {

@@ -6,7 +6,7 @@ use crate::support;
 use chrono::Duration;
 use crossterm::event::KeyCode;
 use mde_triage::app::{Cmd, Editor, Focus, Msg, Record, Remote, State, update};
-use mde_triage::case::{SavedCase, Target};
+use mde_triage::case::{SavedCase, Subject, Target, Visit};
 use mde_triage::defender::{ApiError, FetchKey, FetchValue, LookBack};
 use mde_triage::fetch::{FetchEvent, Origin};
 use support::*;
@@ -112,17 +112,13 @@ fn ages_are_redrawn_only_when_they_read_differently() {
 fn visits_and_the_trail_are_recorded_back_and_forward_too() {
     let mut s = in_case();
     let cmds = submitted(&mut s, DOC_IP);
-    assert!(records(&cmds).contains(&Record::Visit {
-        ip: Some(DOC_IP.into()),
-        alert: None,
-        device: None,
-    }));
+    assert!(records(&cmds).contains(&Record::Visit(Visit::place(Subject::Ip(ip(DOC_IP))))));
     settle(&mut s, cmds, &tenant);
     let open = update(&mut s, key(KeyCode::Enter));
     let recs = records(&open);
     assert!(
         recs.iter()
-            .any(|r| matches!(r, Record::Visit { alert: Some(_), .. }))
+            .any(|r| matches!(r, Record::Visit(Visit { alert: Some(_), .. })))
     );
     assert!(recs.iter().any(|r| matches!(r, Record::Trail(_))));
     let back = records(&update(&mut s, ch('[')));
@@ -189,7 +185,7 @@ fn tags_toggle_with_digits_and_free_text_is_allowed() {
     assert_eq!(s.focus, Focus::Details);
     update(&mut s, ch('t'));
     let on = records(&update(&mut s, ch('1')));
-    let doc = Target::Ip(ip(DOC_IP));
+    let doc = Target::Place(Subject::Ip(ip(DOC_IP)));
     assert_eq!(
         on,
         vec![Record::Tag {
@@ -233,7 +229,7 @@ fn a_reopened_case_comes_back_where_it_was_with_its_draft() {
             trail: Some(trail),
             draft: Some(draft),
             notes: vec![],
-            tags: vec![(Target::Ip(ip(DOC_IP)), "suspicious".into())],
+            tags: vec![(Target::Place(Subject::Ip(ip(DOC_IP))), "suspicious".into())],
         },
     );
     assert_eq!(s.history, before.history);

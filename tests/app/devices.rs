@@ -230,11 +230,9 @@ fn in_a_case_a_device_s_page_is_a_visit_and_can_be_tagged() {
     let mut s = doc_alert_open();
     s.case = Some(mde_triage::app::CaseView::new("incident-42"));
     let cmds = update(&mut s, ch('d'));
-    let visit = mde_triage::app::Record::Visit {
-        ip: None,
-        alert: None,
-        device: Some(DOC_DEVICE.into()),
-    };
+    let visit = mde_triage::app::Record::Visit(mde_triage::case::Visit::place(Subject::Device(
+        mde_triage::defender::parse_device_id(DOC_DEVICE).unwrap(),
+    )));
     assert!(
         cmds.contains(&mde_triage::app::Cmd::Record(visit)),
         "{cmds:?}"
@@ -246,7 +244,7 @@ fn in_a_case_a_device_s_page_is_a_visit_and_can_be_tagged() {
     }
     update(&mut s, ch('t'));
     let cmds = update(&mut s, ch('1'));
-    let target = mde_triage::case::Target::Device(device(DOC_DEVICE));
+    let target = mde_triage::case::Target::Place(Subject::Device(device(DOC_DEVICE)));
     assert!(
         cmds.contains(&mde_triage::app::Cmd::Record(
             mde_triage::app::Record::Tag {

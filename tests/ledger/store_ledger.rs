@@ -12,7 +12,7 @@ use std::time::Duration;
 use mde_triage::defender::Endpoint;
 use mde_triage::fetch::budget::Budget;
 use mde_triage::fetch::{Ask, BudgetPolicy, Ledger, Priority, Verdict};
-use mde_triage::store::{Store, StoreLedger};
+use mde_triage::store::StoreLedger;
 use proptest::prelude::*;
 use tokio::time::Instant;
 
@@ -405,15 +405,11 @@ fn threads_on_their_own_connections_never_overspend() {
 fn a_database_from_before_the_ledger_migrates_and_keeps_its_call_log() {
     let (_dir, path) = db();
     {
-        // The file of the build before the ledger: the same schema less its three tables.
-        drop(Store::open(&path).unwrap());
-        let conn = rusqlite::Connection::open(&path).unwrap();
-        conn.execute_batch(
-            "DROP TABLE admissions; DROP TABLE pauses; DROP TABLE processes;
-             PRAGMA user_version = 1;
-             INSERT INTO calls (scope, endpoint, at_ms) VALUES ('s', 'stats', 1);",
-        )
-        .unwrap();
+        // The file of the build before the ledger: schema 1, with a call in its log.
+        let mut conn = rusqlite::Connection::open(&path).unwrap();
+        mde_triage::store::schema::create_as_of(&mut conn, 1).unwrap();
+        conn.execute_batch("INSERT INTO calls (scope, endpoint, at_ms) VALUES ('s', 'stats', 1);")
+            .unwrap();
     }
     let p = policy("1/1m", 0.0, 0);
     let l = ledger(&path, SCOPE, &p);

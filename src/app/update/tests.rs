@@ -86,7 +86,7 @@ fn every_overlay() -> Vec<Overlay> {
         Overlay::Budget,
         Overlay::Tree(TreeView::default()),
         Overlay::Editor(Editor::Note {
-            target: Target::Ip(ip("10.0.0.1")),
+            target: Target::Place(crate::case::Subject::Ip(ip("10.0.0.1"))),
             input: Input::default(),
         }),
         Overlay::Paste(vec![ip("10.0.0.7"), ip("10.0.0.8")], "2 IPs found".into()),
