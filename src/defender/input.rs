@@ -55,37 +55,51 @@ pub fn read_one(raw: &str) -> Result<Found, InputError> {
     }
 }
 
-/// A syntactically valid alert id (`da637472900382838869_1364969609`): safe to put in a path.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct AlertId(String);
+/// An id that is safe to put in a path: a newtype over checked text, built only through its
+/// parse function (serde too), written back as the plain string. One definition for every kind
+/// of id a route takes.
+macro_rules! path_id {
+    ($(#[$meta:meta])* $name:ident, max = $max:expr, parse = $parse:ident) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(String);
 
-impl AlertId {
-    pub const MAX_LEN: usize = 128;
+        impl $name {
+            pub const MAX_LEN: usize = $max;
 
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = InputError;
+            fn try_from(s: String) -> Result<Self, InputError> {
+                $parse(&s)
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(id: $name) -> String {
+                id.0
+            }
+        }
+    };
 }
 
-impl fmt::Display for AlertId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl TryFrom<String> for AlertId {
-    type Error = InputError;
-    fn try_from(s: String) -> Result<Self, InputError> {
-        parse_alert_id(&s)
-    }
-}
-
-impl From<AlertId> for String {
-    fn from(id: AlertId) -> String {
-        id.0
-    }
-}
+path_id!(
+    /// A syntactically valid alert id (`da637472900382838869_1364969609`).
+    AlertId,
+    max = 128,
+    parse = parse_alert_id
+);
 
 /// Validates an alert id: letters, digits, `_` and `-`, at most [`AlertId::MAX_LEN`].
 pub fn parse_alert_id(raw: &str) -> Result<AlertId, InputError> {
@@ -105,39 +119,14 @@ pub fn parse_alert_id(raw: &str) -> Result<AlertId, InputError> {
     Ok(AlertId(s.to_owned()))
 }
 
-/// A syntactically valid device id: the 40-hex machine id, or the computer name the API also
-/// accepts (FACTS.md 8.2), so dots are allowed; never a leading dot (no `..` segment).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct DeviceId(String);
-
-impl DeviceId {
+path_id!(
+    /// A syntactically valid device id: the 40-hex machine id, or the computer name the API
+    /// also accepts (FACTS.md 8.2), so dots are allowed; never a leading dot (no `..` segment).
     /// A DNS name is at most 253 characters.
-    pub const MAX_LEN: usize = 253;
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for DeviceId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl TryFrom<String> for DeviceId {
-    type Error = InputError;
-    fn try_from(s: String) -> Result<Self, InputError> {
-        parse_device_id(&s)
-    }
-}
-
-impl From<DeviceId> for String {
-    fn from(id: DeviceId) -> String {
-        id.0
-    }
-}
+    DeviceId,
+    max = 253,
+    parse = parse_device_id
+);
 
 /// Validates a device id: letters, digits, `.`, `_` and `-`, not starting with `.`.
 pub fn parse_device_id(raw: &str) -> Result<DeviceId, InputError> {
