@@ -3,7 +3,6 @@
 
 use std::net::IpAddr;
 
-use chrono::{DateTime, Utc};
 use crossterm::event::{Event, KeyCode, KeyEvent};
 use tui_input::Input;
 use tui_input::backend::crossterm::EventHandler;
@@ -11,7 +10,6 @@ use tui_input::backend::crossterm::EventHandler;
 use super::history::{History, Subject};
 use super::msg::{Cmd, Record};
 use super::overlay::{Editor, Overlay};
-use super::remote::Remote;
 use super::state::{CaseView, Focus, Holders, NoteDraft, State};
 use crate::case::SavedCase;
 use crate::case::{MAX_NOTE, Note, Target, VERDICTS, clean_tag};
@@ -289,29 +287,4 @@ fn save_draft(state: &State, cmds: &mut Vec<Cmd>) {
         _ => None,
     };
     cmds.push(Cmd::Record(Record::Draft(draft)));
-}
-
-/// Keeps where the console is, so a reopened case comes back to the same screen.
-pub fn save_trail(state: &State, cmds: &mut Vec<Cmd>) {
-    if state.case.is_some() {
-        cmds.push(Cmd::Record(Record::Trail(state.history.to_json())));
-    }
-}
-
-/// The clock moved: redraw only if an age on screen now reads differently (the answer).
-pub fn clock(state: &mut State, now: DateTime<Utc>) -> bool {
-    let before = shown_ages(state);
-    state.now = Some(now);
-    shown_ages(state) != before
-}
-
-fn shown_ages(state: &State) -> Vec<String> {
-    state
-        .visible_keys()
-        .iter()
-        .filter_map(|k| match state.remote(k) {
-            Remote::Ready { as_of, .. } => Some(crate::text::age(*as_of, state.now?)),
-            _ => None,
-        })
-        .collect()
 }

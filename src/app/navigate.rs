@@ -2,7 +2,6 @@
 //! store lacks), work left behind waits, `r` asks again, and each answer that lands brings its
 //! follow-ups (the related IPs' stats, the newest alerts' related IPs).
 
-use super::casework;
 use super::history::{Location, Subject};
 use super::msg::{Cmd, Record};
 use super::remote::Remote;
@@ -96,7 +95,14 @@ pub(super) fn step(state: &mut State, forward: bool, cmds: &mut Vec<Cmd>) {
 fn arrived(state: &mut State, before: &[FetchKey], cmds: &mut Vec<Cmd>) {
     arrive(state, cmds);
     demote_left_behind(state, before, cmds);
-    casework::save_trail(state, cmds);
+    save_trail(state, cmds);
+}
+
+/// Keeps where the console is, so a reopened case comes back to the same screen.
+fn save_trail(state: &State, cmds: &mut Vec<Cmd>) {
+    if state.case.is_some() {
+        cmds.push(Cmd::Record(Record::Trail(state.history.to_json())));
+    }
 }
 
 /// Work still loading for a view the analyst left waits behind what is on screen now.

@@ -41,12 +41,6 @@ pub enum Settled {
     Failed(ApiError),
 }
 
-impl Settled {
-    pub fn landed(&self) -> bool {
-        *self != Self::Stale
-    }
-}
-
 impl Responses {
     pub fn get(&self, key: &FetchKey) -> &Remote<FetchValue> {
         self.map.get(key).unwrap_or(&IDLE)

@@ -2,11 +2,13 @@
 //! handler. Pure: it reads no clock and does no I/O; it returns the [`Cmd`]s for the loop to
 //! run, and marks the state dirty when the screen may now read differently.
 
+use chrono::{DateTime, Utc};
 use crossterm::event::KeyEventKind;
 
 use super::msg::{Cmd, Msg};
+use super::remote::Remote;
 use super::state::State;
-use super::{casework, keys, mouse, navigate, popup};
+use super::{keys, mouse, navigate, popup};
 
 pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
     let mut cmds = Vec::new();
@@ -26,7 +28,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
         }
         Msg::Click(hit) => mouse::click(state, hit, &mut cmds),
         Msg::Wheel { at, down } => mouse::wheel(state, at, down),
-        Msg::Clock(now) => casework::clock(state, now),
+        Msg::Clock(now) => clock(state, now),
         Msg::Saving(problem) => {
             state.save_error = problem;
             true
@@ -51,3 +53,21 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
 
 #[cfg(test)]
 mod tests;
+
+/// The clock moved: redraw only if an age on screen now reads differently (the answer).
+fn clock(state: &mut State, now: DateTime<Utc>) -> bool {
+    let before = shown_ages(state);
+    state.now = Some(now);
+    shown_ages(state) != before
+}
+
+fn shown_ages(state: &State) -> Vec<String> {
+    state
+        .visible_keys()
+        .iter()
+        .filter_map(|k| match state.remote(k) {
+            Remote::Ready { as_of, .. } => Some(crate::text::age(*as_of, state.now?)),
+            _ => None,
+        })
+        .collect()
+}

@@ -17,9 +17,10 @@ pub enum ErrorKind {
     Unauthorized,
     /// The token endpoint refused to sign in (wrong secret, unknown app or tenant, consent).
     SignIn,
-    /// 403: valid token without the permission (`Ip.Read.All`, `Alert.Read.All`).
+    /// 403: valid token without the endpoint's permission (`Endpoint::permission` names it).
     Forbidden,
-    /// 404: unknown alert or outside retention.
+    /// 404: what it means is the endpoint's (`Endpoint::not_found`): an answer for some (an IP
+    /// never seen), a failure for others (an unknown alert or device, or one past retention).
     NotFound,
     /// 429: over the quota; wait for `Retry-After`.
     Throttled,

@@ -159,11 +159,6 @@ impl<T> Listing<T> {
             cut: None,
         }
     }
-
-    /// Whether anything is missing from what the API holds, or may be.
-    pub fn is_partial(&self) -> bool {
-        self.cut.is_some() || !self.unread.is_empty()
-    }
 }
 
 impl<T: Item> Listing<T> {
