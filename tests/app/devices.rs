@@ -10,25 +10,6 @@ use mde_triage::defender::FetchKey;
 use mde_triage::fetch::Priority;
 use support::*;
 
-/// The doc IP looked up and the doc alert opened, every answer in.
-fn doc_alert_open() -> State {
-    let mut s = State::new(None, "api");
-    let cmds = submitted(&mut s, DOC_IP);
-    settle(&mut s, cmds, &tenant);
-    let row = s
-        .shown_alerts(&Subject::Ip(ip(DOC_IP)))
-        .iter()
-        .position(|a| a.id == DOC_ALERT)
-        .unwrap();
-    for _ in 0..row {
-        update(&mut s, ch('j'));
-    }
-    let cmds = update(&mut s, key(KeyCode::Enter));
-    settle(&mut s, cmds, &tenant);
-    assert_eq!(s.open_alert().unwrap().id, DOC_ALERT);
-    s
-}
-
 /// `text` looked up, every answer in, the clock at `now`.
 fn looked_up_at(text: &str, now: Option<chrono::DateTime<chrono::Utc>>) -> State {
     let mut s = State::new(None, "api");

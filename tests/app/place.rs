@@ -6,7 +6,6 @@ use crate::support;
 
 use std::time::Duration;
 
-use crossterm::event::KeyCode;
 use mde_triage::app::place::Need;
 use mde_triage::app::{Msg, State, Subject, update};
 use mde_triage::defender::{Endpoint, FetchKey, LookBack, parse_alert_id, parse_device_id};
@@ -14,24 +13,6 @@ use mde_triage::fetch::{
     Backend, BudgetStatus, FetchEvent, Link, Priority, SharedEndpoint, SharedStatus,
 };
 use support::*;
-
-/// The doc IP looked up and the doc alert opened, every answer in.
-fn doc_alert_open() -> State {
-    let mut s = State::new(None, "api");
-    let cmds = submitted(&mut s, DOC_IP);
-    settle(&mut s, cmds, &tenant);
-    let row = s
-        .shown_alerts(&Subject::Ip(ip(DOC_IP)))
-        .iter()
-        .position(|a| a.id == DOC_ALERT)
-        .unwrap();
-    for _ in 0..row {
-        update(&mut s, ch('j'));
-    }
-    let cmds = update(&mut s, key(KeyCode::Enter));
-    settle(&mut s, cmds, &tenant);
-    s
-}
 
 fn need(key: FetchKey, priority: Priority, on_refresh: bool, after: Option<FetchKey>) -> Need {
     Need {
@@ -84,16 +65,8 @@ fn on_a_device_s_page_its_record_is_needed_once_in_the_analyst_s_lane() {
     let cmds = update(&mut s, ch('d'));
     settle(&mut s, cmds, &tenant);
     // Open the device's own copy of the doc alert: its device is the page's head.
-    let row = s
-        .shown_alerts(&Subject::Device(parse_device_id(DOC_DEVICE).unwrap()))
-        .iter()
-        .position(|a| a.id == DOC_ALERT)
-        .unwrap();
-    for _ in 0..row {
-        update(&mut s, ch('j'));
-    }
-    let cmds = update(&mut s, key(KeyCode::Enter));
-    settle(&mut s, cmds, &tenant);
+    let device_page = Subject::Device(parse_device_id(DOC_DEVICE).unwrap());
+    open_alert(&mut s, &device_page, DOC_ALERT);
     assert!(s.open_alert().is_some());
     let device = FetchKey::Device(parse_device_id(DOC_DEVICE).unwrap());
     let needs = s.needs();

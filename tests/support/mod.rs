@@ -153,6 +153,31 @@ pub fn tenant(key: &FetchKey) -> FetchValue {
     }
 }
 
+/// Selects alert `id` in the alerts table of the place on screen (about `subject`), opens it,
+/// and lets [`tenant`] answer all that leads to.
+pub fn open_alert(s: &mut State, subject: &mde_triage::app::Subject, id: &str) {
+    let row = s
+        .shown_alerts(subject)
+        .iter()
+        .position(|a| a.id == id)
+        .expect("the alert is listed");
+    for _ in 0..row {
+        update(s, ch('j'));
+    }
+    let cmds = update(s, key(KeyCode::Enter));
+    settle(s, cmds, &tenant);
+    assert_eq!(s.open_alert().map(|a| a.id.as_str()), Some(id));
+}
+
+/// The doc IP looked up and the doc alert opened, every answer in.
+pub fn doc_alert_open() -> State {
+    let mut s = State::new(None, "api");
+    let cmds = submitted(&mut s, DOC_IP);
+    settle(&mut s, cmds, &tenant);
+    open_alert(&mut s, &mde_triage::app::Subject::Ip(ip(DOC_IP)), DOC_ALERT);
+    s
+}
+
 /// Answers every fetch in `cmds` from `answer`, as the scheduler would.
 pub fn answer_all(
     state: &mut State,
