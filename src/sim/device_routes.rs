@@ -86,7 +86,7 @@ async fn find_by_ip(s: &super::Shared, args: &str, headers: &HeaderMap) -> Respo
         Ok(parsed) => parsed,
         Err(why) => return error(StatusCode::BAD_REQUEST, "InvalidRequestBody", &why),
     };
-    if at < Utc::now() - OLDEST {
+    if at < s.now() - OLDEST {
         return error(
             StatusCode::BAD_REQUEST,
             "InvalidRequestBody",
