@@ -12,14 +12,11 @@ pub async fn run(args: &SimArgs, limits: Option<crate::fetch::RateLimits>) -> Re
         latency: Duration::from_millis(args.latency_ms),
         fail_rate: args.fail_rate,
         seed: args.seed,
-        // Told now, as `demo` tells it: the clients that ask read the same clock.
-        dataset: std::sync::Arc::new(
-            match args.synthetic {
-                Some(n) => sim::Dataset::synthetic(n, args.seed),
-                None => sim::Dataset::demo(),
-            }
-            .retold_at(chrono::Utc::now()),
-        ),
+        // Told today, as `demo` tells it: the clients that ask read the same clock.
+        dataset: std::sync::Arc::new(match args.synthetic {
+            Some(n) => sim::Dataset::synthetic(n, args.seed).retold_at(chrono::Utc::now()),
+            None => sim::Dataset::demo_on(chrono::Utc::now()),
+        }),
         ..SimConfig::default()
     };
     let limits_text = config.limits.to_string();

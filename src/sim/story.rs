@@ -18,6 +18,16 @@ impl Dataset {
         self.shifted(by)
     }
 
+    /// The demo told on the day of `now`: at the last instant a whole number of days after
+    /// the asset's own `toldAt` that is not after `now`. Its dates move with the day; its
+    /// times of day stay, and so does README's screen but for its dates.
+    pub fn demo_on(now: DateTime<Utc>) -> Self {
+        let demo = Self::demo();
+        let days = (now - demo.told_at).num_seconds().div_euclid(86_400);
+        let at = demo.told_at + Duration::days(days);
+        demo.retold_at(at)
+    }
+
     /// Where a time of the story as the asset writes it (told at its `toldAt`) falls in this
     /// telling: what tests position themselves with, instead of the real clock.
     pub fn as_told(&self, written: DateTime<Utc>) -> DateTime<Utc> {
@@ -152,5 +162,26 @@ mod tests {
         let cradle_at = cradle.alert.alert_creation_time.unwrap();
         assert!(d.told_at() - cradle_at < Duration::days(7));
         assert_eq!(cradle_at, d.as_told(t("2026-11-20T09:14:22.4411306Z")));
+    }
+
+    #[test]
+    fn told_on_a_day_the_story_keeps_its_times_of_day() {
+        let written = Dataset::demo().told_at();
+        for now in [
+            t("2027-03-07T08:13:59Z"),
+            t("2026-12-07T12:00:00Z"),
+            t("2026-12-07T11:59:59Z"),
+            written,
+            written - Duration::seconds(1),
+        ] {
+            let d = Dataset::demo_on(now);
+            let since = now - d.told_at();
+            assert!(
+                since >= Duration::zero() && since < Duration::days(1),
+                "{now}"
+            );
+            assert_eq!(d.told_at().time(), written.time(), "{now}");
+        }
+        assert_eq!(Dataset::demo_on(written).told_at(), written);
     }
 }
