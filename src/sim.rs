@@ -56,9 +56,9 @@ pub struct SimConfig {
     /// Seed for fault injection and the random token.
     pub seed: u64,
     /// The tenant's data; the demo story by default, told at its own fixed date
-    /// ([`Dataset::demo`]; `demo` and `sim` tell it now). The simulator's clock starts at its
-    /// [`Dataset::told_at`], so what it answers depends on where the story is told, never on
-    /// the day the simulator runs.
+    /// ([`Dataset::demo`]; `demo` and `sim` tell it today, [`Dataset::demo_on`]). The
+    /// simulator's clock starts at its [`Dataset::told_at`], so what it answers depends on
+    /// where the story is told, never on the day the simulator runs.
     pub dataset: Arc<Dataset>,
 }
 
