@@ -7,6 +7,7 @@ mod devices;
 mod identity;
 mod limits;
 mod routes;
+mod story;
 
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
@@ -54,7 +55,10 @@ pub struct SimConfig {
     pub clock_offset_secs: i64,
     /// Seed for fault injection and the random token.
     pub seed: u64,
-    /// The tenant's data; the demo story by default.
+    /// The tenant's data; the demo story by default, told at its own fixed date
+    /// ([`Dataset::demo`]; `demo` and `sim` tell it today, [`Dataset::demo_on`]). The
+    /// simulator's clock starts at its [`Dataset::told_at`], so what it answers depends on
+    /// where the story is told, never on the day the simulator runs.
     pub dataset: Arc<Dataset>,
 }
 
@@ -118,6 +122,15 @@ struct Shared {
     refresh_tokens: Mutex<HashSet<String>>,
     /// Secrets issued and scopes asked for, shared with [`SimHandle`].
     record: Arc<Mutex<identity::Record>>,
+}
+
+impl Shared {
+    /// The tenant's clock: the story's instant when serving began, run on since. Tokens keep
+    /// to the real clock (their expiry is the client's business, not the story's).
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        let run = chrono::Duration::from_std(self.started.elapsed()).unwrap_or_default();
+        self.config.dataset.told_at() + run
+    }
 }
 
 /// How long past `expires_in` an issued token is still accepted (clock skew).

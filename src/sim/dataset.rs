@@ -38,6 +38,9 @@ pub struct IpEntry {
     /// Answer stats with 404 instead of a zero count.
     #[serde(default)]
     pub not_found: bool,
+    /// Its times are the documentation's own: they stay as written whenever the story is told.
+    #[serde(default)]
+    pub fixed: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -48,7 +51,9 @@ pub struct SimAlert {
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct File {
+    told_at: DateTime<Utc>,
     ips: Vec<IpEntry>,
     alerts: Vec<SimAlert>,
     #[serde(default)]
@@ -68,22 +73,40 @@ pub struct Dataset {
     pub(super) alerts: Vec<SimAlert>,
     /// The devices the alerts name, with the internal IPs each held and when.
     pub(super) devices: Vec<SimDevice>,
+    /// The instant the story is told at: the simulator's clock when it starts serving it.
+    pub(super) told_at: DateTime<Utc>,
+    /// The instant it was written as told at, before any retelling.
+    pub(super) written_at: DateTime<Utc>,
 }
 
 impl Dataset {
-    /// The demo incident (see the comment at the top of the asset).
+    /// The demo incident (see the comment at the top of the asset), told at the asset's own
+    /// `toldAt`: the dates as written, for tests that pin them.
     pub fn demo() -> Self {
         let file: File =
             serde_json::from_str(DEMO).expect("the embedded demo tenant is valid JSON");
-        Self::from_parts(file.ips, file.alerts, file.devices)
+        Self::from_parts(file.ips, file.alerts, file.devices, file.told_at)
     }
 
-    fn from_parts(ips: Vec<IpEntry>, mut alerts: Vec<SimAlert>, devices: Vec<SimDevice>) -> Self {
+    /// The demo incident told at `now`: the same story, the same distance before `now`
+    /// whatever the day (see [`Dataset::retold_at`]).
+    pub fn demo_at(now: DateTime<Utc>) -> Self {
+        Self::demo().retold_at(now)
+    }
+
+    fn from_parts(
+        ips: Vec<IpEntry>,
+        mut alerts: Vec<SimAlert>,
+        devices: Vec<SimDevice>,
+        told_at: DateTime<Utc>,
+    ) -> Self {
         alerts.sort_by_key(|a| std::cmp::Reverse(a.alert.alert_creation_time));
         Self {
             ips: ips.into_iter().map(|e| (e.ip, e)).collect(),
             alerts,
             devices,
+            told_at,
+            written_at: told_at,
         }
     }
 
@@ -104,6 +127,7 @@ impl Dataset {
                 last_seen: Some(start + Duration::minutes(rng.i64(100_000..400_000))),
                 shape: Shape::Current,
                 not_found: false,
+                fixed: false,
             })
             .collect();
         let severities = [
@@ -136,7 +160,8 @@ impl Dataset {
                 }
             })
             .collect();
-        Self::from_parts(ips, alerts, Vec::new())
+        // Told as its last minute ends, like the demo a little after its last event.
+        Self::from_parts(ips, alerts, Vec::new(), start + Duration::minutes(400_000))
     }
 
     /// The stats of `ip` over the `hours` before its last sighting (the API's `lookBackHours`;

@@ -76,8 +76,8 @@ pub async fn machine_alerts(
 }
 
 /// `findbyip(ip='{IP}',timestamp={TimeStamp})`: the IP a quoted string, the time an unquoted
-/// ISO-8601 UTC literal in the last 30 days (400 otherwise); every device that held the IP
-/// within 15 minutes of it, 200 with an empty list when none did.
+/// ISO-8601 UTC literal in the 30 days before the tenant's clock (400 otherwise); every device
+/// that held the IP within 15 minutes of it, 200 with an empty list when none did.
 async fn find_by_ip(s: &super::Shared, args: &str, headers: &HeaderMap) -> Response {
     if let Err(r) = gate(s, Endpoint::FindByIp, headers).await {
         return r;
@@ -86,7 +86,7 @@ async fn find_by_ip(s: &super::Shared, args: &str, headers: &HeaderMap) -> Respo
         Ok(parsed) => parsed,
         Err(why) => return error(StatusCode::BAD_REQUEST, "InvalidRequestBody", &why),
     };
-    if at < Utc::now() - OLDEST {
+    if at < s.now() - OLDEST {
         return error(
             StatusCode::BAD_REQUEST,
             "InvalidRequestBody",

@@ -3,13 +3,12 @@
 //! public IP or an old time never makes.
 
 use crate::support::sim_with;
-use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use mde_triage::sim::{SimConfig, SimHandle};
 use serde_json::Value;
 
-use crate::devices::{EXEC_01, FIN_07, MOVED_IP, recent_demo};
+use crate::devices::{EXEC_01, FIN_07, MOVED_IP, told_now};
 use crate::oneshot::{run, stderr, stdout};
 use crate::support::replay::replay;
 use crate::support::{DOC_ALERT, DOC_IP, fixture};
@@ -104,13 +103,17 @@ async fn an_unknown_device_exits_4_and_a_malformed_id_2_before_any_call() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn devices_at_names_who_held_an_internal_ip_then() {
-    let (dataset, by) = recent_demo();
+    let story = told_now();
     let sim = sim_with(SimConfig {
-        dataset: Arc::new(dataset),
+        dataset: story.clone(),
         ..SimConfig::default()
     })
     .await;
-    let at = |s: &str| (s.parse::<DateTime<Utc>>().unwrap() + by).to_rfc3339();
+    let at = |s: &str| {
+        story
+            .as_told(s.parse::<DateTime<Utc>>().unwrap())
+            .to_rfc3339()
+    };
     for (time, holder) in [
         (at("2026-11-20T09:14:22Z"), "ws-fin-07.contoso.local"),
         (at("2026-11-21T03:13:20Z"), "ws-exec-01.contoso.local"),

@@ -46,11 +46,11 @@ fn t(s: &str) -> DateTime<Utc> {
     s.parse().unwrap()
 }
 
-/// The demo story moved to end an hour ago, so findbyip at its times is within 30 days
-/// whatever day the tests run; returns the shift too.
-pub fn recent_demo() -> (Dataset, chrono::Duration) {
-    let by = Utc::now() - chrono::Duration::hours(1) - t("2026-11-22T06:41:09Z");
-    (Dataset::demo().shifted(by), by)
+/// The demo story told now, as `demo` tells it. The client refuses findbyip by the real
+/// clock, so the story is told at the instant it reads: its times are where they are any day,
+/// found with [`Dataset::as_told`].
+pub fn told_now() -> Arc<Dataset> {
+    Arc::new(Dataset::demo_at(Utc::now()))
 }
 
 fn api_calls(sim: &SimHandle) -> Vec<String> {
@@ -174,17 +174,17 @@ async fn a_machine_s_alerts_are_its_own_and_pages_are_joined_by_the_scheduler() 
 
 #[tokio::test]
 async fn findbyip_answers_who_held_the_ip_then_across_a_dhcp_move() {
-    let (dataset, by) = recent_demo();
+    let story = told_now();
     let sim = sim_with(SimConfig {
-        dataset: Arc::new(dataset),
+        dataset: story.clone(),
         ..SimConfig::default()
     })
     .await;
     let c = client(&sim);
     let now = Utc::now();
     // The cradle's alert on ws-fin-07, and ws-exec-01's alert that night.
-    let cradle = t("2026-11-20T09:14:22.4411306Z") + by;
-    let night = t("2026-11-21T03:13:20.7710045Z") + by;
+    let cradle = story.as_told(t("2026-11-20T09:14:22.4411306Z"));
+    let night = story.as_told(t("2026-11-21T03:13:20.7710045Z"));
     let at_cradle = FetchKey::devices_at(ip(MOVED_IP), cradle, now).unwrap();
     let at_night = FetchKey::devices_at(ip(MOVED_IP), night, now).unwrap();
     assert_eq!(
@@ -268,7 +268,9 @@ async fn the_simulator_answers_400_to_an_old_or_malformed_findbyip() {
             .bearer_auth(&sim.token)
             .send()
     };
-    let old = (Utc::now() - chrono::Duration::days(40)).format("%Y-%m-%dT%H:%M:%SZ");
+    // Old by the tenant's clock (its story's instant), not by the day the test runs.
+    let told_at = SimConfig::default().dataset.told_at();
+    let old = (told_at - chrono::Duration::days(40)).format("%Y-%m-%dT%H:%M:%SZ");
     for args in [
         format!("ip='{MOVED_IP}',timestamp={old}"),
         format!("ip={MOVED_IP},timestamp=2026-11-20T09:14:00Z"),
@@ -285,10 +287,9 @@ async fn the_simulator_answers_400_to_an_old_or_malformed_findbyip() {
 
 #[tokio::test]
 async fn each_device_endpoint_has_its_own_window_and_answers_429_past_it() {
-    let (dataset, _) = recent_demo();
     let sim = sim_with(SimConfig {
         limits: "1/1m".parse().unwrap(),
-        dataset: Arc::new(dataset),
+        dataset: told_now(),
         ..SimConfig::default()
     })
     .await;

@@ -4,6 +4,7 @@
 
 mod cases;
 mod lookups;
+mod ninety_days;
 mod paste;
 mod period;
 
@@ -12,6 +13,8 @@ use crate::support;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
+
+use chrono::{DateTime, Utc};
 
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use mde_triage::app::{Remote, State};
@@ -173,7 +176,91 @@ impl Console {
 
 /// The demo tenant's simulator on 127.0.0.1:0, with the real API's limits.
 async fn demo_sim() -> sim::SimHandle {
-    sim_with(SimConfig::default()).await
+    sim_with(demo_config()).await
+}
+
+/// The demo as `demo` runs it: the story told today. The console and its scheduler read the
+/// real clock, so the story is told on the day they read; it is the same story any day.
+fn demo_config() -> SimConfig {
+    SimConfig {
+        dataset: Arc::new(sim::Dataset::demo_on(Utc::now())),
+        ..SimConfig::default()
+    }
+}
+
+/// `screen` with every date the story shows moved by `days`: `YYYY-MM-DD` anywhere but after
+/// a letter, digit or dash (a case's name), and `MM-DD` after "held " (the year the one
+/// that puts it on or before `now`, as the console shows only past windows). The
+/// documentation's own dates (`fixed`) stay: they never move with the story.
+fn dates_moved(screen: &str, days: i64, now: DateTime<Utc>, fixed: &[&str]) -> String {
+    use chrono::{Datelike, NaiveDate};
+    let by = chrono::Duration::days(days);
+    let mut out = String::new();
+    let mut rest = screen;
+    while let Some(c) = rest.chars().next() {
+        let before = out.chars().next_back();
+        let free = !before.is_some_and(|b| b.is_alphanumeric() || b == '-');
+        // Digits and dashes where the shape says, nothing else (chrono alone skips spaces).
+        let shaped = |text: &str, shape: &str| {
+            text.len() == shape.len()
+                && text.chars().zip(shape.chars()).all(|(c, s)| match s {
+                    '9' => c.is_ascii_digit(),
+                    _ => c == s,
+                })
+        };
+        let full = rest
+            .get(..10)
+            .filter(|d| free && shaped(d, "9999-99-99") && !fixed.contains(d))
+            .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+        let held = rest
+            .get(..5)
+            .filter(|d| out.ends_with("held ") && shaped(d, "99-99"))
+            .and_then(|d| {
+                let (m, day) = d.split_once('-')?;
+                let on = |y| NaiveDate::from_ymd_opt(y, m.parse().ok()?, day.parse().ok()?);
+                let y = now.year();
+                on(y)
+                    .filter(|d| *d <= now.date_naive())
+                    .or_else(|| on(y - 1))
+            });
+        if let Some(d) = full {
+            out.push_str(&(d + by).format("%Y-%m-%d").to_string());
+            rest = &rest[10..];
+        } else if let Some(d) = held {
+            out.push_str(&(d + by).format("%m-%d").to_string());
+            rest = &rest[5..];
+        } else {
+            out.push(c);
+            rest = &rest[c.len_utf8()..];
+        }
+    }
+    out
+}
+
+/// The documentation's own dates as the screens show them (10.209.67.177's first and last
+/// sighting, 2017): they stay whatever day the story is told.
+fn docs_dates() -> Vec<String> {
+    let sim::dataset::StatsAnswer::Found(s) = sim::Dataset::demo().stats(ip(DOC_IP), 720) else {
+        panic!("the docs' IP is in the demo")
+    };
+    [s.org_first_seen, s.org_last_seen]
+        .iter()
+        .flatten()
+        .map(|t| t.format("%Y-%m-%d").to_string())
+        .collect()
+}
+
+/// README's screen, as documented: the demo told at its asset's own instant.
+fn readme_screen() -> String {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let start = readme.find("## The screen").unwrap();
+    let block = &readme[start..];
+    let block = &block[block.find("```text\n").unwrap() + 8..];
+    block[..block.find("```").unwrap()]
+        .lines()
+        .map(|l| format!("{}\n", l.trim_end()))
+        .collect()
 }
 
 /// A simulator on 127.0.0.1:0 as `config` says (faults, latency, limits).
