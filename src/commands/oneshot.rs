@@ -9,7 +9,7 @@ use serde::Serialize;
 use tokio::sync::mpsc::UnboundedReceiver;
 
 use super::device;
-use super::json::{AlertJson, CaveatsJson, ListCaveats, StatsJson};
+use super::json::{AlertJson, CaveatsJson, DeviceJson, ListCaveats, StatsJson};
 use super::session::Recording;
 use super::{Failure, credentials};
 use crate::config::Settings;
@@ -87,7 +87,7 @@ pub async fn ip(
                 print_json(&report)?;
             } else {
                 let mut lines = std::mem::take(&mut head);
-                lines.extend(ip_table(&report));
+                lines.extend(ip_table(&report, &caveats.lines));
                 print_lines(&lines)?;
             }
             caveats.finish()
@@ -137,7 +137,11 @@ fn ip_report(
         _ => Listing::default(),
     };
     crate::defender::model::newest_first(&mut alerts);
-    let caveats = ListCaveats::of(&alerts, &format!("alerts of {ip}"));
+    let mut caveats = ListCaveats::of(&alerts, &format!("alerts of {ip}"));
+    // Devices not read are the report's warning: the IP's own answer makes the exit code.
+    if let Some(why) = devices.as_ref().and_then(|d| d.why.clone()) {
+        caveats.warn(why);
+    }
     let report = IpReport {
         ip,
         look_back_hours: period.hours(),
@@ -153,49 +157,63 @@ fn ip_report(
     Ok((report, caveats))
 }
 
-/// `mde-triage alert <ID> [--json]`: its IPs, and its device through the alert's record
-/// (its `machineId`) and the machine's: the IPs still print when either cannot be read.
-pub async fn alert(settings: &Settings, raw: &str, json: bool) -> Result<(), Failure> {
+/// `mde-triage alert <ID> [--json] [--with device]`: its IPs (1 call), and with `--with
+/// device` its device through the alert's record (its `machineId`) and the machine's (2 more).
+/// The exit code is the IPs' answer's: what the enrichment could not read is a warning.
+pub async fn alert(
+    settings: &Settings,
+    raw: &str,
+    json: bool,
+    with_device: bool,
+) -> Result<(), Failure> {
     let id = parse_alert_id(raw)?;
     let key = FetchKey::AlertIps(id.clone());
     let record_key = FetchKey::Alert(id.clone());
     let tokens = credentials(settings)?;
     let rec = Recording::open(settings)?;
     let (fetch, mut events) = super::books::connect_recorded(settings, tokens, &rec).await?;
+    // The record is asked with the IPs, so the device waits for one round trip, not two.
+    let mut keys = vec![key.clone()];
+    if with_device {
+        keys.push(record_key.clone());
+    }
     let Fetched {
         mut answers,
         mut cached_at,
-    } = fetch_all(&fetch, &mut events, vec![key.clone(), record_key.clone()]).await;
-    let answer = answers.remove(&key);
-    let ips = match answer {
+    } = fetch_all(&fetch, &mut events, keys).await;
+    let ips = match answers.remove(&key) {
         Some(Ok(FetchValue::Ips(ips))) => ips,
         Some(Err(e)) => return Err(e.into()),
         _ => Listing::default(),
     };
     // The device only once the record names it: one more call, after the first two.
-    let device_key = device::device_key_of(&record_key, answers.remove(&record_key));
-    let device_answer = match &device_key {
-        Ok(k) => {
+    let machine = match with_device
+        .then(|| device::device_key_of(&record_key, answers.remove(&record_key)))
+    {
+        None => None,
+        Some(Err(why)) => Some(Err(why)),
+        Some(Ok(k)) => {
             let mut more = fetch_all(&fetch, &mut events, vec![k.clone()]).await;
             cached_at = match (cached_at, more.cached_at) {
                 (Some(a), Some(b)) => Some(a.min(b)),
                 (a, b) => a.or(b),
             };
-            more.answers.remove(k)
+            Some(device::device_of(&k, more.answers.remove(&k)))
         }
-        Err(_) => None,
     };
     drop(fetch);
     let from_cache = say_cached(settings, cached_at);
     rec.visit(None, Some(id.to_string()));
     rec.finish();
-    let (device, device_failure) = device::DeviceOfAlert::of(device_key, device_answer);
-    let caveats = ListCaveats::of(&ips, &format!("IPs of alert {id}"));
+    let mut caveats = ListCaveats::of(&ips, &format!("IPs of alert {id}"));
+    if let Some(Err(why)) = &machine {
+        caveats.warn(why.clone());
+    }
     let report = AlertReport {
         alert: id.to_string(),
         ips: ips.iter().map(|i| i.id.clone()).collect(),
         caveats: caveats.json(),
-        device,
+        device: machine.as_ref().and_then(|d| d.as_ref().ok()),
     };
     if json {
         print_json(&report)?;
@@ -206,17 +224,12 @@ pub async fn alert(settings: &Settings, raw: &str, json: bool) -> Result<(), Fai
             report.ips.len(),
             report.alert
         ));
-        lines.extend(report.caveats.warnings.iter().map(|w| format!("note: {w}")));
+        lines.extend(caveats.lines.iter().map(|w| format!("note: {w}")));
         lines.extend(report.ips.iter().map(|ip| format!("  {ip}")));
-        lines.extend(report.device.lines());
+        lines.extend(machine.iter().flat_map(device::device_lines));
         print_lines(&lines)?;
     }
-    caveats.finish()?;
-    // The device's failure after the IPs' own: what could not be read, as `device` does.
-    match device_failure {
-        Some(f) => Err(f),
-        None => Ok(()),
-    }
+    caveats.finish()
 }
 
 /// Every answer asked for, and when the oldest of those served from the cache was fetched.
@@ -369,14 +382,14 @@ struct IpReport {
 }
 
 #[derive(Serialize)]
-struct AlertReport {
+struct AlertReport<'a> {
     alert: String,
     ips: Vec<String>,
     #[serde(flatten)]
     caveats: CaveatsJson,
-    /// `device` (null when unread or none) and `device_error`.
-    #[serde(flatten)]
-    device: device::DeviceOfAlert,
+    /// Always present, so scripts need not guess: null without `--with device`, or when the
+    /// device could not be read (then `warnings` says why).
+    device: Option<&'a DeviceJson>,
 }
 
 /// `7 days`, from the hours the report holds.
@@ -384,7 +397,9 @@ fn period_text(hours: u32) -> String {
     LookBack::from_hours(hours).map_or_else(|| format!("{hours} hours"), LookBack::long)
 }
 
-fn ip_table(r: &IpReport) -> Vec<String> {
+/// The table of one IP's report; `notes` are what its alert list lacks (the devices' own
+/// reason stays on their line).
+fn ip_table(r: &IpReport, notes: &[String]) -> Vec<String> {
     let mut lines = Vec::new();
     match &r.stats {
         Some(s) if s.prevalence > 0 => lines.push(format!(
@@ -405,7 +420,7 @@ fn ip_table(r: &IpReport) -> Vec<String> {
         lines.extend(d.lines(r.ip));
     }
     // What the list lacks goes with the list, not only to stderr: a pasted table keeps it.
-    let notes = r.caveats.warnings.iter().map(|w| format!("note: {w}"));
+    let notes = notes.iter().map(|w| format!("note: {w}"));
     if r.alerts.is_empty() {
         lines.push("no related alerts".into());
         lines.extend(notes);
