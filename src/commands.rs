@@ -9,6 +9,7 @@ pub mod doctor;
 pub mod expand;
 pub mod json;
 pub mod oneshot;
+pub mod output;
 pub mod session;
 pub mod simulator;
 pub mod team_notice;

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::json::DeviceJson;
-use super::oneshot::{Fetched, fetch_all, print_json, print_lines, say_cached};
+use super::output::{print_json, print_lines, say_cached};
 use super::session::Recording;
 use super::{Failure, credentials, exit};
 use crate::config::Settings;
@@ -16,6 +16,7 @@ use crate::defender::findbyip::Refused;
 use crate::defender::{
     ApiError, Device, ErrorKind, FetchKey, FetchValue, Listing, NotFound, parse_device_id,
 };
+use crate::fetch::Collected;
 
 /// `mde-triage device <ID> [--json]`: the device, and the ids of its alerts, newest first. An
 /// unknown device is exit 4 (the API's 404); its alerts failing still prints the device.
@@ -26,10 +27,10 @@ pub async fn device(settings: &Settings, raw: &str, json: bool) -> Result<(), Fa
     let tokens = credentials(settings)?;
     let rec = Recording::open(settings)?;
     let (fetch, mut events) = super::books::connect_recorded(settings, tokens, &rec).await?;
-    let Fetched {
+    let Collected {
         mut answers,
         cached_at,
-    } = fetch_all(
+    } = super::output::collect(
         &fetch,
         &mut events,
         vec![device_key.clone(), alerts_key.clone()],

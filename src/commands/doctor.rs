@@ -14,7 +14,7 @@ use crate::defender::client::TokenSource;
 use crate::defender::{
     Endpoint, ErrorKind, FetchKey, UtcSecond, jwt, parse_alert_id, parse_device_id,
 };
-use crate::fetch::{Answer, Answers, FetchRequest, Heard, Priority, Ticket};
+use crate::fetch::Priority;
 
 /// Clocks further apart than this break token validation (Entra ID allows five minutes).
 const MAX_SKEW: Duration = Duration::from_secs(300);
@@ -400,23 +400,12 @@ async fn permission_checks(settings: &Settings, source: Arc<dyn TokenSource>, re
         };
         (e, key, e.permission())
     });
-    for (i, (_, key, _)) in probes.iter().enumerate() {
-        fetch.request(FetchRequest::new(
-            key.clone(),
-            Ticket(i as u64 + 1),
-            Priority::Foreground,
-        ));
-    }
-    let mut answers = std::collections::HashMap::new();
-    let mut protocol = Answers::new();
-    while answers.len() < probes.len() {
-        let Some(event) = events.recv().await else {
-            break;
-        };
-        if let Heard::Answer(Answer { key, result, .. }) = protocol.take(event) {
-            answers.insert(key, result);
-        }
-    }
+    let keys = probes.iter().map(|(_, key, _)| key.clone()).collect();
+    // Each probe's own answer is the check: retries and pauses are waited out, unsaid.
+    let mut answers =
+        crate::fetch::collect(&fetch, &mut events, keys, Priority::Foreground, |_| None)
+            .await
+            .answers;
     for (endpoint, key, permission) in probes {
         let name = endpoint.label();
         let grant = match endpoint.newest_docs_permission() {

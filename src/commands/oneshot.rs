@@ -2,22 +2,19 @@
 //! (`device` and `ip --devices-at` are in `device.rs`).
 
 use std::collections::HashMap;
-use std::io::Write as _;
 use std::net::IpAddr;
 
 use serde::Serialize;
-use tokio::sync::mpsc::UnboundedReceiver;
 
 use super::device;
 use super::json::{AlertJson, CaveatsJson, DeviceJson, ListCaveats, StatsJson};
+use super::output::{json_line, print_json, print_lines, say_cached};
 use super::session::Recording;
 use super::{Failure, credentials};
 use crate::config::Settings;
 use crate::defender::input::read_one;
 use crate::defender::{ApiError, FetchKey, FetchValue, Listing, LookBack, parse_alert_id};
-use crate::fetch::{
-    Answer, Answers, FetchEvent, FetchHandle, FetchRequest, Heard, Origin, Priority, Ticket,
-};
+use crate::fetch::Collected;
 
 /// `mde-triage ip <IP> [--json] [--look-back PERIOD]`, or `ip --extract` over a text: the
 /// input is checked before anything is sent (the period already by clap). Without a period,
@@ -56,10 +53,10 @@ pub async fn ip(
         .collect();
     // A public IP's findbyip is never asked: it spends no call.
     keys.extend(device_keys.values().filter_map(|k| k.clone().ok()));
-    let Fetched {
+    let Collected {
         mut answers,
         cached_at,
-    } = fetch_all(&fetch, &mut events, keys).await;
+    } = super::output::collect(&fetch, &mut events, keys).await;
     drop(fetch);
     let from_cache = say_cached(settings, cached_at);
     for f in &targets {
@@ -177,32 +174,24 @@ pub async fn alert(
     if with_device {
         keys.push(record_key.clone());
     }
-    let Fetched {
-        mut answers,
-        mut cached_at,
-    } = fetch_all(&fetch, &mut events, keys).await;
-    let ips = match answers.remove(&key) {
+    let mut collected = super::output::collect(&fetch, &mut events, keys).await;
+    let ips = match collected.answers.remove(&key) {
         Some(Ok(FetchValue::Ips(ips))) => ips,
         Some(Err(e)) => return Err(e.into()),
         _ => Listing::default(),
     };
     // The device only once the record names it: one more call, after the first two.
-    let machine = match with_device
-        .then(|| device::device_key_of(&record_key, answers.remove(&record_key)))
-    {
+    let record = collected.answers.remove(&record_key);
+    let machine = match with_device.then(|| device::device_key_of(&record_key, record)) {
         None => None,
         Some(Err(why)) => Some(Err(why)),
         Some(Ok(k)) => {
-            let mut more = fetch_all(&fetch, &mut events, vec![k.clone()]).await;
-            cached_at = match (cached_at, more.cached_at) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            };
-            Some(device::device_of(&k, more.answers.remove(&k)))
+            collected.merge(super::output::collect(&fetch, &mut events, vec![k.clone()]).await);
+            Some(device::device_of(&k, collected.answers.remove(&k)))
         }
     };
     drop(fetch);
-    let from_cache = say_cached(settings, cached_at);
+    let from_cache = say_cached(settings, collected.cached_at);
     rec.visit(None, Some(id.to_string()));
     rec.finish();
     let mut caveats = ListCaveats::of(&ips, &format!("IPs of alert {id}"));
@@ -230,140 +219,6 @@ pub async fn alert(
         print_lines(&lines)?;
     }
     caveats.finish()
-}
-
-/// Every answer asked for, and when the oldest of those served from the cache was fetched.
-pub(super) struct Fetched {
-    pub answers: HashMap<FetchKey, Result<FetchValue, ApiError>>,
-    pub cached_at: Option<chrono::DateTime<chrono::Utc>>,
-}
-
-/// Says on stderr that the output came from the cache, and how old it is. Offline, the table
-/// says so too (the line returned): there the cache serves answers whatever their age, so the
-/// age belongs with the data, not only on stderr, which a pipe or a ticket paste leaves
-/// behind. Online, a cached answer is within its time-to-live, and the note on stderr is
-/// enough. JSON keeps its stable shape either way.
-pub(super) fn say_cached(
-    settings: &Settings,
-    cached_at: Option<chrono::DateTime<chrono::Utc>>,
-) -> Option<String> {
-    let age = crate::text::age(cached_at?, chrono::Utc::now());
-    if settings.cache.offline {
-        // No "--no-cache asks the API" here: offline, nothing is asked whatever the flags.
-        eprintln!("mde-triage: offline: served from the cache (fetched {age})");
-        Some(format!("offline: from the cache, as of {age}"))
-    } else {
-        eprintln!("mde-triage: served from the cache (fetched {age}); --no-cache asks the API");
-        None
-    }
-}
-
-/// Asks the scheduler for `keys` and waits for every answer, telling stderr about retries and
-/// throttling so a script's operator knows why it waits.
-pub(super) async fn fetch_all(
-    fetch: &FetchHandle,
-    events: &mut UnboundedReceiver<FetchEvent>,
-    keys: Vec<FetchKey>,
-) -> Fetched {
-    for (i, key) in keys.iter().enumerate() {
-        fetch.request(FetchRequest::new(
-            key.clone(),
-            Ticket(i as u64 + 1),
-            Priority::Foreground,
-        ));
-    }
-    let mut answers = HashMap::new();
-    let mut protocol = Answers::new();
-    let mut pause_announced = false;
-    let mut team = super::team_notice::TeamNotice::default();
-    // The oldest answer served from the cache, to say how old the output is.
-    let mut oldest_cached: Option<chrono::DateTime<chrono::Utc>> = None;
-    while answers.len() < keys.len() {
-        let Some(event) = events.recv().await else {
-            break;
-        };
-        match protocol.take(event) {
-            Heard::Answer(Answer {
-                key,
-                result,
-                refresh_failed: Some(e),
-                ..
-            }) => {
-                eprintln!("mde-triage: {key}: could not refresh ({e}); using the cached answer");
-                // A late answer of an earlier round (after a long pause ended it) is not ours.
-                if keys.contains(&key) {
-                    answers.insert(key, result);
-                }
-            }
-            Heard::Answer(Answer {
-                key,
-                result,
-                at,
-                origin,
-                ..
-            }) => {
-                if !keys.contains(&key) {
-                    continue;
-                }
-                if matches!(origin, Origin::Cache { .. }) && result.is_ok() {
-                    oldest_cached = Some(oldest_cached.map_or(at, |o| o.min(at)));
-                }
-                answers.insert(key, result);
-            }
-            Heard::Other(FetchEvent::Retrying {
-                key,
-                attempt,
-                max,
-                error,
-            }) => {
-                eprintln!("mde-triage: {key}: {error}; retrying ({attempt}/{max})");
-            }
-            Heard::Other(FetchEvent::Budget(b)) => {
-                team.tell(&b);
-                match b.paused_for() {
-                    Some(p) if p > LONGEST_WAIT => {
-                        // An hourly quota spent: say when to come back rather than hang.
-                        for key in &keys {
-                            answers
-                                .entry(key.clone())
-                                .or_insert_with(|| Err(too_long_a_pause(p)));
-                        }
-                    }
-                    Some(p) if !pause_announced => {
-                        eprintln!(
-                            "mde-triage: throttled by the API; waiting {}s",
-                            p.as_secs_f64().ceil()
-                        );
-                        pause_announced = true;
-                    }
-                    None => pause_announced = false,
-                    _ => {}
-                }
-            }
-            Heard::Held | Heard::Other(FetchEvent::Done { .. }) => {}
-        }
-    }
-    Fetched {
-        answers,
-        cached_at: oldest_cached,
-    }
-}
-
-/// A one-shot waits out a short 429 pause, as a script would only retry; a longer one (an
-/// hourly quota spent, often by another tool on the same registration) ends it with exit code
-/// 7 and when to try again.
-const LONGEST_WAIT: std::time::Duration = std::time::Duration::from_secs(120);
-
-fn too_long_a_pause(pause: std::time::Duration) -> ApiError {
-    let mut e = ApiError::new(
-        crate::defender::ErrorKind::Throttled,
-        format!(
-            "the endpoint is paused for longer than a one-shot waits ({} s); try again later",
-            LONGEST_WAIT.as_secs()
-        ),
-    );
-    e.retry_after = Some(pause);
-    e
 }
 
 #[derive(Serialize)]
@@ -464,26 +319,4 @@ fn ip_table(r: &IpReport, notes: &[String]) -> Vec<String> {
         lines.push(line);
     }
     lines
-}
-
-/// One compact JSON object: `--extract` prints one line per IP, for `jq` and line tools.
-fn json_line<T: Serialize>(value: &T) -> Result<String, Failure> {
-    serde_json::to_string(value).map_err(|e| Failure::new(super::exit::INTERNAL, e.to_string()))
-}
-
-pub(super) fn print_json<T: Serialize>(value: &T) -> Result<(), Failure> {
-    let text = serde_json::to_string_pretty(value)
-        .map_err(|e| Failure::new(super::exit::INTERNAL, e.to_string()))?;
-    print_lines(&[text])
-}
-
-/// Writes to stdout; a closed pipe (`| head`) is not an error worth a message.
-pub(super) fn print_lines(lines: &[String]) -> Result<(), Failure> {
-    let mut out = std::io::stdout().lock();
-    for line in lines {
-        if writeln!(out, "{line}").is_err() {
-            break;
-        }
-    }
-    Ok(())
 }
