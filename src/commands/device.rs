@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::json::DeviceJson;
 use super::output::{print_json, print_lines, say_cached};
-use super::session::Recording;
+use super::wiring::{Recording, Wiring};
 use super::{Failure, credentials, exit};
 use crate::config::Settings;
 use crate::defender::findbyip::Refused;
@@ -25,20 +25,19 @@ pub async fn device(settings: &Settings, raw: &str, json: bool) -> Result<(), Fa
     let device_key = FetchKey::Device(id.clone());
     let alerts_key = FetchKey::DeviceAlerts(id.clone());
     let tokens = credentials(settings)?;
-    let rec = Recording::open(settings)?;
-    let (fetch, mut events) = super::books::connect_recorded(settings, tokens, &rec).await?;
+    let mut w = Wiring::recorded(settings, tokens, Recording::open(settings)?).await?;
     let Collected {
         mut answers,
         cached_at,
     } = super::output::collect(
-        &fetch,
-        &mut events,
+        &w.fetch,
+        &mut w.events,
         vec![device_key.clone(), alerts_key.clone()],
     )
     .await;
-    drop(fetch);
+    drop(w.fetch);
     let from_cache = say_cached(settings, cached_at);
-    rec.finish();
+    w.recording.finish();
     let device = match answers.remove(&device_key) {
         Some(Ok(FetchValue::Device(d))) => d,
         Some(Err(e)) => return Err(failure(&device_key, e)),

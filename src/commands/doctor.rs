@@ -7,7 +7,7 @@ mod team;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use super::{Failure, connect, credential_source, exit};
+use super::{Failure, credential_source, exit};
 use crate::cli::GlobalArgs;
 use crate::config::Settings;
 use crate::defender::client::TokenSource;
@@ -370,9 +370,7 @@ async fn reach_check(settings: &Settings, report: &mut Report) -> bool {
 /// One probe per endpoint, through the scheduler; an answer or a 404 proves the permission.
 async fn permission_checks(settings: &Settings, source: Arc<dyn TokenSource>, report: &mut Report) {
     // The probes are calls like any other: on the shared books when there are some.
-    let books = super::books::open(settings, &source, &settings.scope()).await;
-    let Ok((fetch, mut events)) = connect(&settings.api_url, source, settings, None, books.ledger)
-    else {
+    let Ok((fetch, mut events)) = super::wiring::probes(settings, source).await else {
         report.add(Check::fail(
             "permissions",
             "cannot build the client",

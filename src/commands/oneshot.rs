@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::device;
 use super::json::{AlertJson, CaveatsJson, DeviceJson, ListCaveats, StatsJson};
 use super::output::{json_line, print_json, print_lines, say_cached};
-use super::session::Recording;
+use super::wiring::{Recording, Wiring};
 use super::{Failure, credentials};
 use crate::config::Settings;
 use crate::defender::input::read_one;
@@ -45,8 +45,7 @@ pub async fn ip(
         None => HashMap::new(),
     };
     let tokens = credentials(settings)?;
-    let rec = Recording::open(settings)?;
-    let (fetch, mut events) = super::books::connect_recorded(settings, tokens, &rec).await?;
+    let mut w = Wiring::recorded(settings, tokens, Recording::open(settings)?).await?;
     let mut keys: Vec<FetchKey> = targets
         .iter()
         .flat_map(|f| [FetchKey::IpStats(f.ip, period), FetchKey::IpAlerts(f.ip)])
@@ -56,13 +55,13 @@ pub async fn ip(
     let Collected {
         mut answers,
         cached_at,
-    } = super::output::collect(&fetch, &mut events, keys).await;
-    drop(fetch);
+    } = super::output::collect(&w.fetch, &mut w.events, keys).await;
+    drop(w.fetch);
     let from_cache = say_cached(settings, cached_at);
     for f in &targets {
-        rec.visit(Some(f.ip.to_string()), None);
+        w.recording.visit(Some(f.ip.to_string()), None);
     }
-    rec.finish();
+    w.recording.finish();
     // The table says it came from the cache offline; JSON keeps its shape (stderr says it).
     let mut head: Vec<String> = if json {
         Vec::new()
@@ -167,14 +166,13 @@ pub async fn alert(
     let key = FetchKey::AlertIps(id.clone());
     let record_key = FetchKey::Alert(id.clone());
     let tokens = credentials(settings)?;
-    let rec = Recording::open(settings)?;
-    let (fetch, mut events) = super::books::connect_recorded(settings, tokens, &rec).await?;
+    let mut w = Wiring::recorded(settings, tokens, Recording::open(settings)?).await?;
     // The record is asked with the IPs, so the device waits for one round trip, not two.
     let mut keys = vec![key.clone()];
     if with_device {
         keys.push(record_key.clone());
     }
-    let mut collected = super::output::collect(&fetch, &mut events, keys).await;
+    let mut collected = super::output::collect(&w.fetch, &mut w.events, keys).await;
     let ips = match collected.answers.remove(&key) {
         Some(Ok(FetchValue::Ips(ips))) => ips,
         Some(Err(e)) => return Err(e.into()),
@@ -186,14 +184,14 @@ pub async fn alert(
         None => None,
         Some(Err(why)) => Some(Err(why)),
         Some(Ok(k)) => {
-            collected.merge(super::output::collect(&fetch, &mut events, vec![k.clone()]).await);
+            collected.merge(super::output::collect(&w.fetch, &mut w.events, vec![k.clone()]).await);
             Some(device::device_of(&k, collected.answers.remove(&k)))
         }
     };
-    drop(fetch);
+    drop(w.fetch);
     let from_cache = say_cached(settings, collected.cached_at);
-    rec.visit(None, Some(id.to_string()));
-    rec.finish();
+    w.recording.visit(None, Some(id.to_string()));
+    w.recording.finish();
     let mut caveats = ListCaveats::of(&ips, &format!("IPs of alert {id}"));
     if let Some(Err(why)) = &machine {
         caveats.warn(why.clone());
