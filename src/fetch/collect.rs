@@ -111,3 +111,98 @@ pub async fn collect(
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+    use crate::defender::{Call, CallFuture, ErrorKind, LookBack, Page, Transport};
+    use crate::fetch::{SchedulerConfig, spawn};
+
+    /// Answers every call with an empty stats page, or never when `hang`; counts the calls.
+    struct Counting {
+        calls: AtomicUsize,
+        hang: bool,
+    }
+
+    impl Transport for Counting {
+        fn call(&self, _call: Call) -> CallFuture {
+            self.calls.fetch_add(1, Ordering::SeqCst);
+            let hang = self.hang;
+            Box::pin(async move {
+                if hang {
+                    std::future::pending::<()>().await;
+                }
+                Ok(Page {
+                    value: FetchValue::Stats(None),
+                    next: None,
+                })
+            })
+        }
+    }
+
+    fn stats(last: u8) -> FetchKey {
+        FetchKey::IpStats(
+            std::net::IpAddr::from([192, 0, 2, last]),
+            LookBack::default(),
+        )
+    }
+
+    fn transport(hang: bool) -> Arc<Counting> {
+        Arc::new(Counting {
+            calls: AtomicUsize::new(0),
+            hang,
+        })
+    }
+
+    /// On the paused clock: a wait that would never end fails the test instead of hanging it.
+    async fn within_a_minute(wait: impl Future<Output = Collected>) -> Collected {
+        tokio::time::timeout(std::time::Duration::from_secs(60), wait)
+            .await
+            .expect("the wait ends")
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_key_asked_twice_is_one_call_and_one_answer_and_the_wait_ends() {
+        let fake = transport(false);
+        let (fetch, mut events) = spawn(fake.clone(), SchedulerConfig::default());
+        let keys = vec![stats(1), stats(1), stats(2)];
+        let got = within_a_minute(collect(
+            &fetch,
+            &mut events,
+            keys,
+            Priority::Foreground,
+            |_| None,
+        ))
+        .await;
+        assert_eq!(got.answers.len(), 2);
+        assert!(got.answers.values().all(Result::is_ok));
+        assert_eq!(got.cached_at, None, "no cache: nothing served from it");
+        assert_eq!(fake.calls.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_error_from_the_caller_ends_the_wait_for_every_key_still_unanswered() {
+        let (fetch, mut events) = spawn(transport(true), SchedulerConfig::default());
+        let mut asides = 0;
+        let got = within_a_minute(collect(
+            &fetch,
+            &mut events,
+            vec![stats(1), stats(2)],
+            Priority::Foreground,
+            |noted| {
+                asides += 1;
+                matches!(noted, Noted::Event(FetchEvent::Budget(_)))
+                    .then(|| ApiError::new(ErrorKind::Throttled, "too long"))
+            },
+        ))
+        .await;
+        assert!(asides > 0);
+        assert_eq!(got.answers.len(), 2);
+        for result in got.answers.values() {
+            assert!(matches!(result, Err(e) if e.kind == ErrorKind::Throttled));
+        }
+    }
+}
