@@ -103,6 +103,13 @@ pub enum Via {
     Devices,
 }
 
+/// What `alert --with` also reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum AlertWith {
+    /// The alert's device: its record (for the machineId), then the machine: 2 calls
+    Device,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// The console against the configured tenant (the default)
@@ -111,7 +118,12 @@ pub enum Command {
     Demo(DemoArgs),
     /// Run the simulated tenant alone; prints its URL and a token
     Sim(SimArgs),
-    /// Prevalence and related alerts of one IP
+    /// Prevalence and related alerts of one IP (2 API calls; --devices-at adds 1)
+    ///
+    /// Costs 2 calls per IP (its stats and its alerts), one more per further page of a long
+    /// alert list; --devices-at adds 1 for an internal IP (none for a public one). The exit
+    /// code is the IP's answer's: devices that could not be read are a warning (the JSON's
+    /// `warnings` and one line on stderr), never the exit code.
     Ip {
         /// IPv4 or IPv6, as tickets write it (10[.]1[.]2[.]3, 1.2.3.4:443, hxxp://…); with
         /// --extract, text holding any number of IPs, or - (or nothing) for stdin
@@ -133,15 +145,28 @@ pub enum Command {
         #[arg(long, value_name = "PERIOD")]
         look_back: Option<crate::defender::LookBack>,
     },
-    /// Related IPs of one alert
+    /// Related IPs of one alert (1 API call; --with device adds 2)
+    ///
+    /// Costs 1 call (the alert's IPs, one more per further page), so a script looping over
+    /// 500 alerts spends 500. --with device adds 2: the alert's record (for its machineId,
+    /// Alert.Read.All) and the device (Machine.Read.All). The exit code is the IPs' answer's:
+    /// what --with could not read is a warning (the JSON's `warnings` and one line on stderr
+    /// naming the permission or what a 404 means), never the exit code.
     Alert {
         /// Alert id, e.g. 636688558380765161_2136280442
         id: String,
         /// Print JSON instead of a table
         #[arg(long)]
         json: bool,
+        /// Also read these, comma-separated (each costs calls; see above)
+        #[arg(long = "with", value_enum, value_delimiter = ',', value_name = "LIST")]
+        with: Vec<AlertWith>,
     },
-    /// A device and its alerts (exit 4 when the API does not know it)
+    /// A device and its alerts (2 API calls; exit 4 when the API does not know it)
+    ///
+    /// Costs 2 calls (the device and its alerts), one more per further page of its alerts.
+    /// Both are its answer, as its name says: alerts that cannot be read still print the
+    /// device, and their error is the exit code.
     Device {
         /// Device (machine) id, e.g. 1e5bc9d7e413ddd7902c2932e418702b84d0cc07
         id: String,

@@ -9,17 +9,15 @@ pub mod doctor;
 pub mod expand;
 pub mod json;
 pub mod oneshot;
+pub mod output;
 pub mod session;
 pub mod simulator;
 pub mod team_notice;
+pub mod wiring;
 
 use std::fmt;
-use std::sync::Arc;
 
-use crate::config::Settings;
-use crate::defender::client::{Client, ClientConfig, TokenSource};
 use crate::defender::{ApiError, InputError};
-use crate::fetch::{FetchEvent, FetchHandle, Memory, SchedulerConfig};
 pub use credentials::{credential_source, credentials};
 
 /// Exit codes that are not an API error kind (those are in `ErrorKind::exit_code`).
@@ -102,50 +100,6 @@ pub fn say_read_past(found: &[crate::defender::indicator::Found]) {
     for f in found.iter().filter(|f| !f.notes.is_empty()) {
         eprintln!("mde-triage: {}", f.said());
     }
-}
-
-/// The scheduler's settings from the command's: one place, so the books and the scheduler
-/// read one policy.
-pub fn scheduler_config(settings: &Settings) -> SchedulerConfig {
-    SchedulerConfig {
-        limits: settings.limits.clone(),
-        reserve: settings.reserve,
-        max_pages: settings.max_pages,
-        cache: settings.cache,
-        ..SchedulerConfig::default()
-    }
-}
-
-/// Builds the HTTP client and starts the scheduler in front of it: the only road to the API.
-/// With `memory`, the scheduler serves cached answers and remembers the calls of the last hour;
-/// with `ledger` (see [`books`]), every call is admitted on books shared with other processes.
-pub fn connect(
-    api_url: &str,
-    tokens: Arc<dyn TokenSource>,
-    settings: &Settings,
-    memory: Option<Arc<dyn Memory>>,
-    ledger: Option<Arc<dyn crate::fetch::Ledger>>,
-) -> Result<
-    (
-        FetchHandle,
-        tokio::sync::mpsc::UnboundedReceiver<FetchEvent>,
-    ),
-    Failure,
-> {
-    let client = Client::new(
-        ClientConfig {
-            base_url: api_url.to_owned(),
-            timeout: settings.timeout,
-        },
-        tokens,
-    )
-    .map_err(|e| Failure::config(e.sentence()))?;
-    Ok(crate::fetch::spawn_shared(
-        Arc::new(client),
-        scheduler_config(settings),
-        memory,
-        ledger,
-    ))
 }
 
 /// The host part of a URL, for the title bar.

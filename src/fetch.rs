@@ -7,6 +7,7 @@
 pub mod answers;
 pub mod budget;
 pub mod cache;
+pub mod collect;
 pub mod ledger;
 pub mod limits;
 pub mod policy;
@@ -15,6 +16,7 @@ pub mod status;
 
 pub use answers::{Answer, Answers, Heard};
 pub use cache::{CachePolicy, CacheUse, Memory, Origin, Ttl};
+pub use collect::{Collected, Noted, collect};
 pub use ledger::{
     Ask, Backend, Ledger, LedgerFuture, Link, Lookup, SharedEndpoint, SharedStatus, Verdict,
 };

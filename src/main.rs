@@ -6,7 +6,7 @@
 use std::process::ExitCode;
 
 use clap::Parser as _;
-use mde_triage::cli::{Cli, Command, Via};
+use mde_triage::cli::{AlertWith, Cli, Command, Via};
 use mde_triage::commands::{
     Failure, cases, console, device, doctor, exit, expand, oneshot, simulator,
 };
@@ -69,7 +69,9 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
             )
             .await
         }
-        Command::Alert { id, json } => oneshot::alert(&settings, &id, json).await,
+        Command::Alert { id, json, with } => {
+            oneshot::alert(&settings, &id, json, with.contains(&AlertWith::Device)).await
+        }
         Command::Device { id, json } => device::device(&settings, &id, json).await,
         Command::Expand {
             seeds,

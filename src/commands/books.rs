@@ -34,33 +34,9 @@ impl Books {
     }
 }
 
-/// The scheduler of a command that records (`ip`, `alert`, `expand`): its books opened, what
-/// they could not do said on stderr, then [`connect`](super::connect) with the recording's memory.
-pub async fn connect_recorded(
-    settings: &Settings,
-    tokens: Arc<dyn TokenSource>,
-    rec: &super::session::Recording,
-) -> Result<
-    (
-        crate::fetch::FetchHandle,
-        tokio::sync::mpsc::UnboundedReceiver<crate::fetch::FetchEvent>,
-    ),
-    super::Failure,
-> {
-    let books = open(settings, &tokens, &rec.db.scope).await;
-    books.say();
-    super::connect(
-        &settings.api_url,
-        tokens,
-        settings,
-        rec.memory(),
-        books.ledger,
-    )
-}
-
 /// Opens the books `settings` ask for, for the tenant `scope`.
 pub async fn open(settings: &Settings, tokens: &Arc<dyn TokenSource>, scope: &str) -> Books {
-    let policy = super::scheduler_config(settings).policy();
+    let policy = super::wiring::scheduler_config(settings).policy();
     let mut warnings = Vec::new();
     if let Some(team) = team(settings, tokens, scope, &policy, &mut warnings).await {
         // Read on connecting, before the first call: settings that differ from the team's.

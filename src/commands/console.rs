@@ -5,8 +5,9 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::session::{Persistence, case_meta, default_case_name};
-use super::{Failure, connect, credentials, host_of};
+use super::session::{case_meta, default_case_name};
+use super::wiring::{Recording, Wiring};
+use super::{Failure, credentials, host_of};
 use crate::app::{CaseView, State};
 use crate::cli::DemoArgs;
 use crate::config::Settings;
@@ -59,18 +60,9 @@ pub async fn demo(settings: &Settings, args: &DemoArgs) -> Result<(), Failure> {
     result
 }
 
-/// Everything a console needs, wired: its state (with the case reopened), the scheduler with
-/// the cache behind it, and the link that records the case. Tests drive `tui::run` with it.
-pub struct Wired {
-    pub state: State,
-    pub fetch: crate::fetch::FetchHandle,
-    pub events: tokio::sync::mpsc::UnboundedReceiver<crate::fetch::FetchEvent>,
-    pub recorder: Option<crate::tui::Recorder>,
-    /// Close it with [`Persistence::finish`] after the loop ends.
-    pub db: Persistence,
-}
-
-/// Opens the database and the case (today's unless `--case` names one) and connects.
+/// Everything a console needs: its state (with the case reopened, today's unless `--case`
+/// names one), the link that records the case, and the wiring (the scheduler with the cache
+/// behind it). Tests drive `tui::run` with it.
 pub fn wire(
     settings: &Settings,
     tokens: Arc<dyn TokenSource>,
@@ -78,22 +70,15 @@ pub fn wire(
     banner: Option<String>,
     scope: String,
     ledger: Option<Arc<dyn crate::fetch::Ledger>>,
-) -> Result<Wired, Failure> {
-    let mut db = Persistence::open(settings, scope);
+) -> Result<(State, Option<crate::tui::Recorder>, Wiring), Failure> {
     let name = settings
         .case
         .clone()
         .unwrap_or_else(|| default_case_name(settings, banner.is_some()));
     let api_host = banner.clone().unwrap_or_else(|| host_of(api_url));
-    let meta = case_meta(settings, &db.scope, &api_host);
-    let case = db.open_case(&name, &meta)?;
-    let (fetch, events) = connect(
-        api_url,
-        tokens,
-        settings,
-        db.memory(case.as_ref().map(|c| c.0)),
-        ledger,
-    )?;
+    let meta = case_meta(settings, &scope, &api_host);
+    let (recording, saved) = Recording::console(settings, scope, &name, &meta)?;
+    let mut wiring = Wiring::connected(settings, tokens, api_url, recording, ledger)?;
 
     let mut state = State::new(banner, host_of(api_url));
     state.offline = settings.cache.offline;
@@ -104,12 +89,13 @@ pub fn wire(
     state.keymap = settings.keymap.clone();
     state.portal = meta.portal.clone();
     state.tenant_id = meta.tenant_id.clone();
-    let recorder = match case {
-        Some((id, saved)) => {
+    let db = &mut wiring.recording.db;
+    let recorder = match (wiring.recording.case, saved) {
+        (Some(id), Some(saved)) => {
             state.reopen(&name, saved);
             db.recorder(id, &name, settings)
         }
-        None => {
+        _ => {
             // No database: the case lives in memory, and the status bar says why.
             state.case = Some(CaseView::new(&name));
             None
@@ -118,13 +104,7 @@ pub fn wire(
     if let Some(w) = db.warnings.first() {
         state.save_error = Some(w.clone());
     }
-    Ok(Wired {
-        state,
-        fetch,
-        events,
-        recorder,
-        db,
-    })
+    Ok((state, recorder, wiring))
 }
 
 async fn console(
@@ -134,21 +114,17 @@ async fn console(
     banner: Option<String>,
     scope: String,
 ) -> Result<(), Failure> {
-    let Wired {
-        state,
+    let books = super::books::open(settings, &tokens, &scope).await;
+    let (state, recorder, wiring) = wire(settings, tokens, api_url, banner, scope, books.ledger)?;
+    let Wiring {
         fetch,
         events,
-        recorder,
-        mut db,
-    } = {
-        let books = super::books::open(settings, &tokens, &scope).await;
-        let mut wired = wire(settings, tokens, api_url, banner, scope, books.ledger)?;
-        wired.db.warnings.extend(books.warnings);
-        wired
-    };
+        recording: mut rec,
+    } = wiring;
+    rec.db.warnings.extend(books.warnings);
     let result = crate::tui::run_in_terminal(state, fetch, events, recorder, settings.mouse).await;
-    let warnings = std::mem::take(&mut db.warnings);
-    db.finish();
+    let warnings = std::mem::take(&mut rec.db.warnings);
+    rec.finish();
     for w in warnings {
         eprintln!("mde-triage: {w}");
     }

@@ -8,14 +8,15 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::json::DeviceJson;
-use super::oneshot::{Fetched, fetch_all, print_json, print_lines, say_cached};
-use super::session::Recording;
+use super::output::{print_json, print_lines, say_cached};
+use super::wiring::{Recording, Wiring};
 use super::{Failure, credentials, exit};
 use crate::config::Settings;
 use crate::defender::findbyip::Refused;
 use crate::defender::{
     ApiError, Device, ErrorKind, FetchKey, FetchValue, Listing, NotFound, parse_device_id,
 };
+use crate::fetch::Collected;
 
 /// `mde-triage device <ID> [--json]`: the device, and the ids of its alerts, newest first. An
 /// unknown device is exit 4 (the API's 404); its alerts failing still prints the device.
@@ -24,20 +25,19 @@ pub async fn device(settings: &Settings, raw: &str, json: bool) -> Result<(), Fa
     let device_key = FetchKey::Device(id.clone());
     let alerts_key = FetchKey::DeviceAlerts(id.clone());
     let tokens = credentials(settings)?;
-    let rec = Recording::open(settings)?;
-    let (fetch, mut events) = super::books::connect_recorded(settings, tokens, &rec).await?;
-    let Fetched {
+    let mut w = Wiring::recorded(settings, tokens, Recording::open(settings)?).await?;
+    let Collected {
         mut answers,
         cached_at,
-    } = fetch_all(
-        &fetch,
-        &mut events,
+    } = super::output::collect(
+        &w.fetch,
+        &mut w.events,
         vec![device_key.clone(), alerts_key.clone()],
     )
     .await;
-    drop(fetch);
+    drop(w.fetch);
     let from_cache = say_cached(settings, cached_at);
-    rec.finish();
+    w.recording.finish();
     let device = match answers.remove(&device_key) {
         Some(Ok(FetchValue::Device(d))) => d,
         Some(Err(e)) => return Err(failure(&device_key, e)),
@@ -183,17 +183,19 @@ pub fn keys_at(
     Ok(out)
 }
 
-/// What `ip --devices-at` adds to an IP's report.
+/// What `ip --devices-at` adds to an IP's report. Why the devices are not there is the
+/// report's warning (see [`DevicesAt::of`]), not an error of the IP's own.
 #[derive(Debug, Serialize)]
 pub struct DevicesAt {
     pub devices_at: String,
     /// The window the API searches, ±15 minutes around the time.
     pub devices_window: [String; 2],
-    /// Null when not asked or not read; `devices_error` says why. `[]` when no device had the
-    /// IP then (a 200 with an empty list, or a 404).
+    /// Null when not asked or not read (the report's `warnings` say why). `[]` when no device
+    /// had the IP then (a 200 with an empty list, or a 404).
     pub devices: Option<Vec<DeviceJson>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub devices_error: Option<String>,
+    /// Why `devices` is null, for the table's line (the JSON carries it in `warnings`).
+    #[serde(skip)]
+    pub why: Option<String>,
 }
 
 impl DevicesAt {
@@ -206,8 +208,8 @@ impl DevicesAt {
         let at = crate::defender::UtcSecond::new(at);
         let (from, to) = at.window();
         let stamp = |t: DateTime<Utc>| crate::defender::UtcSecond::new(t).to_string();
-        let (devices, devices_error) = match key {
-            Err(refused) => (None, Some(format!("not asked: {refused}"))),
+        let (devices, why) = match key {
+            Err(refused) => (None, Some(format!("devices at {at} not asked: {refused}"))),
             Ok(key) => match answers.remove(key) {
                 Some(Ok(FetchValue::Devices(list))) => (Some(json_list(&list)), None),
                 Some(Err(e)) => (None, Some(failure(key, e).message)),
@@ -218,7 +220,7 @@ impl DevicesAt {
             devices_at: at.to_string(),
             devices_window: [stamp(from), stamp(to)],
             devices,
-            devices_error,
+            why,
         }
     }
 
@@ -228,7 +230,7 @@ impl DevicesAt {
             "devices with {ip} at {} (seen {} to {})",
             self.devices_at, self.devices_window[0], self.devices_window[1]
         );
-        match (&self.devices, &self.devices_error) {
+        match (&self.devices, &self.why) {
             (_, Some(why)) => vec![format!("{head}: {why}")],
             (Some(d), None) if d.is_empty() => vec![format!("{head}: none")],
             (Some(d), None) => std::iter::once(format!("{head}:"))
@@ -243,100 +245,46 @@ fn json_list(list: &Listing<Device>) -> Vec<DeviceJson> {
     list.iter().map(DeviceJson::from).collect()
 }
 
-/// What `alert` adds to an alert's report: its device, read through the alert's own record
-/// (`machineId`, FACTS.md section 1) and `GET /api/machines/{id}`, or why it is not there.
-#[derive(Debug, Serialize)]
-pub struct DeviceOfAlert {
-    /// Null when the alert names no device or it could not be read; `device_error` says why.
-    pub device: Option<DeviceJson>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub device_error: Option<String>,
-}
-
-/// Why an alert's device is not there: a failed call (an exit code for the command), or an
-/// alert that names no device (not a failure: the record says so).
-pub struct NoDevice {
-    pub why: String,
-    pub failure: Option<Failure>,
-}
-
-impl NoDevice {
-    fn failed(f: Failure) -> Self {
-        Self {
-            why: f.message.clone(),
-            failure: Some(f),
-        }
-    }
-}
-
-/// The device key an alert's record (the answer to `record_key`) leads to, or why none.
+/// `alert --with device`: the device key an alert's record (the answer to `record_key`) leads
+/// to, or the warning saying why there is none (a failed call, or a record naming no device).
 pub fn device_key_of(
     record_key: &FetchKey,
     record: Option<Result<FetchValue, ApiError>>,
-) -> Result<FetchKey, NoDevice> {
+) -> Result<FetchKey, String> {
     let alert = match record {
         Some(Ok(FetchValue::Alert(a))) => a,
-        Some(Err(e)) => return Err(NoDevice::failed(failure(record_key, e))),
-        other => return Err(NoDevice::failed(unexpected(record_key, other))),
+        Some(Err(e)) => return Err(failure(record_key, e).message),
+        other => return Err(unexpected(record_key, other).message),
     };
     let Some(raw) = alert.machine_id.as_deref().filter(|m| !m.trim().is_empty()) else {
-        return Err(NoDevice {
-            why: format!("{record_key} names no device (no machineId)"),
-            failure: None,
-        });
+        return Err(format!("{record_key} names no device (no machineId)"));
     };
-    parse_device_id(raw).map(FetchKey::Device).map_err(|e| {
-        NoDevice::failed(Failure::new(
-            super::exit::INTERNAL,
-            format!("{record_key}: its machineId is not a device id: {e}"),
-        ))
-    })
+    parse_device_id(raw)
+        .map(FetchKey::Device)
+        .map_err(|e| format!("{record_key}: its machineId is not a device id: {e}"))
 }
 
-impl DeviceOfAlert {
-    /// From the device key (or why there is none) and the device's answer; the failure, if
-    /// any, is the command's exit, after its output.
-    pub fn of(
-        key: Result<FetchKey, NoDevice>,
-        answer: Option<Result<FetchValue, ApiError>>,
-    ) -> (Self, Option<Failure>) {
-        let (device, failed) = match key {
-            Err(no) => (Err(no.why), no.failure),
-            Ok(key) => match answer {
-                Some(Ok(FetchValue::Device(d))) => (Ok(DeviceJson::from(&*d)), None),
-                Some(Err(e)) => {
-                    let f = failure(&key, e);
-                    (Err(f.message.clone()), Some(f))
-                }
-                other => {
-                    let f = unexpected(&key, other);
-                    (Err(f.message.clone()), Some(f))
-                }
-            },
-        };
-        let (device, device_error) = match device {
-            Ok(d) => (Some(d), None),
-            Err(why) => (None, Some(why)),
-        };
-        (
-            Self {
-                device,
-                device_error,
-            },
-            failed,
-        )
+/// `alert --with device`: the device from its answer, or the warning saying why it is not
+/// there (the permission a 403 lacks, what a 404 means).
+pub fn device_of(
+    key: &FetchKey,
+    answer: Option<Result<FetchValue, ApiError>>,
+) -> Result<DeviceJson, String> {
+    match answer {
+        Some(Ok(FetchValue::Device(d))) => Ok(DeviceJson::from(&*d)),
+        Some(Err(e)) => Err(failure(key, e).message),
+        other => Err(unexpected(key, other).message),
     }
+}
 
-    /// The table's lines for it.
-    pub fn lines(&self) -> Vec<String> {
-        match (&self.device, &self.device_error) {
-            (Some(d), _) => device_table(d)
-                .into_iter()
-                .enumerate()
-                .map(|(i, l)| if i == 0 { format!("device {l}") } else { l })
-                .collect(),
-            (None, Some(why)) => vec![format!("device not read: {why}")],
-            (None, None) => Vec::new(),
-        }
+/// The table's lines for an alert's device, or why it was not read.
+pub fn device_lines(device: &Result<DeviceJson, String>) -> Vec<String> {
+    match device {
+        Ok(d) => device_table(d)
+            .into_iter()
+            .enumerate()
+            .map(|(i, l)| if i == 0 { format!("device {l}") } else { l })
+            .collect(),
+        Err(why) => vec![format!("device not read: {why}")],
     }
 }

@@ -7,14 +7,14 @@ mod team;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use super::{Failure, connect, credential_source, exit};
+use super::{Failure, credential_source, exit};
 use crate::cli::GlobalArgs;
 use crate::config::Settings;
 use crate::defender::client::TokenSource;
 use crate::defender::{
     Endpoint, ErrorKind, FetchKey, UtcSecond, jwt, parse_alert_id, parse_device_id,
 };
-use crate::fetch::{Answer, Answers, FetchRequest, Heard, Priority, Ticket};
+use crate::fetch::Priority;
 
 /// Clocks further apart than this break token validation (Entra ID allows five minutes).
 const MAX_SKEW: Duration = Duration::from_secs(300);
@@ -370,9 +370,7 @@ async fn reach_check(settings: &Settings, report: &mut Report) -> bool {
 /// One probe per endpoint, through the scheduler; an answer or a 404 proves the permission.
 async fn permission_checks(settings: &Settings, source: Arc<dyn TokenSource>, report: &mut Report) {
     // The probes are calls like any other: on the shared books when there are some.
-    let books = super::books::open(settings, &source, &settings.scope()).await;
-    let Ok((fetch, mut events)) = connect(&settings.api_url, source, settings, None, books.ledger)
-    else {
+    let Ok((fetch, mut events)) = super::wiring::probes(settings, source).await else {
         report.add(Check::fail(
             "permissions",
             "cannot build the client",
@@ -400,23 +398,12 @@ async fn permission_checks(settings: &Settings, source: Arc<dyn TokenSource>, re
         };
         (e, key, e.permission())
     });
-    for (i, (_, key, _)) in probes.iter().enumerate() {
-        fetch.request(FetchRequest::new(
-            key.clone(),
-            Ticket(i as u64 + 1),
-            Priority::Foreground,
-        ));
-    }
-    let mut answers = std::collections::HashMap::new();
-    let mut protocol = Answers::new();
-    while answers.len() < probes.len() {
-        let Some(event) = events.recv().await else {
-            break;
-        };
-        if let Heard::Answer(Answer { key, result, .. }) = protocol.take(event) {
-            answers.insert(key, result);
-        }
-    }
+    let keys = probes.iter().map(|(_, key, _)| key.clone()).collect();
+    // Each probe's own answer is the check: retries and pauses are waited out, unsaid.
+    let mut answers =
+        crate::fetch::collect(&fetch, &mut events, keys, Priority::Foreground, |_| None)
+            .await
+            .answers;
     for (endpoint, key, permission) in probes {
         let name = endpoint.label();
         let grant = match endpoint.newest_docs_permission() {

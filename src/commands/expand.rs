@@ -19,7 +19,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use super::json::StatsJson;
-use super::session::Recording;
+use super::wiring::{Recording, Wiring};
 use super::{Failure, credentials, exit};
 use crate::config::Settings;
 use crate::defender::{Endpoint, parse_ip};
@@ -210,7 +210,11 @@ pub async fn run(
         return Ok(());
     }
     let tokens = credentials(settings)?;
-    let (fetch, mut events) = super::books::connect_recorded(settings, tokens, &rec).await?;
+    let Wiring {
+        fetch,
+        mut events,
+        recording: rec,
+    } = Wiring::recorded(settings, tokens, rec).await?;
     let mut display = ProgressDisplay::new();
     let mut out = std::io::stdout().lock();
     let mut closed = false;

@@ -128,7 +128,9 @@ impl From<&Device> for DeviceJson {
 
 /// What a list answer lacks, for the commands that print one: said on stderr, carried in the
 /// JSON, and for a one-shot turned into the exit code when it is an error (a refused link, a
-/// failed page) rather than a cap.
+/// failed page) rather than a cap. A one-shot's enrichments (`alert --with device`, `ip
+/// --devices-at`) add what they could not read here too, as warnings that never change the
+/// exit code: a one-shot's exit code is its main answer's.
 #[derive(Debug, Default)]
 pub struct ListCaveats {
     what: String,
@@ -138,6 +140,8 @@ pub struct ListCaveats {
     pub truncated: bool,
     unread: usize,
     exit: Option<(u8, String)>,
+    /// One sentence per enrichment not read, naming the permission or what a 404 means.
+    enrichments: Vec<String>,
 }
 
 impl ListCaveats {
@@ -151,14 +155,25 @@ impl ListCaveats {
                 .cut
                 .as_ref()
                 .and_then(|c| Some((c.exit_code()?, c.describe(list.pages)))),
+            enrichments: Vec::new(),
         }
+    }
+
+    /// What an enrichment could not read: a warning in the JSON and on stderr, not a failure.
+    pub fn warn(&mut self, sentence: String) {
+        self.enrichments.push(sentence);
     }
 
     pub fn json(&self) -> CaveatsJson {
         CaveatsJson {
             truncated: self.truncated,
             unread: self.unread,
-            warnings: self.lines.clone(),
+            warnings: self
+                .lines
+                .iter()
+                .chain(&self.enrichments)
+                .cloned()
+                .collect(),
         }
     }
 
@@ -169,12 +184,16 @@ impl ListCaveats {
         }
     }
 
-    /// For a one-shot, after its output: says each caveat on stderr, then the exit code.
+    /// For a one-shot, after its output: says each caveat and each enrichment's warning on
+    /// stderr (one line each), then the exit code, which only the list's own errors make.
     pub fn finish(self) -> Result<(), Failure> {
         for line in &self.lines {
             if self.exit.as_ref().is_none_or(|(_, m)| m != line) {
                 eprintln!("mde-triage: {}: {line}", self.what);
             }
+        }
+        for warning in &self.enrichments {
+            eprintln!("mde-triage: warning: {warning}");
         }
         match self.exit {
             Some((code, message)) => Err(Failure::new(code, format!("{}: {message}", self.what))),
@@ -190,6 +209,6 @@ pub struct CaveatsJson {
     pub truncated: bool,
     /// Elements the API sent that could not be read at all.
     pub unread: usize,
-    /// One sentence per caveat, as stderr says them.
+    /// One sentence per caveat, then one per enrichment not read, as stderr says them.
     pub warnings: Vec<String>,
 }

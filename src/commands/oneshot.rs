@@ -3,22 +3,19 @@
 
 use crate::case::{Subject, Visit};
 use std::collections::HashMap;
-use std::io::Write as _;
 use std::net::IpAddr;
 
 use serde::Serialize;
-use tokio::sync::mpsc::UnboundedReceiver;
 
 use super::device;
-use super::json::{AlertJson, CaveatsJson, ListCaveats, StatsJson};
-use super::session::Recording;
+use super::json::{AlertJson, CaveatsJson, DeviceJson, ListCaveats, StatsJson};
+use super::output::{json_line, print_json, print_lines, say_cached};
+use super::wiring::{Recording, Wiring};
 use super::{Failure, credentials};
 use crate::config::Settings;
 use crate::defender::input::read_one;
 use crate::defender::{ApiError, FetchKey, FetchValue, Listing, LookBack, parse_alert_id};
-use crate::fetch::{
-    Answer, Answers, FetchEvent, FetchHandle, FetchRequest, Heard, Origin, Priority, Ticket,
-};
+use crate::fetch::Collected;
 
 /// `mde-triage ip <IP> [--json] [--look-back PERIOD]`, or `ip --extract` over a text: the
 /// input is checked before anything is sent (the period already by clap). Without a period,
@@ -49,24 +46,23 @@ pub async fn ip(
         None => HashMap::new(),
     };
     let tokens = credentials(settings)?;
-    let rec = Recording::open(settings)?;
-    let (fetch, mut events) = super::books::connect_recorded(settings, tokens, &rec).await?;
+    let mut w = Wiring::recorded(settings, tokens, Recording::open(settings)?).await?;
     let mut keys: Vec<FetchKey> = targets
         .iter()
         .flat_map(|f| [FetchKey::IpStats(f.ip, period), FetchKey::IpAlerts(f.ip)])
         .collect();
     // A public IP's findbyip is never asked: it spends no call.
     keys.extend(device_keys.values().filter_map(|k| k.clone().ok()));
-    let Fetched {
+    let Collected {
         mut answers,
         cached_at,
-    } = fetch_all(&fetch, &mut events, keys).await;
-    drop(fetch);
+    } = super::output::collect(&w.fetch, &mut w.events, keys).await;
+    drop(w.fetch);
     let from_cache = say_cached(settings, cached_at);
     for f in &targets {
-        rec.visit(Visit::place(Subject::Ip(f.ip)));
+        w.recording.visit(Visit::place(Subject::Ip(f.ip)));
     }
-    rec.finish();
+    w.recording.finish();
     // The table says it came from the cache offline; JSON keeps its shape (stderr says it).
     let mut head: Vec<String> = if json {
         Vec::new()
@@ -88,7 +84,7 @@ pub async fn ip(
                 print_json(&report)?;
             } else {
                 let mut lines = std::mem::take(&mut head);
-                lines.extend(ip_table(&report));
+                lines.extend(ip_table(&report, &caveats.lines));
                 print_lines(&lines)?;
             }
             caveats.finish()
@@ -138,7 +134,11 @@ fn ip_report(
         _ => Listing::default(),
     };
     crate::defender::model::newest_first(&mut alerts);
-    let caveats = ListCaveats::of(&alerts, &format!("alerts of {ip}"));
+    let mut caveats = ListCaveats::of(&alerts, &format!("alerts of {ip}"));
+    // Devices not read are the report's warning: the IP's own answer makes the exit code.
+    if let Some(why) = devices.as_ref().and_then(|d| d.why.clone()) {
+        caveats.warn(why);
+    }
     let report = IpReport {
         ip,
         look_back_hours: period.hours(),
@@ -154,49 +154,54 @@ fn ip_report(
     Ok((report, caveats))
 }
 
-/// `mde-triage alert <ID> [--json]`: its IPs, and its device through the alert's record
-/// (its `machineId`) and the machine's: the IPs still print when either cannot be read.
-pub async fn alert(settings: &Settings, raw: &str, json: bool) -> Result<(), Failure> {
+/// `mde-triage alert <ID> [--json] [--with device]`: its IPs (1 call), and with `--with
+/// device` its device through the alert's record (its `machineId`) and the machine's (2 more).
+/// The exit code is the IPs' answer's: what the enrichment could not read is a warning.
+pub async fn alert(
+    settings: &Settings,
+    raw: &str,
+    json: bool,
+    with_device: bool,
+) -> Result<(), Failure> {
     let id = parse_alert_id(raw)?;
     let key = FetchKey::AlertIps(id.clone());
     let record_key = FetchKey::Alert(id.clone());
     let tokens = credentials(settings)?;
-    let rec = Recording::open(settings)?;
-    let (fetch, mut events) = super::books::connect_recorded(settings, tokens, &rec).await?;
-    let Fetched {
-        mut answers,
-        mut cached_at,
-    } = fetch_all(&fetch, &mut events, vec![key.clone(), record_key.clone()]).await;
-    let answer = answers.remove(&key);
-    let ips = match answer {
+    let mut w = Wiring::recorded(settings, tokens, Recording::open(settings)?).await?;
+    // The record is asked with the IPs, so the device waits for one round trip, not two.
+    let mut keys = vec![key.clone()];
+    if with_device {
+        keys.push(record_key.clone());
+    }
+    let mut collected = super::output::collect(&w.fetch, &mut w.events, keys).await;
+    let ips = match collected.answers.remove(&key) {
         Some(Ok(FetchValue::Ips(ips))) => ips,
         Some(Err(e)) => return Err(e.into()),
         _ => Listing::default(),
     };
     // The device only once the record names it: one more call, after the first two.
-    let device_key = device::device_key_of(&record_key, answers.remove(&record_key));
-    let device_answer = match &device_key {
-        Ok(k) => {
-            let mut more = fetch_all(&fetch, &mut events, vec![k.clone()]).await;
-            cached_at = match (cached_at, more.cached_at) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            };
-            more.answers.remove(k)
+    let record = collected.answers.remove(&record_key);
+    let machine = match with_device.then(|| device::device_key_of(&record_key, record)) {
+        None => None,
+        Some(Err(why)) => Some(Err(why)),
+        Some(Ok(k)) => {
+            collected.merge(super::output::collect(&w.fetch, &mut w.events, vec![k.clone()]).await);
+            Some(device::device_of(&k, collected.answers.remove(&k)))
         }
-        Err(_) => None,
     };
-    drop(fetch);
-    let from_cache = say_cached(settings, cached_at);
-    rec.visit(Visit::alert(id.clone()));
-    rec.finish();
-    let (device, device_failure) = device::DeviceOfAlert::of(device_key, device_answer);
-    let caveats = ListCaveats::of(&ips, &format!("IPs of alert {id}"));
+    drop(w.fetch);
+    let from_cache = say_cached(settings, collected.cached_at);
+    w.recording.visit(Visit::alert(id.clone()));
+    w.recording.finish();
+    let mut caveats = ListCaveats::of(&ips, &format!("IPs of alert {id}"));
+    if let Some(Err(why)) = &machine {
+        caveats.warn(why.clone());
+    }
     let report = AlertReport {
         alert: id.to_string(),
         ips: ips.iter().map(|i| i.id.clone()).collect(),
         caveats: caveats.json(),
-        device,
+        device: machine.as_ref().and_then(|d| d.as_ref().ok()),
     };
     if json {
         print_json(&report)?;
@@ -207,151 +212,12 @@ pub async fn alert(settings: &Settings, raw: &str, json: bool) -> Result<(), Fai
             report.ips.len(),
             report.alert
         ));
-        lines.extend(report.caveats.warnings.iter().map(|w| format!("note: {w}")));
+        lines.extend(caveats.lines.iter().map(|w| format!("note: {w}")));
         lines.extend(report.ips.iter().map(|ip| format!("  {ip}")));
-        lines.extend(report.device.lines());
+        lines.extend(machine.iter().flat_map(device::device_lines));
         print_lines(&lines)?;
     }
-    caveats.finish()?;
-    // The device's failure after the IPs' own: what could not be read, as `device` does.
-    match device_failure {
-        Some(f) => Err(f),
-        None => Ok(()),
-    }
-}
-
-/// Every answer asked for, and when the oldest of those served from the cache was fetched.
-pub(super) struct Fetched {
-    pub answers: HashMap<FetchKey, Result<FetchValue, ApiError>>,
-    pub cached_at: Option<chrono::DateTime<chrono::Utc>>,
-}
-
-/// Says on stderr that the output came from the cache, and how old it is. Offline, the table
-/// says so too (the line returned): there the cache serves answers whatever their age, so the
-/// age belongs with the data, not only on stderr, which a pipe or a ticket paste leaves
-/// behind. Online, a cached answer is within its time-to-live, and the note on stderr is
-/// enough. JSON keeps its stable shape either way.
-pub(super) fn say_cached(
-    settings: &Settings,
-    cached_at: Option<chrono::DateTime<chrono::Utc>>,
-) -> Option<String> {
-    let age = crate::text::age(cached_at?, chrono::Utc::now());
-    if settings.cache.offline {
-        // No "--no-cache asks the API" here: offline, nothing is asked whatever the flags.
-        eprintln!("mde-triage: offline: served from the cache (fetched {age})");
-        Some(format!("offline: from the cache, as of {age}"))
-    } else {
-        eprintln!("mde-triage: served from the cache (fetched {age}); --no-cache asks the API");
-        None
-    }
-}
-
-/// Asks the scheduler for `keys` and waits for every answer, telling stderr about retries and
-/// throttling so a script's operator knows why it waits.
-pub(super) async fn fetch_all(
-    fetch: &FetchHandle,
-    events: &mut UnboundedReceiver<FetchEvent>,
-    keys: Vec<FetchKey>,
-) -> Fetched {
-    for (i, key) in keys.iter().enumerate() {
-        fetch.request(FetchRequest::new(
-            key.clone(),
-            Ticket(i as u64 + 1),
-            Priority::Foreground,
-        ));
-    }
-    let mut answers = HashMap::new();
-    let mut protocol = Answers::new();
-    let mut pause_announced = false;
-    let mut team = super::team_notice::TeamNotice::default();
-    // The oldest answer served from the cache, to say how old the output is.
-    let mut oldest_cached: Option<chrono::DateTime<chrono::Utc>> = None;
-    while answers.len() < keys.len() {
-        let Some(event) = events.recv().await else {
-            break;
-        };
-        match protocol.take(event) {
-            Heard::Answer(Answer {
-                key,
-                result,
-                refresh_failed: Some(e),
-                ..
-            }) => {
-                eprintln!("mde-triage: {key}: could not refresh ({e}); using the cached answer");
-                // A late answer of an earlier round (after a long pause ended it) is not ours.
-                if keys.contains(&key) {
-                    answers.insert(key, result);
-                }
-            }
-            Heard::Answer(Answer {
-                key,
-                result,
-                at,
-                origin,
-                ..
-            }) => {
-                if !keys.contains(&key) {
-                    continue;
-                }
-                if matches!(origin, Origin::Cache { .. }) && result.is_ok() {
-                    oldest_cached = Some(oldest_cached.map_or(at, |o| o.min(at)));
-                }
-                answers.insert(key, result);
-            }
-            Heard::Other(FetchEvent::Retrying {
-                key,
-                attempt,
-                max,
-                error,
-            }) => {
-                eprintln!("mde-triage: {key}: {error}; retrying ({attempt}/{max})");
-            }
-            Heard::Other(FetchEvent::Budget(b)) => {
-                team.tell(&b);
-                match b.paused_for() {
-                    Some(p) if p > LONGEST_WAIT => {
-                        // An hourly quota spent: say when to come back rather than hang.
-                        for key in &keys {
-                            answers
-                                .entry(key.clone())
-                                .or_insert_with(|| Err(too_long_a_pause(p)));
-                        }
-                    }
-                    Some(p) if !pause_announced => {
-                        eprintln!(
-                            "mde-triage: throttled by the API; waiting {}s",
-                            p.as_secs_f64().ceil()
-                        );
-                        pause_announced = true;
-                    }
-                    None => pause_announced = false,
-                    _ => {}
-                }
-            }
-            Heard::Held | Heard::Other(FetchEvent::Done { .. }) => {}
-        }
-    }
-    Fetched {
-        answers,
-        cached_at: oldest_cached,
-    }
-}
-
-/// A one-shot waits out a short 429 pause, as a script would only retry; a longer one (an
-/// hourly quota spent, often by another tool on the same registration) ends it with exit code
-/// 7 and when to try again.
-const LONGEST_WAIT: std::time::Duration = std::time::Duration::from_secs(120);
-
-fn too_long_a_pause(pause: std::time::Duration) -> ApiError {
-    let mut e = ApiError::new(
-        crate::defender::ErrorKind::Throttled,
-        format!(
-            "the endpoint is paused for longer than a one-shot waits ({} s); try again later",
-            LONGEST_WAIT.as_secs()
-        ),
-    );
-    e.retry_after = Some(pause);
-    e
+    caveats.finish()
 }
 
 #[derive(Serialize)]
@@ -370,14 +236,14 @@ struct IpReport {
 }
 
 #[derive(Serialize)]
-struct AlertReport {
+struct AlertReport<'a> {
     alert: String,
     ips: Vec<String>,
     #[serde(flatten)]
     caveats: CaveatsJson,
-    /// `device` (null when unread or none) and `device_error`.
-    #[serde(flatten)]
-    device: device::DeviceOfAlert,
+    /// Always present, so scripts need not guess: null without `--with device`, or when the
+    /// device could not be read (then `warnings` says why).
+    device: Option<&'a DeviceJson>,
 }
 
 /// `7 days`, from the hours the report holds.
@@ -385,7 +251,9 @@ fn period_text(hours: u32) -> String {
     LookBack::from_hours(hours).map_or_else(|| format!("{hours} hours"), LookBack::long)
 }
 
-fn ip_table(r: &IpReport) -> Vec<String> {
+/// The table of one IP's report; `notes` are what its alert list lacks (the devices' own
+/// reason stays on their line).
+fn ip_table(r: &IpReport, notes: &[String]) -> Vec<String> {
     let mut lines = Vec::new();
     match &r.stats {
         Some(s) if s.prevalence > 0 => lines.push(format!(
@@ -406,7 +274,7 @@ fn ip_table(r: &IpReport) -> Vec<String> {
         lines.extend(d.lines(r.ip));
     }
     // What the list lacks goes with the list, not only to stderr: a pasted table keeps it.
-    let notes = r.caveats.warnings.iter().map(|w| format!("note: {w}"));
+    let notes = notes.iter().map(|w| format!("note: {w}"));
     if r.alerts.is_empty() {
         lines.push("no related alerts".into());
         lines.extend(notes);
@@ -450,26 +318,4 @@ fn ip_table(r: &IpReport) -> Vec<String> {
         lines.push(line);
     }
     lines
-}
-
-/// One compact JSON object: `--extract` prints one line per IP, for `jq` and line tools.
-fn json_line<T: Serialize>(value: &T) -> Result<String, Failure> {
-    serde_json::to_string(value).map_err(|e| Failure::new(super::exit::INTERNAL, e.to_string()))
-}
-
-pub(super) fn print_json<T: Serialize>(value: &T) -> Result<(), Failure> {
-    let text = serde_json::to_string_pretty(value)
-        .map_err(|e| Failure::new(super::exit::INTERNAL, e.to_string()))?;
-    print_lines(&[text])
-}
-
-/// Writes to stdout; a closed pipe (`| head`) is not an error worth a message.
-pub(super) fn print_lines(lines: &[String]) -> Result<(), Failure> {
-    let mut out = std::io::stdout().lock();
-    for line in lines {
-        if writeln!(out, "{line}").is_err() {
-            break;
-        }
-    }
-    Ok(())
 }

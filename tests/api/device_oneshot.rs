@@ -169,8 +169,17 @@ async fn a_public_ip_spends_no_devices_call_and_an_old_time_no_call_at_all() {
     assert!(out.status.success(), "{}", stderr(&out));
     let v = json(&out);
     assert!(v["devices"].is_null(), "{v}");
-    let why = v["devices_error"].as_str().unwrap();
+    // Why is the report's warning, not an error of the IP's own (exit 0 above).
+    assert!(v.get("devices_error").is_none(), "gone for warnings: {v}");
+    let warnings = v["warnings"].as_array().unwrap();
+    assert_eq!(warnings.len(), 1, "{v}");
+    let why = warnings[0].as_str().unwrap();
     assert!(why.contains("not asked") && why.contains("public"), "{why}");
+    assert!(
+        stderr(&out).contains(&format!("mde-triage: warning: {why}")),
+        "one line on stderr: {}",
+        stderr(&out)
+    );
     assert!(
         v["stats"].is_object(),
         "the rest of the report is there: {v}"
@@ -248,5 +257,44 @@ async fn a_findbyip_404_is_an_empty_list() {
     assert!(out.status.success(), "{}", stderr(&out));
     let v = json(&out);
     assert_eq!(v["devices"], serde_json::json!([]), "{v}");
-    assert!(v.get("devices_error").is_none(), "{v}");
+    assert_eq!(
+        v["warnings"],
+        serde_json::json!([]),
+        "none had it: no warning: {v}"
+    );
+}
+
+/// Without `Machine.Read.All` the IP's own answer is complete: exit 0, and the warning names
+/// the permission the devices needed.
+#[tokio::test(flavor = "multi_thread")]
+async fn devices_at_without_machine_read_is_a_warning_and_exit_0() {
+    let sim = sim_with(SimConfig {
+        roles: vec!["Ip.Read.All".into(), "Alert.Read.All".into()],
+        ..SimConfig::default()
+    })
+    .await;
+    let hour_ago = (Utc::now() - chrono::Duration::hours(1)).to_rfc3339();
+    let out = run(
+        &sim.url,
+        Some(&sim.token),
+        &["ip", MOVED_IP, "--devices-at", &hour_ago, "--json"],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v = json(&out);
+    assert!(v["devices"].is_null(), "{v}");
+    let warnings = v["warnings"].as_array().unwrap();
+    assert_eq!(warnings.len(), 1, "{v}");
+    assert!(
+        warnings[0].as_str().unwrap().contains("Machine.Read.All"),
+        "{v}"
+    );
+    let err = stderr(&out);
+    let lines: Vec<&str> = err
+        .lines()
+        .filter(|l| l.starts_with("mde-triage: warning: "))
+        .collect();
+    assert_eq!(lines.len(), 1, "{err}");
+    assert!(api_calls(&sim).iter().any(|p| p.contains("findbyip")));
+    sim.shutdown().await;
 }

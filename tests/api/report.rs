@@ -416,7 +416,7 @@ async fn a_recorded_case_exports_to_stable_golden_files() {
     };
     let from = Utc::now();
     run(&["ip", DOC_IP, "--case", "INC-1"]).await;
-    run(&["alert", DOC_ALERT, "--case", "INC-1"]).await;
+    run(&["alert", DOC_ALERT, "--with", "device", "--case", "INC-1"]).await;
     let [md, json, csv_text] = [
         run(&["export", "INC-1", "--format", "md"]).await,
         run(&["export", "INC-1", "--format", "json"]).await,

@@ -50,6 +50,7 @@ fn documented_command_lines_parse() {
         "mde-triage ip 10[.]209[.]67[.]177 --json",
         "mde-triage ip 10.209.67.177 --look-back 7d",
         "mde-triage alert 636688558380765161_2136280442 --json",
+        "mde-triage alert 636688558380765161_2136280442 --json --with device",
         "mde-triage ip --extract --json",
         "mde-triage expand 10.209.67.177 --depth 2 --max-calls 200",
         "mde-triage expand - --plan",

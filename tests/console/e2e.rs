@@ -18,8 +18,9 @@ use chrono::{DateTime, Utc};
 
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use mde_triage::app::{Remote, State};
-use mde_triage::commands::console::{Wired, wire};
+use mde_triage::commands::console::wire;
 use mde_triage::commands::session::Persistence;
+use mde_triage::commands::wiring::Wiring;
 use mde_triage::defender::client::{Client, ClientConfig, StaticToken};
 use mde_triage::defender::{Call, FetchKey, FetchValue, Transport};
 use mde_triage::fetch::{SchedulerConfig, spawn};
@@ -103,13 +104,16 @@ impl Console {
                 rx,
                 |mut rx| async move { rx.recv().await.map(|e| (e, rx)) },
             );
-        let Wired {
+        let (
             state,
-            fetch,
-            events,
             recorder,
-            db,
-        } = wired;
+            Wiring {
+                fetch,
+                events,
+                recording,
+            },
+        ) = wired;
+        let db = recording.db;
         let run = tokio::spawn(async move {
             let mut terminal = Terminal::new(backend).unwrap();
             mde_triage::tui::run(

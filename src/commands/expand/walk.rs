@@ -361,6 +361,8 @@ pub async fn walk(
     let limits = &limits;
     let mut budget = BudgetStatus::default();
     let mut team = crate::commands::team_notice::TeamNotice::default();
+    // Not `fetch::collect`: a walk's keys grow with each answer, it stops on Ctrl-C, and it
+    // reports progress on every budget event; a fixed set of keys waited for fits none of it.
     let mut protocol = Answers::new();
     tokio::pin!(stop);
     while !walk.waiting.is_empty() {
