@@ -129,6 +129,17 @@ impl Walk<'_> {
     }
 
     /// Remembers the machine id of each alert in a list, for [`Self::alert_device`].
+    /// A list of alerts as a node lists it, newest first; the devices they name are noted
+    /// for `--via devices`. Another kind of answer lists nothing.
+    fn alerts_listed(&mut self, value: FetchValue, what: &str) -> Listed {
+        let Some(mut alerts) = value.into_alerts() else {
+            return Listed::default();
+        };
+        crate::defender::model::newest_first(&mut alerts);
+        self.note_machines(&alerts);
+        Listed::of(&alerts, what)
+    }
+
     fn note_machines(&mut self, alerts: &[Alert]) {
         if !self.options.via_devices {
             return;
@@ -174,33 +185,21 @@ impl Walk<'_> {
         match key {
             FetchKey::IpStats(ip, _) => {
                 let ip = *ip;
-                let stats = result.map(|v| match v {
-                    FetchValue::Stats(s) => s,
-                    _ => None,
-                });
+                let stats = result.map(|v| v.into_stats().flatten());
                 self.parts.entry(ip).or_default().stats = Some(stats);
                 self.ip_done(ip)
             }
             FetchKey::IpAlerts(ip) => {
                 let ip = *ip;
-                let listed = result.map(|v| match v {
-                    FetchValue::Alerts(mut alerts) => {
-                        crate::defender::model::newest_first(&mut alerts);
-                        self.note_machines(&alerts);
-                        Listed::of(&alerts, &format!("alerts of {ip}"))
-                    }
-                    _ => Listed::default(),
-                });
+                let listed = result.map(|v| self.alerts_listed(v, &format!("alerts of {ip}")));
                 self.parts.entry(ip).or_default().alerts = Some(listed);
                 self.ip_done(ip)
             }
             FetchKey::AlertIps(id) => {
                 let depth = self.alert_depth.get(id).copied().unwrap_or(0);
-                let (listed, error) = match result {
-                    Ok(FetchValue::Ips(ips)) => {
-                        (Listed::of(&ips, &format!("IPs of alert {id}")), None)
-                    }
-                    Ok(_) => (Listed::default(), None),
+                let (listed, error) = match result.map(FetchValue::into_ips) {
+                    Ok(Some(ips)) => (Listed::of(&ips, &format!("IPs of alert {id}")), None),
+                    Ok(None) => (Listed::default(), None),
                     Err(e) => (Listed::default(), Some(e)),
                 };
                 let ips = listed.ids;
@@ -221,8 +220,8 @@ impl Walk<'_> {
             }
             FetchKey::Alert(id) => {
                 let depth = self.alert_depth.get(id).copied().unwrap_or(0);
-                match result {
-                    Ok(FetchValue::Alert(a)) => match a.machine_id.as_deref() {
+                match result.map(FetchValue::into_alert) {
+                    Ok(Some(a)) => match a.machine_id.as_deref() {
                         Some(m) if !m.trim().is_empty() => self.visit_machine(id, m, depth),
                         _ => eprintln!("mde-triage: alert {id} names no device (no machineId)"),
                     },
@@ -233,23 +232,17 @@ impl Walk<'_> {
             }
             FetchKey::Device(id) => {
                 let id = id.clone();
-                let record = result.and_then(|v| match v {
-                    FetchValue::Device(d) => Ok(*d),
-                    _ => Err("an answer of another kind".to_owned()),
+                let record = result.and_then(|v| {
+                    v.into_device()
+                        .ok_or_else(|| "an answer of another kind".to_owned())
                 });
                 self.device_parts.entry(id.clone()).or_default().record = Some(record);
                 self.device_done(id)
             }
             FetchKey::DeviceAlerts(id) => {
                 let id = id.clone();
-                let listed = result.map(|v| match v {
-                    FetchValue::Alerts(mut alerts) => {
-                        crate::defender::model::newest_first(&mut alerts);
-                        self.note_machines(&alerts);
-                        Listed::of(&alerts, &format!("alerts of device {id}"))
-                    }
-                    _ => Listed::default(),
-                });
+                let listed =
+                    result.map(|v| self.alerts_listed(v, &format!("alerts of device {id}")));
                 self.device_parts.entry(id.clone()).or_default().alerts = Some(listed);
                 self.device_done(id)
             }
