@@ -4,15 +4,16 @@
 
 pub mod console;
 pub mod file;
+pub mod flags;
 pub mod team;
 
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::cli::GlobalArgs;
 use crate::defender::cloud::Cloud;
 use crate::fetch::{RateLimits, SchedulerConfig};
 pub use file::{FileConfig, FileError, Layer};
+use flags::GlobalArgs;
 pub use team::TeamSetting;
 
 /// What a console or a one-shot command needs to reach the API.
