@@ -21,7 +21,8 @@ use tokio::time::Instant;
 
 use crate::defender::{Endpoint, FetchKey, FetchValue};
 use crate::fetch::{Ask, BudgetPolicy, Ledger, LedgerFuture, Link, Lookup, SharedStatus, Verdict};
-use ledger::{At, DEADLINE, Inner, OwnCall, State};
+pub use ledger::DEADLINE;
+use ledger::{At, Inner, OwnCall, State};
 pub use url::{Secret, TeamUrl, TeamUrlError};
 
 /// How long an in-flight lock holds when its holder never answers (it died).
