@@ -276,7 +276,7 @@ async fn redis_down_at_start_admits_the_analyst_locally_then_re_adds_on_connect(
     assert_eq!(a.link(), Link::Unreachable { share_of: 2 });
     let notice = a.take_notice().expect("said once");
     assert!(
-        notice.contains("team budget unreachable") && notice.contains("5/1m"),
+        notice.contains("team budget unreachable") && notice.contains("5/min"),
         "{notice}"
     );
     assert!(a.take_notice().is_none(), "once");
