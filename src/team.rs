@@ -125,12 +125,15 @@ impl TeamLedger {
         self.inner.lock().notice.take()
     }
 
-    /// Tests only: one decision at a virtual Redis time `now_ms` instead of Redis's `TIME`.
+    /// Tests only (feature `test-hooks`): one decision at a virtual Redis time `now_ms`
+    /// instead of Redis's `TIME`.
+    #[cfg(any(test, feature = "test-hooks"))]
     pub async fn admit_at(&self, ask: Ask, now_ms: i64) -> Verdict {
         self.inner.admit(ask, Some(now_ms)).await
     }
 
-    /// Tests only: [`Ledger::take_back`] at a virtual Redis time.
+    /// Tests only (feature `test-hooks`): [`Ledger::take_back`] at a virtual Redis time.
+    #[cfg(any(test, feature = "test-hooks"))]
     pub async fn take_back_at(
         &self,
         endpoint: Endpoint,
