@@ -18,7 +18,6 @@ pub mod remote;
 pub mod responses;
 mod selection;
 pub mod state;
-pub mod team;
 pub mod theme;
 pub mod tree;
 pub mod update;

@@ -12,6 +12,7 @@ pub mod ledger;
 pub mod limits;
 pub mod policy;
 pub mod scheduler;
+pub mod sharing;
 pub mod status;
 
 pub use answers::{Answer, Answers, Heard};

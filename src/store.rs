@@ -4,14 +4,14 @@
 //!
 //! Every table but the ledger's is written through [`journal::Journal`], a thread that owns its
 //! own connection and commits in transactions; the scheduler reads the cache on another
-//! connection (in WAL, readers never wait for writers). The ledger ([`ledger::StoreLedger`])
+//! connection (in WAL, readers never wait for writers). The ledger ([`local_books::StoreLedger`])
 //! decides on a connection of its own, one transaction per decision. A file that is not ours, or is corrupt, is moved aside and
 //! a fresh one started; a directory we cannot write leaves the tool working from memory.
 
 pub mod cache;
 pub mod cases;
 pub mod journal;
-pub mod ledger;
+pub mod local_books;
 pub mod memory;
 pub mod report_data;
 pub mod schema;
@@ -25,7 +25,7 @@ use rusqlite::{Connection, ErrorCode, OpenFlags};
 pub use crate::case::SavedCase;
 pub use cases::{CaseError, CaseId, CaseMeta, CaseSummary, TrailStep};
 pub use journal::{Health, Journal, Write, Writer};
-pub use ledger::StoreLedger;
+pub use local_books::StoreLedger;
 pub use memory::StoreMemory;
 
 /// Long enough for another console's write to finish, short enough not to freeze anything.

@@ -1,11 +1,11 @@
 //! The team budget on Redis: one shared exact sliding log per endpoint for every console and
 //! script on one app registration, one 429 pause, one cache with an in-flight lock. See
-//! `../shared/TEAM.md` for the pattern and the failure policy; `ledger` is the state machine,
+//! `../shared/TEAM.md` for the pattern and the failure policy; `books` is the state machine,
 //! `heartbeat` the task that keeps the view current, `share` the rule while Redis is away.
 
+mod books;
 mod fallback;
 mod heartbeat;
-mod ledger;
 pub mod probe;
 mod scripts;
 pub mod share;
@@ -21,7 +21,8 @@ use tokio::time::Instant;
 
 use crate::defender::{Endpoint, FetchKey, FetchValue};
 use crate::fetch::{Ask, BudgetPolicy, Ledger, LedgerFuture, Link, Lookup, SharedStatus, Verdict};
-use ledger::{At, DEADLINE, Inner, OwnCall, State};
+pub use books::DEADLINE;
+use books::{At, OwnCall, State, TeamBooks};
 pub use url::{Secret, TeamUrl, TeamUrlError};
 
 /// How long an in-flight lock holds when its holder never answers (it died).
@@ -33,7 +34,7 @@ const BUSY_CAP: Duration = Duration::from_millis(250);
 /// clone is dropped.
 #[derive(Clone)]
 pub struct TeamLedger {
-    inner: Arc<Inner>,
+    inner: Arc<TeamBooks>,
 }
 
 /// The key of `endpoint`'s shared log for registration `reg` (for `doctor` and tests).
@@ -85,7 +86,7 @@ impl TeamLedger {
             outage_said: false,
             published: None,
         };
-        let inner = Arc::new(Inner {
+        let inner = Arc::new(TeamBooks {
             keys: scripts::Keys::new(&reg),
             policy,
             process,
@@ -124,17 +125,15 @@ impl TeamLedger {
         self.inner.lock().notice.take()
     }
 
-    /// This process's id in the shared books (call ids are `<id>:<seq>`).
-    pub fn process_id(&self) -> &str {
-        &self.inner.process
-    }
-
-    /// Tests only: one decision at a virtual Redis time `now_ms` instead of Redis's `TIME`.
+    /// Tests only (feature `test-hooks`): one decision at a virtual Redis time `now_ms`
+    /// instead of Redis's `TIME`.
+    #[cfg(any(test, feature = "test-hooks"))]
     pub async fn admit_at(&self, ask: Ask, now_ms: i64) -> Verdict {
         self.inner.admit(ask, Some(now_ms)).await
     }
 
-    /// Tests only: [`Ledger::take_back`] at a virtual Redis time.
+    /// Tests only (feature `test-hooks`): [`Ledger::take_back`] at a virtual Redis time.
+    #[cfg(any(test, feature = "test-hooks"))]
     pub async fn take_back_at(
         &self,
         endpoint: Endpoint,
@@ -171,7 +170,7 @@ fn build(url: &TeamUrl) -> Option<redis::aio::ConnectionManager> {
 }
 
 async fn take_back(
-    inner: Arc<Inner>,
+    inner: Arc<TeamBooks>,
     endpoint: Endpoint,
     seq: u64,
     pause: Option<Duration>,
@@ -288,7 +287,7 @@ impl Ledger for TeamLedger {
                     };
                 }
                 Ok(Ok(scripts::LookupReply::Busy { ms })) => {
-                    return Lookup::Busy(ledger::millis(ms));
+                    return Lookup::Busy(books::millis(ms));
                 }
                 Ok(Ok(scripts::LookupReply::Yours)) => return Lookup::Yours,
                 Ok(Err(e)) => e.to_string(),
@@ -333,7 +332,11 @@ impl Ledger for TeamLedger {
     }
 }
 
-fn cache_write(inner: Arc<Inner>, key: FetchKey, doc: Option<(String, u64)>) -> LedgerFuture<()> {
+fn cache_write(
+    inner: Arc<TeamBooks>,
+    key: FetchKey,
+    doc: Option<(String, u64)>,
+) -> LedgerFuture<()> {
     Box::pin(async move {
         if !matches!(inner.lock().link, Link::Connected) {
             return;

@@ -2,8 +2,8 @@
 //! when the link drops (again after it came back and dropped anew), with the local share the
 //! process now spends, so the operator of a script knows why it runs slower and alone.
 
-use crate::app::team::{self, Sharing};
 use crate::fetch::BudgetStatus;
+use crate::fetch::sharing::{self, Sharing};
 
 /// Watches the published budgets; [`TeamNotice::observe`] says what to print, if anything.
 #[derive(Debug, Default)]
@@ -14,12 +14,12 @@ pub struct TeamNotice {
 impl TeamNotice {
     /// `Some(line)` for stderr when `b` is the first budget of an outage.
     pub fn observe(&mut self, b: &BudgetStatus) -> Option<String> {
-        match team::sharing(b) {
+        match sharing::sharing(b) {
             Sharing::Unreachable { backend, share } if !self.told => {
                 self.told = true;
                 Some(format!(
                     "mde-triage: {}",
-                    team::unreachable_sentence(backend, &share)
+                    sharing::unreachable_sentence(backend, &share)
                 ))
             }
             Sharing::Unreachable { .. } => None,

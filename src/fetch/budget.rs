@@ -10,6 +10,17 @@ use tokio::time::Instant;
 use super::limits::RateLimits;
 use super::status::WindowStatus;
 
+/// The least margin a call stays on the books past its window: network and Redis latency
+/// between two processes sharing the budget are tens of milliseconds, whatever the window.
+const MIN_SLACK: Duration = Duration::from_millis(50);
+
+/// How long a call counts against a `window`-long window: the window plus the larger of 1% of
+/// it and [`MIN_SLACK`], capped by `slack`. One rule for the local [`Budget`] and the team's
+/// shared log (through [`super::BudgetPolicy::reach`]), so both keep a call equally long.
+pub fn reach_with(slack: Duration, window: Duration) -> Duration {
+    window + (window / 100).max(MIN_SLACK).min(slack)
+}
+
 #[derive(Debug, Clone)]
 pub struct Budget {
     limits: RateLimits,
@@ -40,8 +51,9 @@ impl Budget {
     }
 
     /// Keeps each call on the books a little past its window: the larger of 1% of the window
-    /// and 50 ms, at most `max` ([`super::policy::reach_with`], the team's log keeps the same). The server counts a call when it arrives, we when it leaves; without a margin,
-    /// network jitter lets two back-to-back windows overlap on the server's clock and draws a
+    /// and 50 ms, at most `max` ([`reach_with`]; the team's log keeps the same). The server
+    /// counts a call when it arrives, we when it leaves; without a margin, network jitter
+    /// lets two back-to-back windows overlap on the server's clock and draws a
     /// 429 (measured against the simulator in another process: 3 in 181 calls at 5 s windows).
     /// The server itself (the simulator) keeps no slack.
     pub fn with_slack(mut self, max: Duration) -> Self {
@@ -51,7 +63,7 @@ impl Budget {
 
     /// How long a call counts against window `w`, margin included.
     pub fn reach(&self, w: &crate::fetch::limits::Window) -> Duration {
-        super::policy::reach_with(self.max_slack, w.window)
+        reach_with(self.max_slack, w.window)
     }
 
     /// Index of the oldest call still inside a `window`-long span ending at `now`. The log is
@@ -66,7 +78,7 @@ impl Budget {
     }
 
     fn forget_old(&mut self, now: Instant) {
-        let horizon = super::policy::reach_with(self.max_slack, self.limits.horizon());
+        let horizon = reach_with(self.max_slack, self.limits.horizon());
         while self.log.front().is_some_and(|t| *t + horizon <= now) {
             self.log.pop_front();
         }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::budget::Budget;
+use super::budget::{Budget, reach_with};
 use super::limits::RateLimits;
 use super::status::Priority;
 
@@ -18,17 +18,6 @@ pub struct BudgetPolicy {
     pub reserve: f64,
     /// Longest margin a call stays counted past its window (see [`BudgetPolicy::reach`]).
     pub slack: Duration,
-}
-
-/// The least margin a call stays on the books past its window: network and Redis latency
-/// between two processes sharing the budget are tens of milliseconds, whatever the window.
-pub const MIN_SLACK: Duration = Duration::from_millis(50);
-
-/// How long a call counts against a `window`-long window: the window plus the larger of 1% of
-/// it and [`MIN_SLACK`], capped by `slack`. One rule for the local [`Budget`] and the team's
-/// shared log, so both keep a call equally long.
-pub fn reach_with(slack: Duration, window: Duration) -> Duration {
-    window + (window / 100).max(MIN_SLACK).min(slack)
 }
 
 impl BudgetPolicy {

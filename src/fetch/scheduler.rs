@@ -25,7 +25,8 @@ pub struct SchedulerConfig {
     /// work only, (2) a call of a strictly lower lane, the lowest lane first and the oldest
     /// call within it. The stopped call stays spent in the budget (it was sent; one stopped
     /// before its task ever ran is taken back) and its job goes back to its place in the
-    /// queue, to be sent again. So Foreground work starts at
+    /// queue, to be sent again; an answer the stopped call still brings back before then is
+    /// the job's, so a call is never made twice for it. So Foreground work starts at
     /// once unless every slot holds Foreground work someone still waits for (a lookup the
     /// analyst left is lowered or cancelled, so it gives way), and Visible (what is on
     /// screen) never waits behind guesswork. No slot is kept idle for the analyst: `expand`

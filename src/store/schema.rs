@@ -83,7 +83,7 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (case_id, endpoint)
     ) WITHOUT ROWID;
     "#,
-    // 2: the admission ledger this user's processes share (store/ledger.rs). Apart from
+    // 2: the admission ledger this user's processes share (store/local_books.rs). Apart from
     // `calls`, which is this process's history as the journal writes it.
     r#"
     CREATE TABLE admissions (

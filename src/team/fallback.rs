@@ -1,18 +1,18 @@
 //! The team ledger's local decisions while Redis cannot be reached: what the process knows
 //! of the team's calls (the mirror, its own, and what Redis last counted beyond them), and the
-//! share it may spend (see [`LocalShare`]); batch held while the team was never reached.
+//! share it may spend (see [`LocalRule`]); batch held while the team was never reached.
 
 use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::ledger::{At, HEARTBEAT, Inner, OwnCall, State};
-use super::share::LocalShare;
+use super::books::{At, HEARTBEAT, OwnCall, State, TeamBooks};
+use super::share::LocalRule;
 use crate::defender::Endpoint;
 use crate::fetch::{Ask, BudgetPolicy, Priority, Verdict};
 
-impl Inner {
-    /// The local rule (see [`LocalShare`]), started from the team's calls last seen.
+impl TeamBooks {
+    /// The local rule (see [`LocalRule`]), started from the team's calls last seen.
     pub(super) fn local_admit(&self, st: &mut State, ask: Ask, id: &str) -> Verdict {
         let now = Instant::now();
         // The team's pause as last seen, and any 429 of ours since: Redis's key rules while
@@ -32,7 +32,7 @@ impl Inner {
         if !st.share.contains_key(&ask.endpoint) {
             let mut seen = self.last_seen(st, ask.endpoint);
             seen.extend(self.counted_unseen(st, ask.endpoint, &seen));
-            st.share.insert(ask.endpoint, LocalShare::new(seen));
+            st.share.insert(ask.endpoint, LocalRule::new(seen));
         }
         let share = st.share.get_mut(&ask.endpoint).expect("just made");
         match share.decide(&self.policy, n, ask.priority, now) {
@@ -57,7 +57,7 @@ impl Inner {
     /// to answer at start (seen: over 500 ms with three consoles starting under build load)
     /// is met in that time, and the team's calls it never saw leave that window. After it,
     /// the outage is real for every console, and batch spends its share of a guessed
-    /// `UNKNOWN_SHARE` (ledger.rs). The analyst never waits here.
+    /// `UNKNOWN_SHARE` (books.rs). The analyst never waits here.
     fn unmet_team_wait(&self, st: &State, priority: Priority, now: Instant) -> Option<Duration> {
         if st.connected_once || BudgetPolicy::is_analysts(priority) {
             return None;

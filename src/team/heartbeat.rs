@@ -9,7 +9,7 @@ use std::time::Duration;
 use redis::RedisResult;
 use tokio::time::Instant;
 
-use super::ledger::{DEADLINE, HEARTBEAT, Inner, State};
+use super::books::{DEADLINE, HEARTBEAT, State, TeamBooks};
 use super::scripts::{self, HeartbeatArgs};
 use crate::defender::Endpoint;
 use crate::fetch::{Backend, Link, SharedEndpoint, SharedStatus, WindowStatus};
@@ -17,11 +17,11 @@ use crate::fetch::{Backend, Link, SharedEndpoint, SharedStatus, WindowStatus};
 const FIRST_BACKOFF: Duration = Duration::from_millis(200);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
-pub fn spawn(inner: &Arc<Inner>) {
+pub fn spawn(inner: &Arc<TeamBooks>) {
     tokio::spawn(run(Arc::downgrade(inner)));
 }
 
-async fn run(weak: Weak<Inner>) {
+async fn run(weak: Weak<TeamBooks>) {
     let mut backoff = FIRST_BACKOFF;
     loop {
         // Holds the ledger only while working: dropping the ledger ends the task.
@@ -54,7 +54,7 @@ async fn run(weak: Weak<Inner>) {
     }
 }
 
-impl Inner {
+impl TeamBooks {
     fn failed(&self, why: &str) -> Duration {
         let mut st = self.lock();
         self.unreachable(&mut st, why);

@@ -1,5 +1,6 @@
 //! The local rule while the team's Redis cannot be reached: this process spends at most its
-//! share of what the team left in each window, the team's calls last seen still counted.
+//! share of what the team left in each window ([`LocalShare::of`]), the team's calls last
+//! seen still counted.
 //! Fail to a share, not open: the analyst goes on, batch work within its share of the share,
 //! prefetch waits for the team budget to come back.
 
@@ -7,18 +8,19 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use crate::fetch::sharing::LocalShare;
 use crate::fetch::{BudgetPolicy, Priority};
 
 /// One endpoint's books while unreachable.
 #[derive(Debug, Clone, Default)]
-pub struct LocalShare {
+pub struct LocalRule {
     /// The team's calls as last seen on the shared log (this process's included), sorted.
     mirror: Vec<Instant>,
     /// This process's calls admitted since the fallback began, sorted.
     own: Vec<Instant>,
 }
 
-impl LocalShare {
+impl LocalRule {
     /// Starts the fallback from the team's calls last seen.
     pub fn new(mut mirror: Vec<Instant>) -> Self {
         mirror.sort();
@@ -76,7 +78,7 @@ impl LocalShare {
             let allowed = w.allowed(reserve);
             let team = in_window(&self.mirror, now, reach);
             let own = in_window(&self.own, now, reach);
-            allowed > team && own < ((allowed - team) / n).max(1)
+            own < LocalShare::of(allowed, team, w.window, n).calls
         })
     }
 
@@ -119,7 +121,7 @@ mod tests {
     async fn each_process_spends_its_share_of_what_the_team_left() {
         let t0 = Instant::now();
         // The team spent 4 of 10 a second ago; two processes: 3 each for the analyst.
-        let mut s = LocalShare::new(vec![t0 - secs(1); 4]);
+        let mut s = LocalRule::new(vec![t0 - secs(1); 4]);
         for _ in 0..3 {
             assert_eq!(s.decide(&policy(), 2, Priority::Foreground, t0), Ok(()));
             s.record(t0);
@@ -139,13 +141,13 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_full_team_window_admits_nothing_and_one_process_gets_at_least_one() {
         let t0 = Instant::now();
-        let s = LocalShare::new(vec![t0; 10]);
+        let s = LocalRule::new(vec![t0; 10]);
         assert_eq!(
             s.decide(&policy(), 1, Priority::Foreground, t0),
             Err(Some(secs(10)))
         );
         // 1 left, 5 processes: floor(1 / 5) = 0, but at least one.
-        let s = LocalShare::new(vec![t0; 9]);
+        let s = LocalRule::new(vec![t0; 9]);
         assert_eq!(s.decide(&policy(), 5, Priority::Foreground, t0), Ok(()));
         assert_eq!(s.decide(&policy(), 0, Priority::Foreground, t0), Ok(()));
     }
@@ -153,7 +155,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn prefetch_waits_for_the_team_and_own_calls_leave_too() {
         let t0 = Instant::now();
-        let mut s = LocalShare::new(Vec::new());
+        let mut s = LocalRule::new(Vec::new());
         assert_eq!(s.decide(&policy(), 2, Priority::Prefetch, t0), Err(None));
         for i in 0..4 {
             s.record(t0 + secs(i));

@@ -11,15 +11,15 @@ use ratatui::text::Line;
 use ratatui::widgets::{Block, Clear, Row, Table};
 
 use super::layout::centered;
-use crate::app::team::{self, Sharing};
 use crate::app::{Action, State};
+use crate::fetch::sharing::{self, Sharing};
 use crate::fetch::{BudgetStatus, EndpointBudget, WindowStatus};
 use crate::text::{duration, span};
 
 pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
     let theme = &state.theme;
     let b = &state.budget;
-    let sharing = team::sharing(b);
+    let sharing = sharing::sharing(b);
     let shared = !matches!(sharing, Sharing::Alone) && b.shared.is_some();
     let mut header = vec!["endpoint"];
     if shared {
@@ -87,13 +87,16 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
             format!(" Budget · shared by {consoles} processes on this database ")
         }
         Sharing::Unreachable { backend, share } => {
-            let full = format!(" Budget · {} ", team::unreachable_sentence(backend, &share));
+            let full = format!(
+                " Budget · {} ",
+                sharing::unreachable_sentence(backend, &share)
+            );
             if full.chars().count() + 2 <= usize::from(width) {
                 full
             } else {
                 format!(
                     " Budget · {} unreachable · local share {} ",
-                    team::books(backend),
+                    sharing::books(backend),
                     share.rate()
                 )
             }
@@ -156,13 +159,13 @@ fn own_cells(state: &State, e: &EndpointBudget) -> Vec<String> {
 /// The team's row of an endpoint: its use of each window as last seen and the shared pause
 /// (a countdown); the per-process counts are on the console's own row. Whether it is paused.
 fn team_cells(b: &BudgetStatus, e: &EndpointBudget) -> (Vec<String>, bool) {
-    let books = match team::sharing(b) {
+    let books = match sharing::sharing(b) {
         // Last seen before the link dropped.
         Sharing::Unreachable { .. } => "seen",
         Sharing::Local { .. } => "all",
         _ => "team",
     };
-    let shared = team::shared_of(b, e.endpoint);
+    let shared = sharing::shared_of(b, e.endpoint);
     let windows = shared.map_or_else(|| "not seen yet".to_owned(), |s| windows_cell(&s.windows));
     let pause = shared.and_then(|s| s.paused_for);
     let paused = pause.map_or_else(

@@ -7,10 +7,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::format::truncate;
-use crate::app::team::{self, Sharing};
 use crate::app::{Action, State};
 use crate::defender::Endpoint;
 use crate::fetch::Backend;
+use crate::fetch::sharing::{self, Sharing};
 use crate::text::span;
 
 pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
@@ -72,7 +72,7 @@ fn budget_spans(state: &State, form: Form) -> Vec<Span<'static>> {
     let theme = &state.theme;
     let b = &state.budget;
     let mut spans = vec![Span::raw(" ")];
-    match team::sharing(b) {
+    match sharing::sharing(b) {
         Sharing::Alone => {}
         Sharing::Team { consoles } => {
             spans.push(Span::styled(format!("team ×{consoles}"), theme.ok()));
@@ -86,7 +86,7 @@ fn budget_spans(state: &State, form: Form) -> Vec<Span<'static>> {
             let text = match (short, backend) {
                 (false, _) => format!(
                     "{} unreachable · local share {}",
-                    team::books(backend),
+                    sharing::books(backend),
                     share.rate()
                 ),
                 (true, Backend::Team) => format!("team ✗ share {}", share.rate()),
@@ -96,14 +96,14 @@ fn budget_spans(state: &State, form: Form) -> Vec<Span<'static>> {
             spans.push(Span::styled(" │ ", theme.muted()));
         }
     }
-    let shown = team::shown(b);
+    let shown = sharing::shown(b);
     // At the narrowest, `alert` and then `dev` only when they are what will stop a call soon
     // (paused, or under a fifth of a window): the popup keeps the rest.
-    let healthy = |d: &team::Shown<'_>| {
+    let healthy = |d: &sharing::Shown<'_>| {
         d.paused_for.is_none() && d.tightest().is_none_or(|w| w.left() * 5 >= w.limit)
     };
-    let mut entries: Vec<(&str, &team::Shown<'_>)> = Vec::new();
-    let mut dev: Option<&team::Shown<'_>> = None;
+    let mut entries: Vec<(&str, &sharing::Shown<'_>)> = Vec::new();
+    let mut dev: Option<&sharing::Shown<'_>> = None;
     for e in &shown {
         match group(e.endpoint) {
             Group::Own => entries.push((e.endpoint.label(), e)),
@@ -183,18 +183,18 @@ fn group(e: Endpoint) -> Group {
 }
 
 /// A call counted in one of its windows, or a pause.
-fn used(e: &team::Shown<'_>) -> bool {
+fn used(e: &sharing::Shown<'_>) -> bool {
     e.paused_for.is_some() || e.windows.iter().any(|w| w.used > 0)
 }
 
 /// Whether `a` stops calls sooner than `b`: the longer pause, else the fewer calls left.
-fn tighter(a: &team::Shown<'_>, b: &team::Shown<'_>) -> bool {
+fn tighter(a: &sharing::Shown<'_>, b: &sharing::Shown<'_>) -> bool {
     match (a.paused_for, b.paused_for) {
         (Some(x), Some(y)) => x > y,
         (Some(_), None) => true,
         (None, Some(_)) => false,
         (None, None) => {
-            let left = |s: &team::Shown<'_>| s.tightest().map_or(u32::MAX, |w| w.left());
+            let left = |s: &sharing::Shown<'_>| s.tightest().map_or(u32::MAX, |w| w.left());
             left(a) < left(b)
         }
     }

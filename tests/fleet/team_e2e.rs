@@ -1,9 +1,11 @@
 //! The team budget end to end: real `mde-triage` processes on their own data directories, one
 //! real Redis (`support::redis`, a throwaway `redis-server`), one `mde-triage sim` with scaled
-//! limits equal on both sides (`10/2s,40/20s`). What is asserted is read from the simulator's
-//! own request log, never from the clients. Skipped with one line where `redis-server` is not
-//! installed (failed on CI). The tests run one at a time: each times a fleet of processes on
-//! a shared machine.
+//! limits equal on both sides (`10/2s,40/20s`; the lookup's test `10/5s,40/50s`). What is
+//! asserted is read from the simulator's own request log, never from the clients: counts,
+//! refusals and the order of arrivals, never how fast a loaded machine ran (those figures are
+//! printed, and kept in BENCHMARKS.md). Skipped with one line where `redis-server` is not
+//! installed (failed on CI). The tests run one at a time: each runs a fleet of processes on a
+//! shared machine.
 
 use crate::support;
 
@@ -24,6 +26,12 @@ const RESERVE: f64 = 0.2;
 const TENANT: Option<usize> = Some(600);
 /// Seeds per `expand --depth 0` process: 6 seeds, 6 stats and 6 alerts calls.
 const SEEDS: usize = 6;
+/// The lookup test's windows: its short one long enough that the lookup process starts well
+/// inside it (it takes 0.1 to 0.3 s to send its first request; BENCHMARKS.md), so what is
+/// asserted is the order of the calls, not how fast a loaded machine starts a process.
+const LOOKUP_LIMITS: &str = "10/5s,40/50s";
+/// Seeds per process in the lookup test: 4 × 3 stats calls, one batch share (8) and 4 more.
+const LOOKUP_SEEDS: usize = 3;
 
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
@@ -76,33 +84,14 @@ fn first_window_spent(log: &[LoggedRequest]) -> bool {
 
 const WAIT: Duration = Duration::from_secs(20);
 
-/// The shortest window, in milliseconds.
-fn limits_window_ms(sim: &Sim) -> u64 {
-    sim.limits.0[0].window.as_millis() as u64
-}
-
 #[test]
-fn five_processes_on_five_data_directories_make_no_429_and_finish_near_the_floor() {
+fn five_processes_on_five_data_directories_make_no_429_and_never_beat_the_floor() {
     let _serial = one_at_a_time();
     let Some(redis) = RedisServer::start() else {
         return;
     };
     let team = redis.url();
     let sim = Sim::start(LIMITS, TENANT);
-    // The first process on a registration Redis has never seen waits out the new epoch's
-    // grace (peers re-seed in it); the fleet is measured on a registration already in use.
-    let first = expand_some(&sim, Some(&team), 598, 1).finish().ok().wall;
-    // The fixed cost the floor does not count, measured here: one process that never waits
-    // (one seed: two calls, no window binds) from spawn to exit: start, database, Redis, exit.
-    let start_cost = expand_some(&sim, Some(&team), 599, 1).finish().ok().wall;
-    // Their calls must leave the short window before the fleet starts, or they would take
-    // two of its first window's slots (the long one has room for them and the fleet's).
-    let warm = sim.requests();
-    let freed =
-        warm.iter().map(|r| r.arrived_unix_ms).max().unwrap_or(0) + limits_window_ms(&sim) + 100;
-    sim.wait_for(WAIT, "the warm-up's calls out of the short window", |_| {
-        fleet::unix_ms() >= freed
-    });
     let fleet: Vec<_> = (0..5).map(|i| expand(&sim, Some(&team), i)).collect();
     let spread =
         Duration::from_millis(fleet.last().unwrap().started_unix_ms - fleet[0].started_unix_ms);
@@ -116,11 +105,11 @@ fn five_processes_on_five_data_directories_make_no_429_and_finish_near_the_floor
     let tally = Tally::of(&log);
     let wall = fleet::fleet_wall(&done);
     let floor = tally.floor(&sim.limits, RESERVE);
-    let allowance = start_cost + spread;
+    // How near the floor a fleet finishes is a benchmark on a shared machine
+    // (`cargo bench --bench team_fleet`, BENCHMARKS.md): printed, never asserted.
     eprintln!(
         "five processes: {} calls ({}), {} refused, wall {wall:?}, floor {floor:?}, \
-         wall/floor {:.3}, start allowance {allowance:?} (one unhurried process {start_cost:?} \
-         + spawn spread {spread:?}); the first process on the registration took {first:?}",
+         wall/floor {:.3}, spawn spread {spread:?}",
         tally.calls(),
         fleet::per_endpoint(&tally),
         tally.refused(),
@@ -136,12 +125,9 @@ fn five_processes_on_five_data_directories_make_no_429_and_finish_near_the_floor
     assert_eq!(tally.of_endpoint(Endpoint::IpStats).calls, 5 * SEEDS);
     assert_eq!(tally.of_endpoint(Endpoint::IpAlerts).calls, 5 * SEEDS);
     assert_eq!(floor, Duration::from_secs(6), "the windows bind");
-    // Faster than the floor would mean the team spent the analyst's reserve.
+    // Faster than the floor would mean the team spent the analyst's reserve. (A bound below
+    // only: a loaded machine makes the fleet slower, never faster.)
     assert!(wall >= floor, "wall {wall:?} under the floor {floor:?}");
-    assert!(
-        wall <= floor.mul_f64(1.05) + allowance,
-        "wall {wall:?} over 5% above the floor {floor:?} + {allowance:?}"
-    );
 }
 
 #[test]
@@ -151,49 +137,79 @@ fn an_analysts_lookup_starts_within_one_slot_while_four_others_expand() {
         return;
     };
     let team = redis.url();
-    let sim = Sim::start(LIMITS, TENANT);
-    let limits = &sim.limits;
-    // One slot: the time one call needs to free when the shortest window is used evenly,
-    // its span over its limit (2 s / 10 = 200 ms). Without the reserve kept across the team,
-    // the lookup would wait for the first burst to leave the window: most of 2 s.
-    let slot = limits.0[0].window / limits.0[0].limit;
-    let first_arrival = |log: &[LoggedRequest], ip: &str| {
+    // A short window of 5 s: four processes of 3 seeds spend the batch share of it (8 stats
+    // calls) at once, and their 4 other stats calls wait for it to slide.
+    let sim = Sim::start(LOOKUP_LIMITS, TENANT);
+    let window = sim.limits.0[0].window;
+    let share = sim.limits.share(RESERVE).0[0].limit as usize;
+    let stats_of = |log: &[LoggedRequest], ip: &str| -> Option<u64> {
         log.iter()
-            .filter(|r| r.path.contains(&format!("/api/ips/{ip}/")))
+            .filter(|r| r.path.starts_with(&format!("/api/ips/{ip}/stats")))
             .map(|r| r.arrived_unix_ms)
             .min()
     };
-    // The first process on a registration Redis has never seen waits out the new epoch's
-    // grace; then the same lookup with nothing else running: how long a process takes to
-    // send its first request at all.
-    fleet::spawn(&sim, Some(&team), &["ip", "10.0.1.199", "--json"])
-        .finish()
-        .ok();
-    let control = fleet::spawn(&sim, Some(&team), &["ip", "10.0.1.200", "--json"]);
-    let started = control.started_unix_ms;
-    control.finish().ok();
-    let alone = first_arrival(&sim.requests(), "10.0.1.200").expect("it called") - started;
-
-    let fleet: Vec<_> = (0..4).map(|i| expand(&sim, Some(&team), i)).collect();
+    let fleet: Vec<_> = (0..4)
+        .map(|i| expand_some(&sim, Some(&team), i, LOOKUP_SEEDS))
+        .collect();
     sim.wait_for(WAIT, "the batch share of the first window spent", |log| {
-        first_window_spent(log)
+        Tally::of(log).of_endpoint(Endpoint::IpStats).calls >= share
     });
     let lookup = fleet::spawn(&sim, Some(&team), &["ip", "10.0.1.201", "--json"]);
     let started = lookup.started_unix_ms;
     let answer = lookup.finish().ok();
-    let log = sim.requests();
-    let under_load = first_arrival(&log, "10.0.1.201").expect("it called") - started;
     let done = fleet::finish_all(fleet);
+    let log = sim.requests();
+    let arrived = stats_of(&log, "10.0.1.201").expect("it called");
+    // The same lookup with nothing else running, for the figure printed below only.
+    let control = fleet::spawn(&sim, Some(&team), &["ip", "10.0.1.200", "--json"]);
+    let alone_started = control.started_unix_ms;
+    control.finish().ok();
+    let alone = stats_of(&sim.requests(), "10.0.1.200").expect("it called") - alone_started;
+    // Milliseconds are a benchmark's business on a shared machine (BENCHMARKS.md): printed,
+    // never asserted.
     eprintln!(
-        "lookup: first request {under_load} ms after spawn under load, {alone} ms alone; \
-         slot {slot:?}"
+        "lookup: first request {} ms after spawn under load, {alone} ms alone; window {window:?}",
+        arrived - started
     );
     let json: serde_json::Value = serde_json::from_str(&answer.stdout).expect("JSON");
     assert_eq!(json["ip"], "10.0.1.201");
     assert!(json["stats"].is_object(), "{json}");
+    // What the simulator saw, in order. The lane: when the lookup's stats call arrived, the
+    // team's calls of the window before it already filled the batch share, so only the
+    // analyst's lane (the reserve) could have admitted it; without a reserve kept across the
+    // team it would have waited for the window to slide, and found those calls gone.
+    let stats: Vec<&LoggedRequest> = log
+        .iter()
+        .filter(|r| r.status != 429 && fleet::endpoint_of(&r.path) == Some(Endpoint::IpStats))
+        .collect();
+    let in_window = stats
+        .iter()
+        .filter(|r| {
+            r.arrived_unix_ms < arrived && arrived - r.arrived_unix_ms < window.as_millis() as u64
+        })
+        .count();
+    let order: Vec<(u64, &str)> = stats
+        .iter()
+        .map(|r| (r.arrived_unix_ms, r.path.as_str()))
+        .collect();
     assert!(
-        Duration::from_millis(under_load) <= Duration::from_millis(alone) + slot,
-        "the lookup's first request came {under_load} ms after spawn ({alone} ms alone, slot {slot:?})"
+        in_window >= share,
+        "the lookup came when only {in_window} calls were in the window (batch share {share}): \
+         it waited for room; {order:?}"
+    );
+    // The order: no batch call got ahead of it. Every batch call that reached the simulator
+    // after the lookup was spawned came after the lookup's own.
+    let seeds: Vec<String> = (0..4)
+        .flat_map(|i| fleet::seeds_for(i, LOOKUP_SEEDS))
+        .collect();
+    let overtaken: Vec<&&LoggedRequest> = stats
+        .iter()
+        .filter(|r| r.arrived_unix_ms >= started && r.arrived_unix_ms < arrived)
+        .filter(|r| seeds.iter().any(|s| r.path.contains(&format!("/{s}/"))))
+        .collect();
+    assert!(
+        overtaken.is_empty(),
+        "batch calls went first: {overtaken:?}; {order:?}"
     );
     for f in &done {
         assert!(f.status.success(), "{}", f.stderr);

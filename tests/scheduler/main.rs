@@ -6,6 +6,7 @@ mod answers;
 mod devices;
 mod fake;
 mod hung;
+mod late;
 mod memory;
 mod pacing;
 mod properties;

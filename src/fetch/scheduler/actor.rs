@@ -142,8 +142,8 @@ impl Actor {
                         self.finished(key, result, Instant::now());
                     }
                     // A call stopped to free its slot, that answered before it could be
-                    // stopped: its job is queued again (or was dropped), so this is no answer.
-                    Ok(_) => {}
+                    // stopped: its job's answer while the job still waits to go again.
+                    Ok((id, (key, result))) => self.landed_late(key, id, result, Instant::now()),
                     // A panicking transport is a bug: let it take the scheduler down loudly.
                     Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
                     Err(_) => {}
@@ -206,6 +206,7 @@ impl Actor {
             not_before: None,
             sent_at: None,
             task: None,
+            stopped: None,
             acc: None,
             seen_links: HashSet::new(),
             renewed: false,
@@ -342,6 +343,8 @@ impl Actor {
                 m.call(job.key.endpoint(), wall, true);
             }
             job.sent_at = Some((now, wall));
+            // A new call is out: an earlier stopped one's answer is no longer the job's.
+            job.stopped = None;
             let (key, call, transport) =
                 (job.key.clone(), job.call.clone(), self.transport.clone());
             job.task = Some(Wire::spawn(&mut self.running, async move {

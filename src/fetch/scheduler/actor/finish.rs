@@ -15,9 +15,14 @@ use crate::fetch::cache::Origin;
 impl Actor {
     /// Takes the answer to the call in flight for `key`.
     pub(super) fn finished(&mut self, key: FetchKey, result: Result<Page, ApiError>, now: Instant) {
-        let Some(mut job) = self.in_flight.remove(&key) else {
-            return;
-        };
+        if let Some(job) = self.in_flight.remove(&key) {
+            self.answered(job, result, now);
+        }
+    }
+
+    /// Takes the answer to `job`'s last call, off the wire.
+    pub(super) fn answered(&mut self, mut job: Job, result: Result<Page, ApiError>, now: Instant) {
+        let key = job.key.clone();
         // The call is answered: the next one (a page, a retry) is a new call on the books.
         let seq = job.call_seq.take();
         if job.waiters.is_empty() {

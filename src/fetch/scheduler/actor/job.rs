@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use tokio::time::Instant;
 
 use super::shared::Claim;
-use super::slots::Wire;
+use super::slots::{Stopped, Wire};
 use crate::defender::{Call, FetchKey, FetchValue};
 use crate::fetch::status::{Priority, Ticket};
 
@@ -29,6 +29,9 @@ pub(super) struct Job {
     /// The task carrying the current call, so the slot can be taken back and a late answer
     /// from a call stopped that way told apart from the answer to the job's next call.
     pub(super) task: Option<Wire>,
+    /// The call the slot rule stopped after it had left, while the job waits to go again:
+    /// its answer may still land, and is then the job's (`Actor::landed_late`).
+    pub(super) stopped: Option<Stopped>,
     /// Pages joined so far.
     pub(super) acc: Option<FetchValue>,
     /// Next links followed, so a link back to one of them ends the walk.

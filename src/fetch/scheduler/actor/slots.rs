@@ -5,10 +5,12 @@ use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use chrono::{DateTime, Utc};
 use tokio::task::{AbortHandle, Id, JoinSet};
+use tokio::time::Instant;
 
 use super::Actor;
-use crate::defender::FetchKey;
+use crate::defender::{ApiError, FetchKey, Page};
 use crate::fetch::policy::BudgetPolicy;
 use crate::fetch::status::Priority;
 
@@ -36,16 +38,25 @@ impl Actor {
 
     /// Stops the call of `key` so its slot is free at once. A call sent stays spent in the
     /// budget and the call log; a job someone still waits for goes back to its place in the
-    /// queue (same `seq`, pages and failures kept) and costs one more call later.
+    /// queue (same `seq`, pages and failures kept) and costs one more call later, unless the
+    /// stopped call's answer lands first (`landed_late`).
     pub(super) fn take_slot(&mut self, key: &FetchKey) {
         let Some(mut job) = self.in_flight.remove(key) else {
             return;
         };
         if let Some(task) = job.task.take() {
             task.handle.abort();
-            // Stopped before its task ever ran (started and stopped by commands of one burst):
-            // the call never left, so it is taken off the books.
-            if let (false, Some((at, wall))) = (task.started(), job.sent_at) {
+            if task.started() {
+                // The call left, and its answer may already be in: kept so that an answer
+                // landing while the job waits is taken instead of sending the call again.
+                job.stopped = Some(Stopped {
+                    id: task.handle.id(),
+                    sent_at: job.sent_at,
+                    call_seq: job.call_seq,
+                });
+            } else if let Some((at, wall)) = job.sent_at {
+                // Stopped before its task ever ran (started and stopped by commands of one
+                // burst): the call never left, so it is taken off the books.
                 if let Some(b) = self.budgets.get_mut(&key.endpoint()) {
                     b.unrecord(at);
                     b.calls = b.calls.saturating_sub(1);
@@ -68,6 +79,38 @@ impl Actor {
         self.enqueue(job);
     }
 
+    /// The answer of a call `take_slot` stopped after it had left (it came back before the
+    /// stop could end it). While its job still waits in the queue, that answer is the job's:
+    /// the call was made and counted once, and is not made again. A job sent again since, or
+    /// dropped, has no use for it.
+    pub(super) fn landed_late(
+        &mut self,
+        key: FetchKey,
+        id: Id,
+        result: Result<Page, ApiError>,
+        now: Instant,
+    ) {
+        if !self.queued_keys.contains(&key) {
+            return;
+        }
+        let Some(i) = self
+            .queue
+            .iter()
+            .position(|j| j.key == key && j.stopped.as_ref().is_some_and(|s| s.id == id))
+        else {
+            return;
+        };
+        let mut job = self.queue.swap_remove(i);
+        self.queued_keys.remove(&key);
+        if let Some(stopped) = job.stopped.take() {
+            // Back as it was on the wire, so a 429 in that answer comes off the books as any.
+            job.sent_at = stopped.sent_at;
+            job.call_seq = stopped.call_seq;
+        }
+        tracing::debug!(%key, "a stopped call's answer came back: it answers its job");
+        self.answered(job, result, now);
+    }
+
     /// Whether `id` carries the current call of `key`'s job (not one stopped by `take_slot`).
     pub(super) fn is_current(&self, key: &FetchKey, id: Id) -> bool {
         self.in_flight
@@ -75,6 +118,15 @@ impl Actor {
             .and_then(|j| j.task.as_ref())
             .is_some_and(|t| t.handle.id() == id)
     }
+}
+
+/// A call stopped by the slot rule after it had left: its task, and what the job's books
+/// said of it while it was on the wire.
+#[derive(Debug)]
+pub(super) struct Stopped {
+    id: Id,
+    sent_at: Option<(Instant, DateTime<Utc>)>,
+    call_seq: Option<u64>,
 }
 
 /// A call's task, and whether it has run yet: until then, nothing was sent.

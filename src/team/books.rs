@@ -13,9 +13,10 @@ use tokio::time::Instant;
 use super::scripts::{
     self, AdmitArgs, AdmitReply, Admitted, Console, Keys, ReseedArgs, WindowArgs,
 };
-use super::share::LocalShare;
+use super::share::LocalRule;
 use crate::defender::Endpoint;
-use crate::fetch::{Ask, BudgetPolicy, Link, Priority, SharedStatus, Verdict, Window};
+use crate::fetch::sharing::{LocalShare, unreachable_sentence};
+use crate::fetch::{Ask, Backend, BudgetPolicy, Link, Priority, SharedStatus, Verdict};
 
 /// The most any Redis operation may hold a decision.
 pub const DEADLINE: Duration = Duration::from_millis(500);
@@ -34,7 +35,9 @@ pub const CONSOLE_SPAN: Duration = Duration::from_secs(300);
 /// Processes assumed to share the budget when we never reached the team.
 const UNKNOWN_SHARE: u32 = 2;
 
-pub struct Inner {
+/// This process's side of the team's books: the shared log's keys and link, the policy it
+/// admits by, and what it knows of the team while Redis is reached or not.
+pub struct TeamBooks {
     pub keys: Keys,
     pub policy: BudgetPolicy,
     /// This process's id in call ids and the consoles set: pid plus a random part.
@@ -59,7 +62,7 @@ pub struct State {
     pub skew_ms: i64,
     /// This process's calls within the horizon, by call id.
     pub own: HashMap<String, OwnCall>,
-    pub share: HashMap<Endpoint, LocalShare>,
+    pub share: HashMap<Endpoint, LocalRule>,
     pub local_pause: HashMap<Endpoint, Instant>,
     pub team: HashMap<Endpoint, TeamView>,
     pub mirror: HashMap<Endpoint, Mirror>,
@@ -100,7 +103,7 @@ pub struct Mirror {
     pub calls: VecDeque<(i64, String)>,
 }
 
-impl Inner {
+impl TeamBooks {
     pub fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -321,32 +324,11 @@ impl Inner {
                 st.local_pause.insert(e, until);
             }
         }
-        let text = format!(
-            "team budget unreachable · local share {}",
-            self.share_text(share_of)
-        );
+        let windows = self.policy.limits.0.iter().map(|w| (w.limit, w.window));
+        let text = unreachable_sentence(Backend::Team, &LocalShare::named(windows, share_of));
         tracing::warn!("{text} ({why})");
         st.notice = Some(text);
         st.outage_said = true;
-    }
-
-    /// Each window's analyst share: `50/1m,750/1h`.
-    pub fn share_text(&self, share_of: u32) -> String {
-        let n = share_of.max(1);
-        let parts: Vec<String> = self
-            .policy
-            .limits
-            .0
-            .iter()
-            .map(|w| {
-                Window {
-                    limit: (w.limit / n).max(1),
-                    window: w.window,
-                }
-                .to_string()
-            })
-            .collect();
-        parts.join(",")
     }
 
     /// Puts our calls of the last horizon on the shared log and adopts the epoch marker. Back

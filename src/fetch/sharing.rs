@@ -1,13 +1,14 @@
 //! How the budget is shared, read for the analyst from what the scheduler publishes: whether
-//! the team's books are in use, the local share while they cannot be reached, and which
+//! the shared books are in use, the local share while they cannot be reached, and which
 //! windows the status bar shows (the team's when shared, this process's otherwise). Plain
 //! functions of [`BudgetStatus`]: the status bar, the budget popup and the one-shot commands'
-//! stderr say the same thing.
+//! stderr say the same thing. The share itself ([`LocalShare::of`]) is the one the team's
+//! books admit by while Redis is away (`team/share.rs`), and its sentence the one they log.
 
 use std::time::Duration;
 
+use super::{Backend, BudgetStatus, Link, SharedEndpoint, WindowStatus};
 use crate::defender::Endpoint;
-use crate::fetch::{Backend, BudgetStatus, Link, SharedEndpoint, WindowStatus};
 use crate::text::span;
 
 /// Which books decide, for the analyst.
@@ -23,18 +24,57 @@ pub enum Sharing {
     Unreachable { backend: Backend, share: LocalShare },
 }
 
-/// What this process may spend while the shared books cannot be reached: each window's limit
-/// divided by the processes last seen (floor, at least 1). Said for one window: the minute's
-/// if the limits have one, else the shortest.
+/// What this process may spend of one window while the shared books cannot be reached.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LocalShare {
+    /// Calls this process may make in the window.
     pub calls: u32,
+    /// The window's limit at the lane's level.
     pub limit: u32,
     pub window: Duration,
+    /// The processes last seen sharing the budget (at least 1).
     pub share_of: u32,
 }
 
 impl LocalShare {
+    /// The local rule, the one place it is written: of a window of `limit` calls of which the
+    /// team was last seen to spend `spent`, each of `share_of` processes may spend an equal
+    /// part of what is left (floor), at least one call while anything is left, none once the
+    /// team filled it.
+    pub fn of(limit: u32, spent: u32, window: Duration, share_of: u32) -> LocalShare {
+        let share_of = share_of.max(1);
+        let calls = if limit > spent {
+            ((limit - spent) / share_of).max(1)
+        } else {
+            0
+        };
+        LocalShare {
+            calls,
+            limit,
+            window,
+            share_of,
+        }
+    }
+
+    /// The share a sentence names, of a window the team left: the minute's if the limits
+    /// have one, else the shortest, and the tightest limit of that length.
+    pub fn named(windows: impl IntoIterator<Item = (u32, Duration)>, share_of: u32) -> LocalShare {
+        let windows: Vec<(u32, Duration)> = windows.into_iter().collect();
+        let minute = Duration::from_secs(60);
+        let window = if windows.iter().any(|(_, w)| *w == minute) {
+            minute
+        } else {
+            windows.iter().map(|(_, w)| *w).min().unwrap_or(minute)
+        };
+        let limit = windows
+            .iter()
+            .filter(|(_, w)| *w == window)
+            .map(|(l, _)| *l)
+            .min()
+            .unwrap_or(0);
+        LocalShare::of(limit, 0, window, share_of)
+    }
+
     /// `50/min`, or `5/10s` for a window that is not a minute.
     pub fn rate(&self) -> String {
         format!("{}/{}", self.calls, per(self.window))
@@ -83,10 +123,11 @@ pub fn sharing(b: &BudgetStatus) -> Sharing {
     }
 }
 
-/// The share of the window that names it: the tightest limit of that length on any endpoint,
-/// from the shared books' windows, else this process's.
+/// The share of the window that names it, from the shared books' windows, else this
+/// process's. The books' counts of the team's calls are their last view, which stops sliding
+/// while they are away: the share is the rule's of a window the team left, what the rule
+/// admits once those calls have aged out of it (within one window).
 fn local_share(b: &BudgetStatus, share_of: u32) -> LocalShare {
-    let share_of = share_of.max(1);
     let shared = b.shared.iter().flat_map(|s| &s.endpoints);
     let mut windows: Vec<WindowStatus> = shared.flat_map(|e| e.windows.iter().copied()).collect();
     if windows.is_empty() {
@@ -96,24 +137,7 @@ fn local_share(b: &BudgetStatus, share_of: u32) -> LocalShare {
             .flat_map(|e| e.windows.iter().copied())
             .collect();
     }
-    let minute = Duration::from_secs(60);
-    let window = if windows.iter().any(|w| w.window == minute) {
-        minute
-    } else {
-        windows.iter().map(|w| w.window).min().unwrap_or(minute)
-    };
-    let limit = windows
-        .iter()
-        .filter(|w| w.window == window)
-        .map(|w| w.limit)
-        .min()
-        .unwrap_or(0);
-    LocalShare {
-        calls: (limit / share_of).max(1),
-        limit,
-        window,
-        share_of,
-    }
+    LocalShare::named(windows.iter().map(|w| (w.limit, w.window)), share_of)
 }
 
 /// The one-line notice for stderr and logs: `team budget unreachable · local share 50/min
@@ -249,6 +273,20 @@ mod tests {
             panic!()
         };
         assert_eq!(share.rate(), "5/10s");
+    }
+
+    #[test]
+    fn the_rule_shares_what_the_team_left_and_nothing_of_a_full_window() {
+        let minute = Duration::from_secs(60);
+        assert_eq!(LocalShare::of(100, 0, minute, 2).calls, 50);
+        assert_eq!(
+            LocalShare::of(100, 91, minute, 2).calls,
+            4,
+            "(100 - 91) / 2"
+        );
+        assert_eq!(LocalShare::of(100, 99, minute, 5).calls, 1, "at least one");
+        assert_eq!(LocalShare::of(100, 100, minute, 1).calls, 0, "full");
+        assert_eq!(LocalShare::of(100, 120, minute, 1).calls, 0, "over-full");
     }
 
     #[test]
