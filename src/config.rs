@@ -61,6 +61,9 @@ pub struct Settings {
     /// The team's Redis for a shared budget; `None`: this process decides alone (or with this
     /// user's other processes, through the database).
     pub team_redis: Option<TeamSetting>,
+    /// The clock answers are dated by: the system's. No file, variable or flag sets it; a
+    /// test runs the whole console on a day of its choosing by setting it ahead.
+    pub wall: crate::clock::Wall,
 }
 
 /// A credential source, chosen explicitly or `auto` (README, "Connecting to a real tenant").
@@ -147,6 +150,7 @@ impl Settings {
             .or_else(|| file.cloud.map(|c| c.api_url.to_owned()));
         let cloud = global.cloud.or(file.cloud).unwrap_or_default();
         Self {
+            wall: crate::clock::Wall::system(),
             api_url: from_flags
                 .or(from_file)
                 .unwrap_or_else(|| cloud.api_url.to_owned()),

@@ -33,6 +33,8 @@ pub struct Edges {
     pub recorder: Option<Recorder>,
     pub effects: Box<dyn Effects>,
     pub job: Box<dyn JobControl>,
+    /// The clock the core's ages read (`Msg::Clock`): the system's, but in tests.
+    pub wall: crate::clock::Wall,
 }
 
 impl From<Option<Recorder>> for Edges {
@@ -41,6 +43,7 @@ impl From<Option<Recorder>> for Edges {
             recorder,
             effects: Box::new(effects::Nowhere),
             job: Box::new(job::Detached),
+            wall: crate::clock::Wall::system(),
         }
     }
 }
@@ -71,7 +74,7 @@ where
     let mut clock = tokio::time::interval(CLOCK);
     clock.set_missed_tick_behavior(MissedTickBehavior::Delay);
     // The one queue of messages: input, the scheduler's word and the loop's own follow-ups.
-    let mut inbox = VecDeque::from([Msg::Clock(chrono::Utc::now()), Msg::Start]);
+    let mut inbox = VecDeque::from([Msg::Clock(edges.wall.now()), Msg::Start]);
     if edges.recorder.is_none() && state.case.is_some() {
         tracing::warn!("a case without a recorder: nothing will be saved");
     }
@@ -98,7 +101,7 @@ where
                 }
                 ev = events.recv() => Some(Msg::Fetch(ev.context("the fetch scheduler stopped unexpectedly")?)),
                 Some(h) = health(&mut edges.recorder) => Some(recorder::health_msg(h)),
-                _ = clock.tick() => Some(Msg::Clock(chrono::Utc::now())),
+                _ = clock.tick() => Some(Msg::Clock(edges.wall.now())),
                 () = tick(&mut ticker) => Some(Msg::Tick),
             };
             inbox.extend(next);
@@ -282,6 +285,8 @@ pub async fn run_in_terminal(
             recorder,
             effects: Box::new(effects::Terminal),
             job: Box::new(job::Tty::new(mouse)),
+            // A real terminal is always on today: only tests run the loop on another day.
+            wall: crate::clock::Wall::system(),
         }) => r.map(drop),
         sig = termination() => {
             tracing::info!(signal = sig, "stopping on signal");

@@ -72,6 +72,7 @@ pub fn scheduler_config(settings: &Settings) -> SchedulerConfig {
         reserve: settings.reserve,
         max_pages: settings.max_pages,
         cache: settings.cache,
+        wall: settings.wall,
         ..SchedulerConfig::default()
     }
 }
@@ -94,7 +95,8 @@ fn connect(
         },
         tokens,
     )
-    .map_err(|e| Failure::config(e.sentence()))?;
+    .map_err(|e| Failure::config(e.sentence()))?
+    .with_wall(settings.wall);
     Ok(crate::fetch::spawn_shared(
         Arc::new(client),
         scheduler_config(settings),

@@ -71,6 +71,8 @@ pub struct Client {
     http: reqwest::Client,
     base: Url,
     tokens: Arc<dyn TokenSource>,
+    /// What "now" is when judging a key the API could only refuse.
+    wall: crate::clock::Wall,
 }
 
 impl std::fmt::Debug for Client {
@@ -125,7 +127,17 @@ impl Client {
                     format!("cannot build the HTTP client: {e}"),
                 )
             })?;
-        Ok(Self { http, base, tokens })
+        Ok(Self {
+            http,
+            base,
+            tokens,
+            wall: crate::clock::Wall::system(),
+        })
+    }
+
+    /// The same client judging "now" by `wall` (a test's day, the scheduler's clock).
+    pub fn with_wall(self, wall: crate::clock::Wall) -> Self {
+        Self { wall, ..self }
     }
 
     /// The URL of a key's first page: its path under the base.
@@ -203,7 +215,7 @@ impl Client {
     /// refused token: the scheduler then tries once more, through the budget like any call.
     async fn send(&self, call: Call) -> Result<Page, ApiError> {
         // Whoever built the key: a call the API could only refuse is not sent.
-        call.key.refused(chrono::Utc::now())?;
+        call.key.refused(self.wall.now())?;
         let token = self.tokens.token().await?;
         let result = self.send_with(&call, &token).await;
         match result {

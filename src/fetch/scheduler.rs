@@ -52,6 +52,9 @@ pub struct SchedulerConfig {
     pub slack: Duration,
     /// Cache freshness, `--no-cache` and `--offline`; used only with a [`Memory`].
     pub cache: CachePolicy,
+    /// The clock answers are dated by and findbyip's window is judged by (the system's but in
+    /// tests that run a day of their choosing).
+    pub wall: crate::clock::Wall,
 }
 
 impl SchedulerConfig {
@@ -78,6 +81,7 @@ impl Default for SchedulerConfig {
             min_throttle_pause: Duration::from_secs(5),
             slack: Duration::from_millis(200),
             cache: CachePolicy::default(),
+            wall: crate::clock::Wall::system(),
         }
     }
 }

@@ -15,6 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use mde_triage::clock::Wall;
 
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use mde_triage::app::{Remote, State};
@@ -70,16 +71,18 @@ impl Console {
         case: &str,
         offline: bool,
     ) -> (Self, Persistence) {
-        Self::wired_at(sim, data, case, offline, (120, 40))
+        Self::wired_at(sim, data, case, offline, (120, 40), Wall::system())
     }
 
-    /// [`Console::wired`] on a screen of `(width, height)`.
+    /// [`Console::wired`] on a screen of `(width, height)`, its loop, scheduler and client on
+    /// the clock `wall`.
     fn wired_at(
         sim: &sim::SimHandle,
         data: &std::path::Path,
         case: &str,
         offline: bool,
         (width, height): (u16, u16),
+        wall: Wall,
     ) -> (Self, Persistence) {
         let global = mde_triage::cli::GlobalArgs {
             data_dir: Some(data.to_owned()),
@@ -87,7 +90,8 @@ impl Console {
             offline,
             ..Default::default()
         };
-        let settings = mde_triage::config::Settings::from_args(&global);
+        let mut settings = mde_triage::config::Settings::from_args(&global);
+        settings.wall = wall;
         let wired = wire(
             &settings,
             Arc::new(StaticToken::new(sim.token.clone())),
@@ -116,15 +120,13 @@ impl Console {
         let db = recording.db;
         let run = tokio::spawn(async move {
             let mut terminal = Terminal::new(backend).unwrap();
-            mde_triage::tui::run(
-                &mut terminal,
-                Box::pin(input),
-                state,
-                fetch,
-                events,
+            let edges = mde_triage::tui::Edges {
                 recorder,
-            )
-            .await
+                effects: Box::new(mde_triage::tui::effects::Nowhere),
+                job: Box::new(mde_triage::tui::job::Detached),
+                wall,
+            };
+            mde_triage::tui::run(&mut terminal, Box::pin(input), state, fetch, events, edges).await
         });
         (Self { keys, screen, run }, db)
     }

@@ -91,6 +91,7 @@ impl Console {
                 recorder: None,
                 effects: Box::new(effects::Nowhere),
                 job: Box::new(job),
+                wall: mde_triage::clock::Wall::system(),
             };
             mde_triage::tui::run(&mut terminal, Box::pin(input), state, fetch, events, edges).await
         });

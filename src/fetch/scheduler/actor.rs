@@ -166,13 +166,20 @@ impl Actor {
                 ErrorKind::Offline,
                 format!("no cached answer for {}", r.key),
             );
-            self.send_done(r.key, r.ticket, Err(error), Utc::now(), Origin::Network);
+            self.send_done(
+                r.key,
+                r.ticket,
+                Err(error),
+                self.config.wall.now(),
+                Origin::Network,
+            );
             return;
         }
         // A call the API could only refuse (findbyip for a public IP, or outside its 30 days)
         // is answered here: no budget, no lane, no call.
-        if let Err(error) = r.key.refused(Utc::now()) {
-            self.send_done(r.key, r.ticket, Err(error), Utc::now(), Origin::Network);
+        let wall = self.config.wall.now();
+        if let Err(error) = r.key.refused(wall) {
+            self.send_done(r.key, r.ticket, Err(error), wall, Origin::Network);
             return;
         }
         let queued = self.queued_keys.contains(&r.key);
@@ -216,7 +223,7 @@ impl Actor {
                 _ => Claim::Unshared,
             },
             refresh: r.cache == CacheUse::Refresh,
-            asked_at: Utc::now(),
+            asked_at: self.config.wall.now(),
         });
     }
 
@@ -229,7 +236,8 @@ impl Actor {
             return None;
         }
         let (value, at) = memory.lookup(&r.key)?;
-        let fresh = policy.offline || cache::fresh(policy.ttl.of(r.key.endpoint()), at, Utc::now());
+        let fresh = policy.offline
+            || cache::fresh(policy.ttl.of(r.key.endpoint()), at, self.config.wall.now());
         let origin = Origin::Cache { refreshing: !fresh };
         self.send_done(r.key.clone(), r.ticket, Ok(value), at, origin);
         Some(if fresh { Served::Fresh } else { Served::Stale })

@@ -1,12 +1,11 @@
 //! The demo never ages: README's screen drawn by the console's core on a clock 90 days ahead,
 //! answered by the simulator telling the story on that clock, is README's screen with its
-//! story dates moved 90 days. The core takes its clock as a message, so here it is any instant
-//! (the loop and the scheduler read the real one; `lookups` runs those on today's).
+//! story dates moved 90 days. The core takes its clock as a message, so here it is any instant,
+//! the story's own included (`lookups` runs the whole wired console 90 days ahead of today).
 
 use super::*;
 
 use mde_triage::app::{Cmd, Msg, update};
-use mde_triage::defender::Listing;
 use mde_triage::fetch::{FetchEvent, Origin};
 
 /// The story's instant as README shows it, and the same clock 90 days on.
@@ -31,7 +30,9 @@ async fn readme_screen_at(now: DateTime<Utc>) -> String {
         },
         Arc::new(StaticToken::new(sim.token.clone())),
     )
-    .unwrap();
+    .unwrap()
+    // The client judges findbyip's 30 days by the story's clock.
+    .with_wall(mde_triage::clock::Wall::ahead(now - Utc::now()));
     let mut state = State::new(
         Some("SIMULATED TENANT".into()),
         "http://127.0.0.1:41234".to_owned(),
@@ -45,7 +46,10 @@ async fn readme_screen_at(now: DateTime<Utc>) -> String {
             let mut next = Vec::new();
             for cmd in pending {
                 let Cmd::Fetch(r) = cmd else { continue };
-                let result = answer(&client, &sim, &r.key).await;
+                let result = client
+                    .call(Call::first(r.key.clone()))
+                    .await
+                    .map(|p| p.value);
                 let done = FetchEvent::Done {
                     key: r.key,
                     ticket: r.ticket,
@@ -60,34 +64,6 @@ async fn readme_screen_at(now: DateTime<Utc>) -> String {
     }
     sim.shutdown().await;
     render(&state, 100, 30)
-}
-
-/// The simulator's answer through the real client; findbyip's over plain HTTP, since the
-/// client refuses a time outside the API's 30 days by the real clock, not the story's.
-async fn answer(
-    client: &Client,
-    sim: &sim::SimHandle,
-    key: &FetchKey,
-) -> Result<FetchValue, mde_triage::defender::ApiError> {
-    let FetchKey::DevicesAt(ip, at) = key else {
-        return client.call(Call::first(key.clone())).await.map(|p| p.value);
-    };
-    let body: serde_json::Value = reqwest::Client::new()
-        .get(format!(
-            "{}/api/machines/findbyip(ip='{ip}',timestamp={at})",
-            sim.url
-        ))
-        .bearer_auth(&sim.token)
-        .send()
-        .await
-        .unwrap()
-        .error_for_status()
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let values = body["value"].as_array().cloned().unwrap_or_default();
-    Ok(FetchValue::Devices(Listing::read_page(&values)))
 }
 
 /// Every row between the title and the status bar: the title names a case and the status bar

@@ -4,7 +4,6 @@
 
 use std::time::Duration;
 
-use chrono::Utc;
 use tokio::time::Instant;
 
 use super::{Actor, Job};
@@ -153,7 +152,7 @@ impl Actor {
 
     /// Sends the answer to every waiting ticket, and keeps a good one for next time.
     fn complete(&mut self, job: Job, result: Result<FetchValue, ApiError>) {
-        let at = Utc::now();
+        let at = self.config.wall.now();
         let failed_page = result
             .as_ref()
             .is_ok_and(|v| matches!(v.cut_reason(), Some(Cut::Failed { .. })));

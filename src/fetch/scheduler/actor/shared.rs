@@ -175,7 +175,8 @@ impl Actor {
             job.asked_at
         } else {
             let ttl = policy.ttl.of(job.key.endpoint());
-            Utc::now() - chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::zero())
+            self.config.wall.now()
+                - chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::zero())
         };
         let key = job.key.clone();
         let lookup = shared.ledger.lookup(&key, Some(fresh_after));
