@@ -14,6 +14,7 @@ pub mod overlay;
 mod paste;
 pub mod place;
 mod popup;
+pub mod related;
 pub mod remote;
 pub mod responses;
 mod selection;

@@ -7,7 +7,7 @@ use crossterm::event::{Event, KeyCode, KeyEvent};
 use tui_input::Input;
 use tui_input::backend::crossterm::EventHandler;
 
-use super::history::{History, Subject};
+use super::history::History;
 use super::msg::{Cmd, Record};
 use super::overlay::{Editor, Overlay};
 use super::state::{CaseView, Focus, Holders, NoteDraft, State};
@@ -55,11 +55,7 @@ pub fn selected_target(state: &State) -> Option<Target> {
             let alert = state.selected_alert()?;
             parse_alert_id(&alert.id).ok().map(Target::Alert)
         }
-        Focus::Ips => {
-            let id = loc.alert.as_ref()?;
-            let ip = state.related_ips_of(id)?.get(loc.ip_row)?.addr()?;
-            Some(Target::Place(Subject::Ip(ip)))
-        }
+        Focus::Ips => state.selected_related()?.place.map(Target::Place),
         Focus::Input | Focus::Details => Some(match (&loc.alert, &loc.subject) {
             (Some(id), _) => Target::Alert(id.clone()),
             (None, subject) => Target::Place(subject.clone()),

@@ -29,7 +29,8 @@ impl Location {
         Self::of(Subject::Device(id))
     }
 
-    fn of(subject: Subject) -> Self {
+    /// A place about `subject`, no alert opened.
+    pub fn of(subject: Subject) -> Self {
         Self {
             subject,
             alert: None,

@@ -15,7 +15,7 @@ use crate::fetch::{FetchEvent, FetchRequest, Priority, Ticket};
 pub(super) fn submit(state: &mut State, cmds: &mut Vec<Cmd>) {
     match state.focus {
         Focus::Alerts => open_selected_alert(state, cmds),
-        Focus::Ips => pivot_to_selected_ip(state, cmds),
+        Focus::Ips => pivot_to_selected(state, cmds),
         // The alert pane's device line: Enter there opens the device, as `d` does.
         Focus::Details if state.open_alert().is_some() => open_device(state, cmds),
         Focus::Input | Focus::Details => {}
@@ -48,19 +48,20 @@ fn open_selected_alert(state: &mut State, cmds: &mut Vec<Cmd>) {
     state.focus = Focus::Ips;
 }
 
-fn pivot_to_selected_ip(state: &mut State, cmds: &mut Vec<Cmd>) {
-    let Some(loc) = state.location() else { return };
-    let Some(id) = &loc.alert else { return };
-    let Some(entry) = state.related_ips_of(id).and_then(|ips| ips.get(loc.ip_row)) else {
+fn pivot_to_selected(state: &mut State, cmds: &mut Vec<Cmd>) {
+    let Some(row) = state.selected_related() else {
         return;
     };
-    match entry.addr() {
-        Some(ip) => {
-            go(state, Location::ip(ip), cmds);
+    match row.place {
+        Some(place) => {
+            go(state, Location::of(place), cmds);
             state.focus = Focus::Alerts;
         }
         None => {
-            state.last_error = Some(format!("'{}' is not an IP address; cannot pivot", entry.id))
+            state.last_error = Some(format!(
+                "'{}' is not an IP address; cannot pivot",
+                row.written
+            ))
         }
     }
 }

@@ -5,7 +5,8 @@
 
 use super::history::Location;
 use super::state::State;
-use crate::defender::{FetchKey, RelatedIp};
+use crate::case::Subject;
+use crate::defender::FetchKey;
 use crate::fetch::Priority;
 
 /// One answer a place shows.
@@ -49,12 +50,15 @@ pub fn needs(state: &State, loc: &Location) -> Vec<Need> {
         Need::main(loc.subject.alerts_key()),
     ];
     if let Some(id) = &loc.alert {
-        let ips_key = FetchKey::AlertIps(id.clone());
-        needs.push(Need::main(ips_key.clone()));
-        // The prevalence of each related IP, beside the list, once the list is in.
-        let ips = state.related_ips_of(id).unwrap_or_default();
-        for ip in ips.iter().filter_map(RelatedIp::addr) {
-            needs.push(Need::beside(state.stats_key(ip), Some(ips_key.clone())));
+        let lists = super::related::lists(id);
+        needs.extend(lists.iter().cloned().map(Need::main));
+        // What the pivot list shows of each place beside it, once its list is in.
+        for list in lists {
+            for place in state.related_in(&list).into_iter().filter_map(|r| r.place) {
+                if let Some(key) = beside_related(state, &place) {
+                    needs.push(Need::beside(key, Some(list.clone())));
+                }
+            }
         }
         // The opened alert's record comes with the subject's list: its device (for its line
         // in the alert pane) and, on an internal IP's page, the device that held the IP then.
@@ -68,6 +72,15 @@ pub fn needs(state: &State, loc: &Location) -> Vec<Need> {
         }
     }
     dedupe(needs)
+}
+
+/// What the pivot list shows beside a place it names: an IP's prevalence (over its period).
+fn beside_related(state: &State, place: &Subject) -> Option<FetchKey> {
+    match place {
+        Subject::Ip(ip) => Some(state.stats_key(*ip)),
+        // No list names devices yet; a device's row would show its name from its record.
+        Subject::Device(id) => Some(FetchKey::Device(id.clone())),
+    }
 }
 
 /// The first mention of a key wins: the list is built with the higher lanes first.

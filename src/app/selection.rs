@@ -66,16 +66,10 @@ pub(super) fn move_selection(state: &mut State, delta: isize) {
 }
 
 fn list_lengths(state: &State) -> (usize, usize) {
-    let Some(loc) = state.location() else {
+    if state.location().is_none() {
         return (0, 0);
-    };
-    let alerts = state.shown_len();
-    let ips = loc
-        .alert
-        .as_ref()
-        .and_then(|id| state.related_ips_of(id))
-        .map_or(0, <[_]>::len);
-    (alerts, ips)
+    }
+    (state.shown_len(), state.related_len())
 }
 
 /// Keeps selections inside their lists. A list not loaded yet (0 rows) leaves its selection

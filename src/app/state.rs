@@ -19,7 +19,7 @@ use super::overlay::Overlay;
 use super::remote::Remote;
 use super::responses::Responses;
 use crate::case::{Note, Target};
-use crate::defender::{Alert, AlertId, FetchKey, FetchValue, IpStats, LookBack, RelatedIp};
+use crate::defender::{Alert, FetchKey, FetchValue, IpStats, LookBack};
 use crate::fetch::BudgetStatus;
 
 /// What an answer lacks, in full and in a few words, for the room a pane has.
@@ -175,14 +175,6 @@ impl State {
                 short: v.short_caveats(),
             })
             .unwrap_or_default()
-    }
-
-    pub fn related_ips_of(&self, id: &AlertId) -> Option<&[RelatedIp]> {
-        Some(
-            self.remote(&FetchKey::AlertIps(id.clone()))
-                .value()?
-                .as_ips()?,
-        )
     }
 
     /// The alert opened at the current location, if its data is loaded.

@@ -2,8 +2,6 @@
 //! each alert's related IPs, with the ones pivoted to marked. Collapsible per IP or device;
 //! Enter jumps there.
 
-use std::net::IpAddr;
-
 use crossterm::event::{KeyCode, KeyEvent};
 
 use super::history::{Location, Subject};
@@ -21,8 +19,8 @@ pub enum Node {
     Subject(Subject),
     /// An alert opened from the IP's or device's list.
     Alert(Subject, AlertId),
-    /// One of the alert's related IPs; `visited` when the analyst pivoted there.
-    Related { ip: IpAddr, visited: bool },
+    /// A place the alert names (its pivot list); `visited` when the analyst pivoted there.
+    Related { place: Subject, visited: bool },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,8 +35,7 @@ impl Node {
     /// Where Enter on this row goes.
     pub fn location(&self) -> Location {
         match self {
-            Node::Subject(Subject::Ip(ip)) | Node::Related { ip, .. } => Location::ip(*ip),
-            Node::Subject(Subject::Device(id)) => Location::device(id.clone()),
+            Node::Subject(place) | Node::Related { place, .. } => Location::of(place.clone()),
             Node::Alert(subject, id) => Location {
                 subject: subject.clone(),
                 alert: Some(id.clone()),
@@ -86,13 +83,13 @@ impl State {
                     current: here
                         .is_some_and(|h| h.subject == *subject && h.alert.as_ref() == Some(id)),
                 });
-                for related in self.related_ips_of(id).unwrap_or_default() {
-                    let Some(r) = related.addr() else { continue };
+                let places = self.related_of(id).unwrap_or_default();
+                for place in places.into_iter().filter_map(|r| r.place) {
                     rows.push(Row {
                         depth: 2,
                         node: Node::Related {
-                            ip: r,
-                            visited: entries.iter().any(|e| e.subject == Subject::Ip(r)),
+                            visited: entries.iter().any(|e| e.subject == place),
+                            place,
                         },
                         current: false,
                     });

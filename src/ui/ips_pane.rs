@@ -1,14 +1,15 @@
-//! The opened alert's related IPs, each with its prevalence as it arrives: the pivot list.
+//! The opened alert's pivot list (`app::related`): its related IPs, each with its prevalence as
+//! it arrives. Each kind of place a row can lead to is drawn by one arm of [`place_cells`].
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
-use ratatui::text::Line;
+use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, TableState};
 
 use super::format::{caveat_line, count, pending, spinner};
 use super::layout::Rows;
 use crate::app::{Action, Focus, Remote, State};
-use crate::defender::FetchKey;
+use crate::case::{Subject, Target};
 
 pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
     let theme = &state.theme;
@@ -30,7 +31,11 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
         );
         return;
     };
-    let key = FetchKey::AlertIps(id.clone());
+    // The pane waits on the alert's first related list, as the pivot list does.
+    let Some(key) = crate::app::related::lists(id).into_iter().next() else {
+        frame.render_widget(block, area);
+        return;
+    };
     if let Some(status) = pending(state, state.remote(&key), &key) {
         frame.render_widget(
             Paragraph::new(super::format::wrap(status, block.inner(area).width)).block(block),
@@ -38,7 +43,7 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
         );
         return;
     }
-    let ips = state.related_ips_of(id).unwrap_or_default();
+    let related = state.related_of(id).unwrap_or_default();
     let caveats = state.caveats_of(&key);
     let block = if caveats.is_empty() {
         block
@@ -49,7 +54,7 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
             theme,
         ))
     };
-    if ips.is_empty() {
+    if related.is_empty() {
         let mut text = vec![Line::from(if caveats.is_empty() {
             "No related IPs for this alert."
         } else {
@@ -70,27 +75,22 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
     let pivot = format!(" {}: pivot ", state.keymap.hint(Action::Submit));
     let block = block.title_bottom(Line::styled(pivot, theme.muted()).right_aligned());
     let view = rows(state, area);
-    let rows = ips[view.in_view()].iter().map(|entry| {
-        let (text, style) = match entry.addr() {
+    let rows = related[view.in_view()].iter().map(|row| {
+        let mut spans = vec![Span::raw(row.written.clone())];
+        let (text, style) = match &row.place {
             None => ("not an IP".to_owned(), theme.error()),
-            Some(ip) => prevalence(state, ip),
-        };
-        let mut spans = vec![ratatui::text::Span::raw(entry.id.clone())];
-        if let Some(ip) = entry.addr() {
-            let tags = super::format::tag_list(
-                state.tags_of(&crate::case::Target::Place(crate::case::Subject::Ip(ip))),
-            );
-            if !tags.is_empty() {
-                spans.push(ratatui::text::Span::styled(
-                    format!(" {tags}"),
-                    theme.warn(),
-                ));
+            Some(place) => {
+                let tags = super::format::tag_list(state.tags_of(&Target::Place(place.clone())));
+                if !tags.is_empty() {
+                    spans.push(Span::styled(format!(" {tags}"), theme.warn()));
+                }
+                place_cells(state, place, &mut spans)
             }
-            spans.push(ratatui::text::Span::raw(" "));
-            spans.extend(super::format::badge_spans(state, ip, true));
-        }
-        let id = Line::from(spans);
-        Row::new(vec![Cell::from(id), Cell::from(text).style(style)])
+        };
+        Row::new(vec![
+            Cell::from(Line::from(spans)),
+            Cell::from(text).style(style),
+        ])
     });
     let table = Table::new(rows, [Constraint::Fill(1), Constraint::Length(12)])
         .row_highlight_style(if state.focus == Focus::Ips {
@@ -108,11 +108,25 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
 /// is read from there. No rows until an opened alert's IPs are in.
 pub fn rows(state: &State, area: Rect) -> Rows {
     let loc = state.location();
-    let len = loc
-        .and_then(|loc| state.related_ips_of(loc.alert.as_ref()?))
-        .map_or(0, <[_]>::len);
+    let len = state.related_len();
     let selected = loc.map_or(0, |loc| loc.ip_row);
     Rows::new(Block::bordered().inner(area), 0, len, selected)
+}
+
+/// What a row says of the place it leads to: badges after its name, and the second cell.
+fn place_cells(
+    state: &State,
+    place: &Subject,
+    spans: &mut Vec<Span<'static>>,
+) -> (String, ratatui::style::Style) {
+    match place {
+        Subject::Ip(ip) => {
+            spans.push(Span::raw(" "));
+            spans.extend(super::format::badge_spans(state, *ip, true));
+            prevalence(state, *ip)
+        }
+        Subject::Device(id) => (state.device_name(id), state.theme.label()),
+    }
 }
 
 fn prevalence(state: &State, ip: std::net::IpAddr) -> (String, ratatui::style::Style) {

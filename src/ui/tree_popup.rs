@@ -117,17 +117,24 @@ fn line(
             }
             push_tags(&mut spans, state, &Target::Alert(id.clone()));
         }
-        Node::Related { ip, visited } => {
-            spans.push(Span::styled(
-                format!("{} {ip} ", if *visited { "●" } else { "○" }),
-                if *visited {
-                    theme.title()
-                } else {
-                    theme.label()
-                },
-            ));
-            spans.extend(super::format::badge_spans(state, *ip, true));
-            push_tags(&mut spans, state, &Target::Place(Subject::Ip(*ip)));
+        Node::Related { place, visited } => {
+            let style = if *visited {
+                theme.title()
+            } else {
+                theme.label()
+            };
+            let mark = if *visited { "●" } else { "○" };
+            match place {
+                Subject::Ip(ip) => {
+                    spans.push(Span::styled(format!("{mark} {ip} "), style));
+                    spans.extend(super::format::badge_spans(state, *ip, true));
+                }
+                Subject::Device(id) => spans.push(Span::styled(
+                    format!("{mark} device {} ", state.device_name(id)),
+                    style,
+                )),
+            }
+            push_tags(&mut spans, state, &Target::Place(place.clone()));
         }
     }
     if current {

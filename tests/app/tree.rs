@@ -44,14 +44,14 @@ fn the_tree_is_the_trail_as_a_graph() {
             (
                 2,
                 Node::Related {
-                    ip: ip("104.80.104.128"),
+                    place: Subject::Ip(ip("104.80.104.128")),
                     visited: true
                 }
             ),
             (
                 2,
                 Node::Related {
-                    ip: ip("23.203.232.228"),
+                    place: Subject::Ip(ip("23.203.232.228")),
                     visited: false
                 }
             ),
