@@ -27,12 +27,10 @@ pub mod exit {
     pub const INPUT: u8 = 2;
     /// Missing token, unusable URL or other configuration problem.
     pub const CONFIG: u8 = 11;
-    // 12 was "not in this build yet"; every subcommand exists now, and the code stays unused
-    // so that scripts never see it mean something else.
+    // 3 to 10, 12, 13 and 15 are the API error kinds' (`ErrorKind::exit_code`: 12 a network
+    // failure, 15 offline and not in the cache).
     /// `doctor` found at least one problem.
     pub const DOCTOR: u8 = 14;
-    /// `--offline` and an answer was not in the cache (`ErrorKind::Offline`).
-    pub const OFFLINE: u8 = 15;
     /// No such case (`export`).
     pub const NO_CASE: u8 = 16;
     /// Stopped by Ctrl-C after flushing what was done (128 + SIGINT, as shells expect).

@@ -20,8 +20,6 @@ const SIGN_IN_WAIT: Duration = Duration::from_secs(20);
 /// The ledger a command's scheduler asks, and what to tell the analyst about it.
 pub struct Books {
     pub ledger: Option<Arc<dyn Ledger>>,
-    /// The team backend, when it is the ledger: its notices and warnings are read from it.
-    pub team: Option<Arc<TeamLedger>>,
     pub warnings: Vec<String>,
 }
 
@@ -42,8 +40,7 @@ pub async fn open(settings: &Settings, tokens: &Arc<dyn TokenSource>, scope: &st
         // Read on connecting, before the first call: settings that differ from the team's.
         warnings.extend(team.warnings());
         return Books {
-            ledger: Some(team.clone()),
-            team: Some(team),
+            ledger: Some(team),
             warnings,
         };
     }
@@ -59,7 +56,6 @@ pub async fn open(settings: &Settings, tokens: &Arc<dyn TokenSource>, scope: &st
     });
     Books {
         ledger,
-        team: None,
         warnings,
     }
 }

@@ -78,10 +78,6 @@ impl Persistence {
         }
     }
 
-    pub fn available(&self) -> bool {
-        self.store.is_some()
-    }
-
     pub fn store(&self) -> Option<&Store> {
         self.store.as_ref()
     }
