@@ -5,7 +5,7 @@ use chrono::{TimeZone as _, Utc};
 
 use crate::case::{Subject, Target, Visit};
 use crate::defender::{Device, FetchKey, FetchValue, parse_device_id};
-use crate::report::{Format, render};
+use crate::report::{Format, Place, PlaceEntry, render};
 use crate::store::{CaseMeta, Store};
 
 /// A device's page, a note and a tag on it, and its cached record: each format has the
@@ -52,8 +52,9 @@ fn a_device_of_the_case_is_in_every_format() {
         )
         .unwrap();
     let report = store.case_report(case).unwrap();
-    assert_eq!(report.devices.len(), 1);
-    assert_eq!(report.path[0].device.as_deref(), Some(id));
+    let places: Vec<_> = report.places.iter().map(PlaceEntry::place).collect();
+    assert_eq!(places, vec![Place::Device(id.into())]);
+    assert_eq!(report.path[0].place, Some(Place::Device(id.into())));
     let link = format!("https://security.microsoft.com/machines/v2/{id}/overview");
     let md = render(&report, Format::Markdown, at);
     assert!(
