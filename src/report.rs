@@ -14,13 +14,13 @@ mod markdown;
 mod md_escape;
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use serde::Serialize;
 
+use crate::case::Subject;
 use crate::defender::model::Evidence;
 use crate::defender::{Alert, IpStats, LookBack, portal, sanitize};
 
 /// A case, gathered for export: everything the analyst saw and wrote.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct CaseReport {
     pub case: String,
     pub created: DateTime<Utc>,
@@ -33,78 +33,113 @@ pub struct CaseReport {
     pub portal: String,
     /// The pivot path, in the order walked.
     pub path: Vec<Step>,
-    /// Every IP visited (or pivoted to), in order of first visit.
-    pub ips: Vec<IpEntry>,
-    /// Every alert opened, or tagged or noted, in order of first visit.
+    /// Every place visited (or pivoted to), or tagged or noted, of every kind, in order of
+    /// first visit. Each format writes a section per kind (IPs, then devices after the
+    /// alerts), which keeps this order.
+    pub places: Vec<PlaceEntry>,
+    /// Every alert opened, or tagged or noted, in order of first visit. An alert is not a
+    /// place: its own list.
     pub alerts: Vec<AlertEntry>,
-    /// Every device visited, or tagged or noted, in order of first visit.
-    pub devices: Vec<DeviceEntry>,
     /// Calls this case spent per endpoint (`stats`, `ip-alerts`, `alert-ips`); answers served
     /// from the cache cost none.
     pub calls: Vec<EndpointCalls>,
 }
 
-/// One step of the trail: an IP, an alert opened from it, or (from `mde-triage alert`) an
+/// One step of the trail: a place, an alert opened there, or (from `mde-triage alert`) an
 /// alert on its own.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Step {
     pub at: DateTime<Utc>,
-    pub ip: Option<String>,
+    /// The place's page, or the place whose alert was opened.
+    pub place: Option<Place>,
     pub alert: Option<String>,
-    /// A device's page, or the device whose alert was opened.
-    pub device: Option<String>,
 }
 
-/// A device of the case: its record as last cached (`None`: never fetched), tags and notes.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct DeviceEntry {
+/// Which place, by kind: its id as text, as the store wrote it (a report holds text, never
+/// re-parsed). One arm per [`Subject`] kind; the JSON names each step's field after it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Place {
+    Ip(String),
+    Device(String),
+}
+
+impl From<&Subject> for Place {
+    fn from(subject: &Subject) -> Self {
+        match subject {
+            Subject::Ip(ip) => Self::Ip(ip.to_string()),
+            Subject::Device(id) => Self::Device(id.to_string()),
+        }
+    }
+}
+
+/// A place of the case: what is known of it, by kind, and the analyst's tags and notes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlaceEntry {
+    /// The IP, or the device's id.
     pub id: String,
-    pub device: Option<Dated<crate::defender::Device>>,
+    pub facts: PlaceFacts,
     pub tags: Vec<String>,
     pub notes: Vec<Note>,
 }
 
-impl DeviceEntry {
-    /// Its name when the record has one, else its id.
+/// What the case knows of a place, as last cached. Every format matches this without a
+/// wildcard: a new kind does not compile until each says how it writes the kind's section.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PlaceFacts {
+    Ip {
+        /// The prevalence over each period fetched, freshest first; empty: never fetched.
+        stats: Vec<PeriodStats>,
+        /// The IP's related alerts, newest first; `None` when never fetched.
+        alerts: Option<Dated<Vec<Alert>>>,
+    },
+    Device {
+        /// The device's record; `None`: never fetched. Boxed, as in answers: a record is
+        /// several times the size of an IP's facts.
+        device: Option<Dated<Box<crate::defender::Device>>>,
+    },
+}
+
+impl PlaceEntry {
+    /// Which place this is: its kind (from its facts) and id.
+    pub fn place(&self) -> Place {
+        let id = self.id.clone();
+        match &self.facts {
+            PlaceFacts::Ip { .. } => Place::Ip(id),
+            PlaceFacts::Device { .. } => Place::Device(id),
+        }
+    }
+
+    /// What the place is called: a device's name when its record has one, else the id.
     pub fn name(&self) -> &str {
-        self.device
-            .as_ref()
-            .map(|d| d.value.name().trim())
-            .filter(|n| !n.is_empty())
-            .unwrap_or(&self.id)
+        match &self.facts {
+            PlaceFacts::Ip { .. } => &self.id,
+            PlaceFacts::Device { device } => device
+                .as_ref()
+                .map(|d| d.value.name().trim())
+                .filter(|n| !n.is_empty())
+                .unwrap_or(&self.id),
+        }
     }
 }
 
 /// A value and when it was fetched from the API.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Dated<T> {
     pub value: T,
     pub as_of: DateTime<Utc>,
     /// What the list lacks or may lack (unread elements, a cut), one sentence each.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub caveats: Vec<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct IpEntry {
-    pub ip: String,
-    /// The prevalence over each period fetched, freshest first; empty: never fetched.
-    pub stats: Vec<PeriodStats>,
-    /// The IP's related alerts, newest first; `None` when never fetched.
-    pub alerts: Option<Dated<Vec<Alert>>>,
-    pub tags: Vec<String>,
-    pub notes: Vec<Note>,
 }
 
 /// An IP's prevalence over one period. `stats.value` `None`: the API said 404, not seen in
 /// the org (as is a prevalence of 0), over that period.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PeriodStats {
     pub look_back: LookBack,
     pub stats: Dated<Option<IpStats>>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct AlertEntry {
     pub id: String,
     /// The alert's fields, from whichever IP's alert list held it; `None` when not at hand.
@@ -117,7 +152,7 @@ pub struct AlertEntry {
 
 pub use crate::case::Note;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EndpointCalls {
     pub endpoint: String,
     pub calls: u64,

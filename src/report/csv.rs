@@ -7,7 +7,10 @@
 use chrono::{DateTime, Utc};
 
 use super::formula::defuse;
-use super::{CaseReport, evidence_line, stamp};
+use super::{
+    AlertEntry, CaseReport, Dated, PeriodStats, PlaceEntry, PlaceFacts, evidence_line, stamp,
+};
+use crate::defender::{Alert, Device};
 use crate::text::age;
 
 const COLUMNS: usize = 21;
@@ -41,128 +44,23 @@ pub(super) fn render(r: &CaseReport, now: DateTime<Utc>) -> String {
     let mut w = csv::WriterBuilder::new()
         .quote_style(csv::QuoteStyle::Always)
         .from_writer(Vec::new());
-    let mut rows: Vec<[String; COLUMNS]> = Vec::new();
-    for e in &r.ips {
-        let visited = r.path.iter().find(|s| s.ip.as_deref() == Some(&e.ip));
-        // The freshest period fetched; the Markdown and JSON reports hold every one.
-        let period = e.stats.first();
-        let stats = period.map(|p| &p.stats);
-        let seen = stats
-            .and_then(|d| d.value.as_ref())
-            .filter(|s| s.seen_in_org());
-        let related: Vec<&str> = e
-            .alerts
-            .iter()
-            .flat_map(|d| d.value.iter().map(|a| a.id.as_str()))
-            .collect();
-        rows.push([
-            "ip".into(),
-            e.ip.clone(),
-            visited.map(|s| stamp(s.at)).unwrap_or_default(),
-            match (stats, seen) {
-                (None, _) => String::new(),
-                (Some(_), None) => "0".into(),
-                (Some(_), Some(s)) => s.prevalence().unwrap_or(0).to_string(),
-            },
-            seen.and_then(|s| s.org_first_seen)
-                .map(stamp)
-                .unwrap_or_default(),
-            seen.and_then(|s| s.org_last_seen)
-                .map(stamp)
-                .unwrap_or_default(),
-            stats
-                .map(|d| format!("{} ({})", stamp(d.as_of), age(d.as_of, now)))
-                .unwrap_or_default(),
-            String::new(),
-            String::new(),
-            String::new(),
-            String::new(),
-            String::new(),
-            related.join(" "),
-            e.tags.join("; "),
-            with_caveats(notes(&e.notes), e.alerts.as_ref().map(|d| &d.caveats[..])),
-            r.ip_link(&e.ip),
-            String::new(),
-            String::new(),
-            String::new(),
-            String::new(),
-            period
-                .map(|p| p.look_back.hours().to_string())
-                .unwrap_or_default(),
-        ]);
+    // Each kind's rows, its places in the order of `places`: IPs, then alerts, then devices.
+    let (mut ips, mut devices) = (Vec::new(), Vec::new());
+    for e in &r.places {
+        let place = e.place();
+        let visited = r.path.iter().find(|s| s.place.as_ref() == Some(&place));
+        let visited = visited.map(|s| stamp(s.at)).unwrap_or_default();
+        match &e.facts {
+            PlaceFacts::Ip { stats, alerts } => {
+                ips.push(ip_row(r, e, visited, stats, alerts.as_ref(), now))
+            }
+            PlaceFacts::Device { device } => {
+                devices.push(device_row(r, e, visited, device.as_ref(), now))
+            }
+        }
     }
-    for e in &r.alerts {
-        let visited = r.path.iter().find(|s| s.alert.as_deref() == Some(&e.id));
-        let a = e.alert.as_ref();
-        rows.push([
-            "alert".into(),
-            e.id.clone(),
-            visited.map(|s| stamp(s.at)).unwrap_or_default(),
-            String::new(),
-            String::new(),
-            String::new(),
-            e.ips
-                .as_ref()
-                .map(|d| format!("{} ({})", stamp(d.as_of), age(d.as_of, now)))
-                .unwrap_or_default(),
-            a.map(|a| a.severity.to_string()).unwrap_or_default(),
-            a.map(|a| a.status.to_string()).unwrap_or_default(),
-            a.and_then(|a| a.device()).unwrap_or_default().to_owned(),
-            a.and_then(|a| a.alert_creation_time)
-                .map(stamp)
-                .unwrap_or_default(),
-            a.map(|a| a.title.clone()).unwrap_or_default(),
-            e.ips
-                .as_ref()
-                .map(|d| d.value.join(" "))
-                .unwrap_or_default(),
-            e.tags.join("; "),
-            with_caveats(notes(&e.notes), e.ips.as_ref().map(|d| &d.caveats[..])),
-            r.alert_link(&e.id),
-            a.and_then(|a| a.related_user.as_ref())
-                .map(|u| u.display())
-                .unwrap_or_default(),
-            a.map(|a| a.description.clone()).unwrap_or_default(),
-            a.map(|a| {
-                let lines: Vec<String> = a.evidence.iter().map(evidence_line).collect();
-                lines.join(" | ")
-            })
-            .unwrap_or_default(),
-            a.map(|a| comments(&a.comments)).unwrap_or_default(),
-            String::new(),
-        ]);
-    }
-    // A device's row: its name in `device`, its health and risk in `status` and `severity`.
-    for e in &r.devices {
-        let visited = r.path.iter().find(|s| s.device.as_deref() == Some(&e.id));
-        let d = e.device.as_ref();
-        let v = d.map(|d| &d.value);
-        rows.push([
-            "device".into(),
-            e.id.clone(),
-            visited.map(|s| stamp(s.at)).unwrap_or_default(),
-            String::new(),
-            v.and_then(|v| v.first_seen).map(stamp).unwrap_or_default(),
-            v.and_then(|v| v.last_seen).map(stamp).unwrap_or_default(),
-            d.map(|d| format!("{} ({})", stamp(d.as_of), age(d.as_of, now)))
-                .unwrap_or_default(),
-            v.and_then(|v| v.risk_score.clone()).unwrap_or_default(),
-            v.and_then(|v| v.health_status.clone()).unwrap_or_default(),
-            e.name().to_owned(),
-            String::new(),
-            v.and_then(|v| v.os_platform.clone()).unwrap_or_default(),
-            v.and_then(|v| v.last_ip_address.clone())
-                .unwrap_or_default(),
-            e.tags.join("; "),
-            notes(&e.notes),
-            r.device_link(&e.id),
-            String::new(),
-            String::new(),
-            String::new(),
-            String::new(),
-            String::new(),
-        ]);
-    }
+    let alerts = r.alerts.iter().map(|e| alert_row(r, e, now));
+    let rows: Vec<Row> = ips.into_iter().chain(alerts).chain(devices).collect();
     // Writing to a Vec cannot fail; the csv crate still returns Results.
     let _ = w.write_record(HEADER.iter().map(|c| defuse(c)));
     for row in rows {
@@ -170,6 +68,142 @@ pub(super) fn render(r: &CaseReport, now: DateTime<Utc>) -> String {
     }
     let bytes = w.into_inner().unwrap_or_default();
     String::from_utf8(bytes).unwrap_or_default()
+}
+
+/// One record of the file, a cell per column.
+type Row = [String; COLUMNS];
+
+fn ip_row(
+    r: &CaseReport,
+    e: &PlaceEntry,
+    visited: String,
+    stats: &[PeriodStats],
+    alerts: Option<&Dated<Vec<Alert>>>,
+    now: DateTime<Utc>,
+) -> Row {
+    // The freshest period fetched; the Markdown and JSON reports hold every one.
+    let period = stats.first();
+    let stats = period.map(|p| &p.stats);
+    let seen = stats
+        .and_then(|d| d.value.as_ref())
+        .filter(|s| s.seen_in_org());
+    let related: Vec<&str> = alerts
+        .iter()
+        .flat_map(|d| d.value.iter().map(|a| a.id.as_str()))
+        .collect();
+    [
+        "ip".into(),
+        e.id.clone(),
+        visited,
+        match (stats, seen) {
+            (None, _) => String::new(),
+            (Some(_), None) => "0".into(),
+            (Some(_), Some(s)) => s.prevalence().unwrap_or(0).to_string(),
+        },
+        seen.and_then(|s| s.org_first_seen)
+            .map(stamp)
+            .unwrap_or_default(),
+        seen.and_then(|s| s.org_last_seen)
+            .map(stamp)
+            .unwrap_or_default(),
+        stats
+            .map(|d| format!("{} ({})", stamp(d.as_of), age(d.as_of, now)))
+            .unwrap_or_default(),
+        String::new(),
+        String::new(),
+        String::new(),
+        String::new(),
+        String::new(),
+        related.join(" "),
+        e.tags.join("; "),
+        with_caveats(notes(&e.notes), alerts.map(|d| &d.caveats[..])),
+        r.ip_link(&e.id),
+        String::new(),
+        String::new(),
+        String::new(),
+        String::new(),
+        period
+            .map(|p| p.look_back.hours().to_string())
+            .unwrap_or_default(),
+    ]
+}
+
+fn alert_row(r: &CaseReport, e: &AlertEntry, now: DateTime<Utc>) -> Row {
+    let visited = r.path.iter().find(|s| s.alert.as_deref() == Some(&e.id));
+    let a = e.alert.as_ref();
+    [
+        "alert".into(),
+        e.id.clone(),
+        visited.map(|s| stamp(s.at)).unwrap_or_default(),
+        String::new(),
+        String::new(),
+        String::new(),
+        e.ips
+            .as_ref()
+            .map(|d| format!("{} ({})", stamp(d.as_of), age(d.as_of, now)))
+            .unwrap_or_default(),
+        a.map(|a| a.severity.to_string()).unwrap_or_default(),
+        a.map(|a| a.status.to_string()).unwrap_or_default(),
+        a.and_then(|a| a.device()).unwrap_or_default().to_owned(),
+        a.and_then(|a| a.alert_creation_time)
+            .map(stamp)
+            .unwrap_or_default(),
+        a.map(|a| a.title.clone()).unwrap_or_default(),
+        e.ips
+            .as_ref()
+            .map(|d| d.value.join(" "))
+            .unwrap_or_default(),
+        e.tags.join("; "),
+        with_caveats(notes(&e.notes), e.ips.as_ref().map(|d| &d.caveats[..])),
+        r.alert_link(&e.id),
+        a.and_then(|a| a.related_user.as_ref())
+            .map(|u| u.display())
+            .unwrap_or_default(),
+        a.map(|a| a.description.clone()).unwrap_or_default(),
+        a.map(|a| {
+            let lines: Vec<String> = a.evidence.iter().map(evidence_line).collect();
+            lines.join(" | ")
+        })
+        .unwrap_or_default(),
+        a.map(|a| comments(&a.comments)).unwrap_or_default(),
+        String::new(),
+    ]
+}
+
+/// A device's row: its name in `device`, its health and risk in `status` and `severity`.
+fn device_row(
+    r: &CaseReport,
+    e: &PlaceEntry,
+    visited: String,
+    d: Option<&Dated<Box<Device>>>,
+    now: DateTime<Utc>,
+) -> Row {
+    let v = d.map(|d| &d.value);
+    [
+        "device".into(),
+        e.id.clone(),
+        visited,
+        String::new(),
+        v.and_then(|v| v.first_seen).map(stamp).unwrap_or_default(),
+        v.and_then(|v| v.last_seen).map(stamp).unwrap_or_default(),
+        d.map(|d| format!("{} ({})", stamp(d.as_of), age(d.as_of, now)))
+            .unwrap_or_default(),
+        v.and_then(|v| v.risk_score.clone()).unwrap_or_default(),
+        v.and_then(|v| v.health_status.clone()).unwrap_or_default(),
+        e.name().to_owned(),
+        String::new(),
+        v.and_then(|v| v.os_platform.clone()).unwrap_or_default(),
+        v.and_then(|v| v.last_ip_address.clone())
+            .unwrap_or_default(),
+        e.tags.join("; "),
+        notes(&e.notes),
+        r.device_link(&e.id),
+        String::new(),
+        String::new(),
+        String::new(),
+        String::new(),
+        String::new(),
+    ]
 }
 
 /// The notes cell, with what the row's list lacks said first (`warning: list cut at 50 pages`).

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::{AlertEntry, CaseReport, Dated, DeviceEntry, IpEntry, PeriodStats, stamp};
+use super::{AlertEntry, CaseReport, Dated, PeriodStats, Place, PlaceEntry, PlaceFacts, stamp};
 use crate::defender::Alert;
 use crate::defender::model::{AlertComment, Evidence};
 use crate::text::age;
@@ -162,6 +162,14 @@ pub(super) fn render(r: &CaseReport, now: DateTime<Utc>) -> String {
         .map(|c| (c.endpoint.as_str(), c.calls))
         .collect();
     calls.insert("total", r.calls.iter().map(|c| c.calls).sum());
+    // Each kind of place in its own array, in the order of `places`.
+    let (mut ips, mut devices) = (Vec::new(), Vec::new());
+    for e in &r.places {
+        match &e.facts {
+            PlaceFacts::Ip { stats, alerts } => ips.push(ip(r, e, stats, alerts.as_ref(), now)),
+            PlaceFacts::Device { device: d } => devices.push(device(r, e, d.as_ref(), now)),
+        }
+    }
     let report = Report {
         case: &r.case,
         created: stamp(r.created),
@@ -170,45 +178,63 @@ pub(super) fn render(r: &CaseReport, now: DateTime<Utc>) -> String {
         tenant_id: r.tenant_id.as_deref(),
         api_host: &r.api_host,
         calls,
-        path: r
-            .path
-            .iter()
-            .map(|s| Step {
-                at: stamp(s.at),
-                ip: s.ip.as_deref(),
-                alert: s.alert.as_deref(),
-                device: s.device.as_deref(),
-            })
-            .collect(),
-        ips: r.ips.iter().map(|e| ip(r, e, now)).collect(),
+        path: r.path.iter().map(step).collect(),
+        ips,
         alerts: r.alerts.iter().map(|e| alert(r, e, now)).collect(),
-        devices: r.devices.iter().map(|e| device(r, e, now)).collect(),
+        devices,
     };
     let mut text = serde_json::to_string_pretty(&report).expect("plain data serialises");
     text.push('\n');
     text
 }
 
-fn ip<'a>(r: &CaseReport, e: &'a IpEntry, now: DateTime<Utc>) -> Ip<'a> {
-    Ip {
-        ip: &e.ip,
-        link: r.ip_link(&e.ip),
-        tags: &e.tags,
-        notes: notes(&e.notes),
-        stats: e.stats.first().map(|p| stats(p, now)),
-        stats_other_periods: e.stats.iter().skip(1).map(|p| stats(p, now)).collect(),
-        alerts: e.alerts.as_ref().map(|d| listed(d, now, |a| row(r, a))),
+/// A step, its place under its kind's field.
+fn step(s: &super::Step) -> Step<'_> {
+    let (mut ip, mut device) = (None, None);
+    match &s.place {
+        Some(Place::Ip(id)) => ip = Some(id.as_str()),
+        Some(Place::Device(id)) => device = Some(id.as_str()),
+        None => {}
+    }
+    Step {
+        at: stamp(s.at),
+        ip,
+        alert: s.alert.as_deref(),
+        device,
     }
 }
 
-fn device<'a>(r: &CaseReport, e: &'a DeviceEntry, now: DateTime<Utc>) -> DeviceOut<'a> {
+fn ip<'a>(
+    r: &CaseReport,
+    e: &'a PlaceEntry,
+    stats: &[PeriodStats],
+    alerts: Option<&Dated<Vec<Alert>>>,
+    now: DateTime<Utc>,
+) -> Ip<'a> {
+    Ip {
+        ip: &e.id,
+        link: r.ip_link(&e.id),
+        tags: &e.tags,
+        notes: notes(&e.notes),
+        stats: stats.first().map(|p| period(p, now)),
+        stats_other_periods: stats.iter().skip(1).map(|p| period(p, now)).collect(),
+        alerts: alerts.map(|d| listed(d, now, |a| row(r, a))),
+    }
+}
+
+fn device<'a>(
+    r: &CaseReport,
+    e: &'a PlaceEntry,
+    d: Option<&'a Dated<Box<crate::defender::Device>>>,
+    now: DateTime<Utc>,
+) -> DeviceOut<'a> {
     DeviceOut {
         id: &e.id,
         name: e.name(),
         link: r.device_link(&e.id),
         tags: &e.tags,
         notes: notes(&e.notes),
-        record: e.device.as_ref().map(|d| Record {
+        record: d.map(|d| Record {
             as_of: stamp(d.as_of),
             age: age(d.as_of, now),
             device: &d.value,
@@ -216,7 +242,7 @@ fn device<'a>(r: &CaseReport, e: &'a DeviceEntry, now: DateTime<Utc>) -> DeviceO
     }
 }
 
-fn stats(p: &PeriodStats, now: DateTime<Utc>) -> Stats {
+fn period(p: &PeriodStats, now: DateTime<Utc>) -> Stats {
     let d = &p.stats;
     Stats {
         look_back_hours: p.look_back.hours(),

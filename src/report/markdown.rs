@@ -8,8 +8,10 @@ use std::fmt::Write as _;
 use chrono::{DateTime, Utc};
 
 use super::md_escape::{code, text};
-use super::{AlertEntry, CaseReport, Dated, DeviceEntry, IpEntry, evidence_line};
-use crate::defender::{Alert, IpStats};
+use super::{
+    AlertEntry, CaseReport, Dated, PeriodStats, Place, PlaceEntry, PlaceFacts, evidence_line,
+};
+use crate::defender::{Alert, Device, IpStats};
 use crate::text::{age, thousands};
 
 pub(super) fn render(r: &CaseReport, now: DateTime<Utc>) -> String {
@@ -41,16 +43,17 @@ pub(super) fn render(r: &CaseReport, now: DateTime<Utc>) -> String {
     }
     for (i, step) in r.path.iter().enumerate() {
         let mut parts = Vec::new();
-        if let Some(ip) = &step.ip {
-            parts.push(link(ip, &r.ip_link(ip)));
-        }
-        if let Some(id) = &step.device {
-            let name = r
-                .devices
-                .iter()
-                .find(|d| d.id == *id)
-                .map_or(id.as_str(), |d| d.name());
-            parts.push(format!("device {}", link(name, &r.device_link(id))));
+        match &step.place {
+            Some(Place::Ip(ip)) => parts.push(link(ip, &r.ip_link(ip))),
+            Some(place @ Place::Device(id)) => {
+                let name = r
+                    .places
+                    .iter()
+                    .find(|e| e.place() == *place)
+                    .map_or(id.as_str(), PlaceEntry::name);
+                parts.push(format!("device {}", link(name, &r.device_link(id))));
+            }
+            None => {}
         }
         if let Some(id) = &step.alert {
             parts.push(format!("alert {}", link(id, &r.alert_link(id))));
@@ -58,13 +61,24 @@ pub(super) fn render(r: &CaseReport, now: DateTime<Utc>) -> String {
         let _ = writeln!(out, "{}. {} · {}", i + 1, when(step.at), parts.join(" → "));
     }
 
+    // Each kind's section, its places in the order of `places`.
+    let (mut ips, mut devices) = (String::new(), String::new());
+    for e in &r.places {
+        match &e.facts {
+            PlaceFacts::Ip { stats, alerts } => {
+                ip_section(&mut ips, r, e, stats, alerts.as_ref(), now)
+            }
+            PlaceFacts::Device { device } => {
+                device_section(&mut devices, r, e, device.as_ref(), now)
+            }
+        }
+    }
+
     out.push_str("\n## IPs\n");
-    if r.ips.is_empty() {
+    if ips.is_empty() {
         out.push_str("\nNone.\n");
     }
-    for ip in &r.ips {
-        ip_section(&mut out, r, ip, now);
-    }
+    out.push_str(&ips);
 
     out.push_str("\n## Alerts\n");
     if r.alerts.is_empty() {
@@ -75,20 +89,24 @@ pub(super) fn render(r: &CaseReport, now: DateTime<Utc>) -> String {
     }
 
     // Reports of cases with no device keep the shape they always had.
-    if !r.devices.is_empty() {
+    if !devices.is_empty() {
         out.push_str("\n## Devices\n");
     }
-    for d in &r.devices {
-        device_section(&mut out, r, d, now);
-    }
+    out.push_str(&devices);
     out
 }
 
-fn device_section(out: &mut String, r: &CaseReport, e: &DeviceEntry, now: DateTime<Utc>) {
+fn device_section(
+    out: &mut String,
+    r: &CaseReport,
+    e: &PlaceEntry,
+    device: Option<&Dated<Box<Device>>>,
+    now: DateTime<Utc>,
+) {
     let _ = writeln!(out, "\n### {}\n", text(e.name()));
     let _ = writeln!(out, "- Device: {}", link(&e.id, &r.device_link(&e.id)));
     tags_line(out, &e.tags);
-    match &e.device {
+    match device {
         None => out.push_str("- Record: not fetched\n"),
         Some(d) => {
             let v = &d.value;
@@ -116,18 +134,25 @@ fn device_section(out: &mut String, r: &CaseReport, e: &DeviceEntry, now: DateTi
     notes(out, &e.notes);
 }
 
-fn ip_section(out: &mut String, r: &CaseReport, e: &IpEntry, now: DateTime<Utc>) {
-    let _ = writeln!(out, "\n### {}\n", text(&e.ip));
+fn ip_section(
+    out: &mut String,
+    r: &CaseReport,
+    e: &PlaceEntry,
+    stats: &[PeriodStats],
+    alerts: Option<&Dated<Vec<Alert>>>,
+    now: DateTime<Utc>,
+) {
+    let _ = writeln!(out, "\n### {}\n", text(&e.id));
     let _ = writeln!(
         out,
         "- Portal: {}",
-        link("open in Defender", &r.ip_link(&e.ip))
+        link("open in Defender", &r.ip_link(&e.id))
     );
     tags_line(out, &e.tags);
-    if e.stats.is_empty() {
+    if stats.is_empty() {
         out.push_str("- Prevalence: not fetched\n");
     }
-    for p in &e.stats {
+    for p in stats {
         let _ = writeln!(
             out,
             "- Prevalence over {}: {}",
@@ -135,7 +160,7 @@ fn ip_section(out: &mut String, r: &CaseReport, e: &IpEntry, now: DateTime<Utc>)
             prevalence(&p.stats, now)
         );
     }
-    match &e.alerts {
+    match alerts {
         None => out.push_str("\nAlerts not fetched.\n"),
         Some(d) if d.value.is_empty() && d.caveats.is_empty() => {
             let _ = writeln!(out, "\nNo related alerts ({}).", dated(d.as_of, now));

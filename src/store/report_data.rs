@@ -9,7 +9,8 @@ use super::{CaseId, Store, TrailStep};
 use crate::case::{Subject, Target};
 use crate::defender::{Alert, AlertId, DeviceId, FetchKey};
 use crate::report::{
-    AlertEntry, CaseReport, Dated, DeviceEntry, EndpointCalls, IpEntry, Note, PeriodStats, Step,
+    AlertEntry, CaseReport, Dated, EndpointCalls, Note, PeriodStats, Place, PlaceEntry, PlaceFacts,
+    Step,
 };
 
 /// A target's tags and notes in this case.
@@ -63,15 +64,21 @@ impl Store {
 
         let scope = meta.scope.as_str();
         let mut known_alerts: HashMap<String, Alert> = HashMap::new();
-        let (mut ips, mut alerts, mut devices) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut places, mut alerts) = (Vec::new(), Vec::new());
         for target in &order {
             let marks = marks(target);
             match target {
-                Target::Place(Subject::Ip(ip)) => {
-                    ips.push(self.ip_entry(scope, *ip, marks, &mut known_alerts)?)
-                }
-                Target::Place(Subject::Device(id)) => {
-                    devices.push(self.device_entry(scope, id, marks)?)
+                Target::Place(subject) => {
+                    let facts = match subject {
+                        Subject::Ip(ip) => self.ip_facts(scope, *ip, &mut known_alerts)?,
+                        Subject::Device(id) => self.device_facts(scope, id)?,
+                    };
+                    places.push(PlaceEntry {
+                        id: subject.id(),
+                        facts,
+                        tags: marks.tags,
+                        notes: marks.notes,
+                    });
                 }
                 Target::Alert(id) => {
                     alerts.push(self.alert_entry(scope, id, &known_alerts, marks)?)
@@ -87,9 +94,8 @@ impl Store {
             api_host: meta.api_host,
             portal: meta.portal,
             path: visits.iter().map(step).collect(),
-            ips,
+            places,
             alerts,
-            devices,
             // The endpoints the case spent calls on: six columns of mostly zeros say less.
             calls: self
                 .case_calls(case)?
@@ -105,13 +111,12 @@ impl Store {
 
     /// An IP: its prevalence over each period the analyst looked at (freshest first) and its
     /// alerts, whose fields the alerts of the case are read from.
-    fn ip_entry(
+    fn ip_facts(
         &self,
         scope: &str,
         ip: IpAddr,
-        Marks { tags, notes }: Marks,
         known_alerts: &mut HashMap<String, Alert>,
-    ) -> rusqlite::Result<IpEntry> {
+    ) -> rusqlite::Result<PlaceFacts> {
         let stats = self
             .cached_periods(scope, ip)?
             .into_iter()
@@ -140,36 +145,20 @@ impl Store {
             }),
             None => None,
         };
-        Ok(IpEntry {
-            ip: ip.to_string(),
-            stats,
-            alerts,
-            tags,
-            notes,
-        })
+        Ok(PlaceFacts::Ip { stats, alerts })
     }
 
     /// A device: its record as last cached.
-    fn device_entry(
-        &self,
-        scope: &str,
-        id: &DeviceId,
-        Marks { tags, notes }: Marks,
-    ) -> rusqlite::Result<DeviceEntry> {
+    fn device_facts(&self, scope: &str, id: &DeviceId) -> rusqlite::Result<PlaceFacts> {
         let device = match self.response(scope, &FetchKey::Device(id.clone()))? {
             Some((value, as_of)) => value.into_device().map(|value| Dated {
-                value,
+                value: Box::new(value),
                 as_of,
                 caveats: Vec::new(),
             }),
             None => None,
         };
-        Ok(DeviceEntry {
-            id: id.to_string(),
-            device,
-            tags,
-            notes,
-        })
+        Ok(PlaceFacts::Device { device })
     }
 
     /// An alert: its fields from whichever place's list held it, and its related IPs.
@@ -198,102 +187,14 @@ impl Store {
     }
 }
 
-/// A step of the trail as the report's contract names it: the place under its kind's field.
+/// A step of the trail: its place under its kind, for each format to name.
 fn step(s: &TrailStep) -> Step {
-    let (mut ip, mut device) = (None, None);
-    match &s.visit.subject {
-        Some(Subject::Ip(a)) => ip = Some(a.to_string()),
-        Some(Subject::Device(id)) => device = Some(id.to_string()),
-        None => {}
-    }
     Step {
         at: s.at,
-        ip,
+        place: s.visit.subject.as_ref().map(Place::from),
         alert: s.visit.alert.as_ref().map(ToString::to_string),
-        device,
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use chrono::{TimeZone as _, Utc};
-
-    use crate::case::{Subject, Target, Visit};
-    use crate::defender::{Device, FetchKey, FetchValue, parse_device_id};
-    use crate::report::{Format, render};
-    use crate::store::{CaseMeta, Store};
-
-    /// A device's page, a note and a tag on it, and its cached record: each format has the
-    /// device, and the path has its step, with a link to its portal page.
-    #[test]
-    fn a_device_of_the_case_is_in_every_format() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("r.db")).unwrap().store;
-        let at = Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap();
-        let meta = CaseMeta {
-            scope: "s".into(),
-            api_host: "api".into(),
-            portal: "https://security.microsoft.com".into(),
-            tenant_id: None,
-        };
-        let case = store.open_case("INC-7", &meta, at).unwrap();
-        let id = "4f1e0c9a3b7d2e8f6a5c1b9d0e3f7a2c4b6d8e0f";
-        let target = Target::Place(Subject::Device(parse_device_id(id).unwrap()));
-        store
-            .record_visit(
-                case,
-                &Visit::place(Subject::Device(parse_device_id(id).unwrap())),
-                at,
-            )
-            .unwrap();
-        store
-            .add_note(case, &target, "isolated at 11:45", at)
-            .unwrap();
-        store
-            .set_tag(case, &target, "compromised", true, at)
-            .unwrap();
-        let record = Device {
-            id: id.into(),
-            computer_dns_name: Some("ws-fin-07.contoso.local".into()),
-            health_status: Some("Active".into()),
-            ..Device::default()
-        };
-        store
-            .put_response(
-                "s",
-                &FetchKey::Device(parse_device_id(id).unwrap()),
-                &FetchValue::Device(Box::new(record)),
-                at,
-            )
-            .unwrap();
-        let report = store.case_report(case).unwrap();
-        assert_eq!(report.devices.len(), 1);
-        assert_eq!(report.path[0].device.as_deref(), Some(id));
-        let link = format!("https://security.microsoft.com/machines/v2/{id}/overview");
-        let md = render(&report, Format::Markdown, at);
-        assert!(
-            md.contains("## Devices") && md.contains("ws-fin-07[.]contoso[.]local"),
-            "{md}"
-        );
-        assert!(md.contains(&link) && md.contains("compromised"), "{md}");
-        assert!(
-            md.contains("isolated at 11:45") && md.contains("health Active"),
-            "{md}"
-        );
-        let json: serde_json::Value =
-            serde_json::from_str(&render(&report, Format::Json, at)).unwrap();
-        assert_eq!(json["path"][0]["device"], id);
-        assert_eq!(json["devices"][0]["name"], "ws-fin-07.contoso.local");
-        assert_eq!(json["devices"][0]["tags"][0], "compromised");
-        assert_eq!(
-            json["devices"][0]["record"]["device"]["healthStatus"],
-            "Active"
-        );
-        let csv = render(&report, Format::Csv, at);
-        let row = csv
-            .lines()
-            .find(|l| l.starts_with("\"device\""))
-            .expect("a device row");
-        assert!(row.contains(id) && row.contains("compromised"), "{row}");
-    }
-}
+mod tests;

@@ -13,7 +13,8 @@ use mde_triage::case::Note;
 use mde_triage::defender::model::{AlertComment, Evidence, RelatedUser};
 use mde_triage::defender::{Alert, IpStats, LookBack, Severity, Status};
 use mde_triage::report::{
-    AlertEntry, CaseReport, Dated, EndpointCalls, Format, IpEntry, PeriodStats, Step, render,
+    AlertEntry, CaseReport, Dated, EndpointCalls, Format, PeriodStats, Place, PlaceEntry,
+    PlaceFacts, Step, render,
 };
 use mde_triage::sim::{self, SimConfig};
 use support::{DOC_ALERT, DOC_IP, doc_stats};
@@ -91,81 +92,84 @@ fn case() -> CaseReport {
         path: vec![
             Step {
                 at: t(14, 2),
-                ip: Some(DOC_IP.into()),
+                place: Some(Place::Ip(DOC_IP.into())),
                 alert: None,
-                device: None,
             },
             Step {
                 at: t(14, 5),
-                ip: Some(DOC_IP.into()),
+                place: Some(Place::Ip(DOC_IP.into())),
                 alert: Some(DOC_ALERT.into()),
-                device: None,
             },
             Step {
                 at: t(14, 9),
-                ip: Some("23.203.232.228".into()),
+                place: Some(Place::Ip("23.203.232.228".into())),
                 alert: None,
-                device: None,
             },
         ],
-        ips: vec![
-            IpEntry {
-                ip: DOC_IP.into(),
-                // The analyst looked at a week after the month: freshest first.
-                stats: vec![
-                    PeriodStats {
-                        look_back: LookBack::WEEK,
-                        stats: Dated {
-                            value: Some(IpStats {
-                                organization_prevalence: Some(1204),
-                                ..doc_stats()
-                            }),
-                            as_of: t(14, 4),
-                            caveats: Vec::new(),
+        places: vec![
+            PlaceEntry {
+                id: DOC_IP.into(),
+                facts: PlaceFacts::Ip {
+                    // The analyst looked at a week after the month: freshest first.
+                    stats: vec![
+                        PeriodStats {
+                            look_back: LookBack::WEEK,
+                            stats: Dated {
+                                value: Some(IpStats {
+                                    organization_prevalence: Some(1204),
+                                    ..doc_stats()
+                                }),
+                                as_of: t(14, 4),
+                                caveats: Vec::new(),
+                            },
                         },
-                    },
-                    PeriodStats {
-                        look_back: LookBack::MONTH,
-                        stats: Dated {
-                            value: Some(doc_stats()),
-                            as_of: t(14, 2),
-                            caveats: Vec::new(),
+                        PeriodStats {
+                            look_back: LookBack::MONTH,
+                            stats: Dated {
+                                value: Some(doc_stats()),
+                                as_of: t(14, 2),
+                                caveats: Vec::new(),
+                            },
                         },
-                    },
-                ],
-                alerts: Some(Dated {
-                    value: vec![doc.clone(), hostile],
-                    as_of: t(14, 2),
-                    caveats: Vec::new(),
-                }),
+                    ],
+                    alerts: Some(Dated {
+                        value: vec![doc.clone(), hostile],
+                        as_of: t(14, 2),
+                        caveats: Vec::new(),
+                    }),
+                },
                 tags: vec!["malicious".into(), "c2 infra".into()],
                 notes: vec![Note {
                     at: t(14, 20),
                     text: "Beacons every 60 s.\nSame host as INC-1031.".into(),
                 }],
             },
-            IpEntry {
-                ip: "23.203.232.228".into(),
-                stats: vec![PeriodStats {
-                    look_back: LookBack::DAY,
-                    stats: Dated {
-                        value: None,
-                        as_of: now() - Duration::days(2),
+            PlaceEntry {
+                id: "23.203.232.228".into(),
+                facts: PlaceFacts::Ip {
+                    stats: vec![PeriodStats {
+                        look_back: LookBack::DAY,
+                        stats: Dated {
+                            value: None,
+                            as_of: now() - Duration::days(2),
+                            caveats: Vec::new(),
+                        },
+                    }],
+                    alerts: Some(Dated {
+                        value: vec![],
+                        as_of: t(14, 9),
                         caveats: Vec::new(),
-                    },
-                }],
-                alerts: Some(Dated {
-                    value: vec![],
-                    as_of: t(14, 9),
-                    caveats: Vec::new(),
-                }),
+                    }),
+                },
                 tags: vec!["needs review".into()],
                 notes: vec![],
             },
-            IpEntry {
-                ip: "2001:db8::7".into(),
-                stats: vec![],
-                alerts: None,
+            PlaceEntry {
+                id: "2001:db8::7".into(),
+                facts: PlaceFacts::Ip {
+                    stats: vec![],
+                    alerts: None,
+                },
                 tags: vec!["=1+1".into()],
                 notes: vec![Note {
                     at: t(15, 45),
@@ -184,7 +188,6 @@ fn case() -> CaseReport {
             tags: vec!["suspicious".into()],
             notes: vec![],
         }],
-        devices: vec![],
         calls: vec![
             EndpointCalls {
                 endpoint: "stats".into(),
@@ -467,7 +470,10 @@ async fn a_recorded_case_exports_to_stable_golden_files() {
 fn what_a_list_lacks_goes_into_every_export() {
     let mut r = case();
     let said = "list cut at 50 pages (max_pages)";
-    r.ips[0].alerts.as_mut().unwrap().caveats = vec![said.into()];
+    let PlaceFacts::Ip { alerts, .. } = &mut r.places[0].facts else {
+        panic!("the first place is an IP")
+    };
+    alerts.as_mut().unwrap().caveats = vec![said.into()];
     r.alerts[0].ips.as_mut().unwrap().caveats = vec!["1 IP could not be read".into()];
     let md = render(&r, Format::Markdown, now());
     assert!(

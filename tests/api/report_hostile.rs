@@ -11,7 +11,7 @@ use comrak::nodes::{AstNode, NodeValue};
 use comrak::{Arena, Options, parse_document};
 use hostile::{FORMULAS, MARKDOWN, PORTAL, hostile_case, t};
 use mde_triage::defender::Alert;
-use mde_triage::report::{CaseReport, Format, render};
+use mde_triage::report::{CaseReport, Dated, Format, PlaceEntry, PlaceFacts, render};
 use proptest::prelude::*;
 
 fn gfm() -> Options<'static> {
@@ -97,6 +97,14 @@ fn text_only<'a>(node: &'a AstNode<'a>) -> String {
         .collect()
 }
 
+/// An IP's alert list, its table in the Markdown; a device's section has no table.
+fn alerts_of(e: &PlaceEntry) -> Option<&Dated<Vec<Alert>>> {
+    match &e.facts {
+        PlaceFacts::Ip { alerts, .. } => alerts.as_ref(),
+        PlaceFacts::Device { .. } => None,
+    }
+}
+
 /// Reads the Markdown back as GitHub would and checks it holds only what the report wrote.
 fn check_markdown(r: &CaseReport, md: &str) -> Result<(), String> {
     let arena = Arena::new();
@@ -144,12 +152,12 @@ fn check_markdown(r: &CaseReport, md: &str) -> Result<(), String> {
     let steps: usize = r
         .path
         .iter()
-        .map(|s| s.ip.iter().count() + s.alert.iter().count())
+        .map(|s| s.place.iter().count() + s.alert.iter().count())
         .sum();
     let rows: usize = r
-        .ips
+        .places
         .iter()
-        .map(|e| 1 + e.alerts.as_ref().map_or(0, |d| d.value.len()))
+        .map(|e| 1 + alerts_of(e).map_or(0, |d| d.value.len()))
         .sum();
     let alerts: usize = r
         .alerts
@@ -166,16 +174,16 @@ fn check_markdown(r: &CaseReport, md: &str) -> Result<(), String> {
     if let Some(l) = links.iter().find(|l| !l.starts_with(&format!("{PORTAL}/"))) {
         return Err(format!("a link not to the portal: {l}"));
     }
-    let want = 4 + r.ips.len() + r.alerts.len();
+    let want = 4 + r.places.len() + r.alerts.len();
     if headings != want {
         return Err(format!("{headings} headings, not {want}"));
     }
     // Each table: a header and one row per alert, six cells each, the last holding the
     // alert's own link (a cell split by injected text would push it out: GFM drops extras).
     let listed: Vec<&Vec<Alert>> = r
-        .ips
+        .places
         .iter()
-        .filter_map(|e| e.alerts.as_ref())
+        .filter_map(alerts_of)
         .map(|d| &d.value)
         .collect();
     let listed: Vec<&Vec<Alert>> = listed.into_iter().filter(|v| !v.is_empty()).collect();
@@ -307,7 +315,7 @@ fn check_all(s: &str) -> Result<(), String> {
     let md = render(&r, Format::Markdown, now);
     check_markdown(&r, &md).map_err(|e| format!("markdown: {e}\n{md}"))?;
     let csv_text = render(&r, Format::Csv, now);
-    check_csv(&csv_text, r.ips.len() + r.alerts.len())
+    check_csv(&csv_text, r.places.len() + r.alerts.len())
         .map_err(|e| format!("csv: {e}\n{csv_text}"))?;
     check_json(s, &render(&r, Format::Json, now)).map_err(|e| format!("json: {e}"))
 }

@@ -3,6 +3,7 @@
 use super::*;
 use crate::case::{Subject, Target, Visit};
 use crate::defender::LookBack;
+use crate::report::{Place, PlaceEntry};
 use crate::store::TrailStep;
 
 #[test]
@@ -319,18 +320,16 @@ fn a_file_of_schema_4_keeps_every_case_row_by_kind_and_id() {
     // The report gathers the case as builds up to 4 did: places and alerts in order of first
     // appearance, the device's alert under the device's step.
     let report = store.case_report(case).unwrap();
-    let ips: Vec<_> = report.ips.iter().map(|e| e.ip.as_str()).collect();
+    let places: Vec<_> = report.places.iter().map(PlaceEntry::place).collect();
     let alerts: Vec<_> = report.alerts.iter().map(|e| e.id.as_str()).collect();
-    let devices: Vec<_> = report.devices.iter().map(|e| e.id.as_str()).collect();
     assert_eq!(
-        (ips, alerts, devices),
+        (places, alerts),
         (
-            vec!["10.0.0.1"],
+            vec![Place::Ip("10.0.0.1".into()), Place::Device("ws-1".into())],
             vec!["da1_2", "da9_9", "da7_7"],
-            vec!["ws-1"]
         )
     );
-    assert_eq!(report.path[3].device.as_deref(), Some("ws-1"));
+    assert_eq!(report.path[3].place, Some(Place::Device("ws-1".into())));
     assert_eq!(report.path[3].alert.as_deref(), Some("da9_9"));
-    assert_eq!(report.path[4].ip, None);
+    assert_eq!(report.path[4].place, None);
 }

@@ -5,7 +5,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use mde_triage::case::Note;
 use mde_triage::defender::model::{AlertComment, Evidence, RelatedUser};
 use mde_triage::defender::{Alert, Severity, Status};
-use mde_triage::report::{AlertEntry, CaseReport, Dated, IpEntry, Step};
+use mde_triage::report::{AlertEntry, CaseReport, Dated, Place, PlaceEntry, PlaceFacts, Step};
 
 pub const PORTAL: &str = "https://security.microsoft.com";
 pub const IP: &str = "10.209.67.177";
@@ -155,33 +155,35 @@ pub fn hostile_case(s: &str) -> CaseReport {
         path: vec![
             Step {
                 at: t(8),
-                ip: Some(IP.into()),
+                place: Some(Place::Ip(IP.into())),
                 alert: None,
-                device: None,
             },
             Step {
                 at: t(9),
-                ip: Some(s.into()),
+                place: Some(Place::Ip(s.into())),
                 alert: Some(s.into()),
-                device: None,
             },
         ],
-        ips: vec![
-            IpEntry {
-                ip: IP.into(),
-                stats: vec![],
-                alerts: Some(Dated {
-                    value: vec![alert.clone(), alert.clone()],
-                    as_of: t(9),
-                    caveats: Vec::new(),
-                }),
+        places: vec![
+            PlaceEntry {
+                id: IP.into(),
+                facts: PlaceFacts::Ip {
+                    stats: vec![],
+                    alerts: Some(Dated {
+                        value: vec![alert.clone(), alert.clone()],
+                        as_of: t(9),
+                        caveats: Vec::new(),
+                    }),
+                },
                 tags: vec![s.into(), "c2 infra".into()],
                 notes: vec![note(10)],
             },
-            IpEntry {
-                ip: s.into(),
-                stats: vec![],
-                alerts: None,
+            PlaceEntry {
+                id: s.into(),
+                facts: PlaceFacts::Ip {
+                    stats: vec![],
+                    alerts: None,
+                },
                 tags: vec![s.into()],
                 notes: vec![note(11), note(11)],
             },
@@ -197,7 +199,6 @@ pub fn hostile_case(s: &str) -> CaseReport {
             tags: vec![s.into()],
             notes: vec![note(12)],
         }],
-        devices: vec![],
         calls: vec![],
     }
 }
