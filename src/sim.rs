@@ -4,7 +4,9 @@
 pub mod dataset;
 mod device_routes;
 mod devices;
+mod http;
 mod identity;
+mod ip_routes;
 mod limits;
 mod routes;
 mod story;
