@@ -4,7 +4,9 @@
 pub mod dataset;
 mod device_routes;
 mod devices;
+mod http;
 mod identity;
+mod ip_routes;
 mod limits;
 mod routes;
 mod story;
@@ -49,7 +51,8 @@ pub struct SimConfig {
     /// seconds longer, as Entra ID allows for clock skew.
     pub token_lifetime: Duration,
     /// Application roles the token carries; an endpoint whose permission is missing answers
-    /// 403, as the API does for a registration without that consent.
+    /// 403, as the API does for a registration without that consent. By default every
+    /// endpoint's permission ([`permissions`]), so a new endpoint is allowed like the others.
     pub roles: Vec<String>,
     /// Seconds the simulator's `Date` header is off from the real clock (0: hyper's own).
     pub clock_offset_secs: i64,
@@ -72,11 +75,7 @@ impl Default for SimConfig {
             page_size: 100,
             client_id: "sim-client".into(),
             client_secret: "sim-secret".into(),
-            roles: vec![
-                "Ip.Read.All".into(),
-                "Alert.Read.All".into(),
-                "Machine.Read.All".into(),
-            ],
+            roles: permissions(&Endpoint::ALL),
             token_lifetime: Duration::from_secs(3599),
             device_code_interval: 1,
             device_code_polls: 2,
@@ -86,6 +85,18 @@ impl Default for SimConfig {
             dataset: Arc::new(Dataset::demo()),
         }
     }
+}
+
+/// The permissions `endpoints` need, each once, in their order: the roles of a registration
+/// consented to every call among them.
+pub fn permissions(endpoints: &[Endpoint]) -> Vec<String> {
+    let mut roles: Vec<String> = Vec::new();
+    for permission in endpoints.iter().map(|e| e.permission()) {
+        if !roles.iter().any(|r| r == permission) {
+            roles.push(permission.to_owned());
+        }
+    }
+    roles
 }
 
 /// One request the simulator answered.
@@ -221,4 +232,26 @@ pub async fn start(addr: SocketAddr, config: SimConfig) -> std::io::Result<SimHa
         stop,
         task,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_token_holds_each_endpoints_permission_once() {
+        assert_eq!(
+            permissions(&[Endpoint::Machine, Endpoint::IpStats, Endpoint::FindByIp]),
+            ["Machine.Read.All", "Ip.Read.All"]
+        );
+        let roles = SimConfig::default().roles;
+        for e in Endpoint::ALL {
+            assert_eq!(
+                roles.iter().filter(|r| *r == e.permission()).count(),
+                1,
+                "{e:?}"
+            );
+        }
+        assert_eq!(roles, permissions(&Endpoint::ALL));
+    }
 }

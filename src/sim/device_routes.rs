@@ -1,40 +1,27 @@
-//! The simulator's device routes (FACTS.md 8.1, 8.2, 8.4): a machine by id, its alerts, and
-//! findbyip, an OData function call in the path that shares `/api/machines/{id}`'s place.
+//! The simulator's device answers (FACTS.md 8.1, 8.2, 8.4): a machine by id, its alerts, and
+//! findbyip, an OData function call in the path that shares `/api/machines/{id}`'s place (the
+//! router tells them apart). Each runs after the gate let the call through.
 
-// Handlers short-circuit with a ready `Response` through `?`; boxing it would only add noise.
-#![allow(clippy::result_large_err)]
-
-use std::collections::HashMap;
 use std::net::IpAddr;
 
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
-use super::S;
-use super::routes::{alerts_page, base, error, gate};
-use crate::defender::Endpoint;
+use super::Shared;
+use super::http::{Call, alerts_page, error};
 use crate::defender::findbyip::OLDEST;
 
-/// `GET /api/machines/{id}`, or findbyip when the segment is `findbyip(...)`.
-pub async fn machine(State(s): S, Path(id): Path<String>, headers: HeaderMap) -> Response {
-    if let Some(args) = id
-        .strip_prefix("findbyip(")
-        .and_then(|a| a.strip_suffix(')'))
-    {
-        return find_by_ip(&s, args, &headers).await;
-    }
-    if let Err(r) = gate(&s, Endpoint::Machine, &headers).await {
-        return r;
-    }
-    match s.config.dataset.device(&id) {
-        None => not_found(&id),
+/// `GET /api/machines/{id}`.
+pub fn machine(s: &Shared, call: &Call) -> Response {
+    let id = &call.subject;
+    match s.config.dataset.device(id) {
+        None => not_found(id),
         Some(d) => {
             let mut body = serde_json::to_value(d).unwrap_or(Value::Null);
             if let Value::Object(map) = &mut body {
-                let context = format!("{}/api/$metadata#Machines/$entity", base(&headers));
+                let context = format!("{}/api/$metadata#Machines/$entity", call.base());
                 map.insert("@odata.context".into(), Value::String(context));
             }
             axum::Json(body).into_response()
@@ -53,24 +40,16 @@ fn not_found(id: &str) -> Response {
 
 /// `GET /api/machines/{id}/alerts`: 404 for an unknown device, an empty list for a known one
 /// without alerts, paged like an IP's alerts.
-pub async fn machine_alerts(
-    State(s): S,
-    Path(id): Path<String>,
-    Query(q): Query<HashMap<String, String>>,
-    headers: HeaderMap,
-) -> Response {
-    if let Err(r) = gate(&s, Endpoint::MachineAlerts, &headers).await {
-        return r;
-    }
-    let Some(device) = s.config.dataset.device(&id) else {
-        return not_found(&id);
+pub fn machine_alerts(s: &Shared, call: &Call) -> Response {
+    let id = &call.subject;
+    let Some(device) = s.config.dataset.device(id) else {
+        return not_found(id);
     };
     let all = s.config.dataset.alerts_on(&device.id);
     alerts_page(
         s.config.page_size,
         &all,
-        &q,
-        &headers,
+        call,
         &format!("machines/{id}/alerts"),
     )
 }
@@ -78,11 +57,8 @@ pub async fn machine_alerts(
 /// `findbyip(ip='{IP}',timestamp={TimeStamp})`: the IP a quoted string, the time an unquoted
 /// ISO-8601 UTC literal in the 30 days before the tenant's clock (400 otherwise); every device
 /// that held the IP within 15 minutes of it, 200 with an empty list when none did.
-async fn find_by_ip(s: &super::Shared, args: &str, headers: &HeaderMap) -> Response {
-    if let Err(r) = gate(s, Endpoint::FindByIp, headers).await {
-        return r;
-    }
-    let (ip, at) = match parse_args(args) {
+pub fn find_by_ip(s: &Shared, call: &Call) -> Response {
+    let (ip, at) = match parse_args(&call.subject) {
         Ok(parsed) => parsed,
         Err(why) => return error(StatusCode::BAD_REQUEST, "InvalidRequestBody", &why),
     };
@@ -95,7 +71,7 @@ async fn find_by_ip(s: &super::Shared, args: &str, headers: &HeaderMap) -> Respo
     }
     let value: Vec<_> = s.config.dataset.devices_at(ip, at);
     axum::Json(json!({
-        "@odata.context": format!("{}/api/$metadata#Machines", base(headers)),
+        "@odata.context": format!("{}/api/$metadata#Machines", call.base()),
         "value": value,
     }))
     .into_response()

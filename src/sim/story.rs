@@ -3,7 +3,9 @@
 
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 
-use super::dataset::Dataset;
+use super::dataset::{Dataset, IpEntry, SimAlert};
+use super::devices::{Hold, SimDevice};
+use crate::defender::{Alert, Device};
 
 impl Dataset {
     /// The instant the story is told at; the simulator's clock starts there.
@@ -35,40 +37,112 @@ impl Dataset {
     }
 
     fn shifted(mut self, by: Duration) -> Self {
-        let move_by = |t: &mut Option<DateTime<Utc>>| {
-            if let Some(t) = t {
-                *t += by;
-            }
-        };
-        for e in self.ips.values_mut().filter(|e| !e.fixed) {
-            move_by(&mut e.first_seen);
-            move_by(&mut e.last_seen);
-        }
-        for a in &mut self.alerts {
-            let a = &mut a.alert;
-            for t in [
-                &mut a.alert_creation_time,
-                &mut a.first_event_time,
-                &mut a.last_event_time,
-                &mut a.last_update_time,
-                &mut a.resolved_time,
-            ] {
-                move_by(t);
-            }
-            for c in &mut a.comments {
-                move_by(&mut c.created_time);
-            }
-        }
-        for d in &mut self.devices {
-            move_by(&mut d.device.first_seen);
-            move_by(&mut d.device.last_seen);
-            for h in &mut d.holds {
-                move_by(&mut h.from);
-                move_by(&mut h.until);
-            }
-        }
-        self.told_at += by;
+        // Every part of the story named, no `..`: a new kind of record does not compile until
+        // it is retold here, and then not until it says which of its times move.
+        let Dataset {
+            ips,
+            alerts,
+            devices,
+            told_at,
+            written_at: _,
+        } = &mut self;
+        ips.values_mut().for_each(|e| e.retell(by));
+        alerts.retell(by);
+        devices.retell(by);
+        *told_at += by;
         self
+    }
+}
+
+/// A record of the story with times in it, moved by `by` when the story is retold. The
+/// simulator's own records name every field (no `..`), so a field added to one does not
+/// compile until it is said whether it is a time of the story.
+trait Retell {
+    fn retell(&mut self, by: Duration);
+}
+
+impl<T: Retell> Retell for Vec<T> {
+    fn retell(&mut self, by: Duration) {
+        self.iter_mut().for_each(|r| r.retell(by));
+    }
+}
+
+fn move_by(t: &mut Option<DateTime<Utc>>, by: Duration) {
+    if let Some(t) = t {
+        *t += by;
+    }
+}
+
+impl Retell for IpEntry {
+    fn retell(&mut self, by: Duration) {
+        let IpEntry {
+            ip: _,
+            prevalence: _,
+            first_seen,
+            last_seen,
+            shape: _,
+            not_found: _,
+            fixed,
+        } = self;
+        // The documentation's own times stay as written.
+        if !*fixed {
+            move_by(first_seen, by);
+            move_by(last_seen, by);
+        }
+    }
+}
+
+impl Retell for SimAlert {
+    fn retell(&mut self, by: Duration) {
+        let SimAlert {
+            alert,
+            related_ips: _,
+        } = self;
+        // The API's record: its times are these (its other fields are the API's to grow).
+        let Alert {
+            alert_creation_time,
+            first_event_time,
+            last_event_time,
+            last_update_time,
+            resolved_time,
+            comments,
+            ..
+        } = alert;
+        for t in [
+            alert_creation_time,
+            first_event_time,
+            last_event_time,
+            last_update_time,
+            resolved_time,
+        ] {
+            move_by(t, by);
+        }
+        for c in comments {
+            move_by(&mut c.created_time, by);
+        }
+    }
+}
+
+impl Retell for SimDevice {
+    fn retell(&mut self, by: Duration) {
+        let SimDevice { device, holds } = self;
+        // The API's record, as for an alert.
+        let Device {
+            first_seen,
+            last_seen,
+            ..
+        } = device;
+        move_by(first_seen, by);
+        move_by(last_seen, by);
+        holds.retell(by);
+    }
+}
+
+impl Retell for Hold {
+    fn retell(&mut self, by: Duration) {
+        let Hold { ip: _, from, until } = self;
+        move_by(from, by);
+        move_by(until, by);
     }
 }
 
