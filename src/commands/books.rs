@@ -54,10 +54,7 @@ pub async fn open(settings: &Settings, tokens: &Arc<dyn TokenSource>, scope: &st
             }
         }
     });
-    Books {
-        ledger,
-        warnings,
-    }
+    Books { ledger, warnings }
 }
 
 /// The team's books, when configured and the team can be told apart.
