@@ -29,7 +29,8 @@ impl Location {
         Self::of(Subject::Device(id))
     }
 
-    fn of(subject: Subject) -> Self {
+    /// A place of any kind, with nothing opened or selected yet.
+    pub fn of(subject: Subject) -> Self {
         Self {
             subject,
             alert: None,
