@@ -6,12 +6,66 @@ use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::defender::input::{InputError, read_one};
 use crate::defender::{AlertId, DeviceId, FetchKey};
+
+/// The kinds of place a case visits, each with its stored name. A new [`Subject`] variant does
+/// not compile until [`Subject::kind`] names its kind here; a new kind does not compile until
+/// [`Kind::name`], [`Kind::next`], [`Subject::parse`] and [`Subject::parse_typed`] place it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Kind {
+    Ip,
+    Device,
+}
+
+impl Kind {
+    /// In declaration order, so `k as usize` is `k`'s index here (checked at compile time).
+    pub const ALL: [Kind; 2] = [Kind::Ip, Kind::Device];
+
+    /// The kind declared after this one. No wildcard: a new variant does not compile until it
+    /// is placed here, and then the check below does not compile until [`Kind::ALL`] holds it
+    /// (reading stored rows and typed input walk `ALL`).
+    const fn next(self) -> Option<Kind> {
+        match self {
+            Kind::Ip => Some(Kind::Device),
+            Kind::Device => None,
+        }
+    }
+
+    /// `ip` or `device`: the kind's name in stored rows (visits, notes, tags, drafts) and the
+    /// trail's JSON. Never change one: rows already written carry it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Ip => "ip",
+            Kind::Device => "device",
+        }
+    }
+
+    /// The kind stored as `name` (see [`Self::name`]).
+    pub fn from_name(name: &str) -> Option<Kind> {
+        Self::ALL.into_iter().find(|k| k.name() == name)
+    }
+}
+
+/// `Kind::ALL` is every variant, each at its own index, in declaration order: walked through
+/// [`Kind::next`] at compile time.
+const _: () = {
+    let mut at = Some(Kind::Ip);
+    let mut i = 0;
+    while let Some(k) = at {
+        assert!(i < Kind::ALL.len(), "Kind::ALL misses a kind");
+        assert!(Kind::ALL[i] as usize == k as usize && k as usize == i);
+        at = k.next();
+        i += 1;
+    }
+    assert!(i == Kind::ALL.len(), "Kind::ALL lists a kind twice");
+};
 
 /// What a place of the trail is about: an IP (its prevalence and alerts) or a device (its record
 /// and alerts). Either way the alerts table lists the subject's alerts and one can be opened.
 /// Stored by kind and id ([`Subject::kind`], [`Subject::id`], read back by [`Subject::parse`]):
-/// a new kind is a new arm here and in those three, and no table or report changes shape.
+/// a new variant does not compile until [`Subject::kind`] gives it a [`Kind`], and no table or
+/// report changes shape.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Subject {
@@ -20,11 +74,12 @@ pub enum Subject {
 }
 
 impl Subject {
-    /// `ip` or `device`, as stored (and as the trail's JSON names the field).
-    pub fn kind(&self) -> &'static str {
+    /// The subject's kind; its [`Kind::name`] is what is stored (and what the trail's JSON
+    /// names the field).
+    pub fn kind(&self) -> Kind {
         match self {
-            Self::Ip(_) => "ip",
-            Self::Device(_) => "device",
+            Self::Ip(_) => Kind::Ip,
+            Self::Device(_) => Kind::Device,
         }
     }
 
@@ -38,10 +93,42 @@ impl Subject {
     /// Rebuilds a subject from its stored parts; `None` for anything malformed, and for a kind
     /// this build does not know (a newer build's row is skipped, not misread).
     pub fn parse(kind: &str, id: &str) -> Option<Self> {
+        match Kind::from_name(kind)? {
+            Kind::Ip => id.parse().ok().map(Self::Ip),
+            Kind::Device => crate::defender::parse_device_id(id).ok().map(Self::Device),
+        }
+    }
+
+    /// Reads what the analyst typed into the input box as a place: each kind that can be typed
+    /// tries the text, in [`Kind::ALL`]'s order, and the first that reads it wins. When none
+    /// does, the first typed kind's complaint is the answer (today the IP reader's, as the
+    /// box has always said).
+    pub fn parse_typed(text: &str) -> Result<Typed, InputError> {
+        let mut complaint = None;
+        for kind in Kind::ALL {
+            match Self::typed_as(kind, text) {
+                Some(Ok(typed)) => return Ok(typed),
+                Some(Err(e)) => {
+                    complaint.get_or_insert(e);
+                }
+                None => {}
+            }
+        }
+        // Only a build where no kind is typed at all gets here without a complaint.
+        Err(complaint.unwrap_or(InputError::Empty))
+    }
+
+    /// `text` read as a `kind` typed into the box; `None` for a kind that is never typed.
+    fn typed_as(kind: Kind, text: &str) -> Option<Result<Typed, InputError>> {
         match kind {
-            "ip" => id.parse().ok().map(Self::Ip),
-            "device" => crate::defender::parse_device_id(id).ok().map(Self::Device),
-            _ => None,
+            // Plain or defanged, with a port or an IPv6 form read past and said.
+            Kind::Ip => Some(read_one(text).map(|found| Typed {
+                read_past: (!found.notes.is_empty()).then(|| found.said()),
+                subject: Self::Ip(found.ip),
+            })),
+            // Devices are opened from an alert (and by `mde-triage device`), never typed into
+            // the box.
+            Kind::Device => None,
         }
     }
 
@@ -70,6 +157,15 @@ impl fmt::Display for Subject {
     }
 }
 
+/// A place typed into the input box ([`Subject::parse_typed`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Typed {
+    pub subject: Subject,
+    /// What was read past on the way (`::ffff:10.209.67.177: IPv4-mapped, looked up as
+    /// 10.209.67.177`), said beside the box; `None` when the text was the id as it is.
+    pub read_past: Option<String>,
+}
+
 /// What a note or tag is about: a place's subject, or an alert. Stored and serialised as
 /// `{"kind": .., "id": ..}`, the form notes, tags and drafts have always had.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -83,7 +179,7 @@ impl Target {
     /// `ip`, `device` or `alert`, as stored.
     pub fn kind(&self) -> &'static str {
         match self {
-            Self::Place(subject) => subject.kind(),
+            Self::Place(subject) => subject.kind().name(),
             Self::Alert(_) => "alert",
         }
     }
@@ -226,6 +322,66 @@ mod tests {
         assert_eq!(Target::parse("ip", "not an ip"), None);
         assert_eq!(Target::parse("device", ".hidden"), None);
         assert_eq!(Target::parse("user", "x"), None);
+    }
+
+    /// A subject of each kind: an exhaustive match, so a new kind does not compile here until
+    /// it has one to round-trip.
+    fn one_of(kind: Kind) -> Subject {
+        match kind {
+            Kind::Ip => Subject::Ip("2001:db8::1".parse().unwrap()),
+            Kind::Device => {
+                Subject::Device(crate::defender::parse_device_id("mymachine1.contoso.com").unwrap())
+            }
+        }
+    }
+
+    #[test]
+    fn every_kind_reads_back_from_its_stored_name() {
+        for kind in Kind::ALL {
+            let subject = one_of(kind);
+            assert_eq!(subject.kind(), kind);
+            assert_eq!(Kind::from_name(kind.name()), Some(kind));
+            assert_eq!(
+                Subject::parse(kind.name(), &subject.id()),
+                Some(subject.clone())
+            );
+            // The trail's JSON names the field as rows name the kind.
+            let json = serde_json::to_value(&subject).unwrap();
+            let fields: Vec<&String> = json.as_object().unwrap().keys().collect();
+            assert_eq!(fields, [kind.name()], "{kind:?}");
+            let target = Target::from(subject);
+            assert_eq!(Target::parse(target.kind(), &target.id()), Some(target));
+            let same = Kind::ALL.iter().filter(|k| k.name() == kind.name()).count();
+            assert_eq!(same, 1, "{kind:?}");
+            assert_ne!(kind.name(), "alert", "an alert is a target of its own");
+        }
+        assert_eq!(Kind::ALL.map(Kind::name), ["ip", "device"]);
+        assert_eq!(Subject::parse("alert", "da1_2"), None);
+    }
+
+    #[test]
+    fn typed_input_reads_ips_as_the_box_always_has() {
+        let typed = Subject::parse_typed(" 10[.]209[.]67[.]177 ").unwrap();
+        assert_eq!(typed.subject, Subject::Ip("10.209.67.177".parse().unwrap()));
+        assert_eq!(typed.read_past, None);
+        let typed = Subject::parse_typed("::ffff:10.209.67.177").unwrap();
+        assert_eq!(typed.subject, Subject::Ip("10.209.67.177".parse().unwrap()));
+        let said = read_one("::ffff:10.209.67.177").unwrap().said();
+        assert_eq!(typed.read_past, Some(said));
+        // A device id is not typed: refused with the IP reader's words, as before.
+        for text in [
+            "",
+            "1e5bc9d7e413ddd7902c2932e418702b84d0cc07",
+            "mymachine1.contoso.com",
+            "999.1.1.1",
+            "1.2.3.4 5.6.7.8",
+        ] {
+            assert_eq!(
+                Subject::parse_typed(text).map(|t| t.subject),
+                read_one(text).map(|f| Subject::Ip(f.ip)),
+                "{text}"
+            );
+        }
     }
 
     #[test]

@@ -29,7 +29,7 @@ impl Location {
         Self::of(Subject::Device(id))
     }
 
-    /// A place about `subject`, no alert opened.
+    /// A place of any kind, with nothing opened or selected yet.
     pub fn of(subject: Subject) -> Self {
         Self {
             subject,

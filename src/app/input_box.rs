@@ -1,5 +1,6 @@
-//! The IP input box: the text typed, why a submission was refused, and its memory (Up/Down walk
-//! the IPs looked up before, this session and the reopened case's trail).
+//! The input box: the text typed, why a submission was refused, and its memory (Up/Down walk
+//! the places looked up before, this session and the reopened case's trail). What it reads is
+//! [`Subject::parse_typed`]'s to say: today IPs only.
 
 use std::net::IpAddr;
 
@@ -7,8 +8,7 @@ use crossterm::event::{Event, KeyEvent};
 use tui_input::Input;
 use tui_input::backend::crossterm::EventHandler;
 
-use crate::defender::indicator::Found;
-use crate::defender::input::read_one;
+use crate::case::{Subject, Typed};
 
 /// Most IPs kept for Up/Down.
 const HISTORY: usize = 100;
@@ -76,16 +76,16 @@ impl InputBox {
         self.error = None;
     }
 
-    /// Enter: the IP typed, remembered, and the box emptied; or the reason it is refused, kept
-    /// to show, with the text left as typed to fix in place.
-    pub fn submit(&mut self) -> Option<Found> {
-        match read_one(self.text.value()) {
-            Ok(found) => {
+    /// Enter: the place typed, remembered, and the box emptied; or the reason it is refused,
+    /// kept to show, with the text left as typed to fix in place.
+    pub fn submit(&mut self) -> Option<Typed> {
+        match Subject::parse_typed(self.text.value()) {
+            Ok(typed) => {
                 self.text.reset();
                 self.error = None;
-                self.read_past = (!found.notes.is_empty()).then(|| found.said());
-                self.remember(found.ip);
-                Some(found)
+                self.read_past = typed.read_past.clone();
+                self.remember_text(typed.subject.id());
+                Some(typed)
             }
             Err(e) => {
                 self.error = Some(e.to_string());
@@ -96,7 +96,11 @@ impl InputBox {
 
     /// A looked-up IP becomes the newest entry of the history.
     pub fn remember(&mut self, ip: IpAddr) {
-        let text = ip.to_string();
+        self.remember_text(ip.to_string());
+    }
+
+    /// What reads back as a looked-up place becomes the newest entry of the history.
+    fn remember_text(&mut self, text: String) {
         self.history.retain(|h| *h != text);
         self.history.push(text);
         if self.history.len() > HISTORY {

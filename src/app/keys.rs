@@ -114,12 +114,12 @@ fn input_key(state: &mut State, key: KeyEvent, action: Option<Action>, cmds: &mu
     // type. Keys no one types (Enter, Esc, Tab, arrows, Ctrl-…) keep these actions.
     match action.filter(|_| !is_text(&key)) {
         Some(Action::Submit) => {
-            if let Some(found) = state.input.submit() {
-                navigate::go(state, Location::ip(found.ip), cmds);
+            if let Some(typed) = state.input.submit() {
+                navigate::go(state, Location::of(typed.subject), cmds);
                 state.focus = Focus::Alerts;
                 // `::ffff:10.209.67.177` is looked up as 10.209.67.177: said, not silent.
-                if !found.notes.is_empty() {
-                    state.notice = Some(found.said());
+                if let Some(said) = typed.read_past {
+                    state.notice = Some(said);
                 }
             }
         }
@@ -172,5 +172,54 @@ fn portal_link(state: &State, target: &crate::case::Target) -> String {
         crate::case::Target::Place(crate::case::Subject::Device(id)) => {
             crate::defender::portal::device_link(&state.portal, tenant, id.as_str())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::case::Subject;
+
+    fn press(state: &mut State, code: KeyCode) -> Vec<Cmd> {
+        let mut cmds = Vec::new();
+        on_key(state, KeyEvent::new(code, KeyModifiers::NONE), &mut cmds);
+        cmds
+    }
+
+    /// Types `text` into the input box and presses Enter.
+    fn submit(state: &mut State, text: &str) -> Vec<Cmd> {
+        state.focus = Focus::Input;
+        for c in text.chars() {
+            press(state, KeyCode::Char(c));
+        }
+        press(state, KeyCode::Enter)
+    }
+
+    #[test]
+    fn enter_looks_up_the_ip_typed_and_says_what_it_read_past() {
+        let mut s = State::new(None, "api");
+        let cmds = submit(&mut s, "::ffff:10.209.67.177");
+        let ip = Subject::Ip("10.209.67.177".parse().unwrap());
+        assert_eq!(s.location().map(|l| &l.subject), Some(&ip));
+        assert!(cmds.iter().any(|c| matches!(c, Cmd::Fetch(_))));
+        let said = "::ffff:10.209.67.177: IPv4-mapped, looked up as 10.209.67.177";
+        assert_eq!(
+            (s.notice.as_deref(), s.input.read_past()),
+            (Some(said), Some(said))
+        );
+        assert_eq!(s.input.history(), ["10.209.67.177"]);
+        assert_eq!((s.focus, s.input.value()), (Focus::Alerts, ""));
+    }
+
+    #[test]
+    fn a_device_id_typed_is_refused_as_not_an_ip() {
+        let mut s = State::new(None, "api");
+        let hex = "1e5bc9d7e413ddd7902c2932e418702b84d0cc07";
+        let cmds = submit(&mut s, hex);
+        assert!(cmds.is_empty());
+        assert_eq!(s.location(), None);
+        let refused = format!("'{hex}' is not an IPv4 or IPv6 address");
+        assert_eq!(s.input.error(), Some(refused.as_str()));
+        assert_eq!((s.focus, s.input.value()), (Focus::Input, hex));
     }
 }

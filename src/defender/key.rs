@@ -211,7 +211,13 @@ impl FetchKey {
         match self {
             Self::DevicesAt(ip, at) => super::findbyip::check(*ip, *at, now)
                 .map_err(|e| ApiError::new(ErrorKind::InvalidInput, e.to_string())),
-            _ => Ok(()),
+            // Any IP or id the API may know: nothing to judge before the call.
+            Self::IpStats(..)
+            | Self::IpAlerts(_)
+            | Self::AlertIps(_)
+            | Self::Device(_)
+            | Self::DeviceAlerts(_)
+            | Self::Alert(_) => Ok(()),
         }
     }
 
@@ -257,12 +263,19 @@ impl FetchKey {
     /// bare IP. Builds before periods fetched stats without `lookBackHours`, which the API
     /// reads as 30 days: their rows are 720-hour answers and keep serving as such, and no
     /// other period can be served one of them.
+    ///
+    /// Every key is named: a new key does not compile until it says whether its subject
+    /// alone tells its answers apart.
     pub fn stored_subject(&self) -> String {
         match self {
-            Self::IpStats(ip, period) if *period != LookBack::MONTH => {
-                format!("{ip}@{}h", period.hours())
-            }
-            _ => self.subject(),
+            Self::IpStats(_, period) if *period == LookBack::MONTH => self.subject(),
+            Self::IpStats(ip, period) => format!("{ip}@{}h", period.hours()),
+            Self::IpAlerts(_)
+            | Self::AlertIps(_)
+            | Self::Device(_)
+            | Self::DeviceAlerts(_)
+            | Self::DevicesAt(..)
+            | Self::Alert(_) => self.subject(),
         }
     }
 

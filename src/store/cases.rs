@@ -142,7 +142,7 @@ impl Store {
         at: DateTime<Utc>,
     ) -> rusqlite::Result<()> {
         let (kind, id) = match &visit.subject {
-            Some(s) => (Some(s.kind()), Some(s.id())),
+            Some(s) => (Some(s.kind().name()), Some(s.id())),
             None => (None, None),
         };
         let alert = visit.alert.as_ref().map(ToString::to_string);

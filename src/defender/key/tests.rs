@@ -116,3 +116,50 @@ fn stats_keys_differ_by_period_in_the_query_and_the_stored_subject() {
     assert!(FetchKey::IpAlerts(ip).query().is_empty());
     assert_eq!(week.to_string(), "stats of 192.0.2.1 over 7d");
 }
+
+/// Keys that ask different things of `e`: an exhaustive match, so a new endpoint does not
+/// compile here until it names the keys its cache rows must tell apart.
+fn distinct_keys_of(e: Endpoint) -> Vec<FetchKey> {
+    let ips: [IpAddr; 2] = ["192.0.2.1".parse().unwrap(), "10.0.0.1".parse().unwrap()];
+    let alerts = ["da1_2", "da3_4"].map(|a| super::super::input::parse_alert_id(a).unwrap());
+    let devices =
+        ["1e5bc9d7", "ws-fin-07"].map(|d| super::super::input::parse_device_id(d).unwrap());
+    match e {
+        Endpoint::IpStats => ips
+            .iter()
+            .flat_map(|ip| {
+                let two_days = LookBack::from_hours(48).unwrap();
+                [LookBack::DAY, two_days, LookBack::WEEK, LookBack::MONTH]
+                    .map(|p| FetchKey::IpStats(*ip, p))
+            })
+            .collect(),
+        Endpoint::IpAlerts => ips.map(FetchKey::IpAlerts).into(),
+        Endpoint::AlertIps => alerts.map(FetchKey::AlertIps).into(),
+        Endpoint::Machine => devices.map(FetchKey::Device).into(),
+        Endpoint::MachineAlerts => devices.map(FetchKey::DeviceAlerts).into(),
+        Endpoint::FindByIp => ips
+            .iter()
+            .flat_map(|ip| {
+                ["2026-11-20T09:14:00Z", "2026-11-20T09:15:00Z"]
+                    .map(|t| FetchKey::DevicesAt(*ip, UtcSecond::new(t.parse().unwrap())))
+            })
+            .collect(),
+        Endpoint::Alert => alerts.map(FetchKey::Alert).into(),
+    }
+}
+
+#[test]
+fn different_questions_never_share_a_cache_row() {
+    let keys: Vec<FetchKey> = Endpoint::ALL
+        .into_iter()
+        .flat_map(distinct_keys_of)
+        .collect();
+    let mut rows = std::collections::HashMap::new();
+    for key in &keys {
+        assert!(distinct_keys_of(key.endpoint()).contains(key), "{key:?}");
+        let row = (key.endpoint().name(), key.stored_subject());
+        if let Some(other) = rows.insert(row.clone(), key) {
+            panic!("{other} and {key} share the row {row:?}");
+        }
+    }
+}

@@ -121,13 +121,25 @@ impl FetchValue {
         }
     }
 
-    /// Joins a later page onto this one. Stats are never paged; a later stats page replaces.
+    /// Joins a later page onto this one: a list's pages join. Every answer is named, so a new
+    /// one does not compile until it says whether it is paged. An answer that is never paged
+    /// (stats, one record) is replaced by a later one, and so is a page of another shape than
+    /// this one (no key's pages give one: every page of a key is decoded alike).
     pub fn append(&mut self, next: FetchValue) {
-        match (self, next) {
-            (FetchValue::Alerts(a), FetchValue::Alerts(b)) => a.append(b),
-            (FetchValue::Ips(a), FetchValue::Ips(b)) => a.append(b),
-            (FetchValue::Devices(a), FetchValue::Devices(b)) => a.append(b),
-            (this, other) => *this = other,
+        match self {
+            FetchValue::Alerts(a) => match next {
+                FetchValue::Alerts(b) => a.append(b),
+                other => *self = other,
+            },
+            FetchValue::Ips(a) => match next {
+                FetchValue::Ips(b) => a.append(b),
+                other => *self = other,
+            },
+            FetchValue::Devices(a) => match next {
+                FetchValue::Devices(b) => a.append(b),
+                other => *self = other,
+            },
+            FetchValue::Stats(_) | FetchValue::Device(_) | FetchValue::Alert(_) => *self = next,
         }
     }
 
@@ -179,5 +191,43 @@ impl FetchValue {
             FetchValue::Devices(a) => a.cut.as_ref(),
             FetchValue::Stats(_) | FetchValue::Device(_) | FetchValue::Alert(_) => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ips(ids: &[&str]) -> FetchValue {
+        let items: Vec<RelatedIp> = ids
+            .iter()
+            .map(|id| RelatedIp { id: id.to_string() })
+            .collect();
+        FetchValue::Ips(Listing::from(items))
+    }
+
+    fn ids(value: &FetchValue) -> Vec<&str> {
+        value
+            .as_ips()
+            .map(|l| l.iter().map(|i| i.id.as_str()).collect())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn a_list_s_pages_join_and_anything_else_is_replaced() {
+        let mut value = ips(&["1.1.1.1"]);
+        value.append(ips(&["2.2.2.2"]));
+        assert_eq!(
+            (ids(&value), value.pages()),
+            (vec!["1.1.1.1", "2.2.2.2"], 2)
+        );
+        // Never paged: a later answer is the answer.
+        let mut stats = FetchValue::Stats(None);
+        stats.append(ips(&["3.3.3.3"]));
+        assert_eq!(stats, ips(&["3.3.3.3"]));
+        // A page of another shape is not mixed into the list it follows.
+        let mut list = ips(&["1.1.1.1"]);
+        list.append(FetchValue::Stats(None));
+        assert_eq!(list, FetchValue::Stats(None));
     }
 }
