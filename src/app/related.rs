@@ -5,7 +5,7 @@
 
 use super::state::State;
 use crate::case::Subject;
-use crate::defender::{AlertId, FetchKey, FetchValue};
+use crate::defender::{AlertId, Endpoint, FetchKey, FetchValue};
 
 /// One row of the pivot list: the place it leads to, or, when what the API gave is no place
 /// this build can go to, only the text it gave.
@@ -16,9 +16,21 @@ pub struct Related {
     pub place: Option<Subject>,
 }
 
-/// The answers that list what alert `id` names, in the order the pivot list shows them.
+/// The answers that list what alert `id` names, in the order the pivot list shows them. Every
+/// endpoint says whether it is one: a new endpoint does not compile until it has said.
 pub fn lists(id: &AlertId) -> Vec<FetchKey> {
-    vec![FetchKey::AlertIps(id.clone())]
+    Endpoint::ALL
+        .into_iter()
+        .filter_map(|e| match e {
+            Endpoint::AlertIps => Some(FetchKey::AlertIps(id.clone())),
+            Endpoint::IpStats
+            | Endpoint::IpAlerts
+            | Endpoint::Machine
+            | Endpoint::MachineAlerts
+            | Endpoint::FindByIp
+            | Endpoint::Alert => None,
+        })
+        .collect()
 }
 
 /// The rows one related list gives. Every kind of answer is named: a new list's answer does not

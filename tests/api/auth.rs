@@ -158,7 +158,7 @@ fn api_client(sim: &SimHandle, tokens: Arc<dyn TokenSource>) -> Client {
 /// Revokes every token the simulator issued, as a secret rotation or revoked consent does.
 async fn revoke(sim: &SimHandle) {
     mde_triage::tls::install();
-    let revoked = reqwest::Client::new()
+    let revoked = crate::support::http()
         .post(format!("{}/_sim/revoke", sim.url))
         .send()
         .await
@@ -170,7 +170,7 @@ async fn revoke(sim: &SimHandle) {
 /// accepted by the API, and revoked by [`revoke`].
 async fn mint(sim: &SimHandle) -> String {
     mde_triage::tls::install();
-    let answer: serde_json::Value = reqwest::Client::new()
+    let answer: serde_json::Value = crate::support::http()
         .post(format!("{}/contoso/oauth2/v2.0/token", sim.url))
         .form(&[
             ("grant_type", "client_credentials"),

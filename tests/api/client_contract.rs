@@ -190,7 +190,7 @@ async fn a_bad_request_maps_to_invalid_input() {
     // by status when something else the API dislikes gets through.
     let sim = sim_with(SimConfig::default()).await;
     mde_triage::tls::install();
-    let http = reqwest::Client::new();
+    let http = crate::support::http();
     for path in [
         "/api/ips/10.1.2/stats",
         "/api/ips/10.1.2.3/stats?lookBackHours=0",
@@ -422,7 +422,7 @@ fn a_token_never_goes_over_plain_http_to_a_remote_host() {
 async fn the_token_endpoint_answers_like_entra_id() {
     let sim = sim_with(SimConfig::default()).await;
     mde_triage::tls::install();
-    let http = reqwest::Client::new();
+    let http = crate::support::http();
     let post = |secret: &'static str| {
         http.post(format!(
             "{}/contoso.onmicrosoft.com/oauth2/v2.0/token",

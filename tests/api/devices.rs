@@ -262,7 +262,7 @@ async fn a_public_ip_or_a_time_outside_30_days_spends_no_call() {
 #[tokio::test]
 async fn the_simulator_answers_400_to_an_old_or_malformed_findbyip() {
     let sim = sim_with(SimConfig::default()).await;
-    let http = reqwest::Client::new();
+    let http = crate::support::http();
     let ask = |args: &str| {
         http.get(format!("{}/api/machines/findbyip({args})", sim.url))
             .bearer_auth(&sim.token)

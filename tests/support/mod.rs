@@ -178,6 +178,14 @@ pub fn doc_alert_open() -> State {
     s
 }
 
+/// A plain HTTP client for asking the simulator directly. TLS's provider is installed first,
+/// as the program does before any client: whichever test runs first must not be the one whose
+/// client finds none.
+pub fn http() -> reqwest::Client {
+    mde_triage::tls::install();
+    reqwest::Client::new()
+}
+
 /// Answers every fetch in `cmds` from `answer`, as the scheduler would.
 pub fn answer_all(
     state: &mut State,
