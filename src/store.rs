@@ -124,9 +124,9 @@ impl Store {
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", true)?;
         match schema::inspect(&conn)? {
-            schema::Found::Foreign => return Err(Refused::Unusable(Unusable::Foreign)),
-            schema::Found::Newer(v) => return Err(Refused::Newer(v)),
-            schema::Found::Ours(v) => {
+            schema::FileKind::Foreign => return Err(Refused::Unusable(Unusable::Foreign)),
+            schema::FileKind::Newer(v) => return Err(Refused::Newer(v)),
+            schema::FileKind::Ours(v) => {
                 if v > 0 {
                     let ok: String = conn.query_row("PRAGMA quick_check(1)", [], |r| r.get(0))?;
                     if ok != "ok" {

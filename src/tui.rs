@@ -20,28 +20,28 @@ use crate::app::{Cmd, Msg, State, update};
 use crate::fetch::{FetchEvent, FetchHandle};
 use crate::ui;
 
+mod case_writer;
 pub mod effects;
 pub mod job;
-mod recorder;
+pub use case_writer::CaseWriter;
 pub use effects::Effects;
 pub use job::{JobControl, JobSignal};
-pub use recorder::Recorder;
 
 /// Everything the loop reaches outside the core and the scheduler: the case's database, the
 /// clipboard and browser, and the terminal as a shell's job (Ctrl-Z, SIGTSTP, SIGCONT).
-pub struct Edges {
-    pub recorder: Option<Recorder>,
+pub struct LoopIo {
+    pub recorder: Option<CaseWriter>,
     pub effects: Box<dyn Effects>,
     pub job: Box<dyn JobControl>,
     /// The clock the core's ages read (`Msg::Clock`): the system's, but in tests.
     pub wall: crate::clock::Wall,
 }
 
-impl From<Option<Recorder>> for Edges {
-    fn from(recorder: Option<Recorder>) -> Self {
+impl From<Option<CaseWriter>> for LoopIo {
+    fn from(recorder: Option<CaseWriter>) -> Self {
         Self {
             recorder,
-            effects: Box::new(effects::Nowhere),
+            effects: Box::new(effects::NoEffects),
             job: Box::new(job::Detached),
             wall: crate::clock::Wall::system(),
         }
@@ -62,14 +62,14 @@ pub async fn run<B, S>(
     mut state: State,
     fetch: FetchHandle,
     mut events: UnboundedReceiver<FetchEvent>,
-    edges: impl Into<Edges>,
+    edges: impl Into<LoopIo>,
 ) -> anyhow::Result<State>
 where
     B: Backend,
     B::Error: Send + Sync + 'static,
     S: Stream<Item = io::Result<Event>> + Unpin,
 {
-    let mut edges: Edges = edges.into();
+    let mut edges: LoopIo = edges.into();
     let mut ticker: Option<Interval> = None;
     let mut clock = tokio::time::interval(CLOCK);
     clock.set_missed_tick_behavior(MissedTickBehavior::Delay);
@@ -80,7 +80,7 @@ where
     }
     terminal.draw(|f| ui::draw(&state, f))?;
     state.dirty = false;
-    let mut after = After::default();
+    let mut after = LoopRequests::default();
     loop {
         if inbox.is_empty() {
             let next = tokio::select! {
@@ -100,7 +100,7 @@ where
                     done.err().map(Msg::Notice)
                 }
                 ev = events.recv() => Some(Msg::Fetch(ev.context("the fetch scheduler stopped unexpectedly")?)),
-                Some(h) = health(&mut edges.recorder) => Some(recorder::health_msg(h)),
+                Some(h) = health(&mut edges.recorder) => Some(case_writer::health_msg(h)),
                 _ = clock.tick() => Some(Msg::Clock(edges.wall.now())),
                 () = tick(&mut ticker) => Some(Msg::Tick),
             };
@@ -141,14 +141,19 @@ where
 
 /// What the Cmds run so far ask of the loop once the inbox is through.
 #[derive(Debug, Default)]
-struct After {
+struct LoopRequests {
     /// The screen may hold anything (back from a stop): draw all of it, not a diff.
     repaint: bool,
     quit: bool,
 }
 
 /// Runs one Cmd outside the core; what it has to say back (a follow-up) is returned.
-fn exec(cmd: Cmd, fetch: &FetchHandle, edges: &mut Edges, after: &mut After) -> Option<Msg> {
+fn exec(
+    cmd: Cmd,
+    fetch: &FetchHandle,
+    edges: &mut LoopIo,
+    after: &mut LoopRequests,
+) -> Option<Msg> {
     match cmd {
         Cmd::Fetch(request) => fetch.request(request),
         Cmd::Reprioritize(ticket, priority) => fetch.reprioritize(ticket, priority),
@@ -246,7 +251,7 @@ fn input_msg(event: Event, state: &State, screen: ratatui::layout::Rect) -> Opti
 }
 
 /// The next word from the database writer; never, without a case.
-async fn health(recorder: &mut Option<Recorder>) -> Option<crate::store::Health> {
+async fn health(recorder: &mut Option<CaseWriter>) -> Option<crate::store::Health> {
     match recorder {
         Some(r) => r.health.recv().await,
         None => std::future::pending().await,
@@ -269,7 +274,7 @@ pub async fn run_in_terminal(
     state: State,
     fetch: FetchHandle,
     events: UnboundedReceiver<FetchEvent>,
-    recorder: Option<Recorder>,
+    recorder: Option<CaseWriter>,
     mouse: bool,
 ) -> anyhow::Result<()> {
     install_panic_hook();
@@ -281,7 +286,7 @@ pub async fn run_in_terminal(
     }
     inject_panic_for_tests();
     let result = tokio::select! {
-        r = run(&mut terminal, EventStream::new(), state, fetch, events, Edges {
+        r = run(&mut terminal, EventStream::new(), state, fetch, events, LoopIo {
             recorder,
             effects: Box::new(effects::Terminal),
             job: Box::new(job::Tty::new(mouse)),

@@ -5,7 +5,7 @@
 use super::history::{Location, Subject};
 use super::msg::{Cmd, Record};
 use super::remote::Remote;
-use super::responses::{Answer, Settled};
+use super::responses::{Landing, Settled};
 use super::selection::clamp_selection;
 use super::state::{Focus, State};
 use crate::defender::{FetchKey, FetchValue};
@@ -273,7 +273,7 @@ fn on_done(
     state: &mut State,
     key: FetchKey,
     ticket: Ticket,
-    (result, at, origin): Answer,
+    (result, at, origin): Landing,
     cmds: &mut Vec<Cmd>,
 ) -> bool {
     let result = result.map(|mut value| {

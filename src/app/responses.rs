@@ -17,7 +17,7 @@ use crate::fetch::{Origin, Ticket};
 static IDLE: Remote<FetchValue> = Remote::Idle;
 
 /// An answer, when the API gave it, and where it came from.
-pub type Answer = (Result<FetchValue, ApiError>, DateTime<Utc>, Origin);
+pub type Landing = (Result<FetchValue, ApiError>, DateTime<Utc>, Origin);
 
 /// The answers, readable by all, written only through the transitions below.
 #[derive(Debug, Default)]
@@ -110,7 +110,7 @@ impl Responses {
     /// A ticket's answer lands, unless the ticket is no longer awaited. A stale cached answer
     /// is shown at once and marked refreshing (the same ticket brings the fresh one); a failed
     /// refresh leaves the older answer on screen.
-    pub fn settle(&mut self, key: FetchKey, ticket: Ticket, answer: Answer) -> Settled {
+    pub fn settle(&mut self, key: FetchKey, ticket: Ticket, answer: Landing) -> Settled {
         if self.get(&key).awaited() != Some(ticket) {
             tracing::debug!(%key, ?ticket, "answer dropped: its ticket is not awaited");
             return Settled::Stale;
@@ -178,11 +178,11 @@ mod tests {
         }))
     }
 
-    fn ok(v: FetchValue, origin: Origin) -> Answer {
+    fn ok(v: FetchValue, origin: Origin) -> Landing {
         (Ok(v), DateTime::<Utc>::default(), origin)
     }
 
-    fn err() -> Answer {
+    fn err() -> Landing {
         (
             Err(ApiError::new(ErrorKind::Server, "boom")),
             DateTime::<Utc>::default(),

@@ -70,7 +70,7 @@ pub fn wire(
     banner: Option<String>,
     scope: String,
     ledger: Option<Arc<dyn crate::fetch::Ledger>>,
-) -> Result<(State, Option<crate::tui::Recorder>, Wiring), Failure> {
+) -> Result<(State, Option<crate::tui::CaseWriter>, Wiring), Failure> {
     let name = settings
         .case
         .clone()

@@ -11,7 +11,7 @@ use crate::case::SavedCase;
 use crate::config::Settings;
 use crate::fetch::Memory;
 use crate::store::{CaseId, CaseMeta, Health, Journal, Store, StoreMemory, Writer};
-use crate::tui::Recorder;
+use crate::tui::CaseWriter;
 
 /// How long the end of a command waits for the scheduler's calls in flight to be saved.
 const FINISH_GRACE: std::time::Duration = std::time::Duration::from_secs(3);
@@ -118,8 +118,13 @@ impl Persistence {
     }
 
     /// The console's link to its case.
-    pub fn recorder(&mut self, case: CaseId, name: &str, settings: &Settings) -> Option<Recorder> {
-        Some(Recorder {
+    pub fn recorder(
+        &mut self,
+        case: CaseId,
+        name: &str,
+        settings: &Settings,
+    ) -> Option<CaseWriter> {
+        Some(CaseWriter {
             journal: self.journal.clone()?,
             case,
             name: name.to_owned(),

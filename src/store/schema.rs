@@ -228,7 +228,7 @@ pub fn latest() -> i64 {
 
 /// What we found at the path.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Found {
+pub enum FileKind {
     /// Our file, at this version (0: a new, empty file).
     Ours(i64),
     /// Our file, from a newer mde-triage: leave it alone.
@@ -240,17 +240,17 @@ pub enum Found {
 /// Reads the three marks in one read transaction: read one by one, another process's
 /// migration could commit between them, and a new file half-seen (no id yet, a version, tables)
 /// looked foreign and was moved aside under the feet of the process that had just made it.
-pub fn inspect(conn: &Connection) -> rusqlite::Result<Found> {
+pub fn inspect(conn: &Connection) -> rusqlite::Result<FileKind> {
     let snapshot = conn.unchecked_transaction()?;
     let app: i32 = snapshot.query_row("PRAGMA application_id", [], |r| r.get(0))?;
     let version: i64 = snapshot.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     let tables: i64 = snapshot.query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))?;
     snapshot.finish()?;
     Ok(match (app, version) {
-        (APPLICATION_ID, v) if v > latest() => Found::Newer(v),
-        (APPLICATION_ID, v) => Found::Ours(v),
-        (0, 0) if tables == 0 => Found::Ours(0),
-        _ => Found::Foreign,
+        (APPLICATION_ID, v) if v > latest() => FileKind::Newer(v),
+        (APPLICATION_ID, v) => FileKind::Ours(v),
+        (0, 0) if tables == 0 => FileKind::Ours(0),
+        _ => FileKind::Foreign,
     })
 }
 

@@ -55,9 +55,9 @@ impl Effects for Terminal {
 }
 
 /// No clipboard and no browser (tests and runs without a terminal).
-pub struct Nowhere;
+pub struct NoEffects;
 
-impl Effects for Nowhere {
+impl Effects for NoEffects {
     fn copy(&mut self, _text: &str) -> Result<(), String> {
         Err("no terminal to copy to".into())
     }

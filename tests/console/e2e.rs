@@ -120,9 +120,9 @@ impl Console {
         let db = recording.db;
         let run = tokio::spawn(async move {
             let mut terminal = Terminal::new(backend).unwrap();
-            let edges = mde_triage::tui::Edges {
+            let edges = mde_triage::tui::LoopIo {
                 recorder,
-                effects: Box::new(mde_triage::tui::effects::Nowhere),
+                effects: Box::new(mde_triage::tui::effects::NoEffects),
                 job: Box::new(mde_triage::tui::job::Detached),
                 wall,
             };

@@ -14,7 +14,7 @@ use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use mde_triage::app::State;
 use mde_triage::defender::{ApiError, Call, CallFuture, ErrorKind, Transport};
 use mde_triage::fetch::{SchedulerConfig, spawn};
-use mde_triage::tui::{Edges, JobControl, JobSignal, effects};
+use mde_triage::tui::{JobControl, JobSignal, LoopIo, effects};
 use ratatui::Terminal;
 use support::watched::WatchedBackend;
 use tokio::sync::{mpsc, watch};
@@ -87,9 +87,9 @@ impl Console {
         let state = State::new(Some("SIMULATED TENANT".into()), "https://api.example");
         let run = tokio::spawn(async move {
             let mut terminal = Terminal::new(backend).unwrap();
-            let edges = Edges {
+            let edges = LoopIo {
                 recorder: None,
-                effects: Box::new(effects::Nowhere),
+                effects: Box::new(effects::NoEffects),
                 job: Box::new(job),
                 wall: mde_triage::clock::Wall::system(),
             };

@@ -22,10 +22,10 @@ fn a_file_of_the_first_schema_migrates_and_keeps_its_rows() {
             [],
         )
         .unwrap();
-        assert_eq!(inspect(&conn).unwrap(), Found::Ours(1));
+        assert_eq!(inspect(&conn).unwrap(), FileKind::Ours(1));
     }
     let store = crate::store::Store::open(&path).unwrap().store;
-    assert_eq!(inspect(&store.conn).unwrap(), Found::Ours(latest()));
+    assert_eq!(inspect(&store.conn).unwrap(), FileKind::Ours(latest()));
     assert!(latest() >= 2);
     let calls: i64 = store
         .conn
@@ -89,7 +89,7 @@ fn a_file_of_the_second_schema_keeps_its_cache_call_log_and_case_calls() {
         .unwrap();
     }
     let store = crate::store::Store::open(&path).unwrap().store;
-    assert_eq!(inspect(&store.conn).unwrap(), Found::Ours(latest()));
+    assert_eq!(inspect(&store.conn).unwrap(), FileKind::Ours(latest()));
 
     for key in [
         FetchKey::IpStats(ip, LookBack::MONTH),
@@ -262,7 +262,7 @@ fn a_file_of_schema_4_keeps_every_case_row_by_kind_and_id() {
              (1, 'device', 'ws-1', 'compromised', 11);",
     );
     let store = crate::store::Store::open(&path).unwrap().store;
-    assert_eq!(inspect(&store.conn).unwrap(), Found::Ours(latest()));
+    assert_eq!(inspect(&store.conn).unwrap(), FileKind::Ours(latest()));
     let case = crate::store::CaseId(1);
     let ten = Subject::Ip("10.0.0.1".parse().unwrap());
     let ws1 = Subject::Device(crate::defender::parse_device_id("ws-1").unwrap());

@@ -9,7 +9,7 @@ use tokio::sync::mpsc::UnboundedReceiver;
 use crate::app::{Msg, Record};
 use crate::store::{CaseId, Health, Journal, Write};
 
-pub struct Recorder {
+pub struct CaseWriter {
     pub journal: Journal,
     pub case: CaseId,
     /// The case's name, for the report's file name.
@@ -19,7 +19,7 @@ pub struct Recorder {
     pub health: UnboundedReceiver<Health>,
 }
 
-impl Recorder {
+impl CaseWriter {
     pub fn record(&self, record: Record) {
         let (case, at) = (self.case, Utc::now());
         self.journal.send(match record {
