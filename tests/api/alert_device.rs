@@ -24,6 +24,27 @@ fn warning_lines(o: &std::process::Output) -> Vec<String> {
         .collect()
 }
 
+/// `alert ID --json --with device`, whose IPs (`ips` of them) came whole but whose device could
+/// not be read: exit 0, `device` null, and one warning, in the JSON and once on stderr. Returns
+/// the process's output and that warning.
+async fn device_unread(
+    url: &str,
+    token: Option<&str>,
+    id: &str,
+    ips: usize,
+) -> (std::process::Output, String) {
+    let out = run(url, token, &["alert", id, "--json", "--with", "device"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v = json(&out);
+    assert_eq!(v["ips"].as_array().unwrap().len(), ips, "{v}");
+    assert!(v["device"].is_null(), "{v}");
+    let w = warnings(&v);
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert_eq!(warning_lines(&out).len(), 1, "{}", stderr(&out));
+    let warning = w[0].clone();
+    (out, warning)
+}
+
 /// The JSON's `warnings`, as strings.
 fn warnings(v: &serde_json::Value) -> Vec<String> {
     v["warnings"]
@@ -109,21 +130,10 @@ async fn with_ip_read_only_the_ips_exit_0_and_the_record_s_403_is_a_warning() {
     assert!(plain.status.success(), "{}", stderr(&plain));
     assert!(warnings(&json(&plain)).is_empty());
 
-    let args = ["alert", DOC_ALERT, "--json", "--with", "device"];
-    let out = run(&sim.url, Some(&sim.token), &args).await;
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let v = json(&out);
-    assert_eq!(v["ips"].as_array().unwrap().len(), 3, "{v}");
-    assert!(v["device"].is_null(), "{v}");
-    let w = warnings(&v);
-    assert_eq!(w.len(), 1, "{w:?}");
-    assert!(w[0].starts_with(&format!("alert {DOC_ALERT}")), "{w:?}");
-    assert!(
-        w[0].contains("Alert.Read.All"),
-        "the permission named: {w:?}"
-    );
+    let (out, w) = device_unread(&sim.url, Some(&sim.token), DOC_ALERT, 3).await;
+    assert!(w.starts_with(&format!("alert {DOC_ALERT}")), "{w}");
+    assert!(w.contains("Alert.Read.All"), "the permission named: {w}");
     let lines = warning_lines(&out);
-    assert_eq!(lines.len(), 1, "one line on stderr: {}", stderr(&out));
     assert!(lines[0].contains("Alert.Read.All"), "{lines:?}");
     assert!(
         !api_calls(&sim)
@@ -141,17 +151,9 @@ async fn without_machine_read_the_device_s_403_is_a_warning_naming_the_permissio
         ..SimConfig::default()
     })
     .await;
-    let args = ["alert", DOC_ALERT, "--json", "--with", "device"];
-    let out = run(&sim.url, Some(&sim.token), &args).await;
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let v = json(&out);
-    assert_eq!(v["ips"].as_array().unwrap().len(), 3, "{v}");
-    assert!(v["device"].is_null(), "{v}");
-    let w = warnings(&v);
-    assert_eq!(w.len(), 1, "{w:?}");
-    assert!(w[0].starts_with(&format!("device {FIN_07}")), "{w:?}");
-    assert!(w[0].contains("Machine.Read.All"), "{w:?}");
-    assert_eq!(warning_lines(&out).len(), 1, "{}", stderr(&out));
+    let (_, w) = device_unread(&sim.url, Some(&sim.token), DOC_ALERT, 3).await;
+    assert!(w.starts_with(&format!("device {FIN_07}")), "{w}");
+    assert!(w.contains("Machine.Read.All"), "{w}");
 
     let table = run(
         &sim.url,
@@ -187,23 +189,8 @@ async fn a_device_past_retention_is_a_warning_saying_what_the_404_means() {
         ),
     ])
     .await;
-    let out = run(
-        &url,
-        Some("t"),
-        &["alert", "da1_3", "--json", "--with", "device"],
-    )
-    .await;
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let v = json(&out);
-    assert_eq!(v["ips"].as_array().unwrap().len(), 2, "{v}");
-    assert!(v["device"].is_null(), "{v}");
-    let w = warnings(&v);
-    assert_eq!(w.len(), 1, "{w:?}");
-    assert!(
-        w[0].contains("outside retention, or a transient 404"),
-        "{w:?}"
-    );
-    assert_eq!(warning_lines(&out).len(), 1, "{}", stderr(&out));
+    let (_, w) = device_unread(&url, Some("t"), "da1_3", 2).await;
+    assert!(w.contains("outside retention, or a transient 404"), "{w}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
