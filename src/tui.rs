@@ -276,6 +276,7 @@ pub async fn run_in_terminal(
     events: UnboundedReceiver<FetchEvent>,
     recorder: Option<CaseWriter>,
     mouse: bool,
+    wall: crate::clock::Wall,
 ) -> anyhow::Result<()> {
     install_panic_hook();
     let mut terminal =
@@ -290,8 +291,7 @@ pub async fn run_in_terminal(
             recorder,
             effects: Box::new(effects::Terminal),
             job: Box::new(job::Tty::new(mouse)),
-            // A real terminal is always on today: only tests run the loop on another day.
-            wall: crate::clock::Wall::system(),
+            wall,
         }) => r.map(drop),
         sig = termination() => {
             tracing::info!(signal = sig, "stopping on signal");

@@ -122,7 +122,15 @@ async fn console(
         recording: mut rec,
     } = wiring;
     rec.db.warnings.extend(books.warnings);
-    let result = crate::tui::run_in_terminal(state, fetch, events, recorder, settings.mouse).await;
+    let result = crate::tui::run_in_terminal(
+        state,
+        fetch,
+        events,
+        recorder,
+        settings.mouse,
+        settings.wall,
+    )
+    .await;
     let warnings = std::mem::take(&mut rec.db.warnings);
     rec.finish();
     for w in warnings {
