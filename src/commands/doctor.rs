@@ -11,9 +11,7 @@ use super::{Failure, credential_source, exit};
 use crate::cli::GlobalArgs;
 use crate::config::Settings;
 use crate::defender::client::TokenSource;
-use crate::defender::{
-    Endpoint, ErrorKind, FetchKey, UtcSecond, jwt, parse_alert_id, parse_device_id,
-};
+use crate::defender::{Endpoint, ErrorKind, UtcSecond, jwt};
 use crate::fetch::Priority;
 
 /// Clocks further apart than this break token validation (Entra ID allows five minutes).
@@ -378,26 +376,9 @@ async fn permission_checks(settings: &Settings, source: Arc<dyn TokenSource>, re
         ));
         return;
     };
-    // A documentation address and an alert id that cannot exist: nothing real is looked up.
-    let probe_ip = "192.0.2.1".parse().expect("a valid address");
-    let probe_alert = parse_alert_id("da000000000000000000_0").expect("a valid id");
-    let probe_device =
-        parse_device_id("0000000000000000000000000000000000000000").expect("a valid id");
-    // findbyip takes internal IPs only: 10.0.0.0 is the network's own address, never a host's.
-    let probe_internal = "10.0.0.0".parse().expect("a valid address");
+    // Nothing real is looked up (`Endpoint::probe`); findbyip's an hour ago.
     let probe_at = UtcSecond::new(chrono::Utc::now() - chrono::Duration::hours(1));
-    let probes = Endpoint::ALL.map(|e| {
-        let key = match e {
-            Endpoint::IpStats => FetchKey::IpStats(probe_ip, crate::defender::LookBack::default()),
-            Endpoint::IpAlerts => FetchKey::IpAlerts(probe_ip),
-            Endpoint::AlertIps => FetchKey::AlertIps(probe_alert.clone()),
-            Endpoint::Machine => FetchKey::Device(probe_device.clone()),
-            Endpoint::MachineAlerts => FetchKey::DeviceAlerts(probe_device.clone()),
-            Endpoint::FindByIp => FetchKey::DevicesAt(probe_internal, probe_at),
-            Endpoint::Alert => FetchKey::Alert(probe_alert.clone()),
-        };
-        (e, key, e.permission())
-    });
+    let probes = Endpoint::ALL.map(|e| (e, e.probe(probe_at), e.permission()));
     let keys = probes.iter().map(|(_, key, _)| key.clone()).collect();
     // Each probe's own answer is the check: retries and pauses are waited out, unsaid.
     let mut answers =

@@ -9,12 +9,9 @@ use std::time::Duration;
 use reqwest::{StatusCode, Url, header, redirect};
 use serde_json::Value;
 
-use super::device::Device;
 use super::error::{ApiError, ErrorKind};
-use super::fields::read_logged;
-use super::key::{FetchKey, FetchValue, NotFound};
+use super::key::{FetchKey, NotFound};
 use super::listing::{Item, Listing};
-use super::model::{Alert, IpStats};
 use super::sanitize::one_line;
 use super::transport::{Call, CallFuture, Next, Page, Transport};
 
@@ -294,61 +291,15 @@ impl Transport for Client {
 /// [`Next::Follow`] unjudged: only the client knows the origin and path to judge it against.
 pub fn decode_page(key: &FetchKey, body: &[u8]) -> Result<Page, ApiError> {
     let json: Value = serde_json::from_slice(body).map_err(|e| ApiError::from_json(&e, body))?;
-    Ok(match key {
-        FetchKey::IpStats(..) => {
-            let Value::Object(map) = &json else {
-                return Err(not_a(&json, "an object of IP statistics", body));
-            };
-            Page::last(FetchValue::Stats(Some(read_logged(map, IpStats::read).0)))
-        }
-        FetchKey::IpAlerts(_) => {
-            let (listing, next) = list(&json, body)?;
-            Page {
-                value: FetchValue::Alerts(listing),
-                next,
-            }
-        }
-        FetchKey::AlertIps(_) => {
-            let (listing, next) = list(&json, body)?;
-            Page {
-                value: FetchValue::Ips(listing),
-                next,
-            }
-        }
-        FetchKey::Device(_) => {
-            let Value::Object(map) = &json else {
-                return Err(not_a(&json, "a device record", body));
-            };
-            Page::last(FetchValue::Device(Box::new(
-                read_logged(map, Device::read).0,
-            )))
-        }
-        FetchKey::DeviceAlerts(_) => {
-            let (listing, next) = list(&json, body)?;
-            Page {
-                value: FetchValue::Alerts(listing),
-                next,
-            }
-        }
-        FetchKey::DevicesAt(..) => {
-            let (listing, next) = list(&json, body)?;
-            Page {
-                value: FetchValue::Devices(listing),
-                next,
-            }
-        }
-        FetchKey::Alert(_) => {
-            let Value::Object(map) = &json else {
-                return Err(not_a(&json, "an alert record", body));
-            };
-            Page::last(FetchValue::Alert(Box::new(read_logged(map, Alert::read).0)))
-        }
-    })
+    (key.endpoint().reader().page)(&json, body)
 }
 
 /// The OData envelope `{"value": [...], "@odata.nextLink": "..."}`; a bare list is read as
 /// its value.
-fn list<T: Item>(json: &Value, body: &[u8]) -> Result<(Listing<T>, Option<Next>), ApiError> {
+pub(super) fn list<T: Item>(
+    json: &Value,
+    body: &[u8],
+) -> Result<(Listing<T>, Option<Next>), ApiError> {
     let (values, link) = match json {
         Value::Array(values) => (values.as_slice(), None),
         Value::Object(map) => {
@@ -374,7 +325,7 @@ fn list<T: Item>(json: &Value, body: &[u8]) -> Result<(Listing<T>, Option<Next>)
     Ok((Listing::read_page(values), next))
 }
 
-fn not_a(found: &Value, wanted: &str, body: &[u8]) -> ApiError {
+pub(super) fn not_a(found: &Value, wanted: &str, body: &[u8]) -> ApiError {
     ApiError::decode(
         format!(
             "expected {wanted}, found {}",

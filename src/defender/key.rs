@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use super::error::{ApiError, ErrorKind};
 use super::findbyip::UtcSecond;
-use super::input::{AlertId, DeviceId};
+use super::input::{AlertId, DeviceId, parse_alert_id, parse_device_id};
 use super::listing::Listing;
 use super::look_back::LookBack;
 
@@ -139,6 +139,28 @@ impl Endpoint {
             Self::IpStats | Self::AlertIps => "Ip.Read.All",
             Self::IpAlerts | Self::MachineAlerts | Self::Alert => "Alert.Read.All",
             Self::Machine | Self::FindByIp => "Machine.Read.All",
+        }
+    }
+
+    /// A request to this endpoint about nothing real, which `doctor` makes to learn whether
+    /// the permission is held: an answer or a 404 proves it. Documentation addresses and ids
+    /// that cannot exist; findbyip's at `at` (an hour ago, say: it takes the last 30 days).
+    pub fn probe(self, at: UtcSecond) -> FetchKey {
+        // 192.0.2.1 is a documentation address (RFC 5737); findbyip takes internal IPs only,
+        // and 10.0.0.0 is the network's own address, never a host's.
+        let ip = IpAddr::from([192, 0, 2, 1]);
+        let internal = IpAddr::from([10, 0, 0, 0]);
+        let alert = || parse_alert_id("da000000000000000000_0").expect("a valid id");
+        let device =
+            || parse_device_id("0000000000000000000000000000000000000000").expect("a valid id");
+        match self {
+            Self::IpStats => FetchKey::IpStats(ip, LookBack::default()),
+            Self::IpAlerts => FetchKey::IpAlerts(ip),
+            Self::AlertIps => FetchKey::AlertIps(alert()),
+            Self::Machine => FetchKey::Device(device()),
+            Self::MachineAlerts => FetchKey::DeviceAlerts(device()),
+            Self::FindByIp => FetchKey::DevicesAt(internal, at),
+            Self::Alert => FetchKey::Alert(alert()),
         }
     }
 
@@ -334,8 +356,10 @@ const _: () = {
     );
 };
 
+mod read;
 mod value;
 
+pub use read::Reader;
 pub use value::FetchValue;
 
 #[cfg(test)]

@@ -5,9 +5,7 @@ use chrono::{DateTime, Duration as Span, Utc};
 use rusqlite::{OptionalExtension as _, params};
 
 use super::{Store, from_ms, to_ms};
-use crate::defender::{
-    Alert, Device, Endpoint, FetchKey, FetchValue, IpStats, Listing, LookBack, RelatedIp,
-};
+use crate::defender::{Endpoint, FetchKey, FetchValue, IpStats, LookBack};
 
 /// An IP's prevalence cached for one period, and when it was fetched.
 pub type PeriodAnswer = (LookBack, Option<IpStats>, DateTime<Utc>);
@@ -21,42 +19,14 @@ pub fn key_parts(key: &FetchKey) -> (&'static str, String) {
     (key.endpoint().name(), key.stored_subject())
 }
 
+/// A value's stored form: its own serialisation, read back by [`decode`].
 pub fn encode(value: &FetchValue) -> serde_json::Result<String> {
-    match value {
-        FetchValue::Stats(s) => serde_json::to_string(s),
-        FetchValue::Alerts(a) => serde_json::to_string(a),
-        FetchValue::Ips(i) => serde_json::to_string(i),
-        FetchValue::Device(d) => serde_json::to_string(d),
-        FetchValue::Devices(d) => serde_json::to_string(d),
-        FetchValue::Alert(a) => serde_json::to_string(a),
-    }
+    serde_json::to_string(value)
 }
 
-/// Decodes with the same lenient model the API goes through.
+/// Decodes with the same lenient model the API goes through ([`Endpoint::reader`]).
 pub fn decode(endpoint: Endpoint, body: &str) -> serde_json::Result<FetchValue> {
-    Ok(match endpoint {
-        Endpoint::IpStats => FetchValue::Stats(serde_json::from_str::<Option<IpStats>>(body)?),
-        Endpoint::IpAlerts => FetchValue::Alerts(listing::<Alert>(body)?),
-        Endpoint::AlertIps => FetchValue::Ips(listing::<RelatedIp>(body)?),
-        Endpoint::Machine => FetchValue::Device(Box::new(serde_json::from_str::<Device>(body)?)),
-        Endpoint::MachineAlerts => FetchValue::Alerts(listing::<Alert>(body)?),
-        Endpoint::FindByIp => FetchValue::Devices(listing::<Device>(body)?),
-        Endpoint::Alert => FetchValue::Alert(Box::new(serde_json::from_str::<Alert>(body)?)),
-    })
-}
-
-/// A stored list with what it says of itself, or a bare array as earlier builds stored it.
-fn listing<T: serde::de::DeserializeOwned>(body: &str) -> serde_json::Result<Listing<T>> {
-    #[derive(serde::Deserialize)]
-    #[serde(untagged)]
-    enum Stored<T> {
-        Listing(Listing<T>),
-        Bare(Vec<T>),
-    }
-    Ok(match serde_json::from_str(body)? {
-        Stored::Listing(l) => l,
-        Stored::Bare(items) => Listing::of(items),
-    })
+    (endpoint.reader().stored)(body)
 }
 
 impl Store {
@@ -213,6 +183,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::defender::Alert;
 
     fn stats(n: u64) -> FetchValue {
         FetchValue::Stats(Some(IpStats {

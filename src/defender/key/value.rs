@@ -5,8 +5,10 @@ use super::super::device::Device;
 use super::super::listing::{Cut, Listing};
 use super::super::model::{Alert, IpStats, RelatedIp};
 
-/// A complete answer for a key (all pages joined).
-#[derive(Debug, Clone, PartialEq)]
+/// A complete answer for a key (all pages joined). Serialised as the answer it holds (the
+/// cache's stored form, read back by [`Endpoint::reader`](super::Endpoint::reader)).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(untagged)]
 pub enum FetchValue {
     /// `None`: the API answered 404, which for stats means "not seen in the org"
     /// ([`Endpoint::not_found`](super::Endpoint::not_found)).
