@@ -167,8 +167,9 @@ fn budget_spans(state: &State, form: Form) -> Vec<Span<'static>> {
 enum Group {
     /// Always, under its own label.
     Own,
-    /// Under its own label once it has been called (or paused): a record the one-shots and
-    /// `expand` read, seldom the console, so a fresh session does not spend width on it.
+    /// Under its own label once it has been called (or paused): what the console seldom asks
+    /// (an alert's record, read by the one-shots and `expand`), so a fresh session does not
+    /// spend width on it.
     WhenUsed,
     /// Within `dev`, the tightest of the three device endpoints.
     Device,
@@ -177,8 +178,10 @@ enum Group {
 fn group(e: Endpoint) -> Group {
     match e {
         Endpoint::IpStats | Endpoint::IpAlerts | Endpoint::AlertIps => Group::Own,
-        Endpoint::Alert => Group::WhenUsed,
+        // Any other endpoint (an alert's record, and what a later kind of place asks) only
+        // once used: the bar has no width for what this session has not needed.
         Endpoint::Machine | Endpoint::MachineAlerts | Endpoint::FindByIp => Group::Device,
+        _ => Group::WhenUsed,
     }
 }
 

@@ -246,8 +246,9 @@ impl Walk<'_> {
                 self.device_parts.entry(id.clone()).or_default().alerts = Some(listed);
                 self.device_done(id)
             }
-            // The walk never asks findbyip: none is ever waited for above.
-            FetchKey::DevicesAt(..) => None,
+            // A key the walk never asks (findbyip, and any other kind of place's): none is ever
+            // waited for above, so none lands here.
+            _ => None,
         }
     }
 

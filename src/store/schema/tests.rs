@@ -302,16 +302,17 @@ fn a_file_of_schema_4_keeps_every_case_row_by_kind_and_id() {
             (Target::Place(ws1), "compromised".to_owned()),
         ]
     );
-    // A kind a later build adds is stored without a rebuild, and read past here.
+    // A kind a later build adds is stored without a rebuild, and read past here (a kind no
+    // build plans, so that adding a real one never has to edit this test).
     store
         .conn
         .execute_batch(
             "INSERT INTO visits (case_id, at_ms, kind, subject, alert)
-                 VALUES (1, 12, 'domain', 'evil.example', NULL);
+                 VALUES (1, 12, 'mailbox', 'soc@contoso.example', NULL);
              INSERT INTO notes (case_id, kind, target, at_ms, text)
-                 VALUES (1, 'domain', 'evil.example', 13, 'sinkholed');
+                 VALUES (1, 'mailbox', 'soc@contoso.example', 13, 'sinkholed');
              INSERT INTO tags (case_id, kind, target, tag, at_ms)
-                 VALUES (1, 'domain', 'evil.example', 'malicious', 14);",
+                 VALUES (1, 'mailbox', 'soc@contoso.example', 'malicious', 14);",
         )
         .unwrap();
     assert_eq!(store.visits(case).unwrap().len(), 5);
