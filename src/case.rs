@@ -191,6 +191,17 @@ impl Target {
         }
     }
 
+    /// The target's page in the Defender portal (`portal` is its base), for the tenant when
+    /// it is known.
+    pub fn portal_link(&self, portal: &str, tenant: Option<&str>) -> String {
+        use crate::defender::portal;
+        match self {
+            Self::Place(Subject::Ip(ip)) => portal::ip_link(portal, tenant, &ip.to_string()),
+            Self::Place(Subject::Device(id)) => portal::device_link(portal, tenant, id.as_str()),
+            Self::Alert(id) => portal::alert_link(portal, tenant, id.as_str()),
+        }
+    }
+
     /// Rebuilds a target from its stored parts; `None` for anything malformed.
     pub fn parse(kind: &str, id: &str) -> Option<Self> {
         match kind {

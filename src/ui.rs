@@ -13,6 +13,7 @@ mod ips_pane;
 pub mod layout;
 mod mouse;
 mod palette;
+mod place_words;
 mod stats_pane;
 mod status_bar;
 pub mod theme;
@@ -52,7 +53,7 @@ fn draw_panes(state: &State, frame: &mut Frame<'_>) {
     };
     title_bar::render(state, frame, title);
     input_pane::render(state, frame, input);
-    stats_pane::render(state, frame, stats);
+    place_words::head_pane(state, frame, stats);
     alerts_pane::render(state, frame, alerts);
     details_pane::render(state, frame, details);
     ips_pane::render(state, frame, ips);

@@ -161,18 +161,7 @@ fn filter_key(state: &mut State, key: KeyEvent) {
 }
 
 fn portal_link(state: &State, target: &crate::case::Target) -> String {
-    let tenant = state.tenant_id.as_deref();
-    match target {
-        crate::case::Target::Place(crate::case::Subject::Ip(ip)) => {
-            crate::defender::portal::ip_link(&state.portal, tenant, &ip.to_string())
-        }
-        crate::case::Target::Alert(id) => {
-            crate::defender::portal::alert_link(&state.portal, tenant, id.as_str())
-        }
-        crate::case::Target::Place(crate::case::Subject::Device(id)) => {
-            crate::defender::portal::device_link(&state.portal, tenant, id.as_str())
-        }
-    }
+    target.portal_link(&state.portal, state.tenant_id.as_deref())
 }
 
 #[cfg(test)]

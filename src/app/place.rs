@@ -46,7 +46,7 @@ impl Need {
 /// What `loc` shows, in the order it is asked. Each key once, in its highest lane.
 pub fn needs(state: &State, loc: &Location) -> Vec<Need> {
     let mut needs = vec![
-        Need::main(state.head_key(&loc.subject)),
+        Need::main(head_key(state, &loc.subject)),
         Need::main(loc.subject.alerts_key()),
     ];
     if let Some(id) = &loc.alert {
@@ -55,9 +55,7 @@ pub fn needs(state: &State, loc: &Location) -> Vec<Need> {
         // What the pivot list shows of each place beside it, once its list is in.
         for list in lists {
             for place in state.related_in(&list).into_iter().filter_map(|r| r.place) {
-                if let Some(key) = beside_related(state, &place) {
-                    needs.push(Need::beside(key, Some(list.clone())));
-                }
+                needs.push(Need::beside(head_key(state, &place), Some(list.clone())));
             }
         }
         // The opened alert's record comes with the subject's list: its device (for its line
@@ -74,12 +72,12 @@ pub fn needs(state: &State, loc: &Location) -> Vec<Need> {
     dedupe(needs)
 }
 
-/// What the pivot list shows beside a place it names: an IP's prevalence (over its period).
-fn beside_related(state: &State, place: &Subject) -> Option<FetchKey> {
+/// The answer at the top of a place's page, which the pivot list also shows beside a place it
+/// names: an IP's prevalence over its period, a device's record (its name).
+pub fn head_key(state: &State, place: &Subject) -> FetchKey {
     match place {
-        Subject::Ip(ip) => Some(state.stats_key(*ip)),
-        // No list names devices yet; a device's row would show its name from its record.
-        Subject::Device(id) => Some(FetchKey::Device(id.clone())),
+        Subject::Ip(ip) => state.stats_key(*ip),
+        Subject::Device(id) => FetchKey::Device(id.clone()),
     }
 }
 

@@ -141,15 +141,6 @@ impl State {
         FetchKey::IpStats(ip, self.period_of(ip))
     }
 
-    /// The answer the top pane shows for a place: the IP's prevalence over its period, or
-    /// the device's record.
-    pub fn head_key(&self, subject: &Subject) -> FetchKey {
-        match subject {
-            Subject::Ip(ip) => self.stats_key(*ip),
-            Subject::Device(id) => FetchKey::Device(id.clone()),
-        }
-    }
-
     /// Stats of `ip` over its period: `Some(None)` means the API said 404 (not seen in the
     /// org).
     pub fn stats_of(&self, ip: IpAddr) -> Option<Option<&IpStats>> {

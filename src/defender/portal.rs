@@ -34,7 +34,8 @@ pub fn device_link(portal: &str, tenant: Option<&str>, id: &str) -> String {
     )
 }
 
-fn with_tenant(url: String, tenant: Option<&str>) -> String {
+/// `url` for `tenant` when it is known (a kind's own link builds on this and [`percent`]).
+pub fn with_tenant(url: String, tenant: Option<&str>) -> String {
     match tenant {
         Some(tid) => format!("{url}?tid={}", percent(tid)),
         None => url,
@@ -43,7 +44,7 @@ fn with_tenant(url: String, tenant: Option<&str>) -> String {
 
 /// Percent-encodes everything but unreserved characters (RFC 3986), so an id can never break
 /// out of its path segment. IPv6 colons are encoded too, which the portal accepts.
-fn percent(s: &str) -> String {
+pub fn percent(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {

@@ -36,7 +36,10 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
     let remote = state.remote(&key);
     let all = state.alerts_at(&loc.subject).unwrap_or_default();
     let shown = state.shown_len();
-    let title = format!(" Alerts · {} ", state.subject_label(&loc.subject));
+    let title = format!(
+        " Alerts · {} ",
+        super::place_words::label(state, &loc.subject)
+    );
     // The counts give way, from the right, before they could overwrite a digit of the IP.
     let room = (area.width as usize).saturating_sub(title.chars().count() + 3);
     block = block.title(Line::from(title).style(theme.title()));

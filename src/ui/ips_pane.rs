@@ -1,5 +1,6 @@
 //! The opened alert's pivot list (`app::related`): its related IPs, each with its prevalence as
-//! it arrives. Each kind of place a row can lead to is drawn by one arm of [`place_cells`].
+//! it arrives. Each kind of place a row can lead to is drawn by
+//! [`super::place_words::related_cells`].
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
@@ -9,7 +10,7 @@ use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, TableState};
 use super::format::{caveat_line, count, pending, spinner};
 use super::layout::Rows;
 use crate::app::{Action, Focus, Remote, State};
-use crate::case::{Subject, Target};
+use crate::case::Target;
 
 pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
     let theme = &state.theme;
@@ -84,7 +85,7 @@ pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
                 if !tags.is_empty() {
                     spans.push(Span::styled(format!(" {tags}"), theme.warn()));
                 }
-                place_cells(state, place, &mut spans)
+                super::place_words::related_cells(state, place, &mut spans)
             }
         };
         Row::new(vec![
@@ -113,23 +114,7 @@ pub fn rows(state: &State, area: Rect) -> Rows {
     Rows::new(Block::bordered().inner(area), 0, len, selected)
 }
 
-/// What a row says of the place it leads to: badges after its name, and the second cell.
-fn place_cells(
-    state: &State,
-    place: &Subject,
-    spans: &mut Vec<Span<'static>>,
-) -> (String, ratatui::style::Style) {
-    match place {
-        Subject::Ip(ip) => {
-            spans.push(Span::raw(" "));
-            spans.extend(super::format::badge_spans(state, *ip, true));
-            prevalence(state, *ip)
-        }
-        Subject::Device(id) => (state.device_name(id), state.theme.label()),
-    }
-}
-
-fn prevalence(state: &State, ip: std::net::IpAddr) -> (String, ratatui::style::Style) {
+pub(super) fn prevalence(state: &State, ip: std::net::IpAddr) -> (String, ratatui::style::Style) {
     let theme = &state.theme;
     match state.remote(&state.stats_key(ip)) {
         Remote::Idle => ("".into(), theme.muted()),

@@ -1,5 +1,7 @@
 //! Prevalence of the current IP: devices in the org that talked to it, first and last seen.
 
+use std::net::IpAddr;
+
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -11,12 +13,8 @@ use crate::case::Target;
 use crate::defender::FetchKey;
 use crate::defender::findbyip::Refused;
 
-pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
-    let ip = match state.location().map(|l| &l.subject) {
-        Some(Subject::Device(id)) => return super::device_pane::render(state, id, frame, area),
-        Some(Subject::Ip(ip)) => Some(*ip),
-        None => None,
-    };
+/// The IP's prevalence; with no IP, the pane before any place ([`super::place_words`] picks).
+pub fn render(state: &State, ip: Option<IpAddr>, frame: &mut Frame<'_>, area: Rect) {
     let theme = &state.theme;
     let block = Block::bordered().border_style(theme.border());
     let Some(ip) = ip else {

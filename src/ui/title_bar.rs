@@ -6,7 +6,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::format::short_id;
-use crate::app::{State, Subject};
+use crate::app::State;
 
 pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
     let theme = &state.theme;
@@ -64,10 +64,7 @@ fn trail(state: &State, room: usize) -> (Vec<Span<'static>>, bool) {
     for (i, loc) in entries.iter().enumerate().rev() {
         let text = match &loc.alert {
             Some(id) => short_id(id.as_str(), 14),
-            None => match &loc.subject {
-                Subject::Ip(ip) => ip.to_string(),
-                Subject::Device(id) => format!("dev {}", short_id(id.as_str(), 14)),
-            },
+            None => super::place_words::in_trail(&loc.subject),
         };
         let style = if i == cursor {
             theme.current()

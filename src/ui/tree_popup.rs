@@ -5,10 +5,10 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph};
 
-use super::format::{count, short_id, tag_list};
+use super::format::{short_id, tag_list};
 use super::layout::{centered, first_row};
 use crate::app::tree::Node;
-use crate::app::{Action, State, Subject, TreeView};
+use crate::app::{Action, State, TreeView};
 use crate::case::Target;
 
 pub fn render(state: &State, tree: &TreeView, frame: &mut Frame<'_>, area: Rect) {
@@ -68,33 +68,13 @@ fn line(
         if selected { "▶" } else { " " }
     ))];
     match node {
-        Node::Subject(subject @ Subject::Device(id)) => {
-            let folded = tree.collapsed.contains(subject);
-            let name = state.device_name(id);
-            spans.push(Span::styled(
-                format!("{} device {name} ", if folded { "▸" } else { "▾" }),
-                theme.title(),
-            ));
-            push_tags(&mut spans, state, &Target::Place(subject.clone()));
-        }
-        Node::Subject(subject @ Subject::Ip(ip)) => {
-            let folded = tree.collapsed.contains(subject);
-            spans.push(Span::styled(
-                format!("{} {ip} ", if folded { "▸" } else { "▾" }),
-                theme.title(),
-            ));
-            spans.extend(super::format::badge_spans(state, *ip, false));
-            if let Some(Some(stats)) = state.stats_of(*ip) {
-                let n = stats.prevalence().unwrap_or(0);
-                spans.push(Span::styled(
-                    if n > 0 {
-                        format!("  {} dev", count(n))
-                    } else {
-                        "  not seen".to_owned()
-                    },
-                    theme.label(),
-                ));
-            }
+        Node::Subject(subject) => {
+            let fold = if tree.collapsed.contains(subject) {
+                "▸"
+            } else {
+                "▾"
+            };
+            super::place_words::tree_head(state, subject, fold, &mut spans);
             push_tags(&mut spans, state, &Target::Place(subject.clone()));
         }
         Node::Alert(subject, id) => {
@@ -124,16 +104,7 @@ fn line(
                 theme.label()
             };
             let mark = if *visited { "●" } else { "○" };
-            match place {
-                Subject::Ip(ip) => {
-                    spans.push(Span::styled(format!("{mark} {ip} "), style));
-                    spans.extend(super::format::badge_spans(state, *ip, true));
-                }
-                Subject::Device(id) => spans.push(Span::styled(
-                    format!("{mark} device {} ", state.device_name(id)),
-                    style,
-                )),
-            }
+            super::place_words::tree_related(state, place, mark, style, &mut spans);
             push_tags(&mut spans, state, &Target::Place(place.clone()));
         }
     }

@@ -2,7 +2,7 @@
 //! and who held an internal IP at the opened alert's time (or why that is not asked).
 
 use super::State;
-use crate::app::history::{Location, Subject};
+use crate::app::history::Location;
 use crate::defender::{Alert, Device, DeviceId, FetchKey};
 
 /// Why the device that held an IP is not asked for.
@@ -52,14 +52,6 @@ impl State {
     /// The devices that held an IP at a time, once loaded.
     pub fn holders(&self, key: &FetchKey) -> Option<&[Device]> {
         Some(self.remote(key).value()?.as_devices()?)
-    }
-
-    /// How a place's subject reads in titles: the IP, or the device's name once loaded.
-    pub fn subject_label(&self, subject: &Subject) -> String {
-        match subject {
-            Subject::Ip(ip) => ip.to_string(),
-            Subject::Device(id) => self.device_name(id),
-        }
     }
 
     /// A device's name once its record is here, else (or when the record names nothing)
