@@ -1,10 +1,7 @@
 //! What the analyst types, checked before any call: IPs (plain or defanged), alert ids and
 //! device ids.
 
-use std::fmt;
 use std::net::IpAddr;
-
-use serde::{Deserialize, Serialize};
 
 use super::indicator::{Found, shown};
 
@@ -33,6 +30,14 @@ pub enum InputError {
     BadDeviceId(String),
     #[error("device id is longer than {max} characters", max = DeviceId::MAX_LEN)]
     DeviceIdTooLong,
+    /// Refused by a kind's own reader, in its words: `'a..b' is not a domain name, e.g.
+    /// contoso.com`. Its text is shown as [`shown`] makes it safe.
+    #[error("'{text}' is not {what}, e.g. {example}")]
+    NotA {
+        what: &'static str,
+        text: String,
+        example: &'static str,
+    },
 }
 
 /// Reads text that should hold one IP (the input box, `ip IP`) with every convention
@@ -57,11 +62,16 @@ pub fn read_one(raw: &str) -> Result<Found, InputError> {
 
 /// An id that is safe to put in a path: a newtype over checked text, built only through its
 /// parse function (serde too), written back as the plain string. One definition for every kind
-/// of id a route takes.
+/// of id a route takes: a kind's id is declared beside the kind as `crate::path_id!(..)`
+/// (exported for that, so it names everything by its full path).
+#[doc(hidden)]
+#[macro_export]
 macro_rules! path_id {
     ($(#[$meta:meta])* $name:ident, max = $max:expr, parse = $parse:ident) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[derive(
+            Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, ::serde::Serialize, ::serde::Deserialize,
+        )]
         #[serde(try_from = "String", into = "String")]
         pub struct $name(String);
 
@@ -73,15 +83,15 @@ macro_rules! path_id {
             }
         }
 
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(&self.0)
             }
         }
 
         impl TryFrom<String> for $name {
-            type Error = InputError;
-            fn try_from(s: String) -> Result<Self, InputError> {
+            type Error = $crate::defender::input::InputError;
+            fn try_from(s: String) -> Result<Self, Self::Error> {
                 $parse(&s)
             }
         }
