@@ -7,8 +7,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
 use crate::app::{Action, Focus, State};
+use crate::case::Subject;
 use crate::defender::InputError;
-use crate::defender::input::read_one;
 
 pub fn render(state: &State, frame: &mut Frame<'_>, area: Rect) {
     if area.height < 3 {
@@ -145,16 +145,10 @@ fn hint(state: &State) -> (String, ratatui::style::Style) {
         };
         return (hint, theme.muted());
     }
-    match read_one(value) {
-        Ok(found) if !found.notes.is_empty() => (
-            format!("✓ {} · {}", found.ip, found.notes_text()),
-            theme.ok(),
-        ),
-        Ok(found) if found.ip.to_string() != value.trim() => {
-            (format!("✓ {}", found.ip), theme.ok())
-        }
-        Ok(found) => (
-            format!("✓ IPv{}", if found.ip.is_ipv4() { 4 } else { 6 }),
+    // What Enter would look up, read as Enter reads it.
+    match Subject::parse_typed(value) {
+        Ok(typed) => (
+            super::place_words::typed_hint(&typed.subject, value),
             theme.ok(),
         ),
         // Refused or several: the reason, before Enter is even pressed.

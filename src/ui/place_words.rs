@@ -9,6 +9,7 @@ use ratatui::text::Span;
 
 use super::format::{badge_spans, count, short_id};
 use crate::app::{State, Subject};
+use crate::defender::input::read_one;
 
 /// The pane at the top of a place's page (the IP's prevalence, the device's record); the
 /// prevalence pane's empty state before any place.
@@ -17,6 +18,21 @@ pub fn head_pane(state: &State, frame: &mut Frame<'_>, area: Rect) {
         Some(Subject::Ip(ip)) => super::stats_pane::render(state, Some(*ip), frame, area),
         Some(Subject::Device(id)) => super::device_pane::render(state, id, frame, area),
         None => super::stats_pane::render(state, None, frame, area),
+    }
+}
+
+/// What the input box says under text that reads as `subject`, before Enter: for an IP, what
+/// was read past (a port, a defanged form) or which version it is.
+pub fn typed_hint(subject: &Subject, text: &str) -> String {
+    match subject {
+        Subject::Ip(ip) => match read_one(text) {
+            Ok(found) if !found.notes.is_empty() => {
+                format!("✓ {} · {}", found.ip, found.notes_text())
+            }
+            _ if ip.to_string() != text.trim() => format!("✓ {ip}"),
+            _ => format!("✓ IPv{}", if ip.is_ipv4() { 4 } else { 6 }),
+        },
+        Subject::Device(id) => format!("✓ device {id}"),
     }
 }
 
