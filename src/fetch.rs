@@ -18,12 +18,13 @@ pub mod status;
 pub use answers::{Answer, Answers, Heard};
 pub use cache::{CachePolicy, CacheUse, Memory, Origin, Ttl};
 pub use collect::{Collected, Noted, collect};
-pub use ledger::{
-    Ask, Backend, Ledger, LedgerFuture, Link, Lookup, SharedEndpoint, SharedStatus, Verdict,
-};
+pub use ledger::{Ask, Ledger, LedgerFuture, Lookup, Verdict};
 pub use limits::{RateLimits, Window};
 pub use policy::BudgetPolicy;
 pub use scheduler::{
     FetchEvent, FetchHandle, FetchRequest, SchedulerConfig, spawn, spawn_shared, spawn_with_memory,
 };
-pub use status::{BudgetStatus, EndpointBudget, Priority, Ticket, WindowStatus};
+pub use status::{
+    Backend, BudgetStatus, EndpointBudget, Link, Priority, SharedEndpoint, SharedStatus, Ticket,
+    WindowStatus,
+};

@@ -10,7 +10,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
-use super::status::{Priority, WindowStatus};
+use super::status::{Priority, SharedStatus};
 use crate::defender::{Endpoint, FetchKey, FetchValue};
 use chrono::{DateTime, Utc};
 
@@ -98,45 +98,4 @@ pub trait Ledger: Send + Sync + 'static {
     fn watch(&self) -> Option<tokio::sync::watch::Receiver<()>> {
         None
     }
-}
-
-/// How the budget is shared, for the analyst.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SharedStatus {
-    pub backend: Backend,
-    pub link: Link,
-    /// Processes that spent or held this budget in the last minutes, this one included.
-    pub consoles: u32,
-    pub endpoints: Vec<SharedEndpoint>,
-}
-
-/// Which kind of ledger.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    /// The team's Redis.
-    Team,
-    /// The local database, shared by this user's processes on one data directory.
-    Local,
-}
-
-/// Whether the shared books can be reached.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Link {
-    Connected,
-    /// Deciding locally on a conservative share until the backend answers again: each
-    /// window's limit divided by `share_of` (the processes last seen, at least 1).
-    Unreachable {
-        share_of: u32,
-    },
-}
-
-/// One endpoint as the shared books see it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SharedEndpoint {
-    pub endpoint: Endpoint,
-    /// The whole team's use of each window (this process's calls included), as last seen.
-    pub windows: Vec<WindowStatus>,
-    /// Time left in a pause every process honours, as of [`Ledger::status`]'s call (the actor
-    /// asks again each second while one runs, so the console shows a countdown without a clock).
-    pub paused_for: Option<Duration>,
 }

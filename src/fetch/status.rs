@@ -69,7 +69,7 @@ pub struct BudgetStatus {
     /// The shared books, when a ledger keeps them (the team's Redis, or the local database
     /// shared with this user's other processes). Per-endpoint figures above are this
     /// process's own.
-    pub shared: Option<crate::fetch::ledger::SharedStatus>,
+    pub shared: Option<SharedStatus>,
 }
 
 impl BudgetStatus {
@@ -81,4 +81,45 @@ impl BudgetStatus {
     pub fn paused_for(&self) -> Option<Duration> {
         self.endpoints.iter().filter_map(|e| e.paused_for).max()
     }
+}
+
+/// How the budget is shared, for the analyst.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SharedStatus {
+    pub backend: Backend,
+    pub link: Link,
+    /// Processes that spent or held this budget in the last minutes, this one included.
+    pub consoles: u32,
+    pub endpoints: Vec<SharedEndpoint>,
+}
+
+/// Which kind of ledger.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// The team's Redis.
+    Team,
+    /// The local database, shared by this user's processes on one data directory.
+    Local,
+}
+
+/// Whether the shared books can be reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Link {
+    Connected,
+    /// Deciding locally on a conservative share until the backend answers again: each
+    /// window's limit divided by `share_of` (the processes last seen, at least 1).
+    Unreachable {
+        share_of: u32,
+    },
+}
+
+/// One endpoint as the shared books see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SharedEndpoint {
+    pub endpoint: Endpoint,
+    /// The whole team's use of each window (this process's calls included), as last seen.
+    pub windows: Vec<WindowStatus>,
+    /// Time left in a pause every process honours, as of [`Ledger::status`](super::Ledger::status)'s call (the actor
+    /// asks again each second while one runs, so the console shows a countdown without a clock).
+    pub paused_for: Option<Duration>,
 }
