@@ -5,9 +5,18 @@
 //! Facts and their sources: `../shared/graph-api/FACTS.md` (copied examples in
 //! `tests/fixtures/graph/`).
 
+pub mod alert_rows;
+pub mod device_rows;
+pub mod enums;
 pub mod hunting_request;
+pub mod hunting_results;
+pub mod ip_activity;
 pub mod kql;
 pub mod queries;
 
+pub use alert_rows::{AlertRow, AlertRows};
+pub use device_rows::{DeviceRow, HolderRow, Rows, read_devices, read_holders};
 pub use hunting_request::{HUNTING_PATH, HuntingRequest};
+pub use hunting_results::{Caveat, Column, HuntingResults, ROW_CAP, decode_results};
+pub use ip_activity::{Connection, IpActivity};
 pub use queries::Hunt;
