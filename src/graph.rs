@@ -6,8 +6,11 @@
 //! `tests/fixtures/graph/`).
 
 pub mod alert_rows;
+pub mod alert_v2;
 pub mod device_rows;
 pub mod enums;
+pub mod error;
+pub mod evidence;
 pub mod hunting_request;
 pub mod hunting_results;
 pub mod ip_activity;
@@ -15,8 +18,14 @@ pub mod kql;
 pub mod queries;
 
 pub use alert_rows::{AlertRow, AlertRows};
+pub use alert_v2::{ALERTS_PATH, GraphAlert, decode_alert, decode_alert_page};
 pub use device_rows::{DeviceRow, HolderRow, Rows, read_devices, read_holders};
+pub use error::{Cause, GraphError, from_graph_response};
+pub use evidence::{DeviceEvidence, EvidenceTally, GraphIp, IpOrigin};
 pub use hunting_request::{HUNTING_PATH, HuntingRequest};
 pub use hunting_results::{Caveat, Column, HuntingResults, ROW_CAP, decode_results};
 pub use ip_activity::{Connection, IpActivity};
 pub use queries::Hunt;
+
+#[cfg(test)]
+mod tests;
