@@ -70,9 +70,15 @@ pub fn from_graph_response(
     retry_after_header: Option<&str>,
     body: &[u8],
 ) -> GraphError {
-    let envelope: Option<Value> = serde_json::from_slice::<Value>(body)
-        .ok()
-        .and_then(|v| v.get("error").cloned());
+    let parsed = serde_json::from_slice::<Value>(body);
+    // A body that is no JSON (a proxy's page, a cut answer) is said, with where it broke.
+    let unreadable = match &parsed {
+        Err(e) if !body.iter().all(u8::is_ascii_whitespace) => {
+            Some(format!("the error body is not readable JSON ({e})"))
+        }
+        _ => None,
+    };
+    let envelope: Option<Value> = parsed.ok().and_then(|v| v.get("error").cloned());
     let text = |v: Option<&Value>| {
         v.and_then(Value::as_str)
             .map(one_line)
@@ -96,10 +102,11 @@ pub fn from_graph_response(
         _ => ErrorKind::Protocol,
     };
     // An empty message (`UnknownError`, "") still says which code came.
-    let shown = match (&message, &code) {
-        (Some(m), _) => m.clone(),
-        (None, Some(c)) => format!("{c} (no message)"),
-        (None, None) => String::new(),
+    let shown = match (&message, &code, unreadable) {
+        (Some(m), _, _) => m.clone(),
+        (None, Some(c), _) => format!("{c} (no message)"),
+        (None, None, Some(why)) => why,
+        (None, None, None) => String::new(),
     };
     let retry_after = (kind == ErrorKind::Throttled)
         .then(|| retry_after_header.and_then(parse_retry_after))
