@@ -15,6 +15,7 @@ pub mod commands;
 pub mod config;
 pub mod defender;
 pub mod fetch;
+pub mod graph;
 pub mod insight;
 pub mod report;
 pub mod sim;

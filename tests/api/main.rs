@@ -17,6 +17,7 @@ mod doctor;
 mod examples_decode;
 mod expand;
 mod expand_devices;
+mod graph_contract;
 mod hostile_api;
 mod oneshot;
 mod period;
