@@ -34,10 +34,12 @@ pub fn device_link(portal: &str, tenant: Option<&str>, id: &str) -> String {
     )
 }
 
-/// `url` for `tenant` when it is known (a kind's own link builds on this and [`percent`]).
+/// `url` for `tenant` when it is known, joined to a query the url already has (a kind's own
+/// link builds on this and [`percent`]).
 pub fn with_tenant(url: String, tenant: Option<&str>) -> String {
+    let join = if url.contains('?') { '&' } else { '?' };
     match tenant {
-        Some(tid) => format!("{url}?tid={}", percent(tid)),
+        Some(tid) => format!("{url}{join}tid={}", percent(tid)),
         None => url,
     }
 }
@@ -54,4 +56,24 @@ pub fn percent(s: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_tenant_joins_a_query_the_link_already_has() {
+        let page = "https://security.microsoft.com/ip/10.0.0.1/overview".to_owned();
+        assert_eq!(
+            with_tenant(page.clone(), Some("t 1")),
+            format!("{page}?tid=t%201")
+        );
+        let query = "https://security.microsoft.com/domains?urlDomain=a.example".to_owned();
+        assert_eq!(
+            with_tenant(query.clone(), Some("t1")),
+            format!("{query}&tid=t1")
+        );
+        assert_eq!(with_tenant(query.clone(), None), query);
+    }
 }

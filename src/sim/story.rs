@@ -57,7 +57,7 @@ impl Dataset {
 /// A record of the story with times in it, moved by `by` when the story is retold. The
 /// simulator's own records name every field (no `..`), so a field added to one does not
 /// compile until it is said whether it is a time of the story.
-trait Retell {
+pub(super) trait Retell {
     fn retell(&mut self, by: Duration);
 }
 
@@ -67,7 +67,8 @@ impl<T: Retell> Retell for Vec<T> {
     }
 }
 
-fn move_by(t: &mut Option<DateTime<Utc>>, by: Duration) {
+/// Moves a time of the story, if there is one (a kind's own records use it too).
+pub(super) fn move_by(t: &mut Option<DateTime<Utc>>, by: Duration) {
     if let Some(t) = t {
         *t += by;
     }
