@@ -74,14 +74,7 @@ fn every_fixture_is_covered_here() {
         "machine.observed-third-party.example.json",
         "token-response.example.json",
     ];
-    let dir = format!("{}/tests/fixtures", env!("CARGO_MANIFEST_DIR"));
-    let mut present: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".json"))
-        .collect();
-    present.sort();
-    assert_eq!(present, covered);
+    assert_eq!(crate::support::fixture_names(""), covered);
 }
 
 #[test]

@@ -37,6 +37,19 @@ pub fn fixture(name: &str) -> String {
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
+/// The `.json` files in `tests/fixtures/{dir}` (`""` for the top), sorted: what a checklist of
+/// covered examples is compared with.
+pub fn fixture_names(dir: &str) -> Vec<String> {
+    let dir = format!("{}/tests/fixtures/{dir}", env!("CARGO_MANIFEST_DIR"));
+    let mut present: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".json"))
+        .collect();
+    present.sort();
+    present
+}
+
 pub fn ip(s: &str) -> IpAddr {
     s.parse().unwrap()
 }
